@@ -1,0 +1,49 @@
+/** Wire forms of the group actor and its collections. No I/O. */
+import type { Group } from '../storage/store.ts';
+import type { Urls } from '../groups/urls.ts';
+import { markdownToHtml } from '../groups/markdown.ts';
+import { GUILD_CONTEXT, type ApObject } from './vocab.ts';
+
+export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain: string): ApObject {
+  const id = urls.group(group.name);
+  const s = group.settings;
+  const actor: ApObject = {
+    '@context': GUILD_CONTEXT,
+    id,
+    type: 'Group',
+    preferredUsername: group.name,
+    name: group.title,
+    summary: markdownToHtml(group.summary),
+    source: { content: group.summary, mediaType: 'text/markdown' },
+    url: id,
+    inbox: urls.inbox(group.name),
+    outbox: urls.outbox(group.name),
+    followers: urls.followers(group.name),
+    featured: urls.featured(group.name),
+    attributedTo: urls.moderators(group.name),
+    endpoints: { sharedInbox: urls.sharedInbox() },
+    publicKey: { id: urls.groupKeyId(group.name), owner: id, publicKeyPem },
+    manuallyApprovesFollowers: s.membershipPolicy === 'approval',
+    postingRestrictedToMods: s.postingPolicy === 'moderators',
+    discoverable: s.discoverable,
+    indexable: s.discoverable,
+    sensitive: s.sensitive,
+    published: new Date(group.createdAt).toISOString(),
+    updated: new Date(group.updatedAt).toISOString(),
+    webfinger: `acct:${group.name}@${domain}`,
+  };
+  if (s.iconUrl) actor.icon = { type: 'Image', url: s.iconUrl };
+  if (s.bannerUrl) actor.image = { type: 'Image', url: s.bannerUrl };
+  if (s.language) actor.language = { identifier: s.language, name: s.language };
+  if (s.tags.length > 0) actor.tag = s.tags.map((t) => ({ type: 'Hashtag', name: `#${t}` }));
+  return actor;
+}
+
+/** A deleted group answers with a Tombstone (410), so peers drop it. */
+export function toApTombstone(id: string, deletedAt: number): ApObject {
+  return { '@context': GUILD_CONTEXT, id, type: 'Tombstone', formerType: 'Group', deleted: new Date(deletedAt).toISOString() };
+}
+
+export function toApOrderedCollection(id: string, totalItems: number, extra: ApObject = {}): ApObject {
+  return { '@context': GUILD_CONTEXT, id, type: 'OrderedCollection', totalItems, ...extra };
+}

@@ -1,0 +1,194 @@
+/**
+ * Configuration: `config/default.json`, then an optional JSON file named by GUILD_CONFIG, then GUILD_*
+ * environment variables. Parsed and validated once at start-up; nothing else reads the environment.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export type StoreKind = 'sqlite' | 'mongodb';
+export type Role = 'all' | 'web' | 'worker';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface DeliveryConfig {
+  /** Deliveries in flight at once, over all hosts. */
+  concurrency: number;
+  /** Deliveries in flight at once to one host. */
+  perHostConcurrency: number;
+  /** Attempts before a delivery is given up. */
+  maxAttempts: number;
+  /** First retry delay; doubles each attempt, with jitter. */
+  retryBaseMs: number;
+  /** Retry delay cap. */
+  retryMaxMs: number;
+  /** Timeout of one delivery request. */
+  timeoutMs: number;
+}
+
+export interface Config {
+  /** Public origin, no trailing slash, e.g. https://guild.example */
+  origin: string;
+  /** host[:port] of the origin, as used in handles. */
+  domain: string;
+  host: string;
+  port: number;
+  store: StoreKind;
+  sqlitePath: string;
+  mongodbUrl: string;
+  role: Role;
+  logLevel: LogLevel;
+  allowPrivateAddresses: boolean;
+  /** Refuse unsigned GETs of ActivityPub documents (secure mode). */
+  requireSignedFetch: boolean;
+  /** Bearer token of the admin API, or null when the API is off. */
+  adminToken: string | null;
+  delivery: DeliveryConfig;
+  inbox: { maxBodyBytes: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEFAULT_FILE = path.join(ROOT, 'config', 'default.json');
+
+type Env = Record<string, string | undefined>;
+
+/** Loads and validates configuration; throws {@link ConfigError} listing every problem found. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const base = readJson(DEFAULT_FILE, problems);
+  const extra = env.GUILD_CONFIG ? readJson(path.resolve(env.GUILD_CONFIG), problems) : {};
+  const raw = deepMerge(base, extra);
+  const delivery = obj(raw.delivery);
+  const inbox = obj(raw.inbox);
+
+  const origin = parseOrigin(env.GUILD_ORIGIN ?? str(raw.origin), problems);
+  const port = parseInt_(env.GUILD_PORT ?? raw.port, 'GUILD_PORT', 0, 65535, problems);
+  const store = oneOf(env.GUILD_STORE ?? raw.store, ['sqlite', 'mongodb'] as const, 'GUILD_STORE', problems);
+  const role = oneOf(env.GUILD_ROLE ?? raw.role, ['all', 'web', 'worker'] as const, 'GUILD_ROLE', problems);
+  const logLevel = oneOf(
+    env.GUILD_LOG_LEVEL ?? raw.logLevel,
+    ['debug', 'info', 'warn', 'error', 'silent'] as const,
+    'GUILD_LOG_LEVEL',
+    problems,
+  );
+  const mongodbUrl = str(env.GUILD_MONGODB_URL ?? raw.mongodbUrl);
+  if (store === 'mongodb' && !/^mongodb(\+srv)?:\/\/[^/\s]+/.test(mongodbUrl)) {
+    problems.push(`GUILD_MONGODB_URL must be a mongodb:// or mongodb+srv:// URL (got "${mongodbUrl}")`);
+  }
+  const sqlitePath = str(env.GUILD_SQLITE_PATH ?? raw.sqlitePath);
+  if (store === 'sqlite' && sqlitePath === '') problems.push('GUILD_SQLITE_PATH must not be empty');
+  const host = str(env.GUILD_HOST ?? raw.host);
+  if (host === '') problems.push('GUILD_HOST must not be empty');
+  const adminToken = env.GUILD_ADMIN_TOKEN ?? (raw.adminToken === null ? null : str(raw.adminToken));
+  if (adminToken !== null && adminToken !== '' && adminToken.length < 16) {
+    problems.push('GUILD_ADMIN_TOKEN must be at least 16 characters');
+  }
+
+  const config: Config = {
+    origin: origin?.origin ?? '',
+    domain: origin?.host ?? '',
+    host,
+    port,
+    store: store ?? 'sqlite',
+    sqlitePath: path.resolve(ROOT, sqlitePath),
+    mongodbUrl,
+    role: role ?? 'all',
+    logLevel: logLevel ?? 'info',
+    allowPrivateAddresses: bool(env.GUILD_ALLOW_PRIVATE_ADDRESSES ?? raw.allowPrivateAddresses, 'GUILD_ALLOW_PRIVATE_ADDRESSES', problems),
+    requireSignedFetch: bool(env.GUILD_REQUIRE_SIGNED_FETCH ?? raw.requireSignedFetch, 'GUILD_REQUIRE_SIGNED_FETCH', problems),
+    adminToken: adminToken === '' ? null : adminToken,
+    delivery: {
+      concurrency: parseInt_(env.GUILD_DELIVERY_CONCURRENCY ?? delivery.concurrency, 'GUILD_DELIVERY_CONCURRENCY', 1, 1024, problems),
+      perHostConcurrency: parseInt_(env.GUILD_DELIVERY_PER_HOST ?? delivery.perHostConcurrency, 'GUILD_DELIVERY_PER_HOST', 1, 256, problems),
+      maxAttempts: parseInt_(env.GUILD_DELIVERY_MAX_ATTEMPTS ?? delivery.maxAttempts, 'GUILD_DELIVERY_MAX_ATTEMPTS', 1, 100, problems),
+      retryBaseMs: parseInt_(env.GUILD_DELIVERY_RETRY_BASE_MS ?? delivery.retryBaseMs, 'GUILD_DELIVERY_RETRY_BASE_MS', 1, 86_400_000, problems),
+      retryMaxMs: parseInt_(env.GUILD_DELIVERY_RETRY_MAX_MS ?? delivery.retryMaxMs, 'GUILD_DELIVERY_RETRY_MAX_MS', 1, 7 * 86_400_000, problems),
+      timeoutMs: parseInt_(env.GUILD_DELIVERY_TIMEOUT_MS ?? delivery.timeoutMs, 'GUILD_DELIVERY_TIMEOUT_MS', 100, 600_000, problems),
+    },
+    inbox: {
+      maxBodyBytes: parseInt_(env.GUILD_INBOX_MAX_BODY_BYTES ?? inbox.maxBodyBytes, 'GUILD_INBOX_MAX_BODY_BYTES', 1024, 16 * 1024 * 1024, problems),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseOrigin(value: string, problems: string[]): URL | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`GUILD_ORIGIN must be an absolute URL such as https://guild.example (got "${value}")`);
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`GUILD_ORIGIN must use https (or http for local use), got "${url.protocol}"`);
+    return null;
+  }
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    problems.push(`GUILD_ORIGIN must be an origin only, without path, query or credentials (got "${value}")`);
+    return null;
+  }
+  return url;
+}
+
+function readJson(file: string, problems: string[]): Record<string, unknown> {
+  try {
+    return obj(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (e) {
+    problems.push(`cannot read configuration file ${file}: ${(e as Error).message}`);
+    return {};
+  }
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      typeof v === 'object' && v !== null && !Array.isArray(v) && typeof prev === 'object' && prev !== null
+        ? deepMerge(obj(prev), obj(v))
+        : v;
+  }
+  return out;
+}
+
+function parseInt_(v: unknown, name: string, min: number, max: number, problems: string[]): number {
+  const s = str(v).trim();
+  const n = Number(s);
+  if (s === '' || !Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max} (got "${s}")`);
+    return min;
+  }
+  return n;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string, problems: string[]): T | null {
+  const s = str(v);
+  if ((allowed as readonly string[]).includes(s)) return s as T;
+  problems.push(`${name} must be one of ${allowed.join(', ')} (got "${s}")`);
+  return null;
+}
+
+function bool(v: unknown, name: string, problems: string[]): boolean {
+  if (typeof v === 'boolean') return v;
+  const s = str(v).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  problems.push(`${name} must be true or false (got "${s}")`);
+  return false;
+}

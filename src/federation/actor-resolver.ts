@@ -1,0 +1,173 @@
+/**
+ * Resolution of remote actors, their signing keys and their WebFinger handles, with a cache in the store.
+ * Every document comes through {@link SafeFetcher} (address checks, origin rule); nothing is cached unless the
+ * document is the one its id names.
+ */
+import type { RemoteActor, RemoteActorRepository } from '../storage/store.ts';
+import {
+  decodePublicKey,
+  fromApActor,
+  httpUrl,
+  isActorDocument,
+  listedKey,
+  sameOrigin,
+} from './actor-decoder.ts';
+import type { ResolvedKey } from './http-signature.ts';
+import { parseRsaPublicKey } from './http-signature.ts';
+import type { FetchResult, SafeFetcher } from './safe-fetch.ts';
+import { resolveWebfinger } from './webfinger-client.ts';
+
+export interface ActorResolverOptions {
+  fetcher: SafeFetcher;
+  cache: RemoteActorRepository;
+  /** How long a cached actor is used without refetching. Default 24 h. */
+  ttlMs?: number;
+  /** Clock in epoch milliseconds. */
+  now?: () => number;
+  /** Least time between two network fetches of the same key, forced refreshes included. Default 60 s. */
+  minRefreshIntervalMs?: number;
+}
+
+/** A key fetch outcome: the key, a definite "no such valid key", or no answer (keep what we had). */
+type KeyFetch = { kind: 'found'; key: ResolvedKey } | { kind: 'invalid' } | { kind: 'unreachable' };
+
+/** Bound on the per-key fetch-time memory. */
+const MAX_TRACKED_KEYS = 10_000;
+
+export class ActorResolver {
+  private readonly fetcher: SafeFetcher;
+  private readonly cache: RemoteActorRepository;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  private readonly minRefreshIntervalMs: number;
+  private readonly lastKeyFetch = new Map<string, number>();
+  private readonly keyFetches = new Map<string, Promise<KeyFetch>>();
+
+  constructor(options: ActorResolverOptions) {
+    this.fetcher = options.fetcher;
+    this.cache = options.cache;
+    this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
+    this.now = options.now ?? Date.now;
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
+  }
+
+  /** Decodes an actor document (see {@link fromApActor}), stamped with this resolver's clock. */
+  fromApActor(doc: Record<string, unknown>): RemoteActor | null {
+    return fromApActor(doc, { fetchedAt: this.now() });
+  }
+
+  /**
+   * The actor with this id: from the cache while fresh, else fetched (and cached) when the document's id is
+   * exactly `id`. When a refetch fails the stale cached actor is returned; null when there is none.
+   */
+  async getActor(id: string, opts: { refresh?: boolean } = {}): Promise<RemoteActor | null> {
+    if (httpUrl(id) === null) return null;
+    const cached = await this.cache.getRemoteActor(id);
+    if (cached !== null && opts.refresh !== true && this.isFresh(cached)) return cached;
+    const res = await this.fetcher.getActivityPubObject(id);
+    if (!res.ok) return isUnreachable(res) ? cached : null;
+    const actor = fromApActor(res.doc, {
+      fetchedAt: this.now(),
+      ...(cached?.keyId ? { preferKeyId: cached.keyId } : {}),
+    });
+    if (actor === null || actor.id !== id) return null;
+    await this.cache.putRemoteActor(actor);
+    return actor;
+  }
+
+  /**
+   * The public key `keyId` and the actor owning it; the `resolveKey` of signature verification. `keyId` is a
+   * fragment of the actor (`actor#main-key`) or a key document whose owner actor must list it. Fetches when
+   * the cache has no fresh entry or on `refresh`; never fetches one key twice within the minimum interval
+   * (then the cached key, if any, is returned).
+   */
+  async getKey(keyId: string, opts: { refresh?: boolean } = {}): Promise<ResolvedKey | null> {
+    if (httpUrl(keyId) === null) return null;
+    const cached = await this.cache.getRemoteActorByKeyId(keyId);
+    const cachedKey: ResolvedKey | null =
+      cached?.publicKeyPem != null && cached.keyId === keyId
+        ? { publicKeyPem: cached.publicKeyPem, ownerId: cached.id }
+        : null;
+    if (cachedKey !== null && cached !== null && opts.refresh !== true && this.isFresh(cached)) return cachedKey;
+    const last = this.lastKeyFetch.get(keyId);
+    if (last !== undefined && this.now() - last < this.minRefreshIntervalMs && !this.keyFetches.has(keyId)) {
+      return cachedKey;
+    }
+    let pending = this.keyFetches.get(keyId);
+    if (pending === undefined) {
+      this.recordKeyFetch(keyId);
+      pending = this.fetchKey(keyId).finally(() => this.keyFetches.delete(keyId));
+      this.keyFetches.set(keyId, pending);
+    }
+    const outcome = await pending;
+    if (outcome.kind === 'found') return outcome.key;
+    return outcome.kind === 'unreachable' ? cachedKey : null;
+  }
+
+  /**
+   * The actor id behind a handle (`@alice@host`, `alice@host`, `acct:alice@host`, host may carry a port) by
+   * WebFinger: https first, then http when private addresses are allowed (local peers). Null when unknown.
+   */
+  async resolveHandle(handle: string): Promise<string | null> {
+    return resolveWebfinger(this.fetcher, handle);
+  }
+
+  private async fetchKey(keyId: string): Promise<KeyFetch> {
+    const url = new URL(keyId);
+    url.hash = '';
+    const res = await this.fetcher.getActivityPubObject(url.href);
+    if (!res.ok) return isUnreachable(res) ? { kind: 'unreachable' } : { kind: 'invalid' };
+    const doc = res.doc;
+    if (isActorDocument(doc)) {
+      // keyId is a fragment of the actor document.
+      if (doc['id'] !== url.href) return { kind: 'invalid' };
+      const actor = fromApActor(doc, { preferKeyId: keyId, fetchedAt: this.now() });
+      if (actor === null || actor.keyId !== keyId || actor.publicKeyPem === null) return { kind: 'invalid' };
+      await this.cache.putRemoteActor(actor);
+      return { kind: 'found', key: { publicKeyPem: actor.publicKeyPem, ownerId: actor.id } };
+    }
+    // keyId names a key document; its owner must be on the same origin and list the key.
+    const key = decodePublicKey(doc);
+    if (key === null || key.id !== keyId || parseRsaPublicKey(key.publicKeyPem) === null) {
+      return { kind: 'invalid' };
+    }
+    if (!sameOrigin(key.owner, keyId)) return { kind: 'invalid' };
+    const ownerRes = await this.fetcher.getActivityPubObject(key.owner);
+    if (!ownerRes.ok) return isUnreachable(ownerRes) ? { kind: 'unreachable' } : { kind: 'invalid' };
+    const actor = fromApActor(ownerRes.doc, { preferKeyId: keyId, fetchedAt: this.now() });
+    if (actor === null || actor.id !== key.owner) return { kind: 'invalid' };
+    const listing = listedKey(ownerRes.doc, actor.id, keyId);
+    if (listing === null) return { kind: 'invalid' };
+    if (listing.pem !== null && !samePublicKey(listing.pem, key.publicKeyPem)) return { kind: 'invalid' };
+    await this.cache.putRemoteActor({ ...actor, keyId, publicKeyPem: key.publicKeyPem });
+    return { kind: 'found', key: { publicKeyPem: key.publicKeyPem, ownerId: actor.id } };
+  }
+
+  private isFresh(actor: RemoteActor): boolean {
+    return this.now() - actor.fetchedAt < this.ttlMs;
+  }
+
+  private recordKeyFetch(keyId: string): void {
+    const now = this.now();
+    this.lastKeyFetch.delete(keyId);
+    this.lastKeyFetch.set(keyId, now);
+    if (this.lastKeyFetch.size <= MAX_TRACKED_KEYS) return;
+    // Entries are in fetch order: drop the oldest ones, which no longer limit anything or are the least recent.
+    for (const [id, at] of this.lastKeyFetch) {
+      if (this.lastKeyFetch.size <= MAX_TRACKED_KEYS && now - at < this.minRefreshIntervalMs) break;
+      this.lastKeyFetch.delete(id);
+    }
+  }
+}
+
+/** Failures that say nothing about the document (the server did not answer properly). */
+function isUnreachable(res: Extract<FetchResult, { ok: false }>): boolean {
+  if (res.error === 'timeout' || res.error === 'network') return true;
+  return res.error === 'http-error' && (res.status === undefined || res.status >= 500 || res.status === 429);
+}
+
+function samePublicKey(a: string, b: string): boolean {
+  const ka = parseRsaPublicKey(a);
+  const kb = parseRsaPublicKey(b);
+  return ka !== null && kb !== null && ka.equals(kb);
+}

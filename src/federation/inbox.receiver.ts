@@ -1,0 +1,136 @@
+/**
+ * The synchronous part of an inbox POST: verify the signature, decode, check that the signer is the actor, and
+ * store the activity durably in the intake queue. Processing happens later, from the queue. Small and fast.
+ */
+import { createHash } from 'node:crypto';
+import type { Store } from '../storage/store.ts';
+import type { Logger } from '../log.ts';
+import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
+import { toCompactedAs2, UnknownContextError } from '../activitypub/json-ld.ts';
+import { parseJsonObject } from './json-limits.ts';
+import { verifyRequest } from './http-signature.ts';
+import type { IntakePayload } from './job-handlers.ts';
+import type { QueueSignal } from './publisher.ts';
+
+/** Activity types a group inbox takes; anything else is acknowledged and dropped. */
+export const ACCEPTED_TYPES = new Set([
+  'Follow',
+  'Undo',
+  'Create',
+  'Update',
+  'Delete',
+  'Like',
+  'Dislike',
+  'Announce',
+  'Accept',
+  'Reject',
+  'Flag',
+  'Block',
+  'Add',
+  'Remove',
+  'Lock',
+  'Move',
+]);
+
+export interface InboxRequest {
+  method: string;
+  /** Path with query, as in the request line. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  /** The group whose inbox was posted to, or null for the shared inbox. */
+  inboxGroup: string | null;
+}
+
+export interface InboxAnswer {
+  status: number;
+  message: string;
+}
+
+export interface InboxReceiverDeps {
+  store: Store;
+  resolveKey: (keyId: string, opts: { refresh: boolean }) => Promise<{ publicKeyPem: string; ownerId: string } | null>;
+  signal: QueueSignal;
+  log: Logger;
+  /** True when activities from this host are refused. */
+  isBlockedHost?: (host: string) => Promise<boolean> | boolean;
+  now?: () => number;
+}
+
+export function intakeJobId(activityId: string): string {
+  return 'intake:' + createHash('sha256').update(activityId).digest('base64url');
+}
+
+export class InboxReceiver {
+  private readonly now: () => number;
+  constructor(private readonly d: InboxReceiverDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  async receive(req: InboxRequest): Promise<InboxAnswer> {
+    const log = this.d.log;
+    const verified = await verifyRequest({
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      rawBody: req.rawBody,
+      now: new Date(this.now()),
+      resolveKey: this.d.resolveKey,
+    });
+    if (!verified.ok) {
+      if (verified.reason === 'key-not-found' && isSelfDelete(req.rawBody)) {
+        // Servers announce deleted accounts, signed by a key that is gone: nothing to verify, nothing to do.
+        return { status: 202, message: 'accepted' };
+      }
+      log.info('inbox: signature refused', { reason: verified.reason, detail: verified.detail });
+      return { status: 401, message: `signature refused: ${verified.reason}` };
+    }
+    const parsed = parseJsonObject(req.rawBody.toString('utf8'));
+    if (!parsed.ok) return { status: 400, message: parsed.detail };
+    let doc: ApObject;
+    try {
+      doc = await toCompactedAs2(parsed.value);
+    } catch (e) {
+      if (e instanceof UnknownContextError) return { status: 400, message: e.message };
+      return { status: 400, message: 'the document is not valid JSON-LD' };
+    }
+    const id = str(doc.id);
+    const type = str(doc.type);
+    const actorId = idOf(doc.actor);
+    if (!id || !httpUrl(id)) return { status: 400, message: 'the activity needs an http(s) id' };
+    if (!type) return { status: 400, message: 'the activity needs a type' };
+    if (!actorId || !httpUrl(actorId)) return { status: 400, message: 'the activity needs an actor' };
+    if (verified.ownerId !== actorId) {
+      log.info('inbox: signer is not the actor', { signer: verified.ownerId, actorId, activityId: id });
+      return { status: 403, message: 'the signer is not the actor of the activity' };
+    }
+    if (!sameOrigin(id, actorId)) return { status: 400, message: "the activity id is not on the actor's origin" };
+    const host = new URL(actorId).host;
+    if (this.d.isBlockedHost && (await this.d.isBlockedHost(host))) {
+      log.info('inbox: blocked host', { host, activityId: id });
+      return { status: 403, message: 'this server does not federate with your host' };
+    }
+    if (!ACCEPTED_TYPES.has(type)) {
+      log.debug('inbox: activity type not handled', { type, activityId: id });
+      return { status: 202, message: 'accepted' };
+    }
+    const payload: IntakePayload = { activity: doc, actorId, inboxGroup: req.inboxGroup };
+    let inserted: number;
+    try {
+      const t = this.now();
+      inserted = await this.d.store.jobs.enqueue([{ id: intakeJobId(id), queue: 'intake', key: host, payload, runAt: t }], t);
+    } catch (e) {
+      log.error('inbox: could not store the activity', { err: e, activityId: id });
+      return { status: 503, message: 'try again later' };
+    }
+    if (inserted === 0) log.debug('inbox: duplicate activity', { activityId: id });
+    else this.d.signal.notify('intake');
+    return { status: 202, message: 'accepted' };
+  }
+}
+
+function isSelfDelete(raw: Buffer): boolean {
+  if (raw.length > 16 * 1024) return false;
+  const p = parseJsonObject(raw.toString('utf8'), 8);
+  return p.ok && p.value.type === 'Delete' && typeof p.value.actor === 'string' && idOf(p.value.object) === p.value.actor;
+}

@@ -1,0 +1,126 @@
+/** The three kinds of queued work: processing an inbound activity, fanning an activity out, delivering it. */
+import type { Job, Store } from '../storage/store.ts';
+import { isObject, type ApObject } from '../activitypub/vocab.ts';
+import type { GroupInbox } from '../groups/inbox.handlers.ts';
+import type { DeliveryConfig } from '../config/config.ts';
+import type { Urls } from '../groups/urls.ts';
+import { INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { JobHandler, JobResult } from './queue-runner.ts';
+import { deliveryJobId, hostOf, type DeliverPayload, type FanoutPayload, type QueueSignal } from './publisher.ts';
+import type { DeliveryClient } from './delivery.client.ts';
+
+/** Payload of an intake job: an activity whose signature was verified when it was received. */
+export interface IntakePayload extends Record<string, unknown> {
+  activity: ApObject;
+  actorId: string;
+  inboxGroup: string | null;
+}
+
+export function intakeHandler(inbox: GroupInbox): JobHandler {
+  return async (job, { log }) => {
+    const p = job.payload as IntakePayload;
+    if (!isObject(p.activity) || typeof p.actorId !== 'string') return { kind: 'fail', error: 'malformed intake job' };
+    const id = typeof p.activity.id === 'string' ? p.activity.id : '';
+    const type = typeof p.activity.type === 'string' ? p.activity.type : '';
+    const outcomes = await inbox.handle({ id, type, actorId: p.actorId, json: p.activity, inboxGroup: p.inboxGroup ?? null });
+    for (const o of outcomes) {
+      if (o.applied) log.info(o.what, { activityId: id, type });
+      else log.info(`not applied: ${o.reason}`, { activityId: id, type, actorId: p.actorId });
+    }
+    return { kind: 'done' };
+  };
+}
+
+const FANOUT_PAGE = 500;
+
+/** Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox. */
+export function fanoutHandler(store: Store, signal: QueueSignal, leaseMs: number, now: () => number = Date.now): JobHandler {
+  return async (job, { owner }) => {
+    const p = job.payload as FanoutPayload;
+    let after = p.after;
+    for (;;) {
+      const inboxes = await store.members.listDeliveryInboxes(p.groupName, after, FANOUT_PAGE);
+      if (inboxes.length === 0) return { kind: 'done' };
+      const t = now();
+      await store.jobs.enqueue(
+        inboxes.map((inbox) => ({
+          id: deliveryJobId(p.activityId, inbox),
+          queue: 'deliver' as const,
+          key: hostOf(inbox),
+          payload: { activityId: p.activityId, inbox, signer: `group:${p.groupName}` } satisfies DeliverPayload,
+          runAt: t,
+        })),
+        t,
+      );
+      signal.notify('deliver');
+      after = inboxes[inboxes.length - 1] ?? null;
+      // Progress is saved after the page is queued: a restart re-queues at most one page (ids are idempotent).
+      if (!(await store.jobs.updatePayload(job.id, owner, { ...p, after }, now()))) {
+        return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };
+      }
+      await store.jobs.extendLease(job.id, owner, now() + leaseMs);
+    }
+  };
+}
+
+export interface DeliverDeps {
+  store: Store;
+  client: DeliveryClient;
+  urls: Urls;
+  config: DeliveryConfig;
+  random?: () => number;
+}
+
+/** Small bounded caches: the same activity and key are used by thousands of deliveries in a row. */
+class Bounded<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: string, v: V): void {
+    if (this.map.size >= this.max) {
+      const first = this.map.keys().next();
+      if (!first.done) this.map.delete(first.value);
+    }
+    this.map.set(k, v);
+  }
+}
+
+export function deliverHandler(d: DeliverDeps): JobHandler {
+  const bodies = new Bounded<string>(64);
+  const keys = new Bounded<string>(256);
+  const random = d.random ?? Math.random;
+
+  const backoff = (job: Job, error: string, retryAfterMs: number | null): JobResult => {
+    if (job.attempts + 1 >= d.config.maxAttempts) return { kind: 'fail', error: `${error} (gave up after ${job.attempts + 1} attempts)` };
+    const exp = Math.min(d.config.retryMaxMs, d.config.retryBaseMs * 2 ** job.attempts);
+    const delay = Math.max(retryAfterMs ?? 0, Math.round(exp * (0.5 + random() * 0.5)));
+    return { kind: 'retry', delayMs: Math.min(delay, d.config.retryMaxMs), error };
+  };
+
+  return async (job) => {
+    const p = job.payload as DeliverPayload;
+    let body = bodies.get(p.activityId);
+    if (body === undefined) {
+      const stored = await d.store.activities.getActivity(p.activityId);
+      if (!stored) return { kind: 'fail', error: `activity ${p.activityId} is not stored` };
+      body = stored.json;
+      bodies.set(p.activityId, body);
+    }
+    let pem = keys.get(p.signer);
+    if (pem === undefined) {
+      const k = await d.store.keys.getPrivateKey(p.signer);
+      if (!k) return { kind: 'fail', error: `no key for ${p.signer}` };
+      pem = k;
+      keys.set(p.signer, pem);
+    }
+    const keyId = p.signer === INSTANCE_KEY_OWNER ? d.urls.instanceKeyId() : d.urls.groupKeyId(p.signer.slice('group:'.length));
+    const res = await d.client.post(p.inbox, body, { keyId, privateKeyPem: pem });
+    if (res.kind === 'network') return backoff(job, res.error, null);
+    const s = res.status;
+    if (s >= 200 && s < 300) return { kind: 'done' };
+    if (s === 429 || s >= 500 || s === 408) return backoff(job, `HTTP ${s}`, res.retryAfterMs);
+    return { kind: 'fail', error: `HTTP ${s}` };
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * What a group does with an activity that passed signature checks and was queued: decide first whether to
+ * accept it, then apply and announce it (FEP-1b12). Every refusal returns a reason that is logged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Group, Post, Store } from '../storage/store.ts';
+import {
+  GUILD_CONTEXT,
+  POST_TYPES,
+  PUBLIC,
+  idOf,
+  isObject,
+  isPublic,
+  recipientsOf,
+  sameOrigin,
+  str,
+  typeOf,
+  type ApObject,
+} from '../activitypub/vocab.ts';
+import type { Urls } from './urls.ts';
+import type { ActorLookup, Publisher } from './ports.ts';
+
+/** An activity whose signer was verified to be its actor. */
+export interface InboundActivity {
+  id: string;
+  type: string;
+  actorId: string;
+  json: ApObject;
+  /** The group whose inbox received it, or null for the shared inbox. */
+  inboxGroup: string | null;
+}
+
+export type Outcome = { applied: true; what: string } | { applied: false; reason: string };
+
+const applied = (what: string): Outcome => ({ applied: true, what });
+const ignored = (reason: string): Outcome => ({ applied: false, reason });
+
+export interface GroupInboxDeps {
+  store: Store;
+  urls: Urls;
+  publisher: Publisher;
+  actors: ActorLookup;
+  now?: () => number;
+}
+
+export class GroupInbox {
+  private readonly now: () => number;
+  constructor(private readonly deps: GroupInboxDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Applies one activity to every local group it concerns; one outcome per group (or one overall). */
+  async handle(a: InboundActivity): Promise<Outcome[]> {
+    switch (a.type) {
+      case 'Follow':
+        return [await this.onFollow(a)];
+      case 'Undo':
+        return this.onUndo(a);
+      case 'Create':
+        return this.onCreate(a);
+      case 'Update':
+      case 'Delete':
+      case 'Like':
+      case 'Dislike':
+        return this.onActivityAboutPost(a);
+      default:
+        return [ignored(`activity type ${a.type} is not handled`)];
+    }
+  }
+
+  private async liveGroup(name: string | null): Promise<Group | null> {
+    if (name === null) return null;
+    const g = await this.deps.store.groups.getGroup(name);
+    return g && g.deletedAt === null ? g : null;
+  }
+
+  private async onFollow(a: InboundActivity): Promise<Outcome> {
+    const target = idOf(a.json.object);
+    const group = await this.liveGroup(target ? this.deps.urls.groupNameOf(target) : null);
+    if (!group) return ignored(`Follow of ${target ?? '(no object)'} is not a group here`);
+    const actor = await this.deps.actors.getActor(a.actorId);
+    if (!actor) return ignored(`follower ${a.actorId} could not be fetched`);
+    const existing = await this.deps.store.members.getMember(group.name, a.actorId);
+    const accept = group.settings.membershipPolicy === 'open' || existing?.state === 'accepted';
+    const t = this.now();
+    await this.deps.store.members.upsertMember({
+      groupName: group.name,
+      actorId: actor.id,
+      inbox: actor.inbox,
+      sharedInbox: actor.sharedInbox,
+      deliveryInbox: actor.sharedInbox ?? actor.inbox,
+      state: accept ? 'accepted' : 'pending',
+      followId: a.id,
+      createdAt: existing?.createdAt ?? t,
+      updatedAt: t,
+    });
+    if (!accept) return applied(`join request of ${a.actorId} to ${group.name} is pending`);
+    await this.deps.publisher.sendTo(group.name, this.answer(group.name, 'Accept', a.json, a.actorId), actor.inbox);
+    return applied(`${a.actorId} joined ${group.name}`);
+  }
+
+  /** Accept or Reject of a Follow, addressed to the follower. */
+  answer(groupName: string, type: 'Accept' | 'Reject', follow: ApObject, actorId: string): ApObject {
+    return {
+      '@context': GUILD_CONTEXT,
+      id: this.deps.urls.activity(groupName, randomUUID()),
+      type,
+      actor: this.deps.urls.group(groupName),
+      object: stripContext(follow),
+      to: [actorId],
+    };
+  }
+
+  private async onUndo(a: InboundActivity): Promise<Outcome[]> {
+    const inner = a.json.object;
+    const innerType = typeOf(inner);
+    if (innerType === 'Follow' && isObject(inner)) {
+      const target = idOf(inner.object);
+      const name = target ? this.deps.urls.groupNameOf(target) : null;
+      if (idOf(inner.actor) !== a.actorId) return [ignored('Undo of a Follow made by another actor')];
+      if (name === null) return [ignored('Undo{Follow} of something that is not a group here')];
+      const removed = await this.deps.store.members.removeMember(name, a.actorId);
+      return [removed ? applied(`${a.actorId} left ${name}`) : ignored(`${a.actorId} was not a member of ${name}`)];
+    }
+    if (innerType === null && typeof inner === 'string' && a.inboxGroup) {
+      const m = await this.deps.store.members.getMember(a.inboxGroup, a.actorId);
+      if (m && m.followId === inner) {
+        await this.deps.store.members.removeMember(a.inboxGroup, a.actorId);
+        return [applied(`${a.actorId} left ${a.inboxGroup}`)];
+      }
+    }
+    if (innerType === 'Like' || innerType === 'Dislike' || innerType === 'Announce') {
+      return this.onActivityAboutPost(a);
+    }
+    return [ignored(`Undo of ${innerType ?? 'an unknown activity'} is not handled`)];
+  }
+
+  /** Local groups an activity or its object is addressed to (to, cc, audience, Mention tags). */
+  private addressedGroups(a: ApObject, object: ApObject | null): string[] {
+    const names = new Set<string>();
+    for (const o of object ? [a, object] : [a]) {
+      const r = recipientsOf(o);
+      for (const id of [...r.to, ...r.cc, ...r.audience, ...r.mentions]) {
+        const n = this.deps.urls.groupNameOf(id);
+        if (n) names.add(n);
+      }
+    }
+    return [...names];
+  }
+
+  private async onCreate(a: InboundActivity): Promise<Outcome[]> {
+    const object = a.json.object;
+    if (!isObject(object)) return [ignored('Create without an inline object')];
+    const objectId = str(object.id);
+    const type = typeOf(object);
+    if (!objectId || !type) return [ignored('Create of an object without id or type')];
+    if (!POST_TYPES.has(type)) return [ignored(`Create of a ${type} is not a post`)];
+    if (!sameOrigin(objectId, a.actorId)) return [ignored(`object ${objectId} is not on the actor's origin`)];
+    if (idOf(object.attributedTo) !== a.actorId) return [ignored('the object is not attributed to the actor')];
+    const names = this.addressedGroups(a.json, object);
+    if (names.length === 0) return [ignored('Create is not addressed to a group here')];
+    const out: Outcome[] = [];
+    for (const name of names) out.push(await this.createInGroup(name, a, object, objectId));
+    return out;
+  }
+
+  private async createInGroup(name: string, a: InboundActivity, object: ApObject, objectId: string): Promise<Outcome> {
+    const group = await this.liveGroup(name);
+    if (!group) return ignored(`group ${name} does not exist`);
+    const member = await this.deps.store.members.getMember(name, a.actorId);
+    if (member?.state !== 'accepted') return ignored(`${a.actorId} is not a member of ${name}`);
+    const r = recipientsOf(object);
+    if (![...r.to, ...r.cc].some(isPublic)) {
+      return ignored('the post is neither public nor unlisted (a direct message or followers-only post)');
+    }
+    const existing = await this.deps.store.posts.getPost(name, objectId);
+    if (existing) return ignored(`post ${objectId} is already in ${name}`);
+    const inReplyTo = idOf(object.inReplyTo);
+    let threadRoot = objectId;
+    if (inReplyTo) {
+      const parent = await this.deps.store.posts.getPost(name, inReplyTo);
+      if (!parent) return ignored(`reply to ${inReplyTo}, which is not in ${name}`);
+      threadRoot = parent.threadRoot;
+    }
+    const groupId = this.deps.urls.group(name);
+    const boostId = inReplyTo ? null : this.deps.urls.activity(name, randomUUID());
+    const post: Post = {
+      objectId,
+      groupName: name,
+      authorId: a.actorId,
+      inReplyTo,
+      threadRoot,
+      createId: a.id,
+      boostId,
+      createdAt: this.now(),
+      deletedAt: null,
+    };
+    await this.deps.store.posts.putPost(post);
+    await this.announce(name, a.json, objectId);
+    if (boostId) {
+      await this.deps.publisher.publishToMembers(
+        name,
+        { ...this.envelope(name, boostId), type: 'Announce', object: objectId },
+        { inOutbox: false, objectId },
+      );
+    }
+    return applied(`${inReplyTo ? 'reply' : 'post'} ${objectId} announced to ${name} (${groupId})`);
+  }
+
+  /** Update, Delete, Like, Dislike and Undo of those, concerning a post of a group here. */
+  private async onActivityAboutPost(a: InboundActivity): Promise<Outcome[]> {
+    const inner = a.type === 'Undo' && isObject(a.json.object) ? a.json.object : null;
+    if (inner && idOf(inner.actor) !== a.actorId) return [ignored('Undo of an activity made by another actor')];
+    const about = inner ? inner.object : a.json.object;
+    const objectId = idOf(about);
+    if (!objectId) return [ignored(`${a.type} without an object`)];
+    const names = new Set(this.addressedGroups(a.json, isObject(about) ? about : null));
+    if (a.inboxGroup) names.add(a.inboxGroup);
+    const out: Outcome[] = [];
+    for (const name of names) {
+      const group = await this.liveGroup(name);
+      const post = group ? await this.deps.store.posts.getPost(name, objectId) : null;
+      if (!group || !post) {
+        out.push(ignored(`${a.type} of ${objectId}, which is not a post of ${name}`));
+        continue;
+      }
+      const isAuthor = post.authorId === a.actorId;
+      if ((a.type === 'Update' || a.type === 'Delete') && !isAuthor) {
+        out.push(ignored(`${a.type} of ${objectId} by someone who is not its author`));
+        continue;
+      }
+      if (a.type === 'Update' && isObject(about) && !sameOrigin(objectId, a.actorId)) {
+        out.push(ignored('Update of an object on another origin'));
+        continue;
+      }
+      if (a.type !== 'Delete' && a.type !== 'Update') {
+        const member = await this.deps.store.members.getMember(name, a.actorId);
+        if (member?.state !== 'accepted') {
+          out.push(ignored(`${a.actorId} is not a member of ${name}`));
+          continue;
+        }
+      }
+      if (post.deletedAt !== null) {
+        out.push(ignored(`${objectId} was deleted`));
+        continue;
+      }
+      if (a.type === 'Delete') {
+        if (!(await this.deps.store.posts.markPostDeleted(name, objectId, this.now()))) {
+          out.push(ignored(`${objectId} was deleted`));
+          continue;
+        }
+      }
+      await this.announce(name, a.json, objectId);
+      if (a.type === 'Delete' && post.boostId) await this.undoBoost(name, post.boostId, objectId);
+      out.push(applied(`${a.type} of ${objectId} announced to ${name}`));
+    }
+    return out;
+  }
+
+  private envelope(name: string, id: string): ApObject {
+    const groupId = this.deps.urls.group(name);
+    return {
+      '@context': GUILD_CONTEXT,
+      id,
+      actor: groupId,
+      to: [PUBLIC],
+      cc: [this.deps.urls.followers(name)],
+      audience: groupId,
+      published: new Date(this.now()).toISOString(),
+    };
+  }
+
+  /** Announce{activity}: the original activity, unchanged, to every member; listed in the outbox. */
+  private async announce(name: string, activity: ApObject, objectId: string): Promise<void> {
+    const id = this.deps.urls.activity(name, randomUUID());
+    await this.deps.publisher.publishToMembers(
+      name,
+      { ...this.envelope(name, id), type: 'Announce', object: activity },
+      { inOutbox: true, objectId },
+    );
+  }
+
+  private async undoBoost(name: string, boostId: string, objectId: string): Promise<void> {
+    const groupId = this.deps.urls.group(name);
+    await this.deps.publisher.publishToMembers(
+      name,
+      {
+        ...this.envelope(name, this.deps.urls.activity(name, randomUUID())),
+        type: 'Undo',
+        object: { id: boostId, type: 'Announce', actor: groupId, object: objectId },
+      },
+      { inOutbox: false, objectId: boostId },
+    );
+  }
+}
+
+function stripContext(o: ApObject): ApObject {
+  const { '@context': _ctx, ...rest } = o;
+  return rest;
+}

@@ -1,0 +1,88 @@
+/** The express application: routes and middleware only; everything else is passed in. */
+import express, { type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../storage/store.ts';
+import type { Urls } from '../groups/urls.ts';
+import type { GroupService } from '../groups/group.service.ts';
+import type { Logger } from '../log.ts';
+import type { InboxReceiver } from '../federation/inbox.receiver.ts';
+import { discoveryRoutes } from './discovery.routes.ts';
+import { actorRoutes } from './actor.routes.ts';
+import { errorMiddleware } from './http-error.ts';
+import { webRoutes } from '../web/web.routes.ts';
+
+export interface AppDeps {
+  store: Store;
+  urls: Urls;
+  domain: string;
+  groups: GroupService;
+  receiver: InboxReceiver;
+  log: Logger;
+  software: { name: string; version: string };
+  maxBodyBytes: number;
+  authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Readiness beyond the store: e.g. the worker loops of this process are running. */
+  isReady: () => boolean;
+}
+
+export function createApp(d: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
+    const id = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
+    res.locals.requestId = id;
+    res.set('X-Request-Id', id);
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await d.store.ping();
+    } catch {
+      res.status(503).json({ status: 'store unreachable' });
+      return;
+    }
+    if (!d.isReady()) {
+      res.status(503).json({ status: 'worker not running' });
+      return;
+    }
+    res.json({ status: 'ready' });
+  });
+
+  app.use(discoveryRoutes({ urls: d.urls, domain: d.domain, groups: d.groups, store: d.store, software: d.software }));
+
+  const rawBody = express.raw({ type: () => true, limit: d.maxBodyBytes });
+  const inbox = async (req: Request, res: Response, inboxGroup: string | null): Promise<void> => {
+    const body: unknown = req.body;
+    const answer = await d.receiver.receive({
+      method: req.method,
+      path: req.originalUrl,
+      headers: req.headers,
+      rawBody: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
+      inboxGroup,
+    });
+    res.status(answer.status).json(answer.status < 300 ? { status: answer.message } : { error: answer.message });
+  };
+  app.post('/inbox', rawBody, (req, res) => inbox(req, res, null));
+  app.post('/groups/:name/inbox', rawBody, async (req, res) => {
+    const name = String(req.params.name);
+    if (!(await d.groups.get(name))) {
+      res.status(404).json({ error: 'no such group' });
+      return;
+    }
+    await inbox(req, res, name);
+  });
+
+  app.use(actorRoutes({ store: d.store, urls: d.urls, domain: d.domain, groups: d.groups, authorizeFetch: d.authorizeFetch }));
+  app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain }));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use(errorMiddleware(d.log));
+  return app;
+}

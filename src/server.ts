@@ -1,0 +1,178 @@
+/**
+ * Composition: builds the store, the federation layer, the domain services, the web app and the worker loops
+ * from a validated configuration. `main.ts` and the tests start Guild through {@link startGuild}.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPair, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { Request } from 'express';
+import type { Config } from './config/config.ts';
+import type { Logger } from './log.ts';
+import type { Store } from './storage/store.ts';
+import { openStore } from './storage/open-store.ts';
+import { Urls, INSTANCE_KEY_OWNER } from './groups/urls.ts';
+import { GroupService } from './groups/group.service.ts';
+import { GroupInbox } from './groups/inbox.handlers.ts';
+import type { KeyPairGenerator } from './groups/ports.ts';
+import { StorePublisher } from './federation/publisher.ts';
+import { LocalQueueSignal, QueueRunner } from './federation/queue-runner.ts';
+import { deliverHandler, fanoutHandler, intakeHandler } from './federation/job-handlers.ts';
+import { DeliveryClient } from './federation/delivery.client.ts';
+import { SafeFetcher } from './federation/safe-fetch.ts';
+import { ActorResolver } from './federation/actor-resolver.ts';
+import { InboxReceiver } from './federation/inbox.receiver.ts';
+import { verifyRequest } from './federation/http-signature.ts';
+import { createApp } from './http/app.ts';
+
+export const SOFTWARE = { name: 'guild', version: '0.1.0' };
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export const rsaKeyPairs: KeyPairGenerator = {
+  async generate() {
+    const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    return { publicKeyPem: publicKey, privateKeyPem: privateKey };
+  },
+};
+
+export interface Guild {
+  config: Config;
+  store: Store;
+  urls: Urls;
+  groups: GroupService;
+  /** The listening HTTP server (web role), or null. */
+  server: Server | null;
+  /** Actual port listened on (useful with port 0), or null. */
+  port: number | null;
+  /** Stops taking work, finishes in-flight jobs, closes the HTTP server and the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  /** Use this store instead of opening the configured one (it is closed by close()). */
+  store?: Store;
+  keys?: KeyPairGenerator;
+  /** Poll interval of the worker loops when nothing wakes them. */
+  pollMs?: number;
+}
+
+/** Opens the configured store and builds the services shared by the CLI and the server. */
+export async function buildCore(config: Config, opts: { log: Logger; store?: Store; keys?: KeyPairGenerator }) {
+  const store =
+    opts.store ??
+    (config.store === 'sqlite'
+      ? await openStore({ kind: 'sqlite', path: config.sqlitePath })
+      : await openStore({ kind: 'mongodb', url: config.mongodbUrl }));
+  const keys = opts.keys ?? rsaKeyPairs;
+  if ((await store.keys.getPublicKey(INSTANCE_KEY_OWNER)) === null) {
+    await store.keys.putKeyPairIfAbsent({ owner: INSTANCE_KEY_OWNER, ...(await keys.generate()) });
+  }
+  const urls = new Urls(config.origin);
+  const signal = new LocalQueueSignal();
+  const publisher = new StorePublisher(store, signal);
+  const groups = new GroupService({ store, urls, publisher, keys });
+  return { store, urls, signal, publisher, groups };
+}
+
+export async function startGuild(config: Config, opts: StartOptions): Promise<Guild> {
+  const log = opts.log;
+  const core = await buildCore(config, opts);
+  const { store, urls, signal, publisher, groups } = core;
+  const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
+  const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
+  if (!instanceKey) throw new Error('the application actor has no key');
+  const fetcher = new SafeFetcher({
+    allowPrivateAddresses: config.allowPrivateAddresses,
+    userAgent,
+    signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+  });
+  const resolver = new ActorResolver({ fetcher, cache: store.remoteActors });
+  const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
+
+  const runners: QueueRunner[] = [];
+  let client: DeliveryClient | null = null;
+  if (config.role !== 'web') {
+    const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+    client = new DeliveryClient({
+      allowPrivateAddresses: config.allowPrivateAddresses,
+      timeoutMs: config.delivery.timeoutMs,
+      userAgent,
+      connectionsPerOrigin: config.delivery.perHostConcurrency,
+    });
+    const groupInbox = new GroupInbox({ store, urls, publisher, actors: resolver });
+    const pollMs = opts.pollMs ?? 500;
+    const base = { jobs: store.jobs, owner, signal, pollMs };
+    runners.push(
+      new QueueRunner({ ...base, queue: 'intake', handler: intakeHandler(groupInbox), log: log.child({ loop: 'intake' }), concurrency: 8, leaseMs: 60_000 }),
+      new QueueRunner({ ...base, queue: 'fanout', handler: fanoutHandler(store, signal, 60_000), log: log.child({ loop: 'fanout' }), concurrency: 2, leaseMs: 60_000 }),
+      new QueueRunner({
+        ...base,
+        queue: 'deliver',
+        handler: deliverHandler({ store, client, urls, config: config.delivery }),
+        log: log.child({ loop: 'deliver' }),
+        concurrency: config.delivery.concurrency,
+        perKeyConcurrency: config.delivery.perHostConcurrency,
+        leaseMs: Math.max(60_000, config.delivery.timeoutMs * 4),
+      }),
+    );
+    for (const r of runners) r.start();
+  }
+
+  let server: Server | null = null;
+  let port: number | null = null;
+  if (config.role !== 'worker') {
+    const receiver = new InboxReceiver({ store, resolveKey, signal, log: log.child({ part: 'inbox' }) });
+    const authorizeFetch = config.requireSignedFetch
+      ? async (req: Request): Promise<boolean> => {
+          const v = await verifyRequest({ method: 'GET', path: req.originalUrl, headers: req.headers, rawBody: null, now: new Date(), resolveKey });
+          return v.ok;
+        }
+      : null;
+    const app = createApp({
+      store,
+      urls,
+      domain: config.domain,
+      groups,
+      receiver,
+      log,
+      software: SOFTWARE,
+      maxBodyBytes: config.inbox.maxBodyBytes,
+      authorizeFetch,
+      isReady: () => config.role === 'web' || runners.every((r) => r.active),
+    });
+    server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
+    server.keepAliveTimeout = 5_000;
+    const s = server;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(config.port, config.host, () => resolve());
+    });
+    port = (s.address() as AddressInfo).port;
+    log.info('listening', { origin: config.origin, host: config.host, port, store: store.kind, role: config.role });
+  }
+  if (runners.length > 0) log.info('worker running', { store: store.kind, role: config.role });
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeIdleConnections();
+        });
+      }
+      await Promise.all(runners.map((r) => r.stop()));
+      await client?.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { config, store, urls, groups, server, port, close };
+}

@@ -1,0 +1,199 @@
+import type { Database, Statement, Transaction } from 'better-sqlite3';
+import type { Job, JobQueue, JobState, NewJob, QueueName, QueueStats } from '../store.ts';
+import { parseJsonObject } from './codec.sqlite.ts';
+
+interface JobRow {
+  id: string;
+  queue: QueueName;
+  key: string;
+  payload: string;
+  state: JobState;
+  run_at: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface StatsRow {
+  queued: number;
+  leased: number;
+  failed: number;
+  oldest: number | null;
+}
+
+const COLUMNS =
+  'id, queue, key, payload, state, run_at, attempts, lease_owner, lease_until, last_error, created_at, updated_at';
+
+/** The condition every owner operation checks: the job is still queued and leased to this owner. */
+const HELD = "id = @id AND lease_owner = @owner AND state = 'queued'";
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    queue: row.queue,
+    key: row.key,
+    payload: parseJsonObject(row.payload),
+    state: row.state,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function byRunAtThenId(a: Job, b: Job): number {
+  return a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * The durable job queue in the `jobs` table. A claim is one IMMEDIATE transaction (select the candidates, then
+ * lease them with one UPDATE), so two processes sharing the file never lease the same job at once.
+ */
+export class SqliteJobQueue implements JobQueue {
+  readonly #enqueue: Transaction<(jobs: NewJob[], now: number) => number>;
+  readonly #claim: Transaction<
+    (queue: QueueName, owner: string, now: number, leaseUntil: number, limit: number, exclude: string) => JobRow[]
+  >;
+  readonly #complete: Statement<[{ id: string; owner: string; now: number }]>;
+  readonly #retry: Statement<[{ id: string; owner: string; run_at: number; error: string; now: number }]>;
+  readonly #fail: Statement<[{ id: string; owner: string; error: string; now: number }]>;
+  readonly #updatePayload: Statement<[{ id: string; owner: string; payload: string; now: number }]>;
+  readonly #extendLease: Statement<[{ id: string; owner: string; lease_until: number }]>;
+  readonly #get: Statement<[string], JobRow>;
+  readonly #stats: Statement<[{ queue: QueueName; now: number }], StatsRow>;
+  readonly #purgeDone: Statement<[QueueName, number]>;
+
+  constructor(db: Database) {
+    const insert = db.prepare<[Omit<JobRow, 'attempts' | 'lease_owner' | 'lease_until' | 'last_error'>]>(
+      `INSERT INTO jobs (id, queue, key, payload, state, run_at, created_at, updated_at)
+       VALUES (@id, @queue, @key, @payload, @state, @run_at, @created_at, @updated_at)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.#enqueue = db.transaction((jobs: NewJob[], now: number): number => {
+      let inserted = 0;
+      for (const job of jobs) {
+        const row = {
+          id: job.id,
+          queue: job.queue,
+          key: job.key,
+          payload: JSON.stringify(job.payload),
+          state: 'queued' as const,
+          run_at: job.runAt,
+          created_at: now,
+          updated_at: now,
+        };
+        inserted += insert.run(row).changes;
+      }
+      return inserted;
+    });
+
+    const candidates = db.prepare<
+      [{ queue: QueueName; now: number; limit: number; exclude: string }],
+      { id: string }
+    >(
+      `SELECT id FROM jobs
+       WHERE queue = @queue AND state = 'queued' AND run_at <= @now AND lease_until <= @now
+         AND key NOT IN (SELECT value FROM json_each(@exclude))
+       ORDER BY run_at, id LIMIT @limit`,
+    );
+    const lease = db.prepare<[{ ids: string; owner: string; lease_until: number; now: number }], JobRow>(
+      `UPDATE jobs SET lease_owner = @owner, lease_until = @lease_until, updated_at = @now
+       WHERE id IN (SELECT value FROM json_each(@ids))
+       RETURNING ${COLUMNS}`,
+    );
+    this.#claim = db.transaction((queue, owner, now, leaseUntil, limit, exclude): JobRow[] => {
+      const ids = candidates.all({ queue, now, limit, exclude }).map((row) => row.id);
+      if (ids.length === 0) return [];
+      return lease.all({ ids: JSON.stringify(ids), owner, lease_until: leaseUntil, now });
+    });
+
+    this.#complete = db.prepare(
+      `UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = 0, updated_at = @now WHERE ${HELD}`,
+    );
+    this.#retry = db.prepare(
+      `UPDATE jobs SET run_at = @run_at, attempts = attempts + 1, last_error = @error, lease_owner = NULL,
+         lease_until = 0, updated_at = @now
+       WHERE ${HELD}`,
+    );
+    this.#fail = db.prepare(
+      `UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = @error, lease_owner = NULL,
+         lease_until = 0, updated_at = @now
+       WHERE ${HELD}`,
+    );
+    this.#updatePayload = db.prepare(`UPDATE jobs SET payload = @payload, updated_at = @now WHERE ${HELD}`);
+    this.#extendLease = db.prepare(`UPDATE jobs SET lease_until = @lease_until WHERE ${HELD}`);
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`);
+    this.#stats = db.prepare(
+      `SELECT
+         coalesce(sum(state = 'queued' AND lease_until <= @now), 0) AS queued,
+         coalesce(sum(state = 'queued' AND lease_until > @now), 0) AS leased,
+         coalesce(sum(state = 'failed'), 0) AS failed,
+         min(CASE WHEN state = 'queued' THEN created_at END) AS oldest
+       FROM jobs WHERE queue = @queue AND state IN ('queued', 'failed')`,
+    );
+    this.#purgeDone = db.prepare("DELETE FROM jobs WHERE queue = ? AND state = 'done' AND updated_at < ?");
+  }
+
+  async enqueue(jobs: NewJob[], now: number): Promise<number> {
+    if (jobs.length === 0) return 0;
+    return this.#enqueue.immediate(jobs, now);
+  }
+
+  async claim(
+    queue: QueueName,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    excludeKeys: string[] = [],
+  ): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const rows = this.#claim.immediate(queue, owner, now, now + leaseMs, limit, JSON.stringify(excludeKeys));
+    return rows.map(toJob).sort(byRunAtThenId);
+  }
+
+  async complete(id: string, owner: string, now: number): Promise<boolean> {
+    return this.#complete.run({ id, owner, now }).changes === 1;
+  }
+
+  async retry(id: string, owner: string, runAt: number, error: string, now: number): Promise<boolean> {
+    return this.#retry.run({ id, owner, run_at: runAt, error, now }).changes === 1;
+  }
+
+  async fail(id: string, owner: string, error: string, now: number): Promise<boolean> {
+    return this.#fail.run({ id, owner, error, now }).changes === 1;
+  }
+
+  async updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean> {
+    return this.#updatePayload.run({ id, owner, payload: JSON.stringify(payload), now }).changes === 1;
+  }
+
+  async extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean> {
+    return this.#extendLease.run({ id, owner, lease_until: leaseUntil }).changes === 1;
+  }
+
+  async getJob(id: string): Promise<Job | null> {
+    const row = this.#get.get(id);
+    return row ? toJob(row) : null;
+  }
+
+  async stats(queue: QueueName, now: number): Promise<QueueStats> {
+    const row = this.#stats.get({ queue, now });
+    return {
+      queued: row?.queued ?? 0,
+      leased: row?.leased ?? 0,
+      failed: row?.failed ?? 0,
+      oldestCreatedAt: row?.oldest ?? null,
+    };
+  }
+
+  async purgeDone(queue: QueueName, before: number): Promise<number> {
+    return this.#purgeDone.run(queue, before).changes;
+  }
+}

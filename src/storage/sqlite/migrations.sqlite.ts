@@ -1,0 +1,154 @@
+import type { Database } from 'better-sqlite3';
+
+/** One step of the schema. Steps are applied in version order and never edited once released. */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, as numbered steps. Every index matches a query of a repository in this folder; the comment above
+ * each index names it.
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE groups (
+        name TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        deleted_at INTEGER,
+        settings TEXT NOT NULL
+      );
+      -- listGroups, countGroups
+      CREATE INDEX groups_live_by_name ON groups (name) WHERE deleted_at IS NULL;
+
+      CREATE TABLE key_pairs (
+        owner TEXT PRIMARY KEY,
+        public_key_pem TEXT NOT NULL,
+        private_key_pem TEXT NOT NULL
+      );
+
+      CREATE TABLE members (
+        group_name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        inbox TEXT NOT NULL,
+        shared_inbox TEXT,
+        delivery_inbox TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')),
+        follow_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (group_name, actor_id)
+      );
+      -- listMembers, countMembers
+      CREATE INDEX members_by_state ON members (group_name, state, actor_id);
+      -- listDeliveryInboxes
+      CREATE INDEX members_by_delivery_inbox ON members (group_name, state, delivery_inbox);
+
+      CREATE TABLE remote_actors (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        inbox TEXT NOT NULL,
+        shared_inbox TEXT,
+        preferred_username TEXT,
+        name TEXT,
+        url TEXT,
+        key_id TEXT,
+        public_key_pem TEXT,
+        fetched_at INTEGER NOT NULL
+      );
+      -- getRemoteActorByKeyId
+      CREATE INDEX remote_actors_by_key_id ON remote_actors (key_id, fetched_at) WHERE key_id IS NOT NULL;
+
+      CREATE TABLE activities (
+        id TEXT PRIMARY KEY,
+        group_name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        object_id TEXT,
+        json TEXT NOT NULL,
+        published INTEGER NOT NULL,
+        in_outbox INTEGER NOT NULL CHECK (in_outbox IN (0, 1))
+      );
+      -- listOutbox, countOutbox
+      CREATE INDEX activities_outbox ON activities (group_name, published, id) WHERE in_outbox = 1;
+
+      CREATE TABLE posts (
+        group_name TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        in_reply_to TEXT,
+        thread_root TEXT NOT NULL,
+        create_id TEXT NOT NULL,
+        boost_id TEXT,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER,
+        PRIMARY KEY (group_name, object_id)
+      );
+      -- listThread
+      CREATE INDEX posts_by_thread ON posts (group_name, thread_root, created_at, object_id);
+
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        queue TEXT NOT NULL,
+        key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'done', 'failed')),
+        run_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- claim, stats
+      CREATE INDEX jobs_by_run_at ON jobs (queue, state, run_at, id);
+      -- stats (oldest queued job), purgeDone
+      CREATE INDEX jobs_by_created_at ON jobs (queue, state, created_at);
+      CREATE INDEX jobs_by_updated_at ON jobs (queue, state, updated_at);
+    `,
+  },
+];
+
+/**
+ * Brings the schema of `db` up to date. Runs in one IMMEDIATE transaction, so that several processes opening
+ * the same file at once apply each step exactly once (the others wait on the write lock, then find nothing left
+ * to do). Throws when the file was written by a newer version that knows steps this one does not.
+ */
+export function migrateSqlite(db: Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number[] {
+  const run = db.transaction((): number[] => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
+    const rows = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all();
+    const applied = new Set(rows.map((row) => row.version));
+    const known = new Set(migrations.map((m) => m.version));
+    const unknown = [...applied].filter((version) => !known.has(version));
+    if (unknown.length > 0) {
+      throw new Error(
+        `SQLite database has schema version(s) ${unknown.join(', ')} unknown to this version of Guild; ` +
+          'upgrade Guild or use another database file',
+      );
+    }
+    const insert = db.prepare<[number, string, number]>(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    );
+    const done: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      insert.run(migration.version, migration.name, Date.now());
+      done.push(migration.version);
+    }
+    return done;
+  });
+  return run.immediate();
+}

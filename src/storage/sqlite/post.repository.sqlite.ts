@@ -1,0 +1,99 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { OutboxCursor, Post, PostRepository } from '../store.ts';
+
+interface PostRow {
+  group_name: string;
+  object_id: string;
+  author_id: string;
+  in_reply_to: string | null;
+  thread_root: string;
+  create_id: string;
+  boost_id: string | null;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+const COLUMNS =
+  'group_name, object_id, author_id, in_reply_to, thread_root, create_id, boost_id, created_at, deleted_at';
+
+function toPost(row: PostRow): Post {
+  return {
+    objectId: row.object_id,
+    groupName: row.group_name,
+    authorId: row.author_id,
+    inReplyTo: row.in_reply_to,
+    threadRoot: row.thread_root,
+    createId: row.create_id,
+    boostId: row.boost_id,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+/** Posts accepted into groups, in the `posts` table keyed by (group_name, object_id). */
+export class SqlitePostRepository implements PostRepository {
+  readonly #insert: Statement<[PostRow]>;
+  readonly #get: Statement<[string, string], PostRow>;
+  readonly #markDeleted: Statement<[number, string, string]>;
+  readonly #threadFirst: Statement<[string, string, number], PostRow>;
+  readonly #threadAfter: Statement<[string, string, number, string, number], PostRow>;
+
+  constructor(db: Database) {
+    this.#insert = db.prepare(
+      `INSERT INTO posts (${COLUMNS})
+       VALUES (@group_name, @object_id, @author_id, @in_reply_to, @thread_root, @create_id, @boost_id,
+               @created_at, @deleted_at)
+       ON CONFLICT (group_name, object_id) DO NOTHING`,
+    );
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND object_id = ?`);
+    this.#markDeleted = db.prepare(
+      'UPDATE posts SET deleted_at = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
+    );
+    this.#threadFirst = db.prepare(
+      `SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND thread_root = ?
+       ORDER BY created_at, object_id LIMIT ?`,
+    );
+    this.#threadAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND thread_root = ? AND (created_at, object_id) > (?, ?)
+       ORDER BY created_at, object_id LIMIT ?`,
+    );
+  }
+
+  async putPost(post: Post): Promise<boolean> {
+    const result = this.#insert.run({
+      group_name: post.groupName,
+      object_id: post.objectId,
+      author_id: post.authorId,
+      in_reply_to: post.inReplyTo,
+      thread_root: post.threadRoot,
+      create_id: post.createId,
+      boost_id: post.boostId,
+      created_at: post.createdAt,
+      deleted_at: post.deletedAt,
+    });
+    return result.changes === 1;
+  }
+
+  async getPost(groupName: string, objectId: string): Promise<Post | null> {
+    const row = this.#get.get(groupName, objectId);
+    return row ? toPost(row) : null;
+  }
+
+  async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
+    return this.#markDeleted.run(at, groupName, objectId).changes === 1;
+  }
+
+  async listThread(
+    groupName: string,
+    threadRoot: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<Post[]> {
+    if (limit <= 0) return [];
+    const rows =
+      after === null
+        ? this.#threadFirst.all(groupName, threadRoot, limit)
+        : this.#threadAfter.all(groupName, threadRoot, after.published, after.id, limit);
+    return rows.map(toPost);
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The storage port. Domain and federation code depend on these interfaces only; `sqlite/` (the embedded
+ * default) and `mongodb/` implement them, and `test/contract/` runs one suite unchanged against both.
+ *
+ * Conventions shared by every repository:
+ * - times are epoch milliseconds (numbers);
+ * - every list is paged in the store with an opaque-to-the-caller `after` cursor and a `limit`; nothing loads a
+ *   whole collection;
+ * - private key material is only ever returned by {@link KeyRepository.getPrivateKey}.
+ */
+
+/** Who may join a group. */
+export type MembershipPolicy = 'open' | 'approval';
+/** Who may post to a group. */
+export type PostingPolicy = 'members' | 'moderators';
+
+/** Settings of a group that admins and moderators change; stored as one document. */
+export interface GroupSettings {
+  membershipPolicy: MembershipPolicy;
+  postingPolicy: PostingPolicy;
+  /** Image URL of the avatar, or null. */
+  iconUrl: string | null;
+  /** Image URL of the header, or null. */
+  bannerUrl: string | null;
+  /** Markdown source of the rules. */
+  rules: string;
+  /** BCP 47 language tag, or null. */
+  language: string | null;
+  tags: string[];
+  sensitive: boolean;
+  discoverable: boolean;
+  /** A post that mentions more groups than this is treated as spam. */
+  maxGroupMentions: number;
+  /** List followers in the followers collection (otherwise only the count is public). */
+  listFollowers: boolean;
+}
+
+export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
+  membershipPolicy: 'open',
+  postingPolicy: 'members',
+  iconUrl: null,
+  bannerUrl: null,
+  rules: '',
+  language: null,
+  tags: [],
+  sensitive: false,
+  discoverable: true,
+  maxGroupMentions: 5,
+  listFollowers: false,
+};
+
+/** A group hosted here. Its actor URL is derived from the configured origin and `name`. */
+export interface Group {
+  /** preferredUsername: lowercase letters, digits and underscore; unique forever (also after deletion). */
+  name: string;
+  title: string;
+  /** Markdown source; HTML is rendered when served. */
+  summary: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Set when the group was deleted. A deleted group keeps its name so nobody else can take it. */
+  deletedAt: number | null;
+  settings: GroupSettings;
+}
+
+export interface GroupRepository {
+  /** Inserts a group. Returns false (and changes nothing) when the name is taken, deleted groups included. */
+  createGroup(group: Group): Promise<boolean>;
+  /** The group with this name, deleted or not; null when no such name was ever created. */
+  getGroup(name: string): Promise<Group | null>;
+  /** Replaces title, summary, settings and updatedAt of an existing group. Returns false if absent. */
+  updateGroup(group: Group): Promise<boolean>;
+  /** Marks a group deleted at `at`. Returns false when it is absent or already deleted. */
+  markGroupDeleted(name: string, at: number): Promise<boolean>;
+  /** Live (not deleted) groups ordered by name, names strictly greater than `after`. */
+  listGroups(after: string | null, limit: number): Promise<Group[]>;
+  /** Number of live groups. */
+  countGroups(): Promise<number>;
+}
+
+/** An RSA key pair owned by a local actor (`group:NAME` or `instance`). */
+export interface KeyPair {
+  owner: string;
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
+export interface KeyRepository {
+  /** Stores the pair unless the owner already has one; returns the pair that is stored afterwards. */
+  putKeyPairIfAbsent(pair: KeyPair): Promise<KeyPair>;
+  /** Public key of an owner, or null. */
+  getPublicKey(owner: string): Promise<string | null>;
+  /** Private key of an owner, or null. The only method that returns private key material. */
+  getPrivateKey(owner: string): Promise<string | null>;
+}
+
+export type MemberState = 'pending' | 'accepted';
+
+/** A remote actor's relation with a group: a pending join request or a membership. */
+export interface Member {
+  groupName: string;
+  actorId: string;
+  inbox: string;
+  sharedInbox: string | null;
+  /** Where deliveries go: the shared inbox when there is one, else the inbox. */
+  deliveryInbox: string;
+  state: MemberState;
+  /** The id of the Follow activity, answered by Accept or Reject. */
+  followId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MemberRepository {
+  /** Inserts or replaces the member identified by (groupName, actorId). */
+  upsertMember(member: Member): Promise<void>;
+  getMember(groupName: string, actorId: string): Promise<Member | null>;
+  /** Removes a member or pending request. Returns false when there was none. */
+  removeMember(groupName: string, actorId: string): Promise<boolean>;
+  countMembers(groupName: string, state: MemberState): Promise<number>;
+  /** Members in a state ordered by actorId, actorIds strictly greater than `after`. */
+  listMembers(groupName: string, state: MemberState, after: string | null, limit: number): Promise<Member[]>;
+  /**
+   * Distinct delivery inboxes of accepted members, ascending, strictly greater than `after`. Pages may hold
+   * fewer than `limit` entries while more remain; the caller stops only on an empty page.
+   */
+  listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]>;
+}
+
+/** A remote actor as last fetched; the cache behind signature verification and delivery. */
+export interface RemoteActor {
+  id: string;
+  type: string;
+  inbox: string;
+  sharedInbox: string | null;
+  preferredUsername: string | null;
+  name: string | null;
+  url: string | null;
+  keyId: string | null;
+  publicKeyPem: string | null;
+  fetchedAt: number;
+}
+
+export interface RemoteActorRepository {
+  /** Inserts or replaces by id. */
+  putRemoteActor(actor: RemoteActor): Promise<void>;
+  getRemoteActor(id: string): Promise<RemoteActor | null>;
+  getRemoteActorByKeyId(keyId: string): Promise<RemoteActor | null>;
+}
+
+/** An activity or object this server emitted or announced, kept so that its id can be dereferenced. */
+export interface StoredActivity {
+  /** Absolute id (URL) of the stored document. */
+  id: string;
+  groupName: string;
+  type: string;
+  /** The id of the object it is about (the announced activity or object), or null. */
+  objectId: string | null;
+  /** The document, serialized JSON. */
+  json: string;
+  published: number;
+  /** Listed in the group's outbox. */
+  inOutbox: boolean;
+}
+
+/** Cursor into an outbox: entries strictly older than this (published, then id descending). */
+export interface OutboxCursor {
+  published: number;
+  id: string;
+}
+
+export interface ActivityRepository {
+  /** Inserts; returns false (and changes nothing) when the id exists. */
+  putActivity(activity: StoredActivity): Promise<boolean>;
+  getActivity(id: string): Promise<StoredActivity | null>;
+  /** Outbox entries newest first, strictly before `before`. */
+  listOutbox(groupName: string, before: OutboxCursor | null, limit: number): Promise<StoredActivity[]>;
+  countOutbox(groupName: string): Promise<number>;
+}
+
+/** A post accepted into a group (a top-level post or a reply in one of its threads). */
+export interface Post {
+  /** The object id (Note, Page, Article...). */
+  objectId: string;
+  groupName: string;
+  authorId: string;
+  inReplyTo: string | null;
+  /** objectId of the top-level post of its thread (itself for a top-level post). */
+  threadRoot: string;
+  /** Id of the Create activity that brought it. */
+  createId: string;
+  /** Id of the plain Announce{object} sent for a top-level post, or null. */
+  boostId: string | null;
+  createdAt: number;
+  deletedAt: number | null;
+}
+
+export interface PostRepository {
+  /** Inserts; returns false when the (groupName, objectId) pair exists. */
+  putPost(post: Post): Promise<boolean>;
+  getPost(groupName: string, objectId: string): Promise<Post | null>;
+  /** Marks deleted; returns false when absent or already deleted. */
+  markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean>;
+  /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */
+  listThread(groupName: string, threadRoot: string, after: OutboxCursor | null, limit: number): Promise<Post[]>;
+}
+
+export type QueueName = 'intake' | 'fanout' | 'deliver';
+
+export type JobState = 'queued' | 'done' | 'failed';
+
+/** A durable unit of work. Ids are chosen by the producer so that enqueueing is idempotent. */
+export interface Job {
+  id: string;
+  queue: QueueName;
+  /** Grouping key (the destination host for deliveries), used for per-host limits. */
+  key: string;
+  payload: Record<string, unknown>;
+  state: JobState;
+  /** Not to be claimed before this time. */
+  runAt: number;
+  attempts: number;
+  leaseOwner: string | null;
+  /** The lease holds until this time; 0 when not leased. */
+  leaseUntil: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewJob {
+  id: string;
+  queue: QueueName;
+  key: string;
+  payload: Record<string, unknown>;
+  runAt: number;
+}
+
+export interface QueueStats {
+  queued: number;
+  leased: number;
+  failed: number;
+  /** createdAt of the oldest queued job, or null. */
+  oldestCreatedAt: number | null;
+}
+
+export interface JobQueue {
+  /** Inserts jobs whose id is new; existing ids are left untouched. Returns how many were inserted. */
+  enqueue(jobs: NewJob[], now: number): Promise<number>;
+  /**
+   * Leases up to `limit` queued jobs of `queue` whose runAt <= now and whose lease is absent or expired,
+   * oldest runAt first, optionally skipping the given keys. A job is never leased to two owners at once.
+   */
+  claim(
+    queue: QueueName,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    excludeKeys?: string[],
+  ): Promise<Job[]>;
+  /** Marks a leased job done. Returns false when `owner` no longer holds the lease. */
+  complete(id: string, owner: string, now: number): Promise<boolean>;
+  /** Releases a leased job to run again at `runAt`, counting one more attempt. */
+  retry(id: string, owner: string, runAt: number, error: string, now: number): Promise<boolean>;
+  /** Marks a leased job permanently failed. */
+  fail(id: string, owner: string, error: string, now: number): Promise<boolean>;
+  /** Replaces the payload of a job leased by `owner` (progress of long jobs). */
+  updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean>;
+  /** Extends a lease still held by `owner`. */
+  extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean>;
+  getJob(id: string): Promise<Job | null>;
+  stats(queue: QueueName, now: number): Promise<QueueStats>;
+  /** Deletes done jobs updated before `before`. Returns how many. */
+  purgeDone(queue: QueueName, before: number): Promise<number>;
+}
+
+/** The whole port, assembled from the per-topic repositories. */
+export interface Store {
+  readonly kind: 'sqlite' | 'mongodb';
+  readonly groups: GroupRepository;
+  readonly keys: KeyRepository;
+  readonly members: MemberRepository;
+  readonly remoteActors: RemoteActorRepository;
+  readonly activities: ActivityRepository;
+  readonly posts: PostRepository;
+  readonly jobs: JobQueue;
+  /** Cheap round trip to the database; throws when it is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
