@@ -65,7 +65,11 @@ export function isValidActorKey(key: ApPublicKey, actorId: string): boolean {
  * How an actor document lists the key `keyId`: `{ pem }` for a valid embedded key, `{ pem: null }` for a
  * reference by id, null when it does not list it (or lists it with a wrong owner, origin or PEM).
  */
-export function listedKey(doc: Record<string, unknown>, actorId: string, keyId: string): { pem: string | null } | null {
+export function listedKey(
+  doc: Record<string, unknown>,
+  actorId: string,
+  keyId: string,
+): { pem: string | null } | null {
   for (const entry of keyEntries(doc)) {
     if (typeof entry === 'string') {
       if (entry === keyId && sameOrigin(entry, actorId)) return { pem: null };

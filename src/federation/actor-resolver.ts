@@ -88,7 +88,8 @@ export class ActorResolver {
       cached?.publicKeyPem != null && cached.keyId === keyId
         ? { publicKeyPem: cached.publicKeyPem, ownerId: cached.id }
         : null;
-    if (cachedKey !== null && cached !== null && opts.refresh !== true && this.isFresh(cached)) return cachedKey;
+    if (cachedKey !== null && cached !== null && opts.refresh !== true && this.isFresh(cached))
+      return cachedKey;
     const last = this.lastKeyFetch.get(keyId);
     if (last !== undefined && this.now() - last < this.minRefreshIntervalMs && !this.keyFetches.has(keyId)) {
       return cachedKey;

@@ -7,7 +7,8 @@ import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './ip-address.ts';
 import { signRequest } from './http-signature.ts';
 
-export type DeliveryResponse = { kind: 'status'; status: number; retryAfterMs: number | null } | { kind: 'network'; error: string };
+export type DeliveryResponse =
+  { kind: 'status'; status: number; retryAfterMs: number | null } | { kind: 'network'; error: string };
 
 export interface DeliveryClientOptions {
   allowPrivateAddresses: boolean;
@@ -17,7 +18,11 @@ export interface DeliveryClientOptions {
   connectionsPerOrigin: number;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 export class DeliveryClient {
   private readonly agent: Agent;
@@ -50,14 +55,19 @@ export class DeliveryClient {
     });
   }
 
-  async post(inbox: string, body: string, signer: { keyId: string; privateKeyPem: string }): Promise<DeliveryResponse> {
+  async post(
+    inbox: string,
+    body: string,
+    signer: { keyId: string; privateKeyPem: string },
+  ): Promise<DeliveryResponse> {
     let url: URL;
     try {
       url = new URL(inbox);
     } catch {
       return { kind: 'network', error: `bad inbox URL ${inbox}` };
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return { kind: 'network', error: 'inbox is not http(s)' };
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      return { kind: 'network', error: 'inbox is not http(s)' };
     const headers = signRequest({
       method: 'POST',
       url,
@@ -76,7 +86,11 @@ export class DeliveryClient {
       });
       // Drain a bounded amount so the connection can be reused.
       await res.body.dump({ limit: 64 * 1024 });
-      return { kind: 'status', status: res.statusCode, retryAfterMs: parseRetryAfter(res.headers['retry-after']) };
+      return {
+        kind: 'status',
+        status: res.statusCode,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+      };
     } catch (e) {
       return { kind: 'network', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
     }

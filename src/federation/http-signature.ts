@@ -2,7 +2,13 @@
  * HTTP signatures (draft-cavage-http-signatures-12, the dialect the fediverse speaks): signing outbound requests
  * and verifying inbound ones at least as strictly as Mastodon does.
  */
-import { createHash, createPublicKey, sign as rsaSign, verify as rsaVerify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  sign as rsaSign,
+  verify as rsaVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { parseSignatureHeader, quoteParam, type ParsedSignature } from './signature-header.ts';
 
 export { parseSignatureHeader, type ParsedSignature, type ParseSignatureResult } from './signature-header.ts';
@@ -93,8 +99,7 @@ export type VerifyFailureReason =
 
 /** Outcome of {@link verifyRequest}: the verified key and its owner, or why verification failed. */
 export type VerifyResult =
-  | { ok: true; keyId: string; ownerId: string }
-  | { ok: false; reason: VerifyFailureReason; detail: string };
+  { ok: true; keyId: string; ownerId: string } | { ok: false; reason: VerifyFailureReason; detail: string };
 
 /** A public key and the actor that owns it. */
 export interface ResolvedKey {
@@ -217,7 +222,10 @@ function checkDigest(header: string, body: Uint8Array): VerifyResult | null {
     const value = part.slice(eq + 1).trim();
     const given = /^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, 'base64') : null;
     if (given === null || !given.equals(expected)) {
-      return failure('digest-mismatch', `body SHA-256 is ${expected.toString('base64')}, Digest says ${value}`);
+      return failure(
+        'digest-mismatch',
+        `body SHA-256 is ${expected.toString('base64')}, Digest says ${value}`,
+      );
     }
   }
   return found ? null : failure('missing-digest', 'Digest header has no SHA-256 value');

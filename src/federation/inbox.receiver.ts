@@ -49,7 +49,10 @@ export interface InboxAnswer {
 
 export interface InboxReceiverDeps {
   store: Store;
-  resolveKey: (keyId: string, opts: { refresh: boolean }) => Promise<{ publicKeyPem: string; ownerId: string } | null>;
+  resolveKey: (
+    keyId: string,
+    opts: { refresh: boolean },
+  ) => Promise<{ publicKeyPem: string; ownerId: string } | null>;
   signal: QueueSignal;
   log: Logger;
   /** True when activities from this host are refused. */
@@ -104,7 +107,8 @@ export class InboxReceiver {
       log.info('inbox: signer is not the actor', { signer: verified.ownerId, actorId, activityId: id });
       return { status: 403, message: 'the signer is not the actor of the activity' };
     }
-    if (!sameOrigin(id, actorId)) return { status: 400, message: "the activity id is not on the actor's origin" };
+    if (!sameOrigin(id, actorId))
+      return { status: 400, message: "the activity id is not on the actor's origin" };
     const host = new URL(actorId).host;
     if (this.d.isBlockedHost && (await this.d.isBlockedHost(host))) {
       log.info('inbox: blocked host', { host, activityId: id });
@@ -118,7 +122,10 @@ export class InboxReceiver {
     let inserted: number;
     try {
       const t = this.now();
-      inserted = await this.d.store.jobs.enqueue([{ id: intakeJobId(id), queue: 'intake', key: host, payload, runAt: t }], t);
+      inserted = await this.d.store.jobs.enqueue(
+        [{ id: intakeJobId(id), queue: 'intake', key: host, payload, runAt: t }],
+        t,
+      );
     } catch (e) {
       log.error('inbox: could not store the activity', { err: e, activityId: id });
       return { status: 503, message: 'try again later' };
@@ -132,5 +139,10 @@ export class InboxReceiver {
 function isSelfDelete(raw: Buffer): boolean {
   if (raw.length > 16 * 1024) return false;
   const p = parseJsonObject(raw.toString('utf8'), 8);
-  return p.ok && p.value.type === 'Delete' && typeof p.value.actor === 'string' && idOf(p.value.object) === p.value.actor;
+  return (
+    p.ok &&
+    p.value.type === 'Delete' &&
+    typeof p.value.actor === 'string' &&
+    idOf(p.value.object) === p.value.actor
+  );
 }

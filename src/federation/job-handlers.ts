@@ -6,7 +6,13 @@ import type { DeliveryConfig } from '../config/config.ts';
 import type { Urls } from '../groups/urls.ts';
 import { INSTANCE_KEY_OWNER } from '../groups/urls.ts';
 import type { JobHandler, JobResult } from './queue-runner.ts';
-import { deliveryJobId, hostOf, type DeliverPayload, type FanoutPayload, type QueueSignal } from './publisher.ts';
+import {
+  deliveryJobId,
+  hostOf,
+  type DeliverPayload,
+  type FanoutPayload,
+  type QueueSignal,
+} from './publisher.ts';
 import type { DeliveryClient } from './delivery.client.ts';
 
 /** Payload of an intake job: an activity whose signature was verified when it was received. */
@@ -19,10 +25,17 @@ export interface IntakePayload extends Record<string, unknown> {
 export function intakeHandler(inbox: GroupInbox): JobHandler {
   return async (job, { log }) => {
     const p = job.payload as IntakePayload;
-    if (!isObject(p.activity) || typeof p.actorId !== 'string') return { kind: 'fail', error: 'malformed intake job' };
+    if (!isObject(p.activity) || typeof p.actorId !== 'string')
+      return { kind: 'fail', error: 'malformed intake job' };
     const id = typeof p.activity.id === 'string' ? p.activity.id : '';
     const type = typeof p.activity.type === 'string' ? p.activity.type : '';
-    const outcomes = await inbox.handle({ id, type, actorId: p.actorId, json: p.activity, inboxGroup: p.inboxGroup ?? null });
+    const outcomes = await inbox.handle({
+      id,
+      type,
+      actorId: p.actorId,
+      json: p.activity,
+      inboxGroup: p.inboxGroup ?? null,
+    });
     for (const o of outcomes) {
       if (o.applied) log.info(o.what, { activityId: id, type });
       else log.info(`not applied: ${o.reason}`, { activityId: id, type, actorId: p.actorId });
@@ -34,7 +47,12 @@ export function intakeHandler(inbox: GroupInbox): JobHandler {
 const FANOUT_PAGE = 500;
 
 /** Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox. */
-export function fanoutHandler(store: Store, signal: QueueSignal, leaseMs: number, now: () => number = Date.now): JobHandler {
+export function fanoutHandler(
+  store: Store,
+  signal: QueueSignal,
+  leaseMs: number,
+  now: () => number = Date.now,
+): JobHandler {
   return async (job, { owner }) => {
     const p = job.payload as FanoutPayload;
     let after = p.after;
@@ -47,7 +65,11 @@ export function fanoutHandler(store: Store, signal: QueueSignal, leaseMs: number
           id: deliveryJobId(p.activityId, inbox),
           queue: 'deliver' as const,
           key: hostOf(inbox),
-          payload: { activityId: p.activityId, inbox, signer: `group:${p.groupName}` } satisfies DeliverPayload,
+          payload: {
+            activityId: p.activityId,
+            inbox,
+            signer: `group:${p.groupName}`,
+          } satisfies DeliverPayload,
           runAt: t,
         })),
         t,
@@ -93,7 +115,8 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
   const random = d.random ?? Math.random;
 
   const backoff = (job: Job, error: string, retryAfterMs: number | null): JobResult => {
-    if (job.attempts + 1 >= d.config.maxAttempts) return { kind: 'fail', error: `${error} (gave up after ${job.attempts + 1} attempts)` };
+    if (job.attempts + 1 >= d.config.maxAttempts)
+      return { kind: 'fail', error: `${error} (gave up after ${job.attempts + 1} attempts)` };
     const exp = Math.min(d.config.retryMaxMs, d.config.retryBaseMs * 2 ** job.attempts);
     const delay = Math.max(retryAfterMs ?? 0, Math.round(exp * (0.5 + random() * 0.5)));
     return { kind: 'retry', delayMs: Math.min(delay, d.config.retryMaxMs), error };
@@ -115,7 +138,10 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
       pem = k;
       keys.set(p.signer, pem);
     }
-    const keyId = p.signer === INSTANCE_KEY_OWNER ? d.urls.instanceKeyId() : d.urls.groupKeyId(p.signer.slice('group:'.length));
+    const keyId =
+      p.signer === INSTANCE_KEY_OWNER
+        ? d.urls.instanceKeyId()
+        : d.urls.groupKeyId(p.signer.slice('group:'.length));
     const res = await d.client.post(p.inbox, body, { keyId, privateKeyPem: pem });
     if (res.kind === 'network') return backoff(job, res.error, null);
     const s = res.status;

@@ -107,7 +107,11 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
       lookup: (
         _hostname: string,
         options: LookupOptions,
-        callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+        callback: (
+          err: NodeJS.ErrnoException | null,
+          address: string | LookupAddress[],
+          family?: number,
+        ) => void,
       ) => {
         if (options.all === true) callback(null, [{ address: req.address, family }]);
         else callback(null, req.address, family);
@@ -155,7 +159,11 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
     return { ok: true, status, headers: res.headers, body: Buffer.concat(chunks, total) };
   } catch (err) {
     if (timedOut || isTimeoutError(err)) {
-      return { ok: false, error: 'timeout', detail: `no complete answer from ${req.url.host} in ${req.timeoutMs} ms` };
+      return {
+        ok: false,
+        error: 'timeout',
+        detail: `no complete answer from ${req.url.host} in ${req.timeoutMs} ms`,
+      };
     }
     return { ok: false, error: 'network', detail: `${req.url.host}: ${describe(err)}` };
   } finally {
@@ -167,7 +175,9 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
 function isTimeoutError(err: unknown): boolean {
   const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
   return (
-    code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
   );
 }
 

@@ -50,7 +50,10 @@ export class StorePublisher implements Publisher {
   ): Promise<void> {
     const id = await this.save(groupName, activity, opts.inOutbox, opts.objectId);
     const payload: FanoutPayload = { activityId: id, groupName, after: null };
-    await this.store.jobs.enqueue([{ id: `fanout:${id}`, queue: 'fanout', key: groupName, payload, runAt: this.now() }], this.now());
+    await this.store.jobs.enqueue(
+      [{ id: `fanout:${id}`, queue: 'fanout', key: groupName, payload, runAt: this.now() }],
+      this.now(),
+    );
     this.signal.notify('fanout');
   }
 
@@ -64,10 +67,16 @@ export class StorePublisher implements Publisher {
     this.signal.notify('deliver');
   }
 
-  private async save(groupName: string, activity: ApObject, inOutbox: boolean, objectId: string | null): Promise<string> {
+  private async save(
+    groupName: string,
+    activity: ApObject,
+    inOutbox: boolean,
+    objectId: string | null,
+  ): Promise<string> {
     const id = activity.id;
     const type = activity.type;
-    if (typeof id !== 'string' || typeof type !== 'string') throw new Error('an emitted activity needs an id and a type');
+    if (typeof id !== 'string' || typeof type !== 'string')
+      throw new Error('an emitted activity needs an id and a type');
     await this.store.activities.putActivity({
       id,
       groupName,

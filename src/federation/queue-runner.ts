@@ -9,9 +9,7 @@ import type { Logger } from '../log.ts';
 import type { QueueSignal } from './publisher.ts';
 
 export type JobResult =
-  | { kind: 'done' }
-  | { kind: 'retry'; delayMs: number; error: string }
-  | { kind: 'fail'; error: string };
+  { kind: 'done' } | { kind: 'retry'; delayMs: number; error: string } | { kind: 'fail'; error: string };
 
 /** A job whose handler keeps throwing is given up after this many attempts. */
 const MAX_ATTEMPTS_ON_ERROR = 10;
@@ -100,7 +98,14 @@ export class QueueRunner {
       try {
         const limit = this.o.perKeyConcurrency ?? Infinity;
         const exclude = [...this.perKey.entries()].filter(([, n]) => n >= limit).map(([k]) => k);
-        claimed = await this.o.jobs.claim(this.o.queue, this.o.owner, this.now(), this.o.leaseMs, Math.min(free, 100), exclude);
+        claimed = await this.o.jobs.claim(
+          this.o.queue,
+          this.o.owner,
+          this.now(),
+          this.o.leaseMs,
+          Math.min(free, 100),
+          exclude,
+        );
       } catch (e) {
         this.o.log.error('claiming jobs failed', { queue: this.o.queue, err: e });
       }

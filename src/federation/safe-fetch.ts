@@ -22,12 +22,7 @@ export const ACTIVITYPUB_ACCEPT =
 
 /** Why a fetch failed. */
 export type FetchError =
-  | OutboundError
-  | 'http-error'
-  | 'bad-json'
-  | 'too-deep'
-  | 'bad-content-type'
-  | 'origin-mismatch';
+  OutboundError | 'http-error' | 'bad-json' | 'too-deep' | 'bad-content-type' | 'origin-mismatch';
 
 /** A fetched JSON object and the URL it finally came from (after redirects), or why there is none. */
 export type FetchResult =
@@ -173,7 +168,12 @@ export class SafeFetcher {
         continue;
       }
       if (res.status < 200 || res.status > 299 || res.body === null) {
-        return { ok: false, error: 'http-error', status: res.status, detail: `${current.href} answered ${res.status}` };
+        return {
+          ok: false,
+          error: 'http-error',
+          status: res.status,
+          detail: `${current.href} answered ${res.status}`,
+        };
       }
       const contentType = res.headers['content-type'];
       if (typeof contentType !== 'string' || !acceptable(contentType)) {

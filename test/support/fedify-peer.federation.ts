@@ -82,7 +82,12 @@ async function onFollowed(state: PeerState, ctx: InboxContext<void>, follow: Fol
     state.errors.push(`Follow ${follow.id?.href ?? '(no id)'}: its actor could not be fetched`);
     return;
   }
-  state.followers.set(follower.id.href, follower);
+  // A plain recipient (not the Actor object), so the followers collection lists ids, not embedded actors.
+  state.followers.set(follower.id.href, {
+    id: follower.id,
+    inboxId: follower.inboxId,
+    endpoints: { sharedInbox: follower.endpoints?.sharedInbox ?? null },
+  });
   const accept = new Accept({
     id: new URL(`${me.href}/accepts/${crypto.randomUUID()}`),
     actor: me,
@@ -139,9 +144,11 @@ export function buildPeerFederation(
     })
     .setKeyPairsDispatcher((_ctx, identifier) => (identifier === username ? [state.keyPair] : []));
 
-  federation.setFollowersDispatcher('/users/{identifier}/followers', (_ctx, identifier) =>
-    identifier === username ? { items: [...state.followers.values()] } : null,
-  );
+  federation
+    .setFollowersDispatcher('/users/{identifier}/followers', (_ctx, identifier) =>
+      identifier === username ? { items: [...state.followers.values()] } : null,
+    )
+    .setCounter((_ctx, identifier) => (identifier === username ? state.followers.size : null));
 
   federation.setObjectDispatcher(Note, '/users/{identifier}/notes/{id}', (ctx, values) => {
     const object = state.objects.get(ctx.getObjectUri(Note, values).href);

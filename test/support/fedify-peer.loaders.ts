@@ -26,7 +26,8 @@ export function loadPreloadedContexts(): Promise<PreloadedContexts> {
     const entry = import.meta.resolve('@fedify/fedify');
     const moduleUrl = new URL('./runtime/contexts.js', entry).href;
     const mod: unknown = await import(moduleUrl);
-    const table: unknown = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
+    const table: unknown =
+      typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
     if (typeof table !== 'object' || table === null) {
       throw new Error(`fedify's preloaded contexts were not found at ${moduleUrl}`);
     }
@@ -58,7 +59,9 @@ function isLoopbackHttpUrl(url: string): boolean {
   } catch {
     return false;
   }
-  return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && LOOPBACK_HOSTNAMES.has(parsed.hostname);
+  return (
+    (parsed.protocol === 'http:' || parsed.protocol === 'https:') && LOOPBACK_HOSTNAMES.has(parsed.hostname)
+  );
 }
 
 /**

@@ -65,26 +65,24 @@ async function bridge(handler: FetchHandler, origin: string, req: IncomingMessag
  * Listens on 127.0.0.1 with an OS-assigned port. `makeHandler` receives the origin (known only once the port
  * is bound) and returns the handler for every request.
  */
-export async function serveOnLoopback(makeHandler: (origin: string) => FetchHandler): Promise<LoopbackServer> {
-  let handler: FetchHandler | undefined;
-  let origin = '';
-  const server: Server = createServer((req, res) => {
-    if (handler === undefined) {
-      res.writeHead(503).end();
-      return;
-    }
-    bridge(handler, origin, req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`Internal error: ${String(error)}`);
-    });
-  });
+export async function serveOnLoopback(
+  makeHandler: (origin: string) => FetchHandler,
+): Promise<LoopbackServer> {
+  const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
-  handler = makeHandler(origin);
+  const origin = `http://127.0.0.1:${port}`;
+  const handler = makeHandler(origin);
+  // Attached in the same tick as the listen callback, before any connection can be served.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    bridge(handler, origin, req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`Internal error: ${String(error)}`);
+    });
+  });
   return {
     origin,
     close: () =>

@@ -224,13 +224,22 @@ class RunningPeer implements FedifyPeer {
       ccs: cc,
       audience,
       replyTarget: opts.inReplyTo === undefined ? null : new URL(opts.inReplyTo),
-      tags: opts.mention === false ? [] : targets.map((t) => new Mention({ href: t.id, name: mentionName(t) })),
+      tags:
+        opts.mention === false ? [] : targets.map((t) => new Mention({ href: t.id, name: mentionName(t) })),
     };
     const object = isPage ? new Page(values) : new Note(values);
     this.state.objects.set(objectId.href, object);
     this.posts.set(objectId.href, { targets, to, cc, audience });
     const createId = this.newActivityId();
-    const create = new Create({ id: createId, actor: this.me(), object, tos: to, ccs: cc, published, audience });
+    const create = new Create({
+      id: createId,
+      actor: this.me(),
+      object,
+      tos: to,
+      ccs: cc,
+      published,
+      audience,
+    });
     await this.deliver(targets, create);
     return { createId: createId.href, noteId: objectId.href };
   }
@@ -266,7 +275,10 @@ class RunningPeer implements FedifyPeer {
 
   async like(objectId: string, groupActorId: string): Promise<void> {
     const group = await this.lookupActor(groupActorId);
-    await this.deliver([group], new Like({ id: this.newActivityId(), actor: this.me(), object: new URL(objectId) }));
+    await this.deliver(
+      [group],
+      new Like({ id: this.newActivityId(), actor: this.me(), object: new URL(objectId) }),
+    );
   }
 
   async sendRaw(
@@ -280,13 +292,17 @@ class RunningPeer implements FedifyPeer {
       headers: { 'content-type': 'application/activity+json', accept: 'application/activity+json' },
       body,
     });
-    if (opts.sign !== false) request = await signRequest(request, this.state.keyPair.privateKey, new URL(this.keyId));
+    if (opts.sign !== false)
+      request = await signRequest(request, this.state.keyPair.privateKey, new URL(this.keyId));
     if (opts.tamperBody !== undefined) request = new Request(request, { body: opts.tamperBody(body) });
     const response = await fetch(request, { signal: AbortSignal.timeout(this.fetchTimeoutMs) });
     return { status: response.status, body: await response.text() };
   }
 
-  async waitFor(predicate: (a: ReceivedActivity) => boolean, opts: WaitForOptions = {}): Promise<ReceivedActivity> {
+  async waitFor(
+    predicate: (a: ReceivedActivity) => boolean,
+    opts: WaitForOptions = {},
+  ): Promise<ReceivedActivity> {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const deadline = Date.now() + timeoutMs;
     let delay = 5;
@@ -330,7 +346,8 @@ class RunningPeer implements FedifyPeer {
   private ownPost(noteId: string): { sent: SentPost; object: Note | Page } {
     const sent = this.posts.get(noteId);
     const object = this.state.objects.get(noteId);
-    if (sent === undefined || object === undefined) throw new Error(`${noteId} is not a live post of ${this.handle}`);
+    if (sent === undefined || object === undefined)
+      throw new Error(`${noteId} is not a live post of ${this.handle}`);
     return { sent, object };
   }
 
@@ -377,7 +394,12 @@ function mentionName(actor: Actor): string | null {
 
 async function generateRsaKeyPair(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(
-    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
     true,
     ['sign', 'verify'],
   );

@@ -1,0 +1,181 @@
+import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
+import type { GroupSettings, JobState, MemberState, QueueName } from '../store.ts';
+
+/** A group; `_id` is its name. */
+export interface GroupDoc {
+  _id: string;
+  title: string;
+  summary: string;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+  settings: Partial<GroupSettings>;
+}
+
+/** A key pair; `_id` is the owner. Every read except getPrivateKey projects `privateKeyPem` out. */
+export interface KeyPairDoc {
+  _id: string;
+  publicKeyPem: string;
+  privateKeyPem: string;
+}
+
+/** A member or join request; (groupName, actorId) is unique. */
+export interface MemberDoc {
+  _id?: ObjectId;
+  groupName: string;
+  actorId: string;
+  inbox: string;
+  sharedInbox: string | null;
+  deliveryInbox: string;
+  state: MemberState;
+  followId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A cached remote actor; `_id` is its id. */
+export interface RemoteActorDoc {
+  _id: string;
+  type: string;
+  inbox: string;
+  sharedInbox: string | null;
+  preferredUsername: string | null;
+  name: string | null;
+  url: string | null;
+  keyId: string | null;
+  publicKeyPem: string | null;
+  fetchedAt: number;
+}
+
+/** A stored activity; `_id` is its id. */
+export interface ActivityDoc {
+  _id: string;
+  groupName: string;
+  type: string;
+  objectId: string | null;
+  json: string;
+  published: number;
+  inOutbox: boolean;
+}
+
+/** A post; (groupName, objectId) is unique. */
+export interface PostDoc {
+  _id?: ObjectId;
+  groupName: string;
+  objectId: string;
+  authorId: string;
+  inReplyTo: string | null;
+  threadRoot: string;
+  createId: string;
+  boostId: string | null;
+  createdAt: number;
+  deletedAt: number | null;
+}
+
+/**
+ * A job; `_id` is its id. `payload` is JSON text (payload keys are free-form and may not be valid field names).
+ * `rev` is a random id of this incarnation of the job and `seq` counts its transitions: see job-queue.mongodb.ts.
+ */
+export interface JobDoc {
+  _id: string;
+  queue: QueueName;
+  key: string;
+  payload: string;
+  state: JobState;
+  runAt: number;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  rev: string;
+  seq: number;
+}
+
+/** The fields a transition of a job sets, always including its new `seq`. */
+export type JobChange = Partial<Omit<JobDoc, '_id' | 'queue' | 'key' | 'createdAt' | 'rev' | 'seq'>> & {
+  seq: number;
+};
+
+/**
+ * The claim on one transition of a job: `_id` is `rev:seq` of the state it leaves, so only one writer can take
+ * each step. `at` is the store's wall clock when it was taken.
+ */
+export interface JobTransitionDoc {
+  _id: string;
+  rev: string;
+  jobId: string;
+  at: number;
+  change: JobChange;
+}
+
+/** Every collection of the store, typed. */
+export interface MongoCollections {
+  groups: Collection<GroupDoc>;
+  keyPairs: Collection<KeyPairDoc>;
+  members: Collection<MemberDoc>;
+  remoteActors: Collection<RemoteActorDoc>;
+  activities: Collection<ActivityDoc>;
+  posts: Collection<PostDoc>;
+  jobs: Collection<JobDoc>;
+  jobTransitions: Collection<JobTransitionDoc>;
+}
+
+export function collectionsOf(db: Db): MongoCollections {
+  return {
+    groups: db.collection<GroupDoc>('groups'),
+    keyPairs: db.collection<KeyPairDoc>('key_pairs'),
+    members: db.collection<MemberDoc>('members'),
+    remoteActors: db.collection<RemoteActorDoc>('remote_actors'),
+    activities: db.collection<ActivityDoc>('activities'),
+    posts: db.collection<PostDoc>('posts'),
+    jobs: db.collection<JobDoc>('jobs'),
+    jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
+  };
+}
+
+/** One index per query of the repositories (the comment names it); `_id` lookups need none. */
+const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
+  // listGroups, countGroups
+  groups: [{ key: { deletedAt: 1, _id: 1 } }],
+  keyPairs: [],
+  members: [
+    // getMember, upsertMember, removeMember
+    { key: { groupName: 1, actorId: 1 }, unique: true },
+    // listMembers, countMembers
+    { key: { groupName: 1, state: 1, actorId: 1 } },
+    // listDeliveryInboxes
+    { key: { groupName: 1, state: 1, deliveryInbox: 1 } },
+  ],
+  // getRemoteActorByKeyId
+  remoteActors: [{ key: { keyId: 1, fetchedAt: -1 } }],
+  // listOutbox, countOutbox
+  activities: [{ key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } }],
+  posts: [
+    // getPost, putPost, markPostDeleted
+    { key: { groupName: 1, objectId: 1 }, unique: true },
+    // listThread
+    { key: { groupName: 1, threadRoot: 1, createdAt: 1, objectId: 1 } },
+  ],
+  jobs: [
+    // claim, stats
+    { key: { queue: 1, state: 1, runAt: 1 } },
+    // stats (oldest queued job)
+    { key: { queue: 1, state: 1, createdAt: 1 } },
+    // purgeDone
+    { key: { queue: 1, state: 1, updatedAt: 1 } },
+  ],
+  // purgeDone
+  jobTransitions: [{ key: { rev: 1 } }],
+};
+
+/** Creates the indexes; idempotent, and safe when several processes start at once. */
+export async function ensureIndexes(collections: MongoCollections): Promise<void> {
+  const names = Object.keys(INDEXES) as (keyof MongoCollections)[];
+  for (const name of names) {
+    const indexes = INDEXES[name];
+    if (indexes.length === 0) continue;
+    await collections[name].createIndexes(indexes);
+  }
+}

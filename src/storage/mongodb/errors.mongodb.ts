@@ -1,0 +1,30 @@
+import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
+
+/** The server's code for a unique index violation. */
+export const DUPLICATE_KEY = 11000;
+
+export function isDuplicateKeyError(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/**
+ * Inserts `docs` unordered and reports which of them (by index) were inserted; the others already existed.
+ * Any error other than a duplicate key is rethrown.
+ */
+export async function insertManyIgnoringDuplicates<T extends Document>(
+  collection: Collection<T>,
+  docs: Parameters<Collection<T>['insertMany']>[0],
+): Promise<Set<number>> {
+  const all = new Set(docs.keys());
+  if (docs.length === 0) return all;
+  try {
+    await collection.insertMany(docs, { ordered: false });
+    return all;
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError) || error.err !== undefined) throw error;
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+    for (const writeError of writeErrors) all.delete(writeError.index);
+    return all;
+  }
+}

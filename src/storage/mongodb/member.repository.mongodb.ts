@@ -1,0 +1,119 @@
+import type { Collection, Filter } from 'mongodb';
+import type { Member, MemberRepository, MemberState } from '../store.ts';
+import type { MemberDoc } from './documents.mongodb.ts';
+import { isDuplicateKeyError } from './errors.mongodb.ts';
+
+const MEMBER_FIELDS = {
+  _id: 0,
+  groupName: 1,
+  actorId: 1,
+  inbox: 1,
+  sharedInbox: 1,
+  deliveryInbox: 1,
+  state: 1,
+  followId: 1,
+  createdAt: 1,
+  updatedAt: 1,
+} as const;
+
+function toMember(doc: MemberDoc): Member {
+  return {
+    groupName: doc.groupName,
+    actorId: doc.actorId,
+    inbox: doc.inbox,
+    sharedInbox: doc.sharedInbox ?? null,
+    deliveryInbox: doc.deliveryInbox,
+    state: doc.state,
+    followId: doc.followId ?? null,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/** Members and join requests in the `members` collection, unique on (groupName, actorId). */
+export class MongoMemberRepository implements MemberRepository {
+  readonly #members: Collection<MemberDoc>;
+
+  constructor(members: Collection<MemberDoc>) {
+    this.#members = members;
+  }
+
+  async upsertMember(member: Member): Promise<void> {
+    const doc: MemberDoc = {
+      groupName: member.groupName,
+      actorId: member.actorId,
+      inbox: member.inbox,
+      sharedInbox: member.sharedInbox,
+      deliveryInbox: member.deliveryInbox,
+      state: member.state,
+      followId: member.followId,
+      createdAt: member.createdAt,
+      updatedAt: member.updatedAt,
+    };
+    // Two concurrent upserts of a new member may both try to insert; the loser retries as a replace.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#members.replaceOne({ groupName: member.groupName, actorId: member.actorId }, doc, {
+          upsert: true,
+        });
+        return;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  async getMember(groupName: string, actorId: string): Promise<Member | null> {
+    const doc = await this.#members.findOne({ groupName, actorId }, { projection: MEMBER_FIELDS });
+    return doc ? toMember(doc) : null;
+  }
+
+  async removeMember(groupName: string, actorId: string): Promise<boolean> {
+    const result = await this.#members.deleteOne({ groupName, actorId });
+    return result.deletedCount === 1;
+  }
+
+  async countMembers(groupName: string, state: MemberState): Promise<number> {
+    return this.#members.countDocuments({ groupName, state });
+  }
+
+  async listMembers(
+    groupName: string,
+    state: MemberState,
+    after: string | null,
+    limit: number,
+  ): Promise<Member[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<MemberDoc> =
+      after === null ? { groupName, state } : { groupName, state, actorId: { $gt: after } };
+    const docs = await this.#members
+      .find(filter, { projection: MEMBER_FIELDS })
+      .sort({ actorId: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toMember);
+  }
+
+  /**
+   * Reads `limit` accepted members in delivery-inbox order and keeps each inbox once, so a page holds fewer
+   * entries when members share an inbox (the port allows this). No aggregation: it runs the same on FerretDB.
+   */
+  async listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<MemberDoc> =
+      after === null
+        ? { groupName, state: 'accepted' }
+        : { groupName, state: 'accepted', deliveryInbox: { $gt: after } };
+    const docs = await this.#members
+      .find(filter, { projection: { _id: 0, deliveryInbox: 1 } })
+      .sort({ deliveryInbox: 1 })
+      .limit(limit)
+      .toArray();
+    const inboxes: string[] = [];
+    for (const doc of docs) {
+      const inbox = doc['deliveryInbox'];
+      if (typeof inbox === 'string' && inbox !== inboxes[inboxes.length - 1]) inboxes.push(inbox);
+    }
+    return inboxes;
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import type { Store } from '../store.ts';
+import { SqliteActivityRepository } from './activity.repository.sqlite.ts';
+import { SqliteGroupRepository } from './group.repository.sqlite.ts';
+import { SqliteJobQueue } from './job-queue.sqlite.ts';
+import { SqliteKeyRepository } from './key.repository.sqlite.ts';
+import { SqliteMemberRepository } from './member.repository.sqlite.ts';
+import { migrateSqlite } from './migrations.sqlite.ts';
+import { SqlitePostRepository } from './post.repository.sqlite.ts';
+import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
+
+/** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** The whole storage port on one SQLite file (one connection, write-ahead log). */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly groups: SqliteGroupRepository;
+  readonly keys: SqliteKeyRepository;
+  readonly members: SqliteMemberRepository;
+  readonly remoteActors: SqliteRemoteActorRepository;
+  readonly activities: SqliteActivityRepository;
+  readonly posts: SqlitePostRepository;
+  readonly jobs: SqliteJobQueue;
+  readonly #db: Database;
+  readonly #ping: Statement<[], { ok: number }>;
+
+  /** Wraps an open, migrated database. Use {@link openSqliteStore} instead. */
+  constructor(db: Database) {
+    this.#db = db;
+    this.groups = new SqliteGroupRepository(db);
+    this.keys = new SqliteKeyRepository(db);
+    this.members = new SqliteMemberRepository(db);
+    this.remoteActors = new SqliteRemoteActorRepository(db);
+    this.activities = new SqliteActivityRepository(db);
+    this.posts = new SqlitePostRepository(db);
+    this.jobs = new SqliteJobQueue(db);
+    this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
+  }
+
+  async ping(): Promise<void> {
+    if (!this.#db.open) throw new Error('SQLite store is closed');
+    this.#ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+/**
+ * Opens (creating it and its directory on first start) the SQLite file at `path` and brings its schema up to
+ * date. Several processes may open the same file at once.
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  await mkdir(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  try {
+    // The busy handler comes first: switching to WAL needs a lock another process may hold.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrateSqlite(db);
+    return new SqliteStore(db);
+  } catch (error) {
+    db.close();
+    throw new Error(`cannot open SQLite database ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Every attack class of ../shared/PROTOCOL.md against a real Guild over real HTTP: each one is refused and
+ * leaves no trace in the store (no intake job, no member, no post).
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
+import { startRawActor, customSignature, sha256Digest, type RawActor } from '../support/raw-actor.ts';
+import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
+import { waitUntil } from '../support/net.ts';
+
+const AS = 'https://www.w3.org/ns/activitystreams';
+const PUBLIC = `${AS}#Public`;
+
+describe('inbox security (attack classes)', function () {
+  let g: TestGuild;
+  let mallory: RawActor;
+  let alice: RawActor;
+  let group: string;
+  let inbox: string;
+
+  before(async function () {
+    g = await startTestGuild();
+    mallory = await startRawActor('mallory');
+    alice = await startRawActor('alice', { freshKey: true });
+    group = await g.createGroup('security');
+    inbox = `${group}/inbox`;
+    // mallory is a member, so refusals below are about the attack, not about membership.
+    const follow = { '@context': AS, id: `${mallory.actorId}/follows/${randomUUID()}`, type: 'Follow', actor: mallory.actorId, object: group };
+    expect((await mallory.post(inbox, follow)).status).to.equal(202);
+    await g.processed(follow.id);
+    expect((await g.store.members.getMember('security', mallory.actorId))?.state).to.equal('accepted');
+  });
+  afterEach(function () {
+    printLogsOnFailure(this, [g]);
+  });
+  after(async function () {
+    await g?.close();
+    await mallory?.close();
+    await alice?.close();
+  });
+
+  const note = (actor: RawActor, over: Record<string, unknown> = {}) => {
+    const id = `${actor.actorId}/notes/${randomUUID()}`;
+    return {
+      '@context': AS,
+      id: `${id}/activity`,
+      type: 'Create',
+      actor: actor.actorId,
+      to: [PUBLIC],
+      cc: [group],
+      object: { id, type: 'Note', attributedTo: actor.actorId, content: 'hi', to: [PUBLIC], cc: [group], ...over },
+    };
+  };
+
+  async function nothingStored(activityId: string): Promise<void> {
+    expect(await g.store.jobs.getJob(intakeJobId(activityId)), 'intake job').to.equal(null);
+  }
+
+  it('refuses an unsigned POST with 401', async function () {
+    const a = note(mallory);
+    const res = await fetch(inbox, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body: JSON.stringify(a) });
+    expect(res.status).to.equal(401);
+    await nothingStored(a.id);
+  });
+
+  it('refuses a body changed after signing (digest checked against the raw body)', async function () {
+    const a = note(mallory);
+    const res = await mallory.post(inbox, a, (r) => {
+      r.body = r.body.replace('"hi"', '"pwned"');
+    });
+    expect(res.status).to.equal(401);
+    expect(res.text).to.contain('digest');
+    await nothingStored(a.id);
+  });
+
+  it('refuses a changed body whose Digest was recomputed (the signature covers the digest)', async function () {
+    const a = note(mallory);
+    const res = await mallory.post(inbox, a, (r) => {
+      r.body = r.body.replace('"hi"', '"pwned"');
+      r.headers['Digest'] = sha256Digest(r.body);
+    });
+    expect(res.status).to.equal(401);
+    await nothingStored(a.id);
+  });
+
+  it('refuses a signature that covers only the date', async function () {
+    const a = note(mallory);
+    const res = await mallory.post(inbox, a, (r) => {
+      r.headers['Signature'] = customSignature({
+        keyId: mallory.keyId,
+        privateKeyPem: mallory.privateKeyPem,
+        names: ['date'],
+        values: { date: r.headers['Date'] ?? '' },
+      });
+    });
+    expect(res.status).to.equal(401);
+    await nothingStored(a.id);
+  });
+
+  it('refuses an expired signature', async function () {
+    const a = note(mallory);
+    const res = await mallory.post(inbox, a, (r) => {
+      const date = new Date(Date.now() - 3 * 3600_000).toUTCString();
+      r.headers['Date'] = date;
+      const path = new URL(inbox).pathname;
+      r.headers['Signature'] = customSignature({
+        keyId: mallory.keyId,
+        privateKeyPem: mallory.privateKeyPem,
+        names: ['(request-target)', 'host', 'date', 'digest'],
+        values: { '(request-target)': `post ${path}`, host: new URL(inbox).host, date, digest: r.headers['Digest'] ?? '' },
+      });
+    });
+    expect(res.status).to.equal(401);
+    await nothingStored(a.id);
+  });
+
+  it('accepts hs2019 as RSA-SHA256', async function () {
+    const a = note(mallory);
+    const res = await mallory.post(inbox, a, (r) => {
+      r.headers['Signature'] = (r.headers['Signature'] ?? '').replace('algorithm="rsa-sha256"', 'algorithm="hs2019"');
+    });
+    expect(res.status).to.equal(202);
+    await g.processed(a.id);
+  });
+
+  it('refuses an activity whose actor is not the signer (403)', async function () {
+    const a = note(alice);
+    const res = await mallory.post(inbox, a);
+    expect(res.status).to.equal(403);
+    await nothingStored(a.id);
+  });
+
+  it('does not apply an inline object that claims an id on another origin', async function () {
+    const outbox = await g.store.activities.countOutbox('security');
+    const a = note(mallory, { id: `${alice.actorId}/notes/${randomUUID()}`, attributedTo: mallory.actorId });
+    expect((await mallory.post(inbox, a)).status).to.equal(202);
+    await g.processed(a.id);
+    expect(await g.store.posts.getPost('security', a.object.id)).to.equal(null);
+    expect(await g.store.activities.countOutbox('security')).to.equal(outbox);
+  });
+
+  it('does not apply an inline object that claims a local id', async function () {
+    const a = note(mallory, { id: `${group}/activities/${randomUUID()}` });
+    expect((await mallory.post(inbox, a)).status).to.equal(202);
+    await g.processed(a.id);
+    expect(await g.store.posts.getPost('security', a.object.id)).to.equal(null);
+  });
+
+  it('never fetches a remote @context and refuses a document that needs one', async function () {
+    const a = { ...note(mallory), '@context': [`${mallory.origin}/context.jsonld`] };
+    mallory.documents.set('/context.jsonld', { '@context': { '@vocab': AS + '#' } });
+    const res = await mallory.post(inbox, a);
+    expect(res.status).to.equal(400);
+    expect(mallory.requests.filter((r) => r.includes('context.jsonld'))).to.deep.equal([]);
+    await nothingStored(a.id);
+  });
+
+  it('refuses a key document whose id is on another origin, and keeps the cached actor', async function () {
+    const before = await g.store.remoteActors.getRemoteActor(mallory.actorId);
+    // alice's server serves, at a key URL, a document that claims to be mallory's actor with alice's key.
+    alice.documents.set('/evil', { ...(mallory.documents.get('/users/mallory') as object), publicKey: { id: `${alice.origin}/evil`, owner: mallory.actorId, publicKeyPem: alice.publicKeyPem } });
+    const a = note(mallory);
+    const res = await fetch(inbox, {
+      method: 'POST',
+      headers: await (async () => {
+        const body = JSON.stringify(a);
+        const { signRequest } = await import('../../src/federation/http-signature.ts');
+        return signRequest({ method: 'POST', url: inbox, headers: { 'Content-Type': 'application/activity+json' }, body, keyId: `${alice.origin}/evil`, privateKeyPem: alice.privateKeyPem });
+      })(),
+      body: JSON.stringify(a),
+    });
+    expect(res.status).to.be.oneOf([401, 403]);
+    await nothingStored(a.id);
+    const afterwards = await g.store.remoteActors.getRemoteActor(mallory.actorId);
+    expect(afterwards?.publicKeyPem).to.equal(before?.publicKeyPem);
+  });
+
+  it('refuses a huge body with 413', async function () {
+    const a = note(mallory, { content: 'x'.repeat(400 * 1024) });
+    const res = await mallory.post(inbox, a);
+    expect(res.status).to.equal(413);
+    await nothingStored(a.id);
+  });
+
+  it('refuses deeply nested JSON with 400', async function () {
+    const a = note(mallory) as Record<string, unknown>;
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 200; i++) deep = [deep];
+    a.extra = deep;
+    const res = await mallory.post(inbox, a);
+    expect(res.status).to.equal(400);
+    await nothingStored(a.id as string);
+  });
+
+  it('processes a replayed activity once', async function () {
+    const a = note(mallory);
+    expect((await mallory.post(inbox, a)).status).to.equal(202);
+    expect((await mallory.post(inbox, a)).status).to.equal(202);
+    await g.processed(a.id);
+    const job = await g.store.jobs.getJob(intakeJobId(a.id));
+    expect(job?.attempts).to.be.at.most(1);
+    await waitUntil(async () => (await g.store.posts.getPost('security', a.object.id)) ?? undefined, { what: 'the post' });
+  });
+
+  it('never creates a group because someone asked for it', async function () {
+    const count = await g.store.groups.countGroups();
+    const wf = await fetch(`${g.origin}/.well-known/webfinger?resource=acct:newname@${new URL(g.origin).host}`);
+    expect(wf.status).to.equal(404);
+    const actor = await fetch(`${g.origin}/groups/newname`, { headers: { accept: 'application/activity+json' } });
+    expect(actor.status).to.equal(404);
+    const post = await mallory.post(`${g.origin}/groups/newname/inbox`, note(mallory));
+    expect(post.status).to.equal(404);
+    expect(await g.store.groups.countGroups()).to.equal(count);
+    expect(await g.store.groups.getGroup('newname')).to.equal(null);
+  });
+
+  describe('with private addresses not allowed', function () {
+    let strict: TestGuild;
+    before(async function () {
+      strict = await startTestGuild({ GUILD_ALLOW_PRIVATE_ADDRESSES: 'false' });
+      await strict.createGroup('strict');
+    });
+    after(async () => strict?.close());
+    afterEach(function () {
+      printLogsOnFailure(this, [strict]);
+    });
+
+    it('never fetches a keyId on a loopback address', async function () {
+      const seen = mallory.requests.length;
+      const a = note(mallory);
+      const res = await mallory.post(`${strict.origin}/groups/strict/inbox`, a);
+      expect(res.status).to.equal(401);
+      expect(mallory.requests.slice(seen)).to.deep.equal([]);
+      expect(await strict.store.jobs.getJob(intakeJobId(a.id))).to.equal(null);
+    });
+  });
+});

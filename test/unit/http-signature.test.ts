@@ -1,0 +1,502 @@
+import { createRequire } from 'node:module';
+import { generateKeyPairSync, sign as rsaSign } from 'node:crypto';
+import { expect } from 'chai';
+import {
+  digestOf,
+  parseSignatureHeader,
+  signRequest,
+  verifyRequest,
+  type ResolvedKey,
+  type VerifyRequestInput,
+  type VerifyResult,
+} from '../../src/federation/http-signature.ts';
+
+/** The independent implementation used as an oracle (the `http-signature` package, CommonJS, untyped). */
+interface OracleRequest {
+  method: string;
+  path: string;
+  getHeader(name: string): string | undefined;
+  setHeader(name: string, value: string): void;
+}
+interface HttpSignatureLib {
+  sign(
+    req: OracleRequest,
+    opts: { keyId: string; key: string; headers: string[]; algorithm?: string },
+  ): boolean;
+  parse(
+    req: { method: string; url: string; httpVersion: string; headers: Record<string, string> },
+    opts?: { clockSkew?: number },
+  ): unknown;
+  verifySignature(parsed: unknown, publicKeyPem: string): boolean;
+}
+const oracle = createRequire(import.meta.url)('http-signature') as HttpSignatureLib;
+
+function rsaPair(): { publicKeyPem: string; privateKeyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+const ACTOR = 'https://remote.example/users/alice';
+const KEY_ID = `${ACTOR}#main-key`;
+const INBOX = 'https://guild.example/groups/cats/inbox';
+const NOW = new Date('2025-03-01T12:00:00Z');
+const BODY = JSON.stringify({ type: 'Follow', actor: ACTOR, object: 'https://guild.example/groups/cats' });
+
+describe('http-signature', () => {
+  const alice = rsaPair();
+  const other = rsaPair();
+
+  /** Lowercases header names as node does for incoming requests. */
+  function nodeHeaders(headers: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  }
+
+  function signedPost(body = BODY, now = NOW): Record<string, string> {
+    return nodeHeaders(
+      signRequest({
+        method: 'POST',
+        url: INBOX,
+        headers: { 'Content-Type': 'application/activity+json' },
+        body,
+        keyId: KEY_ID,
+        privateKeyPem: alice.privateKeyPem,
+        now,
+      }),
+    );
+  }
+
+  function keys(...pems: string[]): { resolveKey: VerifyRequestInput['resolveKey']; calls: boolean[] } {
+    const calls: boolean[] = [];
+    return {
+      calls,
+      resolveKey: async (keyId, opts): Promise<ResolvedKey | null> => {
+        calls.push(opts.refresh);
+        if (keyId !== KEY_ID) return null;
+        const pem = pems[Math.min(calls.length - 1, pems.length - 1)];
+        return pem === undefined ? null : { publicKeyPem: pem, ownerId: ACTOR };
+      },
+    };
+  }
+
+  function verifyPost(
+    headers: Record<string, string>,
+    opts: { body?: string; now?: Date; pems?: string[]; path?: string; method?: string } = {},
+  ): Promise<VerifyResult> {
+    return verifyRequest({
+      method: opts.method ?? 'POST',
+      path: opts.path ?? '/groups/cats/inbox',
+      headers,
+      rawBody: Buffer.from(opts.body ?? BODY),
+      now: opts.now ?? NOW,
+      resolveKey: keys(...(opts.pems ?? [alice.publicKeyPem])).resolveKey,
+    });
+  }
+
+  /** Signs an arbitrary signing string the way a remote server would, for hand-built headers. */
+  function rawSignature(lines: string[], privateKeyPem = alice.privateKeyPem): string {
+    return rsaSign('sha256', Buffer.from(lines.join('\n')), privateKeyPem).toString('base64');
+  }
+
+  function expectFailure(result: VerifyResult, reason: string): void {
+    expect(result.ok, JSON.stringify(result)).to.equal(false);
+    if (!result.ok) expect(result.reason, result.detail).to.equal(reason);
+  }
+
+  describe('digestOf', () => {
+    it('is SHA-256 of the bytes, base64', () => {
+      expect(digestOf('')).to.equal('SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=');
+      expect(digestOf(Buffer.from('hello'))).to.equal(digestOf('hello'));
+    });
+  });
+
+  describe('signRequest', () => {
+    it('signs a POST with (request-target) host date digest content-type', () => {
+      const h = signedPost();
+      expect(h['host']).to.equal('guild.example');
+      expect(h['date']).to.equal('Sat, 01 Mar 2025 12:00:00 GMT');
+      expect(h['digest']).to.equal(digestOf(BODY));
+      expect(h['content-type']).to.equal('application/activity+json');
+      expect(h['signature']).to.match(
+        /^keyId="https:\/\/remote\.example\/users\/alice#main-key",algorithm="rsa-sha256"/,
+      );
+      expect(h['signature']).to.contain('headers="(request-target) host date digest content-type"');
+    });
+
+    it('signs a GET with accept, keeping the port in Host', () => {
+      const h = signRequest({
+        method: 'GET',
+        url: 'http://127.0.0.1:8001/users/bob?page=2',
+        headers: { Accept: 'application/activity+json' },
+        keyId: KEY_ID,
+        privateKeyPem: alice.privateKeyPem,
+        now: NOW,
+      });
+      expect(h['Host']).to.equal('127.0.0.1:8001');
+      expect(h['Digest']).to.equal(undefined);
+      expect(h['Signature']).to.contain('headers="(request-target) host date accept"');
+    });
+  });
+
+  describe('verifyRequest', () => {
+    it('accepts its own POST signature and names the key owner', async () => {
+      const result = await verifyPost(signedPost());
+      expect(result).to.deep.equal({ ok: true, keyId: KEY_ID, ownerId: ACTOR });
+    });
+
+    it('accepts a signed GET with a query string', async () => {
+      const headers = signRequest({
+        method: 'GET',
+        url: 'https://guild.example/groups/cats/outbox?page=true',
+        headers: { Accept: 'application/activity+json' },
+        keyId: KEY_ID,
+        privateKeyPem: alice.privateKeyPem,
+        now: NOW,
+      });
+      const base = { headers: nodeHeaders(headers), rawBody: null, now: NOW, method: 'GET' };
+      const ok = await verifyRequest({
+        ...base,
+        path: '/groups/cats/outbox?page=true',
+        ...keys(alice.publicKeyPem),
+      });
+      expect(ok.ok).to.equal(true);
+      const otherPath = await verifyRequest({
+        ...base,
+        path: '/groups/cats/outbox?page=2',
+        ...keys(alice.publicKeyPem),
+      });
+      expectFailure(otherPath, 'bad-signature');
+    });
+
+    it('accepts a request-target signed without its query string (older Mastodon)', async () => {
+      const headers = nodeHeaders(
+        signRequest({
+          method: 'GET',
+          url: 'https://guild.example/groups/cats',
+          keyId: KEY_ID,
+          privateKeyPem: alice.privateKeyPem,
+          now: NOW,
+        }),
+      );
+      const result = await verifyRequest({
+        method: 'GET',
+        path: '/groups/cats?x=1',
+        headers,
+        rawBody: null,
+        now: NOW,
+        ...keys(alice.publicKeyPem),
+      });
+      expect(result.ok).to.equal(true);
+    });
+
+    it('accepts hs2019 with signed (created) and (expires)', async () => {
+      const created = Math.floor(NOW.getTime() / 1000) - 30;
+      const expires = created + 3600;
+      const digest = digestOf(BODY);
+      const lines = [
+        '(request-target): post /groups/cats/inbox',
+        `(created): ${created}`,
+        `(expires): ${expires}`,
+        'host: guild.example',
+        `digest: ${digest}`,
+      ];
+      const signature =
+        `keyId="${KEY_ID}",algorithm="hs2019",created=${created},expires=${expires},` +
+        `headers="(request-target) (created) (expires) host digest",signature="${rawSignature(lines)}"`;
+      const headers = { host: 'guild.example', digest, signature };
+      expect(await verifyPost(headers)).to.deep.equal({ ok: true, keyId: KEY_ID, ownerId: ACTOR });
+      // The signed expiry is honoured: 2 h after it (beyond the 1 h skew) the signature is expired.
+      expectFailure(await verifyPost(headers, { now: new Date((expires + 7200) * 1000) }), 'expired');
+    });
+
+    it('caps a far expiry at 12 hours after creation', async () => {
+      const created = Math.floor(NOW.getTime() / 1000);
+      const expires = created + 48 * 3600;
+      const digest = digestOf(BODY);
+      const lines = [
+        '(request-target): post /groups/cats/inbox',
+        `(created): ${created}`,
+        `(expires): ${expires}`,
+        `digest: ${digest}`,
+      ];
+      const headers = {
+        digest,
+        signature: `keyId="${KEY_ID}",algorithm="hs2019",created="${created}",expires="${expires}",headers="(request-target) (created) (expires) digest",signature="${rawSignature(lines)}"`,
+      };
+      expect((await verifyPost(headers, { now: new Date((created + 12 * 3600) * 1000) })).ok).to.equal(true);
+      expectFailure(
+        await verifyPost(headers, { now: new Date((created + 13 * 3600 + 1) * 1000) }),
+        'expired',
+      );
+    });
+
+    it('refuses a missing signature', async () => {
+      const h = signedPost();
+      delete h['signature'];
+      expectFailure(await verifyPost(h), 'missing-signature');
+    });
+
+    it('refuses a malformed signature header', async () => {
+      expectFailure(await verifyPost({ ...signedPost(), signature: 'garbage' }), 'malformed-signature');
+      const h = signedPost();
+      expectFailure(
+        await verifyPost({ ...h, signature: `${h['signature']},keyId="x"` }),
+        'malformed-signature',
+      );
+    });
+
+    it('refuses other algorithms', async () => {
+      const h = signedPost();
+      for (const algorithm of ['rsa-sha512', 'hmac-sha256', 'ed25519']) {
+        const signature = (h['signature'] ?? '').replace('rsa-sha256', algorithm);
+        expectFailure(await verifyPost({ ...h, signature }), 'unsupported-algorithm');
+      }
+    });
+
+    it('refuses a signature covering only the date', async () => {
+      const h = signedPost();
+      const signature = `keyId="${KEY_ID}",algorithm="rsa-sha256",headers="date",signature="${rawSignature([`date: ${h['date']}`])}"`;
+      expectFailure(await verifyPost({ ...h, signature }), 'missing-required-header');
+    });
+
+    it('refuses a POST whose digest is not signed', async () => {
+      const h = signedPost();
+      const lines = [
+        '(request-target): post /groups/cats/inbox',
+        'host: guild.example',
+        `date: ${h['date']}`,
+      ];
+      const signature = `keyId="${KEY_ID}",algorithm="rsa-sha256",headers="(request-target) host date",signature="${rawSignature(lines)}"`;
+      expectFailure(await verifyPost({ ...h, signature }), 'missing-required-header');
+    });
+
+    it('refuses a GET without a signed host', async () => {
+      const date = NOW.toUTCString();
+      const lines = ['(request-target): get /groups/cats', `date: ${date}`];
+      const result = await verifyRequest({
+        method: 'GET',
+        path: '/groups/cats',
+        headers: {
+          host: 'guild.example',
+          date,
+          signature: `keyId="${KEY_ID}",algorithm="rsa-sha256",headers="(request-target) date",signature="${rawSignature(lines)}"`,
+        },
+        rawBody: null,
+        now: NOW,
+        ...keys(alice.publicKeyPem),
+      });
+      expectFailure(result, 'missing-required-header');
+    });
+
+    it('refuses when a signed header is absent', async () => {
+      const h = signedPost();
+      delete h['content-type'];
+      expectFailure(await verifyPost(h), 'missing-required-header');
+    });
+
+    it('refuses a POST without a Digest header, or with no SHA-256 in it', async () => {
+      const h = signedPost();
+      delete h['digest'];
+      expectFailure(await verifyPost(h), 'missing-digest');
+      expectFailure(await verifyPost({ ...signedPost(), digest: 'SHA-512=abcd' }), 'missing-digest');
+    });
+
+    it('refuses a body changed after signing', async () => {
+      expectFailure(
+        await verifyPost(signedPost(), { body: BODY.replace('Follow', 'Block') }),
+        'digest-mismatch',
+      );
+    });
+
+    it('checks SHA-256 among several digest algorithms', async () => {
+      const h = signedPost();
+      const multi = `SHA-512=AAAA,${h['digest']}`;
+      const lines = [
+        '(request-target): post /groups/cats/inbox',
+        `host: ${h['host']}`,
+        `date: ${h['date']}`,
+        `digest: ${multi}`,
+      ];
+      const signature = `keyId="${KEY_ID}",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="${rawSignature(lines)}"`;
+      expect((await verifyPost({ ...h, digest: multi, signature })).ok).to.equal(true);
+    });
+
+    it('enforces the time window with one hour of skew', async () => {
+      const h = signedPost();
+      const t = NOW.getTime();
+      const limit = t + 5 * 60_000 + 3600_000;
+      expect((await verifyPost(h, { now: new Date(limit) })).ok).to.equal(true);
+      expectFailure(await verifyPost(h, { now: new Date(limit + 1000) }), 'expired');
+      expect((await verifyPost(h, { now: new Date(t - 3600_000) })).ok).to.equal(true);
+      expectFailure(await verifyPost(h, { now: new Date(t - 3600_000 - 1000) }), 'not-yet-valid');
+    });
+
+    it('ignores unsigned created/expires parameters (no replay window stretching)', async () => {
+      const h = signedPost();
+      const later = new Date(NOW.getTime() + 3 * 3600_000);
+      const fresh = Math.floor(later.getTime() / 1000);
+      const signature = (h['signature'] ?? '').replace(
+        'algorithm="rsa-sha256"',
+        `algorithm="rsa-sha256",created=${fresh}`,
+      );
+      expectFailure(await verifyPost({ ...h, signature }, { now: later }), 'expired');
+    });
+
+    it('refuses an unknown key', async () => {
+      expectFailure(await verifyPost(signedPost(), { pems: [] }), 'key-not-found');
+    });
+
+    it('refuses a signature by another key, after one refresh', async () => {
+      const { resolveKey, calls } = keys(other.publicKeyPem);
+      const result = await verifyRequest({
+        method: 'POST',
+        path: '/groups/cats/inbox',
+        headers: signedPost(),
+        rawBody: Buffer.from(BODY),
+        now: NOW,
+        resolveKey,
+      });
+      expectFailure(result, 'bad-signature');
+      expect(calls).to.deep.equal([false, true]);
+    });
+
+    it('accepts after a refresh when the key was rotated', async () => {
+      const { resolveKey, calls } = keys(other.publicKeyPem, alice.publicKeyPem);
+      const result = await verifyRequest({
+        method: 'POST',
+        path: '/groups/cats/inbox',
+        headers: signedPost(),
+        rawBody: Buffer.from(BODY),
+        now: NOW,
+        resolveKey,
+      });
+      expect(result.ok).to.equal(true);
+      expect(calls).to.deep.equal([false, true]);
+    });
+
+    it('refuses a signed header changed in transit', async () => {
+      expectFailure(await verifyPost({ ...signedPost(), 'content-type': 'text/plain' }), 'bad-signature');
+      expectFailure(await verifyPost(signedPost(), { path: '/groups/dogs/inbox' }), 'bad-signature');
+    });
+  });
+
+  describe('interoperability with the http-signature package', () => {
+    function oracleRequest(method: string, path: string, headers: Record<string, string>): OracleRequest {
+      return {
+        method,
+        path,
+        getHeader: (name) => headers[name.toLowerCase()],
+        setHeader: (name, value) => {
+          headers[name.toLowerCase()] = value;
+        },
+      };
+    }
+
+    it('verifies a POST signed by http-signature', async () => {
+      const now = new Date();
+      const headers: Record<string, string> = {
+        host: 'guild.example',
+        date: now.toUTCString(),
+        digest: digestOf(BODY),
+        'content-type': 'application/activity+json',
+      };
+      oracle.sign(oracleRequest('POST', '/groups/cats/inbox', headers), {
+        keyId: KEY_ID,
+        key: alice.privateKeyPem,
+        algorithm: 'rsa-sha256',
+        headers: ['(request-target)', 'host', 'date', 'digest', 'content-type'],
+      });
+      // The package writes `Authorization: Signature ...`; ActivityPub carries the same value in `Signature`.
+      const { authorization, ...rest } = headers;
+      expect(authorization).to.match(/^Signature /);
+      const result = await verifyPost({ ...rest, signature: authorization ?? '' }, { now });
+      expect(result).to.deep.equal({ ok: true, keyId: KEY_ID, ownerId: ACTOR });
+    });
+
+    it('produces signatures http-signature verifies, and only for the signed values', () => {
+      const now = new Date();
+      const h = signedPost(BODY, now);
+      const request = { method: 'POST', url: '/groups/cats/inbox', httpVersion: '1.1', headers: h };
+      const parsed = oracle.parse(request, { clockSkew: 300 });
+      expect(oracle.verifySignature(parsed, alice.publicKeyPem)).to.equal(true);
+      expect(oracle.verifySignature(parsed, other.publicKeyPem)).to.equal(false);
+      const tampered = oracle.parse(
+        { ...request, headers: { ...h, 'content-type': 'text/html' } },
+        { clockSkew: 300 },
+      );
+      expect(oracle.verifySignature(tampered, alice.publicKeyPem)).to.equal(false);
+    });
+  });
+});
+
+describe('parseSignatureHeader', () => {
+  const SIG = 'c2lnbmF0dXJl';
+
+  function parse(value: string): ReturnType<typeof parseSignatureHeader> {
+    return parseSignatureHeader(value);
+  }
+
+  it('reads quoted and token values, with optional whitespace', () => {
+    const result = parse(
+      ` keyId = "https://a.example/u#k" ,algorithm=RSA-SHA256,\theaders="(Request-Target)  Host date", signature="${SIG}"`,
+    );
+    expect(result).to.deep.equal({
+      ok: true,
+      value: {
+        keyId: 'https://a.example/u#k',
+        algorithm: 'rsa-sha256',
+        headers: ['(request-target)', 'host', 'date'],
+        signature: SIG,
+        created: null,
+        expires: null,
+      },
+    });
+  });
+
+  it('tolerates the "Signature " prefix old libraries add', () => {
+    const result = parse(`Signature keyId="k",algorithm="rsa-sha256",signature="${SIG}"`);
+    expect(result.ok && result.value.keyId).to.equal('k');
+  });
+
+  it('unescapes quoted pairs', () => {
+    const result = parse(`keyId="a\\"b\\\\c",signature="${SIG}"`);
+    expect(result.ok && result.value.keyId).to.equal('a"b\\c');
+  });
+
+  it('defaults algorithm to hs2019 with (created), and headers to date for rsa-sha256', () => {
+    const hs = parse(`keyId="k",signature="${SIG}",created=1700000000`);
+    expect(hs.ok && hs.value).to.include({ algorithm: 'hs2019', created: '1700000000' });
+    expect(hs.ok && hs.value.headers).to.deep.equal(['(created)']);
+    const rsa = parse(`keyId="k",algorithm="rsa-sha256",signature="${SIG}"`);
+    expect(rsa.ok && rsa.value.headers).to.deep.equal(['date']);
+  });
+
+  const bad: Array<[string, string]> = [
+    ['empty', ''],
+    ['no equals', 'keyId'],
+    ['missing keyId', `signature="${SIG}"`],
+    ['empty keyId', `keyId="",signature="${SIG}"`],
+    ['missing signature', 'keyId="k"'],
+    ['duplicate parameter', `keyId="k",keyId="j",signature="${SIG}"`],
+    ['duplicate parameter, other case', `keyId="k",keyid="j",signature="${SIG}"`],
+    ['trailing comma', `keyId="k",signature="${SIG}",`],
+    ['double comma', `keyId="k",,signature="${SIG}"`],
+    ['unterminated string', `keyId="k,signature="${SIG}`],
+    ['garbage after a value', `keyId="k"x,signature="${SIG}"`],
+    ['missing separator', `keyId="k" signature="${SIG}"`],
+    ['signature not base64', 'keyId="k",signature="not base64!"'],
+    ['created not an integer', `keyId="k",signature="${SIG}",created="soon"`],
+    ['expires not a number', `keyId="k",signature="${SIG}",expires="1e9"`],
+    ['empty headers', `keyId="k",signature="${SIG}",headers=""`],
+    ['repeated header name', `keyId="k",signature="${SIG}",headers="date Date"`],
+    ['control character', `keyId="k\u0001",signature="${SIG}"`],
+    ['oversized', `keyId="${'k'.repeat(9000)}",signature="${SIG}"`],
+  ];
+  for (const [name, value] of bad) {
+    it(`rejects ${name}`, () => {
+      expect(parse(value).ok).to.equal(false);
+    });
+  }
+});
