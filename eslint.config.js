@@ -19,4 +19,8 @@ export default tseslint.config(
     files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', '.ci/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    files: ['bin/**'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
 );

@@ -63,7 +63,10 @@ export interface StartOptions {
 }
 
 /** Opens the configured store and builds the services shared by the CLI and the server. */
-export async function buildCore(config: Config, opts: { log: Logger; store?: Store; keys?: KeyPairGenerator }) {
+export async function buildCore(
+  config: Config,
+  opts: { log: Logger; store?: Store; keys?: KeyPairGenerator },
+) {
   const store =
     opts.store ??
     (config.store === 'sqlite'
@@ -109,8 +112,22 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     const pollMs = opts.pollMs ?? 500;
     const base = { jobs: store.jobs, owner, signal, pollMs };
     runners.push(
-      new QueueRunner({ ...base, queue: 'intake', handler: intakeHandler(groupInbox), log: log.child({ loop: 'intake' }), concurrency: 8, leaseMs: 60_000 }),
-      new QueueRunner({ ...base, queue: 'fanout', handler: fanoutHandler(store, signal, 60_000), log: log.child({ loop: 'fanout' }), concurrency: 2, leaseMs: 60_000 }),
+      new QueueRunner({
+        ...base,
+        queue: 'intake',
+        handler: intakeHandler(groupInbox),
+        log: log.child({ loop: 'intake' }),
+        concurrency: 8,
+        leaseMs: 60_000,
+      }),
+      new QueueRunner({
+        ...base,
+        queue: 'fanout',
+        handler: fanoutHandler(store, signal, 60_000),
+        log: log.child({ loop: 'fanout' }),
+        concurrency: 2,
+        leaseMs: 60_000,
+      }),
       new QueueRunner({
         ...base,
         queue: 'deliver',
@@ -130,7 +147,14 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     const receiver = new InboxReceiver({ store, resolveKey, signal, log: log.child({ part: 'inbox' }) });
     const authorizeFetch = config.requireSignedFetch
       ? async (req: Request): Promise<boolean> => {
-          const v = await verifyRequest({ method: 'GET', path: req.originalUrl, headers: req.headers, rawBody: null, now: new Date(), resolveKey });
+          const v = await verifyRequest({
+            method: 'GET',
+            path: req.originalUrl,
+            headers: req.headers,
+            rawBody: null,
+            now: new Date(),
+            resolveKey,
+          });
           return v.ok;
         }
       : null;
@@ -154,7 +178,13 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       s.listen(config.port, config.host, () => resolve());
     });
     port = (s.address() as AddressInfo).port;
-    log.info('listening', { origin: config.origin, host: config.host, port, store: store.kind, role: config.role });
+    log.info('listening', {
+      origin: config.origin,
+      host: config.host,
+      port,
+      store: store.kind,
+      role: config.role,
+    });
   }
   if (runners.length > 0) log.info('worker running', { store: store.kind, role: config.role });
 

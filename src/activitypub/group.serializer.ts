@@ -41,7 +41,13 @@ export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain
 
 /** A deleted group answers with a Tombstone (410), so peers drop it. */
 export function toApTombstone(id: string, deletedAt: number): ApObject {
-  return { '@context': GUILD_CONTEXT, id, type: 'Tombstone', formerType: 'Group', deleted: new Date(deletedAt).toISOString() };
+  return {
+    '@context': GUILD_CONTEXT,
+    id,
+    type: 'Tombstone',
+    formerType: 'Group',
+    deleted: new Date(deletedAt).toISOString(),
+  };
 }
 
 export function toApOrderedCollection(id: string, totalItems: number, extra: ApObject = {}): ApObject {

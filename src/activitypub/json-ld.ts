@@ -31,11 +31,16 @@ export async function bundledDocumentLoader(url: string): Promise<{
   return { contextUrl: null, documentUrl: url, document: doc };
 }
 
-/** True when the document is compacted AS2 (its context starts with the ActivityStreams context). */
+/**
+ * True when the document is compacted AS2: its context includes the ActivityStreams context (peers put it
+ * first, or after an LD-signature context such as identity/v1, whose terms AS2 then overrides).
+ */
 export function isCompactedAs2(doc: ApObject): boolean {
   const ctx = doc['@context'];
-  const first = Array.isArray(ctx) ? ctx[0] : ctx;
-  return first === AS_CONTEXT || first === 'http://www.w3.org/ns/activitystreams' || first === `${AS_CONTEXT}.jsonld`;
+  const list = Array.isArray(ctx) ? ctx : [ctx];
+  return list.some(
+    (c) => c === AS_CONTEXT || c === 'http://www.w3.org/ns/activitystreams' || c === `${AS_CONTEXT}.jsonld`,
+  );
 }
 
 /**
@@ -44,10 +49,14 @@ export function isCompactedAs2(doc: ApObject): boolean {
  */
 export async function toCompactedAs2(doc: ApObject): Promise<ApObject> {
   if (isCompactedAs2(doc)) return doc;
-  const compacted = await jsonld.compact(doc as jsonld.JsonLdDocument, GUILD_CONTEXT as unknown as jsonld.ContextDefinition, {
-    documentLoader: bundledDocumentLoader as unknown as jsonld.Options.DocLoader['documentLoader'],
-    safe: false,
-  } as jsonld.Options.Compact);
+  const compacted = await jsonld.compact(
+    doc as jsonld.JsonLdDocument,
+    GUILD_CONTEXT as unknown as jsonld.ContextDefinition,
+    {
+      documentLoader: bundledDocumentLoader as unknown as jsonld.Options.DocLoader['documentLoader'],
+      safe: false,
+    } as jsonld.Options.Compact,
+  );
   if (!isObject(compacted)) throw new Error('JSON-LD compaction did not give an object');
   return compacted as ApObject;
 }

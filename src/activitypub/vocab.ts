@@ -27,7 +27,16 @@ export type ApObject = Record<string, unknown>;
 
 export const ACTOR_TYPES = new Set(['Person', 'Service', 'Application', 'Group', 'Organization']);
 /** Object types accepted as group posts. */
-export const POST_TYPES = new Set(['Note', 'Page', 'Article', 'Question', 'Video', 'Event', 'Image', 'Audio']);
+export const POST_TYPES = new Set([
+  'Note',
+  'Page',
+  'Article',
+  'Question',
+  'Video',
+  'Event',
+  'Image',
+  'Audio',
+]);
 
 export function isObject(v: unknown): v is ApObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -86,7 +95,12 @@ export function sameOrigin(a: string, b: string): boolean {
 }
 
 /** Audience fields of an activity or object, flattened. */
-export function recipientsOf(o: ApObject): { to: string[]; cc: string[]; audience: string[]; mentions: string[] } {
+export function recipientsOf(o: ApObject): {
+  to: string[];
+  cc: string[];
+  audience: string[];
+  mentions: string[];
+} {
   const mentions = asArray(o.tag)
     .filter((t) => isObject(t) && t.type === 'Mention')
     .map((t) => (isObject(t) ? str(t.href) : null))

@@ -1,18 +1,20 @@
-/** `guild group ...` */
+/** `guild group ...`: create, list, show, set, delete, and the membership commands. */
 import type { Config } from '../config/config.ts';
-import type { GroupService } from '../groups/group.service.ts';
-import type { Urls } from '../groups/urls.ts';
-import type { Store } from '../storage/store.ts';
 import type { ParsedArgs } from './args.ts';
-import type { CliIo } from './main.ts';
+import type { CliCore, CliIo } from './main.ts';
+import { setCommand, SET_USAGE } from './group-settings.command.ts';
+import { membershipCommand, MEMBERSHIP_SUBCOMMANDS, MEMBERSHIP_USAGE } from './group-members.command.ts';
 
-export async function groupCommand(
-  args: ParsedArgs,
-  core: { groups: GroupService; urls: Urls; store: Store },
-  config: Config,
-  io: CliIo,
-): Promise<number> {
+export const GROUP_USAGE = `  group create NAME [--title T] [--summary S]   create a group
+  group list                                    list groups
+  group show NAME                               show a group's profile and settings
+${SET_USAGE}
+${MEMBERSHIP_USAGE}
+  group delete NAME                             delete a group (members are told; the name stays reserved)`;
+
+export async function groupCommand(args: ParsedArgs, core: CliCore, config: Config, io: CliIo): Promise<number> {
   const [, sub, name] = args.positional;
+  if (sub !== undefined && MEMBERSHIP_SUBCOMMANDS.has(sub)) return membershipCommand(sub, args, core, io);
   switch (sub) {
     case 'create': {
       if (!name) return usage(io, 'guild group create NAME [--title T] [--summary S]');
@@ -54,22 +56,64 @@ export async function groupCommand(
       if (count === 0) io.out('no groups yet: guild group create NAME');
       return 0;
     }
+    case 'show': {
+      if (!name) return usage(io, 'guild group show NAME');
+      const g = await core.groups.get(name);
+      if (!g) {
+        io.err(`guild: no group named "${name}"`);
+        return 1;
+      }
+      const s = g.settings;
+      const [accepted, pending] = await Promise.all([
+        core.store.members.countMembers(g.name, 'accepted'),
+        core.store.members.countMembers(g.name, 'pending'),
+      ]);
+      const rows: Array<[string, string]> = [
+        ['handle', `@${g.name}@${config.domain}`],
+        ['actor', core.urls.group(g.name)],
+        ['title', g.title],
+        ['summary', g.summary],
+        ['rules', s.rules],
+        ['icon', s.iconUrl ?? ''],
+        ['banner', s.bannerUrl ?? ''],
+        ['language', s.language ?? ''],
+        ['tags', s.tags.join(',')],
+        ['sensitive', String(s.sensitive)],
+        ['discoverable', String(s.discoverable)],
+        ['membership', s.membershipPolicy],
+        ['posting', s.postingPolicy],
+        ['max-group-mentions', String(s.maxGroupMentions)],
+        ['list-followers', String(s.listFollowers)],
+        ['members', String(accepted)],
+        ['pending', String(pending)],
+      ];
+      for (const [k, v] of rows) io.out(`${k}:\t${v.replace(/\n/g, '\n\t')}`);
+      return 0;
+    }
+    case 'set':
+      if (!name) return usage(io, 'guild group set NAME --field value ...');
+      return setCommand(name, args, core, io);
     case 'delete': {
       if (!name) return usage(io, 'guild group delete NAME');
       const r = await core.groups.delete(name);
       if (!r.ok) {
-        io.err(r.error.type === 'not-found' ? `guild: no group named "${name}"` : `guild: "${name}" is already deleted`);
+        io.err(
+          r.error.type === 'not-found'
+            ? `guild: no group named "${name}"`
+            : `guild: "${name}" is already deleted`,
+        );
         return 1;
       }
       io.out(`deleted ${name}; members are being told`);
       return 0;
     }
     default:
-      return usage(io, 'guild group create|list|delete ...');
+      io.err(`usage:\n${GROUP_USAGE}`);
+      return 2;
   }
 }
 
-function usage(io: CliIo, text: string): number {
+export function usage(io: CliIo, text: string): number {
   io.err(`usage: ${text}`);
   return 2;
 }

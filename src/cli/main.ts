@@ -2,23 +2,41 @@
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createLogger } from '../log.ts';
 import { buildCore } from '../server.ts';
+import type { Store } from '../storage/store.ts';
+import type { Urls } from '../groups/urls.ts';
+import type { GroupService } from '../groups/group.service.ts';
+import { SettingsService } from '../groups/settings.service.ts';
+import { MembershipService } from '../groups/membership.service.ts';
+import { FileMediaStore, mediaDirFor } from '../web/media.store.ts';
 import { parseArgs, type ParsedArgs } from './args.ts';
-import { groupCommand } from './group.command.ts';
+import { groupCommand, GROUP_USAGE } from './group.command.ts';
 
 export const USAGE = `Usage: guild <command>
 
-  group create NAME [--title T] [--summary S]   create a group
-  group list                                    list groups
-  group delete NAME                             delete a group (members are told; the name stays reserved)
+${GROUP_USAGE}
 
-Configuration comes from config/default.json and GUILD_* environment variables (see README).`;
+Configuration comes from config/default.json and GUILD_* environment variables (see README).
+Uploaded icons and banners are kept in media/ next to the SQLite file and served at /media/.`;
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }
 
-export async function runCli(argv: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
+/** The services the commands use. */
+export interface CliCore {
+  store: Store;
+  urls: Urls;
+  groups: GroupService;
+  settings: SettingsService;
+  membership: MembershipService;
+}
+
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  env: Record<string, string | undefined>,
+): Promise<number> {
   const args: ParsedArgs = parseArgs(argv);
   if (args.positional.length === 0 || args.positional[0] === 'help' || args.flags.help !== undefined) {
     io.out(USAGE);
@@ -35,13 +53,27 @@ export async function runCli(argv: string[], io: CliIo, env: Record<string, stri
     throw e;
   }
   const log = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn', { service: 'guild-cli' });
-  let core;
+  let built;
   try {
-    core = await buildCore(config, { log });
+    built = await buildCore(config, { log });
   } catch (e) {
     io.err(`guild: cannot open the ${config.store} store: ${(e as Error).message}`);
     return 1;
   }
+  const { store, urls, publisher, groups } = built;
+  const core: CliCore = {
+    store,
+    urls,
+    groups,
+    settings: new SettingsService({
+      store,
+      urls,
+      publisher,
+      domain: config.domain,
+      media: new FileMediaStore(mediaDirFor(config), config.origin),
+    }),
+    membership: new MembershipService({ store, urls, publisher }),
+  };
   try {
     switch (args.positional[0]) {
       case 'group':
@@ -51,6 +83,6 @@ export async function runCli(argv: string[], io: CliIo, env: Record<string, stri
         return 2;
     }
   } finally {
-    await core.store.close();
+    await store.close();
   }
 }

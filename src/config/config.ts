@@ -100,19 +100,69 @@ export function loadConfig(env: Env = process.env): Config {
     mongodbUrl,
     role: role ?? 'all',
     logLevel: logLevel ?? 'info',
-    allowPrivateAddresses: bool(env.GUILD_ALLOW_PRIVATE_ADDRESSES ?? raw.allowPrivateAddresses, 'GUILD_ALLOW_PRIVATE_ADDRESSES', problems),
-    requireSignedFetch: bool(env.GUILD_REQUIRE_SIGNED_FETCH ?? raw.requireSignedFetch, 'GUILD_REQUIRE_SIGNED_FETCH', problems),
+    allowPrivateAddresses: bool(
+      env.GUILD_ALLOW_PRIVATE_ADDRESSES ?? raw.allowPrivateAddresses,
+      'GUILD_ALLOW_PRIVATE_ADDRESSES',
+      problems,
+    ),
+    requireSignedFetch: bool(
+      env.GUILD_REQUIRE_SIGNED_FETCH ?? raw.requireSignedFetch,
+      'GUILD_REQUIRE_SIGNED_FETCH',
+      problems,
+    ),
     adminToken: adminToken === '' ? null : adminToken,
     delivery: {
-      concurrency: parseInt_(env.GUILD_DELIVERY_CONCURRENCY ?? delivery.concurrency, 'GUILD_DELIVERY_CONCURRENCY', 1, 1024, problems),
-      perHostConcurrency: parseInt_(env.GUILD_DELIVERY_PER_HOST ?? delivery.perHostConcurrency, 'GUILD_DELIVERY_PER_HOST', 1, 256, problems),
-      maxAttempts: parseInt_(env.GUILD_DELIVERY_MAX_ATTEMPTS ?? delivery.maxAttempts, 'GUILD_DELIVERY_MAX_ATTEMPTS', 1, 100, problems),
-      retryBaseMs: parseInt_(env.GUILD_DELIVERY_RETRY_BASE_MS ?? delivery.retryBaseMs, 'GUILD_DELIVERY_RETRY_BASE_MS', 1, 86_400_000, problems),
-      retryMaxMs: parseInt_(env.GUILD_DELIVERY_RETRY_MAX_MS ?? delivery.retryMaxMs, 'GUILD_DELIVERY_RETRY_MAX_MS', 1, 7 * 86_400_000, problems),
-      timeoutMs: parseInt_(env.GUILD_DELIVERY_TIMEOUT_MS ?? delivery.timeoutMs, 'GUILD_DELIVERY_TIMEOUT_MS', 100, 600_000, problems),
+      concurrency: parseInt_(
+        env.GUILD_DELIVERY_CONCURRENCY ?? delivery.concurrency,
+        'GUILD_DELIVERY_CONCURRENCY',
+        1,
+        1024,
+        problems,
+      ),
+      perHostConcurrency: parseInt_(
+        env.GUILD_DELIVERY_PER_HOST ?? delivery.perHostConcurrency,
+        'GUILD_DELIVERY_PER_HOST',
+        1,
+        256,
+        problems,
+      ),
+      maxAttempts: parseInt_(
+        env.GUILD_DELIVERY_MAX_ATTEMPTS ?? delivery.maxAttempts,
+        'GUILD_DELIVERY_MAX_ATTEMPTS',
+        1,
+        100,
+        problems,
+      ),
+      retryBaseMs: parseInt_(
+        env.GUILD_DELIVERY_RETRY_BASE_MS ?? delivery.retryBaseMs,
+        'GUILD_DELIVERY_RETRY_BASE_MS',
+        1,
+        86_400_000,
+        problems,
+      ),
+      retryMaxMs: parseInt_(
+        env.GUILD_DELIVERY_RETRY_MAX_MS ?? delivery.retryMaxMs,
+        'GUILD_DELIVERY_RETRY_MAX_MS',
+        1,
+        7 * 86_400_000,
+        problems,
+      ),
+      timeoutMs: parseInt_(
+        env.GUILD_DELIVERY_TIMEOUT_MS ?? delivery.timeoutMs,
+        'GUILD_DELIVERY_TIMEOUT_MS',
+        100,
+        600_000,
+        problems,
+      ),
     },
     inbox: {
-      maxBodyBytes: parseInt_(env.GUILD_INBOX_MAX_BODY_BYTES ?? inbox.maxBodyBytes, 'GUILD_INBOX_MAX_BODY_BYTES', 1024, 16 * 1024 * 1024, problems),
+      maxBodyBytes: parseInt_(
+        env.GUILD_INBOX_MAX_BODY_BYTES ?? inbox.maxBodyBytes,
+        'GUILD_INBOX_MAX_BODY_BYTES',
+        1024,
+        16 * 1024 * 1024,
+        problems,
+      ),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -177,7 +227,12 @@ function parseInt_(v: unknown, name: string, min: number, max: number, problems:
   return n;
 }
 
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string, problems: string[]): T | null {
+function oneOf<T extends string>(
+  v: unknown,
+  allowed: readonly T[],
+  name: string,
+  problems: string[],
+): T | null {
   const s = str(v);
   if ((allowed as readonly string[]).includes(s)) return s as T;
   problems.push(`${name} must be one of ${allowed.join(', ')} (got "${s}")`);

@@ -1,6 +1,6 @@
 /**
- * HTTP signatures (draft-cavage-http-signatures-12, the dialect the fediverse speaks): signing outbound requests
- * and verifying inbound ones at least as strictly as Mastodon does.
+ * HTTP signatures: signing outbound requests with draft-cavage-http-signatures-12 (the dialect the fediverse
+ * speaks) and verifying inbound ones (cavage, or RFC 9421) at least as strictly as Mastodon does.
  */
 import {
   createHash,
@@ -9,7 +9,9 @@ import {
   verify as rsaVerify,
   type KeyObject,
 } from 'node:crypto';
-import { parseSignatureHeader, quoteParam, type ParsedSignature } from './signature-header.ts';
+import { prepareCavageSignature } from './cavage-signature.ts';
+import { prepareMessageSignature } from './message-signature.ts';
+import { quoteParam } from './signature-header.ts';
 
 export { parseSignatureHeader, type ParsedSignature, type ParseSignatureResult } from './signature-header.ts';
 
@@ -121,134 +123,41 @@ export interface VerifyRequestInput {
   rawBody: Uint8Array | null;
   now: Date;
   resolveKey: ResolveKey;
+  /** Scheme of the URL the request was sent to (this server's public origin), for RFC 9421 `@target-uri`. */
+  scheme?: 'http' | 'https';
+}
+
+/** A signature checked for structure and digest, ready for the time window and key. */
+export interface PreparedSignature {
+  keyId: string;
+  signature: Buffer;
+  /** Encodings of the signed data to try (a signer may have left the query out of the request target). */
+  candidates: Buffer[];
+  /** Start of validity: the signed creation time, or the signed Date. */
+  createdMs: number;
+  /** Signed end of validity, or null for the default lifetime. */
+  expiresMs: number | null;
 }
 
 /**
- * Verifies the draft-cavage signature of an inbound request. Requires rsa-sha256 or hs2019 (RSA PKCS#1 v1.5
- * with SHA-256); `date` or `(created)` signed; `(request-target)` or `digest` signed; `host` signed on GET;
- * `digest` signed and matching the raw body on POST or when there is a body; a current validity window.
- * Retries once with a refreshed key when the signature does not verify.
+ * Verifies the signature of an inbound request: draft-cavage (`Signature`), or RFC 9421 when
+ * `Signature-Input` is present. Cavage requires rsa-sha256 or hs2019 (RSA PKCS#1 v1.5 with SHA-256);
+ * `date` or `(created)` signed; `(request-target)` or `digest` signed; `host` signed on GET; `digest` signed
+ * and matching the raw body on POST or when there is a body. Both require a current validity window (1 h of
+ * skew, 5 min default lifetime, 12 h at most). Retries once with a refreshed key when the signature does not
+ * verify.
  */
 export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyResult> {
-  const header = headerValue(input.headers, 'signature');
-  if (header === undefined || header === '') {
-    return failure('missing-signature', 'no Signature header');
-  }
-  if (Array.isArray(input.headers['signature'])) {
-    return failure('malformed-signature', 'more than one Signature header');
-  }
-  const parsed = parseSignatureHeader(header);
-  if (!parsed.ok) return failure('malformed-signature', parsed.error);
-  const sig = parsed.value;
-  if (sig.algorithm !== 'rsa-sha256' && sig.algorithm !== 'hs2019') {
-    return failure('unsupported-algorithm', `algorithm ${sig.algorithm} is not supported`);
-  }
-  const structural = checkStructure(input, sig);
-  if (structural !== null) return structural;
-  const window = checkTimeWindow(input, sig);
-  if (window !== null) return window;
-
-  const method = input.method.toLowerCase();
-  const candidates = [signingString(input, sig, `${method} ${input.path}`)];
-  const query = input.path.indexOf('?');
-  if (query !== -1 && sig.headers.includes('(request-target)')) {
-    // Mastodon before 4.3 signs the path without its query string; accept that form too, as Mastodon does.
-    candidates.push(signingString(input, sig, `${method} ${input.path.slice(0, query)}`));
-  }
-  const signature = Buffer.from(sig.signature, 'base64');
-
-  const key = await input.resolveKey(sig.keyId, { refresh: false });
-  if (key === null) return failure('key-not-found', `no key ${sig.keyId}`);
-  if (verifyWith(key.publicKeyPem, candidates, signature)) {
-    return { ok: true, keyId: sig.keyId, ownerId: key.ownerId };
-  }
-  const fresh = await input.resolveKey(sig.keyId, { refresh: true });
-  if (fresh !== null && verifyWith(fresh.publicKeyPem, candidates, signature)) {
-    return { ok: true, keyId: sig.keyId, ownerId: fresh.ownerId };
-  }
-  return failure('bad-signature', `signature does not verify with key ${sig.keyId}`);
-}
-
-/** Checks which headers are signed, that they are present, and the body digest. */
-function checkStructure(input: VerifyRequestInput, sig: ParsedSignature): VerifyResult | null {
-  const signed = new Set(sig.headers);
-  const method = input.method.toUpperCase();
-  for (const pseudo of ['(created)', '(expires)'] as const) {
-    if (!signed.has(pseudo)) continue;
-    if (sig.algorithm !== 'hs2019') return failure('malformed-signature', `${pseudo} needs algorithm hs2019`);
-    if ((pseudo === '(created)' ? sig.created : sig.expires) === null) {
-      return failure('malformed-signature', `${pseudo} is signed but its parameter is missing`);
-    }
-  }
-  for (const name of sig.headers) {
-    if (name.startsWith('(') && !['(request-target)', '(created)', '(expires)'].includes(name)) {
-      return failure('malformed-signature', `unsupported pseudo-header ${name}`);
-    }
-  }
-  if (!signed.has('date') && !signed.has('(created)')) {
-    return failure('missing-required-header', 'date or (created) must be signed');
-  }
-  if (!signed.has('(request-target)') && !signed.has('digest')) {
-    return failure('missing-required-header', '(request-target) or digest must be signed');
-  }
-  if ((method === 'GET' || method === 'HEAD') && !signed.has('host')) {
-    return failure('missing-required-header', 'host must be signed on GET');
-  }
-  const hasBody = method === 'POST' || (input.rawBody !== null && input.rawBody.length > 0);
-  const digestHeader = headerValue(input.headers, 'digest');
-  if (hasBody && digestHeader === undefined) return failure('missing-digest', 'no Digest header');
-  if (hasBody && !signed.has('digest')) return failure('missing-required-header', 'digest must be signed');
-  for (const name of sig.headers) {
-    if (name.startsWith('(')) continue;
-    if (headerValue(input.headers, name) === undefined) {
-      return failure('missing-required-header', `signed header ${name} is absent`);
-    }
-  }
-  if (signed.has('digest') && digestHeader !== undefined) {
-    return checkDigest(digestHeader, input.rawBody ?? new Uint8Array(0));
-  }
-  return null;
-}
-
-/** Checks a `Digest` header (maybe listing several algorithms) against the body; SHA-256 must be there. */
-function checkDigest(header: string, body: Uint8Array): VerifyResult | null {
-  const expected = createHash('sha256').update(body).digest();
-  let found = false;
-  for (const part of header.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) return failure('digest-mismatch', 'malformed Digest header');
-    if (part.slice(0, eq).trim().toLowerCase() !== 'sha-256') continue;
-    found = true;
-    const value = part.slice(eq + 1).trim();
-    const given = /^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, 'base64') : null;
-    if (given === null || !given.equals(expected)) {
-      return failure(
-        'digest-mismatch',
-        `body SHA-256 is ${expected.toString('base64')}, Digest says ${value}`,
-      );
-    }
-  }
-  return found ? null : failure('missing-digest', 'Digest header has no SHA-256 value');
-}
-
-/**
- * Checks the validity window. The start is the signed `(created)` or else the signed `Date`; the end is the
- * signed `(expires)` or start + 5 minutes, never more than start + 12 hours. Unsigned `created`/`expires`
- * parameters are ignored, so they cannot stretch the window of a replayed request.
- */
-function checkTimeWindow(input: VerifyRequestInput, sig: ParsedSignature): VerifyResult | null {
-  const signed = new Set(sig.headers);
-  let createdMs: number;
-  if (signed.has('(created)') && sig.created !== null) {
-    createdMs = Number(sig.created) * 1000;
-  } else {
-    const date = headerValue(input.headers, 'date') ?? '';
-    createdMs = Date.parse(date);
-    if (!Number.isFinite(createdMs)) return failure('malformed-signature', `unparseable Date ${date}`);
-  }
-  let expiresMs = createdMs + SIGNATURE_DEFAULT_LIFETIME_MS;
-  if (signed.has('(expires)') && sig.expires !== null) expiresMs = Number(sig.expires) * 1000;
-  expiresMs = Math.min(expiresMs, createdMs + SIGNATURE_MAX_LIFETIME_MS);
+  const prepared =
+    input.headers['signature-input'] !== undefined
+      ? prepareMessageSignature(input)
+      : prepareCavageSignature(input);
+  if (!prepared.ok) return prepared;
+  const { keyId, signature, candidates, createdMs } = prepared.value;
+  const expiresMs = Math.min(
+    prepared.value.expiresMs ?? createdMs + SIGNATURE_DEFAULT_LIFETIME_MS,
+    createdMs + SIGNATURE_MAX_LIFETIME_MS,
+  );
   const now = input.now.getTime();
   if (createdMs > now + SIGNATURE_CLOCK_SKEW_MS) {
     return failure('not-yet-valid', `signature created ${new Date(createdMs).toISOString()}`);
@@ -256,17 +165,14 @@ function checkTimeWindow(input: VerifyRequestInput, sig: ParsedSignature): Verif
   if (now > expiresMs + SIGNATURE_CLOCK_SKEW_MS) {
     return failure('expired', `signature expired ${new Date(expiresMs).toISOString()}`);
   }
-  return null;
-}
-
-function signingString(input: VerifyRequestInput, sig: ParsedSignature, target: string): Buffer {
-  const lines = sig.headers.map((name) => {
-    if (name === '(request-target)') return `(request-target): ${target}`;
-    if (name === '(created)') return `(created): ${sig.created ?? ''}`;
-    if (name === '(expires)') return `(expires): ${sig.expires ?? ''}`;
-    return `${name}: ${headerValue(input.headers, name) ?? ''}`;
-  });
-  return Buffer.from(lines.join('\n'));
+  const key = await input.resolveKey(keyId, { refresh: false });
+  if (key === null) return failure('key-not-found', `no key ${keyId}`);
+  if (verifyWith(key.publicKeyPem, candidates, signature)) return { ok: true, keyId, ownerId: key.ownerId };
+  const fresh = await input.resolveKey(keyId, { refresh: true });
+  if (fresh !== null && verifyWith(fresh.publicKeyPem, candidates, signature)) {
+    return { ok: true, keyId, ownerId: fresh.ownerId };
+  }
+  return failure('bad-signature', `signature does not verify with key ${keyId}`);
 }
 
 function verifyWith(publicKeyPem: string, candidates: Buffer[], signature: Buffer): boolean {
@@ -287,13 +193,6 @@ export function parseRsaPublicKey(pem: string): KeyObject | null {
   } catch {
     return null;
   }
-}
-
-/** A header's value; repeated headers are joined with `, ` as draft-cavage prescribes. */
-function headerValue(headers: VerifyRequestInput['headers'], name: string): string | undefined {
-  const value = headers[name];
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function failure(reason: VerifyFailureReason, detail: string): VerifyResult {

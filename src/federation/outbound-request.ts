@@ -6,7 +6,6 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
-import { isForbiddenAddress } from './ip-address.ts';
 
 /** Resolves a host name to its IP addresses. */
 export type LookupHost = (hostname: string) => Promise<string[]>;
@@ -42,13 +41,13 @@ export function parseRemoteUrl(input: string | URL, base?: URL): { ok: true; url
 }
 
 /**
- * Resolves the URL's host and checks every address it resolves to. Returns the address to connect to; refuses
- * when any address is forbidden (unless private addresses are allowed), so a name cannot mix in one.
+ * Resolves the URL's host and checks every address it resolves to with `isForbidden` (null: no check).
+ * Returns the address to connect to; refuses when any address is forbidden, so a name cannot mix one in.
  */
 export async function resolveTarget(
   url: URL,
   lookup: LookupHost,
-  allowPrivateAddresses: boolean,
+  isForbidden: ((ip: string) => boolean) | null,
 ): Promise<{ ok: true; address: string } | OutboundFailure> {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   let addresses: string[];
@@ -66,8 +65,8 @@ export async function resolveTarget(
   if (first === undefined || valid.length !== addresses.length) {
     return { ok: false, error: 'network', detail: `no usable address for ${host}` };
   }
-  if (!allowPrivateAddresses) {
-    const forbidden = valid.find((address) => isForbiddenAddress(address));
+  if (isForbidden !== null) {
+    const forbidden = valid.find((address) => isForbidden(address));
     if (forbidden !== undefined) {
       return { ok: false, error: 'forbidden-address', detail: `${host} resolves to ${forbidden}` };
     }
@@ -137,12 +136,12 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
     });
     const status = res.statusCode;
     if (!req.readBody || status < 200 || status > 299) {
-      res.body.destroy();
+      discard(res.body);
       return { ok: true, status, headers: res.headers, body: null };
     }
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > req.maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       return { ok: false, error: 'too-large', detail: `Content-Length ${declared} exceeds ${req.maxBytes}` };
     }
     const chunks: Buffer[] = [];
@@ -151,7 +150,7 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       total += buf.length;
       if (total > req.maxBytes) {
-        res.body.destroy();
+        discard(res.body);
         return { ok: false, error: 'too-large', detail: `body exceeds ${req.maxBytes} bytes` };
       }
       chunks.push(buf);
@@ -170,6 +169,12 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
     clearTimeout(timer);
     agent.destroy().catch(() => undefined);
   }
+}
+
+/** Drops a response body we will not read (the connection is closed with the agent). */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function isTimeoutError(err: unknown): boolean {

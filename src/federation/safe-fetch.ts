@@ -14,7 +14,9 @@ import {
   type OutboundError,
 } from './outbound-request.ts';
 
-export { isForbiddenAddress } from './ip-address.ts';
+import { isForbiddenAddress } from './ip-address.ts';
+
+export { isForbiddenAddress };
 
 /** The `Accept` header sent for ActivityPub documents. */
 export const ACTIVITYPUB_ACCEPT =
@@ -52,6 +54,8 @@ export interface SafeFetcherOptions {
   signer?: RequestSigner;
   /** Host name resolution; defaults to the system resolver. */
   lookup?: LookupHost;
+  /** Address policy when private addresses are not allowed; defaults to {@link isForbiddenAddress}. */
+  isForbiddenAddress?: (ip: string) => boolean;
 }
 
 const MAX_REDIRECTS = 3;
@@ -65,6 +69,7 @@ export class SafeFetcher {
   private readonly userAgent: string;
   private readonly signer: RequestSigner | null;
   private readonly lookup: LookupHost;
+  private readonly isForbidden: ((ip: string) => boolean) | null;
 
   constructor(options: SafeFetcherOptions) {
     this.allowPrivateAddresses = options.allowPrivateAddresses;
@@ -74,6 +79,9 @@ export class SafeFetcher {
     this.userAgent = options.userAgent;
     this.signer = options.signer ?? null;
     this.lookup = options.lookup ?? systemLookup;
+    this.isForbidden = options.allowPrivateAddresses
+      ? null
+      : (options.isForbiddenAddress ?? isForbiddenAddress);
   }
 
   /**
@@ -112,7 +120,7 @@ export class SafeFetcher {
   async postJson(url: string, body: string, signer: RequestSigner): Promise<PostResult> {
     const parsed = parseRemoteUrl(url);
     if (!parsed.ok) return parsed;
-    const target = await resolveTarget(parsed.url, this.lookup, this.allowPrivateAddresses);
+    const target = await resolveTarget(parsed.url, this.lookup, this.isForbidden);
     if (!target.ok) return target;
     const headers = signRequest({
       method: 'POST',
@@ -145,7 +153,7 @@ export class SafeFetcher {
     if (!first.ok) return first;
     let current = first.url;
     for (let hop = 0; ; hop++) {
-      const target = await resolveTarget(current, this.lookup, this.allowPrivateAddresses);
+      const target = await resolveTarget(current, this.lookup, this.isForbidden);
       if (!target.ok) return target;
       const res = await sendPinned({
         method: 'GET',

@@ -5,7 +5,10 @@ import { GUILD_CONTEXT, PUBLIC } from '../activitypub/vocab.ts';
 import { GROUP_NAME_RE, groupKeyOwner, type Urls } from './urls.ts';
 import { err, ok, type KeyPairGenerator, type Publisher, type Result } from './ports.ts';
 
-export type CreateGroupError = { type: 'invalid-name'; detail: string } | { type: 'name-taken' } | { type: 'invalid-field'; detail: string };
+export type CreateGroupError =
+  | { type: 'invalid-name'; detail: string }
+  | { type: 'name-taken' }
+  | { type: 'invalid-field'; detail: string };
 export type DeleteGroupError = { type: 'not-found' } | { type: 'already-deleted' };
 
 export interface GroupServiceDeps {
@@ -22,18 +25,34 @@ export class GroupService {
     this.now = deps.now ?? Date.now;
   }
 
-  async create(name: string, fields: { title?: string; summary?: string } = {}): Promise<Result<Group, CreateGroupError>> {
+  async create(
+    name: string,
+    fields: { title?: string; summary?: string } = {},
+  ): Promise<Result<Group, CreateGroupError>> {
     if (!GROUP_NAME_RE.test(name)) {
-      return err({ type: 'invalid-name', detail: 'a group name is 1 to 64 lowercase letters, digits or underscores' });
+      return err({
+        type: 'invalid-name',
+        detail: 'a group name is 1 to 64 lowercase letters, digits or underscores',
+      });
     }
     const title = (fields.title ?? name).trim();
-    if (title.length === 0 || title.length > 200) return err({ type: 'invalid-field', detail: 'title must be 1 to 200 characters' });
+    if (title.length === 0 || title.length > 200)
+      return err({ type: 'invalid-field', detail: 'title must be 1 to 200 characters' });
     const summary = fields.summary ?? '';
-    if (summary.length > 5000) return err({ type: 'invalid-field', detail: 'summary must be at most 5000 characters' });
+    if (summary.length > 5000)
+      return err({ type: 'invalid-field', detail: 'summary must be at most 5000 characters' });
     if ((await this.deps.store.groups.getGroup(name)) !== null) return err({ type: 'name-taken' });
     const pair = await this.deps.keys.generate();
     const t = this.now();
-    const group: Group = { name, title, summary, createdAt: t, updatedAt: t, deletedAt: null, settings: { ...DEFAULT_GROUP_SETTINGS } };
+    const group: Group = {
+      name,
+      title,
+      summary,
+      createdAt: t,
+      updatedAt: t,
+      deletedAt: null,
+      settings: { ...DEFAULT_GROUP_SETTINGS },
+    };
     // Key first: a group row never exists without its key, and a lost race leaves only an unused key.
     await this.deps.store.keys.putKeyPairIfAbsent({ owner: groupKeyOwner(name), ...pair });
     if (!(await this.deps.store.groups.createGroup(group))) return err({ type: 'name-taken' });

@@ -95,7 +95,11 @@ export class GroupInbox {
       updatedAt: t,
     });
     if (!accept) return applied(`join request of ${a.actorId} to ${group.name} is pending`);
-    await this.deps.publisher.sendTo(group.name, this.answer(group.name, 'Accept', a.json, a.actorId), actor.inbox);
+    await this.deps.publisher.sendTo(
+      group.name,
+      this.answer(group.name, 'Accept', a.json, a.actorId),
+      actor.inbox,
+    );
     return applied(`${a.actorId} joined ${group.name}`);
   }
 
@@ -120,7 +124,9 @@ export class GroupInbox {
       if (idOf(inner.actor) !== a.actorId) return [ignored('Undo of a Follow made by another actor')];
       if (name === null) return [ignored('Undo{Follow} of something that is not a group here')];
       const removed = await this.deps.store.members.removeMember(name, a.actorId);
-      return [removed ? applied(`${a.actorId} left ${name}`) : ignored(`${a.actorId} was not a member of ${name}`)];
+      return [
+        removed ? applied(`${a.actorId} left ${name}`) : ignored(`${a.actorId} was not a member of ${name}`),
+      ];
     }
     if (innerType === null && typeof inner === 'string' && a.inboxGroup) {
       const m = await this.deps.store.members.getMember(a.inboxGroup, a.actorId);
@@ -156,7 +162,8 @@ export class GroupInbox {
     if (!objectId || !type) return [ignored('Create of an object without id or type')];
     if (!POST_TYPES.has(type)) return [ignored(`Create of a ${type} is not a post`)];
     if (!sameOrigin(objectId, a.actorId)) return [ignored(`object ${objectId} is not on the actor's origin`)];
-    if (idOf(object.attributedTo) !== a.actorId) return [ignored('the object is not attributed to the actor')];
+    if (idOf(object.attributedTo) !== a.actorId)
+      return [ignored('the object is not attributed to the actor')];
     const names = this.addressedGroups(a.json, object);
     if (names.length === 0) return [ignored('Create is not addressed to a group here')];
     const out: Outcome[] = [];
@@ -164,7 +171,12 @@ export class GroupInbox {
     return out;
   }
 
-  private async createInGroup(name: string, a: InboundActivity, object: ApObject, objectId: string): Promise<Outcome> {
+  private async createInGroup(
+    name: string,
+    a: InboundActivity,
+    object: ApObject,
+    objectId: string,
+  ): Promise<Outcome> {
     const group = await this.liveGroup(name);
     if (!group) return ignored(`group ${name} does not exist`);
     const member = await this.deps.store.members.getMember(name, a.actorId);
@@ -210,7 +222,8 @@ export class GroupInbox {
   /** Update, Delete, Like, Dislike and Undo of those, concerning a post of a group here. */
   private async onActivityAboutPost(a: InboundActivity): Promise<Outcome[]> {
     const inner = a.type === 'Undo' && isObject(a.json.object) ? a.json.object : null;
-    if (inner && idOf(inner.actor) !== a.actorId) return [ignored('Undo of an activity made by another actor')];
+    if (inner && idOf(inner.actor) !== a.actorId)
+      return [ignored('Undo of an activity made by another actor')];
     const about = inner ? inner.object : a.json.object;
     const objectId = idOf(about);
     if (!objectId) return [ignored(`${a.type} without an object`)];

@@ -16,7 +16,9 @@ const marked = new Marked({
       return `<a href="${escapeHtml(href)}"${t} rel="nofollow noopener noreferrer">${text}</a>`;
     },
     image({ href, text }) {
-      return /^https?:\/\//i.test(href) ? `<img src="${escapeHtml(href)}" alt="${escapeHtml(text)}">` : escapeHtml(text);
+      return /^https?:\/\//i.test(href)
+        ? `<img src="${escapeHtml(href)}" alt="${escapeHtml(text)}">`
+        : escapeHtml(text);
     },
   },
 });

@@ -7,7 +7,11 @@ export interface Publisher {
    * Stores `activity` (so that its id dereferences) and delivers it to every accepted member of the group,
    * one delivery per distinct shared inbox. Returns once the work is durably queued.
    */
-  publishToMembers(groupName: string, activity: ApObject, opts: { inOutbox: boolean; objectId: string | null }): Promise<void>;
+  publishToMembers(
+    groupName: string,
+    activity: ApObject,
+    opts: { inOutbox: boolean; objectId: string | null },
+  ): Promise<void>;
   /** Stores `activity` and delivers it to one inbox (Accept, Reject, direct replies). */
   sendTo(groupName: string, activity: ApObject, inbox: string): Promise<void>;
 }

@@ -62,7 +62,10 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
       return;
     }
     if (!wantsActivityJson(req)) {
-      res.status(group.deletedAt ? 410 : 200).set('Vary', 'Accept').type('html');
+      res
+        .status(group.deletedAt ? 410 : 200)
+        .set('Vary', 'Accept')
+        .type('html');
       res.send(await renderGroupPage({ group, store: d.store, urls: d.urls, domain: d.domain }));
       return;
     }
@@ -100,7 +103,9 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
       partOf: id,
       totalItems: total,
       orderedItems: members.map((m) => m.actorId),
-      ...(members.length === PAGE_SIZE && last ? { next: `${id}?after=${encodeURIComponent(last.actorId)}` } : {}),
+      ...(members.length === PAGE_SIZE && last
+        ? { next: `${id}?after=${encodeURIComponent(last.actorId)}` }
+        : {}),
     });
   });
 
@@ -129,7 +134,9 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
       partOf: id,
       totalItems: total,
       orderedItems: items.map((a) => withoutContext(JSON.parse(a.json) as Record<string, unknown>)),
-      ...(items.length === PAGE_SIZE && last ? { next: `${id}?before=${encodeCursor({ published: last.published, id: last.id })}` } : {}),
+      ...(items.length === PAGE_SIZE && last
+        ? { next: `${id}?before=${encodeCursor({ published: last.published, id: last.id })}` }
+        : {}),
     });
   });
 

@@ -30,7 +30,10 @@ export function createApp(d: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use((req, res, next) => {
-    const id = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
+    const id =
+      typeof req.headers['x-request-id'] === 'string'
+        ? req.headers['x-request-id'].slice(0, 64)
+        : randomUUID();
     res.locals.requestId = id;
     res.set('X-Request-Id', id);
     next();
@@ -53,7 +56,15 @@ export function createApp(d: AppDeps): express.Express {
     res.json({ status: 'ready' });
   });
 
-  app.use(discoveryRoutes({ urls: d.urls, domain: d.domain, groups: d.groups, store: d.store, software: d.software }));
+  app.use(
+    discoveryRoutes({
+      urls: d.urls,
+      domain: d.domain,
+      groups: d.groups,
+      store: d.store,
+      software: d.software,
+    }),
+  );
 
   const rawBody = express.raw({ type: () => true, limit: d.maxBodyBytes });
   const inbox = async (req: Request, res: Response, inboxGroup: string | null): Promise<void> => {
@@ -65,7 +76,9 @@ export function createApp(d: AppDeps): express.Express {
       rawBody: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
       inboxGroup,
     });
-    res.status(answer.status).json(answer.status < 300 ? { status: answer.message } : { error: answer.message });
+    res
+      .status(answer.status)
+      .json(answer.status < 300 ? { status: answer.message } : { error: answer.message });
   };
   app.post('/inbox', rawBody, (req, res) => inbox(req, res, null));
   app.post('/groups/:name/inbox', rawBody, async (req, res) => {
@@ -77,7 +90,15 @@ export function createApp(d: AppDeps): express.Express {
     await inbox(req, res, name);
   });
 
-  app.use(actorRoutes({ store: d.store, urls: d.urls, domain: d.domain, groups: d.groups, authorizeFetch: d.authorizeFetch }));
+  app.use(
+    actorRoutes({
+      store: d.store,
+      urls: d.urls,
+      domain: d.domain,
+      groups: d.groups,
+      authorizeFetch: d.authorizeFetch,
+    }),
+  );
   app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain }));
 
   app.use((_req, res) => {

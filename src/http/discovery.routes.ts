@@ -40,22 +40,27 @@ export function discoveryRoutes(d: DiscoveryDeps): Router {
       return;
     }
     const actor = d.urls.group(group.name);
-    res.set('Content-Type', 'application/jrd+json; charset=utf-8').set('Access-Control-Allow-Origin', '*').send(
-      JSON.stringify({
-        subject: `acct:${group.name}@${d.domain}`,
-        aliases: [actor],
-        links: [
-          { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: actor },
-          // Last, because some servers take the last self link.
-          { rel: 'self', type: 'application/activity+json', href: actor },
-        ],
-      }),
-    );
+    res
+      .set('Content-Type', 'application/jrd+json; charset=utf-8')
+      .set('Access-Control-Allow-Origin', '*')
+      .send(
+        JSON.stringify({
+          subject: `acct:${group.name}@${d.domain}`,
+          aliases: [actor],
+          links: [
+            { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: actor },
+            // Last, because some servers take the last self link.
+            { rel: 'self', type: 'application/activity+json', href: actor },
+          ],
+        }),
+      );
   });
 
   const template = `${d.urls.origin}/.well-known/webfinger?resource={uri}`;
   const hostMetaJson = (res: import('express').Response): void => {
-    res.set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify({ links: [{ rel: 'lrdd', template }] }));
+    res
+      .set('Content-Type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ links: [{ rel: 'lrdd', template }] }));
   };
   r.get('/.well-known/host-meta', (req, res) => {
     if ((req.headers.accept ?? '').includes('json')) return hostMetaJson(res);
@@ -68,12 +73,19 @@ export function discoveryRoutes(d: DiscoveryDeps): Router {
   r.get('/.well-known/host-meta.json', (_req, res) => hostMetaJson(res));
 
   r.get('/.well-known/nodeinfo', (_req, res) => {
-    res.json({ links: [{ rel: 'http://nodeinfo.diaspora.software/ns/schema/2.1', href: `${d.urls.origin}/nodeinfo/2.1` }] });
+    res.json({
+      links: [
+        { rel: 'http://nodeinfo.diaspora.software/ns/schema/2.1', href: `${d.urls.origin}/nodeinfo/2.1` },
+      ],
+    });
   });
   r.get('/nodeinfo/2.1', async (_req, res) => {
     const groups = await d.store.groups.countGroups();
     res
-      .set('Content-Type', 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"; charset=utf-8')
+      .set(
+        'Content-Type',
+        'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"; charset=utf-8',
+      )
       .send(
         JSON.stringify({
           version: '2.1',

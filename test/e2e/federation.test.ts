@@ -43,7 +43,10 @@ describe('federation with independent peers', function () {
     const host = new URL(g.origin).host;
     const wf = await fetch(`${g.origin}/.well-known/webfinger?resource=acct:rust@${host}`);
     expect(wf.status).to.equal(200);
-    const jrd = (await wf.json()) as { subject: string; links: Array<{ rel: string; type?: string; href: string }> };
+    const jrd = (await wf.json()) as {
+      subject: string;
+      links: Array<{ rel: string; type?: string; href: string }>;
+    };
     expect(jrd.subject).to.equal(`acct:rust@${host}`);
     const self = jrd.links.filter((l) => l.rel === 'self');
     expect(self).to.deep.equal([{ rel: 'self', type: 'application/activity+json', href: group }]);
@@ -51,7 +54,14 @@ describe('federation with independent peers', function () {
     const actorRes = await fetch(group, { headers: AP });
     expect(actorRes.headers.get('content-type')).to.match(/application\/activity\+json/);
     const actor = (await actorRes.json()) as Record<string, unknown>;
-    expect(actor).to.include({ id: group, type: 'Group', preferredUsername: 'rust', name: 'Rustaceans', manuallyApprovesFollowers: false, discoverable: true });
+    expect(actor).to.include({
+      id: group,
+      type: 'Group',
+      preferredUsername: 'rust',
+      name: 'Rustaceans',
+      manuallyApprovesFollowers: false,
+      discoverable: true,
+    });
     expect(actor.summary).to.contain('<strong>Rust</strong>');
     expect((actor.endpoints as Record<string, string>).sharedInbox).to.equal(`${g.origin}/inbox`);
     const pk = actor.publicKey as Record<string, string>;
@@ -59,20 +69,29 @@ describe('federation with independent peers', function () {
     expect(pk.publicKeyPem).to.contain('BEGIN PUBLIC KEY');
     expect(JSON.stringify(actor)).not.to.contain('PRIVATE');
 
-    const ld = await fetch(group, { headers: { accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' } });
+    const ld = await fetch(group, {
+      headers: { accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' },
+    });
     expect(((await ld.json()) as { type: string }).type).to.equal('Group');
     const html = await fetch(group, { headers: { accept: 'text/html' } });
     expect(html.headers.get('content-type')).to.match(/text\/html/);
     expect(await html.text()).to.contain(`@rust@${host}`);
 
-    const ni = (await (await fetch(`${g.origin}/.well-known/nodeinfo`)).json()) as { links: Array<{ href: string }> };
-    const info = (await (await fetch(ni.links[0]!.href)).json()) as { software: { name: string; version: string }; metadata: { localGroups: number } };
+    const ni = (await (await fetch(`${g.origin}/.well-known/nodeinfo`)).json()) as {
+      links: Array<{ href: string }>;
+    };
+    const info = (await (await fetch(ni.links[0]!.href)).json()) as {
+      software: { name: string; version: string };
+      metadata: { localGroups: number };
+    };
     expect(info.software.name).to.equal('guild');
     expect(info.metadata.localGroups).to.equal(1);
 
     const hm = await fetch(`${g.origin}/.well-known/host-meta`);
     expect(await hm.text()).to.contain('/.well-known/webfinger?resource={uri}');
-    const hmj = (await (await fetch(`${g.origin}/.well-known/host-meta`, { headers: { accept: 'application/json' } })).json()) as { links: unknown[] };
+    const hmj = (await (
+      await fetch(`${g.origin}/.well-known/host-meta`, { headers: { accept: 'application/json' } })
+    ).json()) as { links: unknown[] };
     expect(hmj.links).to.have.length(1);
   });
 
@@ -82,24 +101,39 @@ describe('federation with independent peers', function () {
     await alice.waitFor((a) => a.type === 'Accept' && a.actorId === group, { what: 'Accept to alice' });
     await bob.waitFor((a) => a.type === 'Accept' && a.actorId === group, { what: 'Accept to bob' });
     expect(await g.store.members.countMembers('rust', 'accepted')).to.equal(2);
-    const followers = (await (await fetch(`${group}/followers`, { headers: AP })).json()) as { totalItems: number };
+    const followers = (await (await fetch(`${group}/followers`, { headers: AP })).json()) as {
+      totalItems: number;
+    };
     expect(followers.totalItems).to.equal(2);
   });
 
   it("announces a member's post to the other members, signed so that fedify accepts it", async function () {
     const { createId, noteId } = await alice.post({ to: [group], content: '<p>Hello Rustaceans</p>' });
-    const wrapped = await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
-      what: 'Announce{Create} at bob',
-    });
+    const wrapped = await bob.waitFor(
+      (a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId),
+      {
+        what: 'Announce{Create} at bob',
+      },
+    );
     expect(wrapped.actorId).to.equal(group);
-    const plain = await bob.waitFor((a) => a.type === 'Announce' && (a.json.object === noteId || (a.json.object as { id?: string })?.id === noteId), {
-      what: 'plain Announce{Note} at bob',
-    });
+    const plain = await bob.waitFor(
+      (a) =>
+        a.type === 'Announce' &&
+        (a.json.object === noteId || (a.json.object as { id?: string })?.id === noteId),
+      {
+        what: 'plain Announce{Note} at bob',
+      },
+    );
     expect(plain.actorId).to.equal(group);
     // The announced activity and the outbox can be fetched.
-    const outbox = (await (await fetch(`${group}/outbox`, { headers: AP })).json()) as { totalItems: number; first: string };
+    const outbox = (await (await fetch(`${group}/outbox`, { headers: AP })).json()) as {
+      totalItems: number;
+      first: string;
+    };
     expect(outbox.totalItems).to.equal(1);
-    const page = (await (await fetch(outbox.first, { headers: AP })).json()) as { orderedItems: Array<{ id: string; object: { id: string } }> };
+    const page = (await (await fetch(outbox.first, { headers: AP })).json()) as {
+      orderedItems: Array<{ id: string; object: { id: string } }>;
+    };
     expect(page.orderedItems[0]?.object.id).to.equal(createId);
     const announceDoc = await fetch(page.orderedItems[0]!.id, { headers: AP });
     expect(announceDoc.status).to.equal(200);
@@ -120,11 +154,20 @@ describe('federation with independent peers', function () {
       id: `${alice.actorId}/raw/1`,
       type: 'Create',
       actor: alice.actorId,
-      object: { id: `${alice.actorId}/raw/1/note`, type: 'Note', attributedTo: alice.actorId, content: 'x', to: ['https://www.w3.org/ns/activitystreams#Public'], cc: [group] },
+      object: {
+        id: `${alice.actorId}/raw/1/note`,
+        type: 'Note',
+        attributedTo: alice.actorId,
+        content: 'x',
+        to: ['https://www.w3.org/ns/activitystreams#Public'],
+        cc: [group],
+      },
     };
     const unsigned = await alice.sendRaw(`${group}/inbox`, activity, { sign: false });
     expect(unsigned.status).to.equal(401);
-    const tampered = await alice.sendRaw(`${group}/inbox`, activity, { tamperBody: (body: string) => body.replace('"x"', '"y"') });
+    const tampered = await alice.sendRaw(`${group}/inbox`, activity, {
+      tamperBody: (body: string) => body.replace('"x"', '"y"'),
+    });
     expect(tampered.status).to.equal(401);
   });
 
@@ -133,7 +176,9 @@ describe('federation with independent peers', function () {
     await carol.waitFor((a) => a.type === 'Accept', { what: 'Accept to carol' });
     expect(await g.store.members.countMembers('rust', 'accepted')).to.equal(3);
     await carol.unfollow(group, carolFollow);
-    await waitUntil(async () => (await g.store.members.getMember('rust', carol.actorId)) === null, { what: 'carol to leave' });
+    await waitUntil(async () => (await g.store.members.getMember('rust', carol.actorId)) === null, {
+      what: 'carol to leave',
+    });
     expect(await g.store.members.countMembers('rust', 'accepted')).to.equal(2);
   });
 });

@@ -26,7 +26,13 @@ describe('inbox security (attack classes)', function () {
     group = await g.createGroup('security');
     inbox = `${group}/inbox`;
     // mallory is a member, so refusals below are about the attack, not about membership.
-    const follow = { '@context': AS, id: `${mallory.actorId}/follows/${randomUUID()}`, type: 'Follow', actor: mallory.actorId, object: group };
+    const follow = {
+      '@context': AS,
+      id: `${mallory.actorId}/follows/${randomUUID()}`,
+      type: 'Follow',
+      actor: mallory.actorId,
+      object: group,
+    };
     expect((await mallory.post(inbox, follow)).status).to.equal(202);
     await g.processed(follow.id);
     expect((await g.store.members.getMember('security', mallory.actorId))?.state).to.equal('accepted');
@@ -49,7 +55,15 @@ describe('inbox security (attack classes)', function () {
       actor: actor.actorId,
       to: [PUBLIC],
       cc: [group],
-      object: { id, type: 'Note', attributedTo: actor.actorId, content: 'hi', to: [PUBLIC], cc: [group], ...over },
+      object: {
+        id,
+        type: 'Note',
+        attributedTo: actor.actorId,
+        content: 'hi',
+        to: [PUBLIC],
+        cc: [group],
+        ...over,
+      },
     };
   };
 
@@ -59,7 +73,11 @@ describe('inbox security (attack classes)', function () {
 
   it('refuses an unsigned POST with 401', async function () {
     const a = note(mallory);
-    const res = await fetch(inbox, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body: JSON.stringify(a) });
+    const res = await fetch(inbox, {
+      method: 'POST',
+      headers: { 'content-type': 'application/activity+json' },
+      body: JSON.stringify(a),
+    });
     expect(res.status).to.equal(401);
     await nothingStored(a.id);
   });
@@ -108,7 +126,12 @@ describe('inbox security (attack classes)', function () {
         keyId: mallory.keyId,
         privateKeyPem: mallory.privateKeyPem,
         names: ['(request-target)', 'host', 'date', 'digest'],
-        values: { '(request-target)': `post ${path}`, host: new URL(inbox).host, date, digest: r.headers['Digest'] ?? '' },
+        values: {
+          '(request-target)': `post ${path}`,
+          host: new URL(inbox).host,
+          date,
+          digest: r.headers['Digest'] ?? '',
+        },
       });
     });
     expect(res.status).to.equal(401);
@@ -118,7 +141,10 @@ describe('inbox security (attack classes)', function () {
   it('accepts hs2019 as RSA-SHA256', async function () {
     const a = note(mallory);
     const res = await mallory.post(inbox, a, (r) => {
-      r.headers['Signature'] = (r.headers['Signature'] ?? '').replace('algorithm="rsa-sha256"', 'algorithm="hs2019"');
+      r.headers['Signature'] = (r.headers['Signature'] ?? '').replace(
+        'algorithm="rsa-sha256"',
+        'algorithm="hs2019"',
+      );
     });
     expect(res.status).to.equal(202);
     await g.processed(a.id);
@@ -159,14 +185,24 @@ describe('inbox security (attack classes)', function () {
   it('refuses a key document whose id is on another origin, and keeps the cached actor', async function () {
     const before = await g.store.remoteActors.getRemoteActor(mallory.actorId);
     // alice's server serves, at a key URL, a document that claims to be mallory's actor with alice's key.
-    alice.documents.set('/evil', { ...(mallory.documents.get('/users/mallory') as object), publicKey: { id: `${alice.origin}/evil`, owner: mallory.actorId, publicKeyPem: alice.publicKeyPem } });
+    alice.documents.set('/evil', {
+      ...(mallory.documents.get('/users/mallory') as object),
+      publicKey: { id: `${alice.origin}/evil`, owner: mallory.actorId, publicKeyPem: alice.publicKeyPem },
+    });
     const a = note(mallory);
     const res = await fetch(inbox, {
       method: 'POST',
       headers: await (async () => {
         const body = JSON.stringify(a);
         const { signRequest } = await import('../../src/federation/http-signature.ts');
-        return signRequest({ method: 'POST', url: inbox, headers: { 'Content-Type': 'application/activity+json' }, body, keyId: `${alice.origin}/evil`, privateKeyPem: alice.privateKeyPem });
+        return signRequest({
+          method: 'POST',
+          url: inbox,
+          headers: { 'Content-Type': 'application/activity+json' },
+          body,
+          keyId: `${alice.origin}/evil`,
+          privateKeyPem: alice.privateKeyPem,
+        });
       })(),
       body: JSON.stringify(a),
     });
@@ -200,14 +236,20 @@ describe('inbox security (attack classes)', function () {
     await g.processed(a.id);
     const job = await g.store.jobs.getJob(intakeJobId(a.id));
     expect(job?.attempts).to.be.at.most(1);
-    await waitUntil(async () => (await g.store.posts.getPost('security', a.object.id)) ?? undefined, { what: 'the post' });
+    await waitUntil(async () => (await g.store.posts.getPost('security', a.object.id)) ?? undefined, {
+      what: 'the post',
+    });
   });
 
   it('never creates a group because someone asked for it', async function () {
     const count = await g.store.groups.countGroups();
-    const wf = await fetch(`${g.origin}/.well-known/webfinger?resource=acct:newname@${new URL(g.origin).host}`);
+    const wf = await fetch(
+      `${g.origin}/.well-known/webfinger?resource=acct:newname@${new URL(g.origin).host}`,
+    );
     expect(wf.status).to.equal(404);
-    const actor = await fetch(`${g.origin}/groups/newname`, { headers: { accept: 'application/activity+json' } });
+    const actor = await fetch(`${g.origin}/groups/newname`, {
+      headers: { accept: 'application/activity+json' },
+    });
     expect(actor.status).to.equal(404);
     const post = await mallory.post(`${g.origin}/groups/newname/inbox`, note(mallory));
     expect(post.status).to.equal(404);

@@ -22,12 +22,16 @@
  * - Each peer is one fedify `Federation` served over plain http on `http://127.0.0.1:PORT` (port 0), with a
  *   `Person` at `/users/{username}` and a 2048-bit RSASSA-PKCS1-v1_5 key (`#main-key`). fedify 1.5.9 signs
  *   every POST with draft-cavage (`rsa-sha256`, headers `(request-target) content-type date digest host`) and
- *   also attaches an `RsaSignature2017` LD signature to activities it sends; it never sends RFC 9421.
+ *   also attaches an `RsaSignature2017` LD signature to activities it sends (so their `@context` starts with
+ *   `https://w3id.org/identity/v1`); it never sends RFC 9421 and does not retry another scheme on 4xx.
+ *   Actor lookups and key fetches are signed GETs (`(request-target) accept date host user-agent`).
+ * - Sent JSON is fedify's compaction: single values are not arrays and the public collection is `as:Public`.
  * - Only activities whose HTTP signature (or LD signature) fedify verified, and whose signer owns the
  *   activity's actor, reach `received`. Refused POSTs are listed in `rejected` with status and body.
  *   An activity id already processed is answered 202 and not recorded again.
  * - JSON-LD contexts come only from fedify's preloaded set; an unknown context fails the parse at once
- *   (the inbox answers 400). Documents are fetched only from loopback hosts, with a timeout.
+ *   (the inbox answers 400). The peer's own lookups fetch only from loopback hosts, with a timeout; the
+ *   inbox's key fetches use fedify's signed loader (private addresses allowed, no timeout of its own).
  * - Address everything by actor URL: fedify looks WebFinger handles up over https only. The peer's own
  *   WebFinger works (`acct:user@127.0.0.1:PORT`) for servers that look it up.
  * - `post`, `follow`, ... reject when the receiving inbox answers non-2xx (fedify's error names the status).

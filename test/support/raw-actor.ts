@@ -21,7 +21,11 @@ export interface RawActor {
   /** POSTs received: path and parsed body. */
   inbox: Array<{ path: string; body: unknown; headers: IncomingMessage['headers'] }>;
   /** Signs and POSTs `body` (string or object) to `url`; `mutate` may change headers/body after signing. */
-  post(url: string, body: unknown, mutate?: (r: { headers: Record<string, string>; body: string }) => void): Promise<{ status: number; text: string }>;
+  post(
+    url: string,
+    body: unknown,
+    mutate?: (r: { headers: Record<string, string>; body: string }) => void,
+  ): Promise<{ status: number; text: string }>;
   close(): Promise<void>;
 }
 
@@ -36,7 +40,10 @@ function keyPair(): { publicKey: string; privateKey: string } {
   return cachedKeys;
 }
 
-export async function startRawActor(username = 'mallory', opts: { freshKey?: boolean } = {}): Promise<RawActor> {
+export async function startRawActor(
+  username = 'mallory',
+  opts: { freshKey?: boolean } = {},
+): Promise<RawActor> {
   const keys = opts.freshKey
     ? generateKeyPairSync('rsa', {
         modulusLength: 2048,

@@ -170,12 +170,13 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   jobTransitions: [{ key: { rev: 1 } }],
 };
 
-/** Creates the indexes; idempotent, and safe when several processes start at once. */
+/**
+ * Creates the indexes; idempotent, and safe when several processes start at once. One index per command:
+ * FerretDB 1.24 drops the connection when one createIndexes command names several indexes that all exist.
+ */
 export async function ensureIndexes(collections: MongoCollections): Promise<void> {
   const names = Object.keys(INDEXES) as (keyof MongoCollections)[];
   for (const name of names) {
-    const indexes = INDEXES[name];
-    if (indexes.length === 0) continue;
-    await collections[name].createIndexes(indexes);
+    for (const index of INDEXES[name]) await collections[name].createIndexes([index]);
   }
 }

@@ -28,3 +28,17 @@ export async function insertManyIgnoringDuplicates<T extends Document>(
     return all;
   }
 }
+
+/**
+ * Runs an upsert again when it failed on a duplicate key: two concurrent upserts of a new document may both try
+ * to insert it, and the second one succeeds as an update on its next try.
+ */
+export async function retryOnDuplicateKey<T>(upsert: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await upsert();
+    } catch (error) {
+      if (!isDuplicateKeyError(error) || attempt >= attempts) throw error;
+    }
+  }
+}

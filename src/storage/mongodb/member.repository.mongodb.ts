@@ -1,7 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { Member, MemberRepository, MemberState } from '../store.ts';
 import type { MemberDoc } from './documents.mongodb.ts';
-import { isDuplicateKeyError } from './errors.mongodb.ts';
+import { retryOnDuplicateKey } from './errors.mongodb.ts';
 
 const MEMBER_FIELDS = {
   _id: 0,
@@ -50,17 +50,9 @@ export class MongoMemberRepository implements MemberRepository {
       createdAt: member.createdAt,
       updatedAt: member.updatedAt,
     };
-    // Two concurrent upserts of a new member may both try to insert; the loser retries as a replace.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#members.replaceOne({ groupName: member.groupName, actorId: member.actorId }, doc, {
-          upsert: true,
-        });
-        return;
-      } catch (error) {
-        if (!isDuplicateKeyError(error) || attempt >= 2) throw error;
-      }
-    }
+    await retryOnDuplicateKey(() =>
+      this.#members.replaceOne({ groupName: member.groupName, actorId: member.actorId }, doc, { upsert: true }),
+    );
   }
 
   async getMember(groupName: string, actorId: string): Promise<Member | null> {

@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { RemoteActor, RemoteActorRepository } from '../store.ts';
 import type { RemoteActorDoc } from './documents.mongodb.ts';
+import { retryOnDuplicateKey } from './errors.mongodb.ts';
 
 function toActor(doc: RemoteActorDoc): RemoteActor {
   return {
@@ -38,7 +39,7 @@ export class MongoRemoteActorRepository implements RemoteActorRepository {
       publicKeyPem: actor.publicKeyPem,
       fetchedAt: actor.fetchedAt,
     };
-    await this.#actors.replaceOne({ _id: actor.id }, doc, { upsert: true });
+    await retryOnDuplicateKey(() => this.#actors.replaceOne({ _id: actor.id }, doc, { upsert: true }));
   }
 
   async getRemoteActor(id: string): Promise<RemoteActor | null> {

@@ -1,0 +1,220 @@
+/**
+ * Setting up one row: a fresh store (an SQLite file in a temp dir, or a new database on the MongoDB-wire
+ * server), a group with members seeded directly through the storage port, and Guild started on it in a child
+ * process; plus the sink process.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { loadConfig } from '../src/config/config.ts';
+import { createLogger } from '../src/log.ts';
+import { buildCore } from '../src/server.ts';
+import { openStore, type StoreOptions } from '../src/storage/open-store.ts';
+import { groupKeyOwner } from '../src/groups/urls.ts';
+import { freePort } from '../test/support/net.ts';
+import { ChildHandle, fields, num } from './ipc.bench.ts';
+
+export type StoreKind = 'sqlite' | 'mongodb';
+
+/** What every row is given by the runner. */
+export interface RowContext {
+  kind: StoreKind;
+  /** The MongoDB-wire server (for `kind` mongodb). */
+  mongoUrl: string | null;
+  /** Absolute time (epoch ms) by which the row must be over. */
+  deadline: number;
+  /** Echo the children's output. */
+  verbose: boolean;
+  /** Directory for CPU profiles of the Guild process, or null. */
+  profileDir: string | null;
+  /** Progress line on stderr. */
+  progress(msg: string): void;
+}
+
+/** A fresh place for a store and how to delete it. */
+export interface BenchStore {
+  options: StoreOptions & { dbName?: string };
+  /** GUILD_* settings that point the configuration at it. */
+  env: Record<string, string>;
+  remove(): Promise<void>;
+}
+
+export async function newBenchStore(ctx: RowContext): Promise<BenchStore> {
+  if (ctx.kind === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'guild-bench-'));
+    const path = join(dir, 'guild.sqlite');
+    return {
+      options: { kind: 'sqlite', path },
+      env: { GUILD_STORE: 'sqlite', GUILD_SQLITE_PATH: path },
+      remove: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const url = ctx.mongoUrl;
+  if (url === null) throw new Error('no MongoDB-wire server');
+  const dbName = `guild_bench_${randomBytes(6).toString('hex')}`;
+  return {
+    options: { kind: 'mongodb', url, dbName },
+    env: { GUILD_STORE: 'mongodb', GUILD_MONGODB_URL: `${url.replace(/\/?$/, '/')}${dbName}` },
+    remove: async () => {
+      const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
+      try {
+        await client.db(dbName).dropDatabase();
+      } finally {
+        await client.close();
+      }
+    },
+  };
+}
+
+/** The GUILD_* configuration of a bench Guild on `port`. */
+export function guildEnv(port: number, store: BenchStore, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    GUILD_ORIGIN: `http://127.0.0.1:${port}`,
+    GUILD_HOST: '127.0.0.1',
+    GUILD_PORT: String(port),
+    GUILD_ALLOW_PRIVATE_ADDRESSES: 'true',
+    GUILD_LOG_LEVEL: 'warn',
+    GUILD_DELIVERY_CONCURRENCY: '64',
+    GUILD_DELIVERY_PER_HOST: '4',
+    GUILD_DELIVERY_TIMEOUT_MS: '15000',
+    GUILD_DELIVERY_RETRY_BASE_MS: '1000',
+    ...store.env,
+    ...extra,
+  };
+}
+
+/** One seeded member: where it lives and where deliveries to it go. */
+export interface SeedMember {
+  actorId: string;
+  inbox: string;
+  sharedInbox: string | null;
+}
+
+export interface SeededGroup {
+  name: string;
+  groupId: string;
+  inboxUrl: string;
+  keyId: string;
+  publicKeyPem: string;
+  seedMs: number;
+}
+
+/**
+ * Creates group `name` (with its key) and upserts `count` accepted members given by `member(i)`, through the
+ * storage port, then closes the store. Stops with an error at the row's deadline.
+ */
+export async function seedGroup(
+  ctx: RowContext,
+  store: BenchStore,
+  env: Record<string, string>,
+  name: string,
+  count: number,
+  member: (i: number) => SeedMember,
+): Promise<SeededGroup> {
+  const config = loadConfig(env);
+  const core = await buildCore(config, {
+    log: createLogger('warn', { service: 'guild-bench-seed' }),
+    store: await openStore(store.options),
+  });
+  try {
+    const created = await core.groups.create(name, { title: 'Bench group' });
+    if (!created.ok) throw new Error(`could not create the group: ${JSON.stringify(created.error)}`);
+    const publicKeyPem = await core.store.keys.getPublicKey(groupKeyOwner(name));
+    if (publicKeyPem === null) throw new Error('the group has no key');
+    const started = performance.now();
+    let next = 0;
+    let lastProgress = started;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < count; i = next++) {
+        if (Date.now() > ctx.deadline) throw new Error(`deadline reached while seeding (${i} of ${count})`);
+        const m = member(i);
+        const t = Date.now();
+        await core.store.members.upsertMember({
+          groupName: name,
+          actorId: m.actorId,
+          inbox: m.inbox,
+          sharedInbox: m.sharedInbox,
+          deliveryInbox: m.sharedInbox ?? m.inbox,
+          state: 'accepted',
+          followId: `${m.actorId}#follow`,
+          createdAt: t,
+          updatedAt: t,
+        });
+        if (performance.now() - lastProgress > 10_000) {
+          lastProgress = performance.now();
+          ctx.progress(`  seeded ${i} of ${count} members`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: store.options.kind === 'sqlite' ? 1 : 32 }, worker));
+    return {
+      name,
+      groupId: core.urls.group(name),
+      inboxUrl: core.urls.inbox(name),
+      keyId: core.urls.groupKeyId(name),
+      publicKeyPem,
+      seedMs: performance.now() - started,
+    };
+  } finally {
+    await core.store.close();
+  }
+}
+
+/** Guild running in a child process. */
+export interface GuildProcess {
+  handle: ChildHandle;
+  origin: string;
+  /** Current and peak memory of the Guild process. */
+  usage(): Promise<{ rss: number; heapUsed: number; maxRss: number }>;
+  /** Jobs enqueued and finished per queue (`intake`, `fanout`, `deliver`). */
+  jobs(): Promise<Record<string, Record<string, number>>>;
+}
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+export async function startGuildProcess(
+  ctx: RowContext,
+  store: BenchStore,
+  env: Record<string, string>,
+  label: string,
+): Promise<GuildProcess> {
+  const execArgv = ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, label)}`] : [];
+  const { handle, ready } = await ChildHandle.start(
+    'guild',
+    here('./guild.child.ts'),
+    { env, store: store.options, pollMs: 200 },
+    { timeoutMs: 60_000, execArgv, echo: ctx.verbose },
+  );
+  const port = num(fields(ready, 'guild ready'), 'port');
+  return {
+    handle,
+    origin: `http://127.0.0.1:${port}`,
+    async usage() {
+      const u = fields(await handle.call('usage', {}, 10_000), 'usage');
+      return { rss: num(u, 'rss'), heapUsed: num(u, 'heapUsed'), maxRss: num(u, 'maxRss') };
+    },
+    async jobs() {
+      const out: Record<string, Record<string, number>> = {};
+      for (const [q, c] of Object.entries(fields(await handle.call('jobs', {}, 10_000), 'jobs'))) {
+        const counts = fields(c, q);
+        out[q] = Object.fromEntries(Object.entries(counts).map(([k]) => [k, num(counts, k)]));
+      }
+      return out;
+    },
+  };
+}
+
+/** The sink process (see sink.child.ts). */
+export async function startSinks(ctx: RowContext, count: number, delayMs: number): Promise<{ handle: ChildHandle; ports: number[] }> {
+  const { handle } = await ChildHandle.start('sinks', here('./sink.child.ts'), {}, { timeoutMs: 30_000, echo: ctx.verbose });
+  const r = fields(await handle.call('listen', { count, delayMs }, 120_000), 'listen');
+  const ports = r['ports'];
+  if (!Array.isArray(ports) || !ports.every((p) => typeof p === 'number')) throw new Error('listen: no ports');
+  return { handle, ports: ports as number[] };
+}
+
+/** A free loopback port for Guild (its origin must be known before the group is seeded). */
+export const guildPort = freePort;

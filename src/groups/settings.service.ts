@@ -1,0 +1,330 @@
+/**
+ * Changing a group's profile and settings: every value is validated first and nothing changes when one is
+ * wrong; a changed group is sent to its members as `Update{Group}` with the full actor document.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Group, GroupSettings, MembershipPolicy, PostingPolicy, Store } from '../storage/store.ts';
+import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../activitypub/vocab.ts';
+import { toApGroup } from '../activitypub/group.serializer.ts';
+import { groupKeyOwner, type Urls } from './urls.ts';
+import { err, ok, type Publisher, type Result } from './ports.ts';
+
+/** The largest image accepted for an icon or banner. */
+export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_SUMMARY_LENGTH = 5000;
+export const MAX_RULES_LENGTH = 10_000;
+export const MAX_TAGS = 10;
+export const MAX_URL_LENGTH = 2048;
+export const MAX_GROUP_MENTIONS_LIMIT = 100;
+
+export type ImageExtension = 'png' | 'jpg' | 'gif' | 'webp';
+
+/** An image whose format was recognised from its first bytes. */
+export interface SniffedImage {
+  bytes: Uint8Array;
+  ext: ImageExtension;
+  contentType: string;
+  /** Lowercase hex SHA-256 of the bytes. */
+  sha256: string;
+}
+
+/** An icon or banner: a remote http(s) URL kept as is, or the bytes of a local image file. */
+export type ImageSource = { url: string } | { bytes: Uint8Array };
+
+/** Where uploaded images are kept and served from. */
+export interface MediaStore {
+  /** Stores the image (content-addressed, so storing twice is harmless); returns its absolute public URL. */
+  saveImage(image: SniffedImage): Promise<string>;
+}
+
+/** The fields to change; an absent field stays as it is. `null` clears language, icon and banner. */
+export interface SettingsPatch {
+  title?: string;
+  /** Markdown source. */
+  summary?: string;
+  /** Markdown source. */
+  rules?: string;
+  /** BCP 47 language tag, or null to clear. */
+  language?: string | null;
+  /** Hashtags without `#` (a leading `#` is dropped); replaces the whole list. */
+  tags?: string[];
+  sensitive?: boolean;
+  discoverable?: boolean;
+  membershipPolicy?: MembershipPolicy;
+  postingPolicy?: PostingPolicy;
+  maxGroupMentions?: number;
+  listFollowers?: boolean;
+  icon?: ImageSource | null;
+  banner?: ImageSource | null;
+}
+
+export type SettingsField = keyof SettingsPatch;
+
+/** One rejected value, with a message that can be shown as is. */
+export interface FieldProblem {
+  field: SettingsField;
+  detail: string;
+}
+
+export type UpdateSettingsError = { type: 'not-found' } | { type: 'invalid'; problems: FieldProblem[] };
+
+export interface SettingsUpdated {
+  group: Group;
+  /** Names of the fields whose value changed. */
+  changed: SettingsField[];
+}
+
+export interface SettingsServiceDeps {
+  store: Store;
+  urls: Urls;
+  publisher: Publisher;
+  /** host[:port] used in handles (the actor document names its WebFinger address). */
+  domain: string;
+  /** Where local image files go; without it only image URLs are accepted. */
+  media?: MediaStore | null;
+  now?: () => number;
+}
+
+const TAG_RE = /^[\p{L}\p{N}_]{1,64}$/u;
+const LANGUAGE_RE = /^[a-z]{2,3}(?:-[a-z0-9]{1,8})*$/i;
+const MEMBERSHIP: readonly MembershipPolicy[] = ['open', 'approval'];
+const POSTING: readonly PostingPolicy[] = ['members', 'moderators'];
+
+export class SettingsService {
+  private readonly now: () => number;
+  constructor(private readonly deps: SettingsServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Validates every field of `patch`, then stores the changed group and queues `Update{Group}` to its members.
+   * Nothing is stored or sent when any field is invalid, nor when no value actually changes.
+   */
+  async update(name: string, patch: SettingsPatch): Promise<Result<SettingsUpdated, UpdateSettingsError>> {
+    const group = await this.deps.store.groups.getGroup(name);
+    if (!group || group.deletedAt !== null) return err({ type: 'not-found' });
+    const checked = validateSettingsPatch(patch, { uploads: Boolean(this.deps.media) });
+    if (!checked.ok) return err({ type: 'invalid', problems: checked.error });
+    const v = checked.value;
+
+    const next: Group = { ...group, settings: { ...group.settings, tags: [...group.settings.tags] } };
+    const s: GroupSettings = next.settings;
+    if (v.title !== undefined) next.title = v.title;
+    if (v.summary !== undefined) next.summary = v.summary;
+    if (v.rules !== undefined) s.rules = v.rules;
+    if (v.language !== undefined) s.language = v.language;
+    if (v.tags !== undefined) s.tags = v.tags;
+    if (v.sensitive !== undefined) s.sensitive = v.sensitive;
+    if (v.discoverable !== undefined) s.discoverable = v.discoverable;
+    if (v.membershipPolicy !== undefined) s.membershipPolicy = v.membershipPolicy;
+    if (v.postingPolicy !== undefined) s.postingPolicy = v.postingPolicy;
+    if (v.maxGroupMentions !== undefined) s.maxGroupMentions = v.maxGroupMentions;
+    if (v.listFollowers !== undefined) s.listFollowers = v.listFollowers;
+    // Images last: they are written only once everything else is known to be valid.
+    if (v.icon !== undefined) s.iconUrl = await this.imageUrl(v.icon);
+    if (v.banner !== undefined) s.bannerUrl = await this.imageUrl(v.banner);
+
+    const changed = changedFields(group, next);
+    if (changed.length === 0) return ok({ group, changed });
+    next.updatedAt = Math.max(this.now(), group.updatedAt + 1);
+    if (!(await this.deps.store.groups.updateGroup(next))) return err({ type: 'not-found' });
+    await this.announceUpdate(next);
+    return ok({ group: next, changed });
+  }
+
+  /** Queues `Update{Group}` (actor and object: the group, to Public, cc followers) to every member. */
+  async announceUpdate(group: Group): Promise<void> {
+    const pem = await this.deps.store.keys.getPublicKey(groupKeyOwner(group.name));
+    if (!pem) throw new Error(`group ${group.name} has no key`);
+    const { '@context': _ctx, ...object } = toApGroup(group, this.deps.urls, pem, this.deps.domain);
+    const actor = this.deps.urls.group(group.name);
+    const activity: ApObject = {
+      '@context': GUILD_CONTEXT,
+      id: this.deps.urls.activity(group.name, randomUUID()),
+      type: 'Update',
+      actor,
+      object,
+      to: [PUBLIC],
+      cc: [this.deps.urls.followers(group.name)],
+      published: new Date(this.now()).toISOString(),
+    };
+    await this.deps.publisher.publishToMembers(group.name, activity, { inOutbox: false, objectId: actor });
+  }
+
+  private async imageUrl(image: ValidImage | null): Promise<string | null> {
+    if (image === null) return null;
+    if ('url' in image) return image.url;
+    if (!this.deps.media) throw new Error('an image file was accepted without a media store');
+    return this.deps.media.saveImage(image.file);
+  }
+}
+
+type ValidImage = { url: string } | { file: SniffedImage };
+
+/** A patch whose values passed validation, normalised (trimmed, tags deduplicated, images recognised). */
+export interface ValidSettingsPatch extends Omit<SettingsPatch, 'icon' | 'banner'> {
+  icon?: ValidImage | null;
+  banner?: ValidImage | null;
+}
+
+/**
+ * Checks every field of a patch and reports all problems at once. `uploads` tells whether image files are
+ * accepted (a media store exists).
+ */
+export function validateSettingsPatch(
+  patch: SettingsPatch,
+  opts: { uploads: boolean },
+): Result<ValidSettingsPatch, FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  const out: ValidSettingsPatch = {};
+  const bad = (field: SettingsField, detail: string): void => {
+    problems.push({ field, detail });
+  };
+
+  if (patch.title !== undefined) {
+    const title = patch.title.trim();
+    if (title.length === 0 || title.length > MAX_TITLE_LENGTH)
+      bad('title', `the title must be 1 to ${MAX_TITLE_LENGTH} characters`);
+    else out.title = title;
+  }
+  if (patch.summary !== undefined) {
+    if (patch.summary.length > MAX_SUMMARY_LENGTH)
+      bad('summary', `the summary must be at most ${MAX_SUMMARY_LENGTH} characters`);
+    else out.summary = patch.summary;
+  }
+  if (patch.rules !== undefined) {
+    if (patch.rules.length > MAX_RULES_LENGTH)
+      bad('rules', `the rules must be at most ${MAX_RULES_LENGTH} characters`);
+    else out.rules = patch.rules;
+  }
+  if (patch.language !== undefined) {
+    const language = patch.language === null ? '' : patch.language.trim();
+    if (language === '') out.language = null;
+    else if (language.length > 35 || !LANGUAGE_RE.test(language))
+      bad('language', `"${language}" is not a language tag such as en, de or pt-BR`);
+    else out.language = language;
+  }
+  if (patch.tags !== undefined) {
+    const tags: string[] = [];
+    for (const raw of patch.tags) {
+      const tag = raw.trim().replace(/^#/, '').toLowerCase();
+      if (tag === '') continue;
+      if (!TAG_RE.test(tag)) {
+        bad('tags', `"${raw}" is not a tag: use letters, digits and underscores (at most 64)`);
+        continue;
+      }
+      if (!tags.includes(tag)) tags.push(tag);
+    }
+    if (tags.length > MAX_TAGS) bad('tags', `at most ${MAX_TAGS} tags (got ${tags.length})`);
+    else if (!problems.some((p) => p.field === 'tags')) out.tags = tags;
+  }
+  for (const field of ['sensitive', 'discoverable', 'listFollowers'] as const) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') bad(field, `${field} must be true or false`);
+    else out[field] = value;
+  }
+  if (patch.membershipPolicy !== undefined) {
+    if (!MEMBERSHIP.includes(patch.membershipPolicy))
+      bad('membershipPolicy', `membership must be one of ${MEMBERSHIP.join(', ')}`);
+    else out.membershipPolicy = patch.membershipPolicy;
+  }
+  if (patch.postingPolicy !== undefined) {
+    if (!POSTING.includes(patch.postingPolicy))
+      bad('postingPolicy', `posting must be one of ${POSTING.join(', ')}`);
+    else out.postingPolicy = patch.postingPolicy;
+  }
+  if (patch.maxGroupMentions !== undefined) {
+    const n = patch.maxGroupMentions;
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_GROUP_MENTIONS_LIMIT)
+      bad('maxGroupMentions', `the mention limit must be a whole number from 1 to ${MAX_GROUP_MENTIONS_LIMIT}`);
+    else out.maxGroupMentions = n;
+  }
+  for (const field of ['icon', 'banner'] as const) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    const r = validateImage(value, opts.uploads);
+    if (!r.ok) bad(field, `${field}: ${r.error}`);
+    else out[field] = r.value;
+  }
+  return problems.length > 0 ? err(problems) : ok(out);
+}
+
+function validateImage(image: ImageSource | null, uploads: boolean): Result<ValidImage | null, string> {
+  if (image === null) return ok(null);
+  if ('url' in image) {
+    const url = safeImageUrl(image.url);
+    return url ? ok({ url }) : err(`"${image.url.slice(0, 100)}" is not an http(s) URL`);
+  }
+  if (!uploads) return err('image files cannot be stored here; give an http(s) URL');
+  if (image.bytes.length === 0) return err('the file is empty');
+  if (image.bytes.length > MAX_IMAGE_BYTES)
+    return err(`the file is ${image.bytes.length} bytes; the limit is ${MAX_IMAGE_BYTES} (2 MiB)`);
+  const file = sniffImage(image.bytes);
+  return file ? ok({ file }) : err('the file is not a PNG, JPEG, GIF or WebP image');
+}
+
+/** The normalised URL when `raw` is an absolute http(s) URL without credentials, else null. */
+export function safeImageUrl(raw: string): string | null {
+  const text = raw.trim();
+  if (text.length === 0 || text.length > MAX_URL_LENGTH) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.username || url.password) return null;
+  return url.href;
+}
+
+/** Recognises PNG, JPEG, GIF and WebP from their magic bytes; null for anything else. */
+export function sniffImage(bytes: Uint8Array): SniffedImage | null {
+  const starts = (sig: number[], at = 0): boolean =>
+    bytes.length >= at + sig.length && sig.every((b, i) => bytes[at + i] === b);
+  let ext: ImageExtension | null = null;
+  let contentType = '';
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) {
+    ext = 'png';
+    contentType = 'image/png';
+  } else if (starts([0xff, 0xd8, 0xff])) {
+    ext = 'jpg';
+    contentType = 'image/jpeg';
+  } else if (starts([0x47, 0x49, 0x46, 0x38, 0x37, 0x61]) || starts([0x47, 0x49, 0x46, 0x38, 0x39, 0x61])) {
+    ext = 'gif';
+    contentType = 'image/gif';
+  } else if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) {
+    ext = 'webp';
+    contentType = 'image/webp';
+  }
+  if (ext === null) return null;
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { bytes, ext, contentType, sha256 };
+}
+
+/** The content type of a stored image extension. */
+export function imageContentType(ext: ImageExtension): string {
+  return { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' }[ext];
+}
+
+function changedFields(before: Group, after: Group): SettingsField[] {
+  const a = before.settings;
+  const b = after.settings;
+  const out: SettingsField[] = [];
+  if (before.title !== after.title) out.push('title');
+  if (before.summary !== after.summary) out.push('summary');
+  if (a.rules !== b.rules) out.push('rules');
+  if (a.language !== b.language) out.push('language');
+  if (a.tags.join('\n') !== b.tags.join('\n')) out.push('tags');
+  if (a.sensitive !== b.sensitive) out.push('sensitive');
+  if (a.discoverable !== b.discoverable) out.push('discoverable');
+  if (a.membershipPolicy !== b.membershipPolicy) out.push('membershipPolicy');
+  if (a.postingPolicy !== b.postingPolicy) out.push('postingPolicy');
+  if (a.maxGroupMentions !== b.maxGroupMentions) out.push('maxGroupMentions');
+  if (a.listFollowers !== b.listFollowers) out.push('listFollowers');
+  if (a.iconUrl !== b.iconUrl) out.push('icon');
+  if (a.bannerUrl !== b.bannerUrl) out.push('banner');
+  return out;
+}

@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
+import type { Job, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
+import type { JobChange, JobDoc, JobTransitionDoc } from './documents.mongodb.ts';
+import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
+
+/*
+ * Why transitions are claimed in a second collection.
+ *
+ * MongoDB applies the filter of an update atomically with the write, but FerretDB 1.x (SQLite backend) does not:
+ * it reads the matching documents, then writes each one back whole. Two `updateMany` calls that re-check
+ * "lease absent or expired" can therefore both lease the same job there. The one write FerretDB does check
+ * atomically is an insert against a unique key.
+ *
+ * So every change of a job (claim, complete, retry, fail, payload, lease extension) first inserts a
+ * `job_transitions` document whose `_id` is `rev:seq` of the state it starts from; only one writer can insert
+ * it. The winner then writes the job with `seq + 1`. A writer that reads a stale `seq` loses the insert.
+ * `rev` is random per job incarnation, so a job purged and enqueued again under the same id starts afresh.
+ *
+ * If a winner dies between the two writes, the job would stay at the old `seq` for ever; the transition document
+ * holds the full change, so whoever loses against it after HELP_AFTER_MS applies it on the winner's behalf.
+ */
+
+/** How old an unapplied transition must be before another writer applies it. */
+const HELP_AFTER_MS = 10_000;
+/** Claim rounds when other claimers took some candidates first. */
+const MAX_CLAIM_ROUNDS = 4;
+/** Attempts of an owner operation that keeps losing against concurrent transitions. */
+const MAX_OWNER_ATTEMPTS = 3;
+/** Done jobs deleted per round trip by purgeDone. */
+const PURGE_BATCH = 1000;
+
+/** What a writer must know of a job to change it. */
+type JobRef = Pick<JobDoc, '_id' | 'rev' | 'seq'>;
+
+interface Step {
+  ref: JobRef;
+  change: JobChange;
+}
+
+function transitionId(ref: JobRef): string {
+  return `${ref.rev}:${ref.seq}`;
+}
+
+function toJob(doc: JobDoc): Job {
+  const payload: unknown = JSON.parse(doc.payload);
+  return {
+    id: doc._id,
+    queue: doc.queue,
+    key: doc.key,
+    payload: typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? { ...payload } : {},
+    state: doc.state,
+    runAt: doc.runAt,
+    attempts: doc.attempts,
+    leaseOwner: doc.leaseOwner ?? null,
+    leaseUntil: doc.leaseUntil,
+    lastError: doc.lastError ?? null,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/** Orders like the server does: runAt, then id by UTF-8 bytes. */
+function byRunAtThenId(a: JobDoc, b: JobDoc): number {
+  return a.runAt - b.runAt || Buffer.compare(Buffer.from(a._id), Buffer.from(b._id));
+}
+
+/**
+ * The durable job queue in the `jobs` collection. Works without transactions on MongoDB and FerretDB: see the
+ * comment at the top of this file for how a job is never leased to two owners.
+ */
+export class MongoJobQueue implements JobQueue {
+  readonly #jobs: Collection<JobDoc>;
+  readonly #transitions: Collection<JobTransitionDoc>;
+  readonly #clock: () => number;
+
+  /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
+  constructor(jobs: Collection<JobDoc>, transitions: Collection<JobTransitionDoc>, clock: () => number = Date.now) {
+    this.#jobs = jobs;
+    this.#transitions = transitions;
+    this.#clock = clock;
+  }
+
+  async enqueue(jobs: NewJob[], now: number): Promise<number> {
+    const docs: JobDoc[] = jobs.map((job) => ({
+      _id: job.id,
+      queue: job.queue,
+      key: job.key,
+      payload: JSON.stringify(job.payload),
+      state: 'queued',
+      runAt: job.runAt,
+      attempts: 0,
+      leaseOwner: null,
+      leaseUntil: 0,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+      rev: randomUUID(),
+      seq: 0,
+    }));
+    return (await insertManyIgnoringDuplicates(this.#jobs, docs)).size;
+  }
+
+  async claim(
+    queue: QueueName,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    excludeKeys: string[] = [],
+  ): Promise<Job[]> {
+    const change = { leaseOwner: owner, leaseUntil: now + leaseMs, updatedAt: now };
+    const claimed: JobDoc[] = [];
+    const lost: string[] = [];
+    for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
+      const filter: Filter<JobDoc> = { queue, state: 'queued', runAt: { $lte: now }, leaseUntil: { $lte: now } };
+      if (excludeKeys.length > 0) filter.key = { $nin: excludeKeys };
+      if (lost.length > 0) filter._id = { $nin: lost };
+      const candidates = await this.#jobs
+        .find(filter, { projection: { _id: 1, rev: 1, seq: 1 } })
+        .sort({ runAt: 1, _id: 1 })
+        .limit(limit - claimed.length)
+        .toArray();
+      if (candidates.length === 0) break;
+      const steps = candidates.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } }));
+      const result = await this.#advance(steps);
+      if (result.won.length > 0) {
+        const docs = await this.#jobs.find({ _id: { $in: result.won.map((ref) => ref._id) } }).toArray();
+        claimed.push(...docs.filter((doc) => doc.leaseOwner === owner && doc.leaseUntil === change.leaseUntil));
+      }
+      if (result.lost.length === 0) break;
+      lost.push(...result.lost.map((ref) => ref._id));
+      await this.#helpStale(result.lost);
+    }
+    return claimed.sort(byRunAtThenId).map(toJob);
+  }
+
+  async complete(id: string, owner: string, now: number): Promise<boolean> {
+    return this.#changeHeld(id, owner, () => ({
+      state: 'done',
+      leaseOwner: null,
+      leaseUntil: 0,
+      updatedAt: now,
+    }));
+  }
+
+  async retry(id: string, owner: string, runAt: number, error: string, now: number): Promise<boolean> {
+    return this.#changeHeld(id, owner, (doc) => ({
+      runAt,
+      attempts: doc.attempts + 1,
+      lastError: error,
+      leaseOwner: null,
+      leaseUntil: 0,
+      updatedAt: now,
+    }));
+  }
+
+  async fail(id: string, owner: string, error: string, now: number): Promise<boolean> {
+    return this.#changeHeld(id, owner, (doc) => ({
+      state: 'failed',
+      attempts: doc.attempts + 1,
+      lastError: error,
+      leaseOwner: null,
+      leaseUntil: 0,
+      updatedAt: now,
+    }));
+  }
+
+  async updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean> {
+    const text = JSON.stringify(payload);
+    return this.#changeHeld(id, owner, () => ({ payload: text, updatedAt: now }));
+  }
+
+  async extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean> {
+    return this.#changeHeld(id, owner, () => ({ leaseUntil }));
+  }
+
+  async getJob(id: string): Promise<Job | null> {
+    const doc = await this.#jobs.findOne({ _id: id });
+    return doc ? toJob(doc) : null;
+  }
+
+  async stats(queue: QueueName, now: number): Promise<QueueStats> {
+    const [queued, leased, failed, oldest] = await Promise.all([
+      this.#jobs.countDocuments({ queue, state: 'queued', leaseUntil: { $lte: now } }),
+      this.#jobs.countDocuments({ queue, state: 'queued', leaseUntil: { $gt: now } }),
+      this.#jobs.countDocuments({ queue, state: 'failed' }),
+      this.#jobs.findOne(
+        { queue, state: 'queued' },
+        { sort: { createdAt: 1 }, projection: { _id: 0, createdAt: 1 } },
+      ),
+    ]);
+    const oldestCreatedAt = oldest?.['createdAt'];
+    return { queued, leased, failed, oldestCreatedAt: typeof oldestCreatedAt === 'number' ? oldestCreatedAt : null };
+  }
+
+  async purgeDone(queue: QueueName, before: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const batch = await this.#jobs
+        .find({ queue, state: 'done', updatedAt: { $lt: before } }, { projection: { _id: 1, rev: 1 } })
+        .limit(PURGE_BATCH)
+        .toArray();
+      if (batch.length === 0) break;
+      // Done is final: nothing changes a done job, so the ids read above are still done.
+      const result = await this.#jobs.deleteMany({ _id: { $in: batch.map((doc) => doc._id) }, state: 'done' });
+      purged += result.deletedCount;
+      await this.#transitions.deleteMany({ rev: { $in: batch.map((doc) => doc.rev) } });
+      if (batch.length < PURGE_BATCH) break;
+    }
+    return purged;
+  }
+
+  /**
+   * Applies a change to a job still queued and leased to `owner`. Re-reads and tries again when a concurrent
+   * transition got there first (it may have been this owner's own, or a new claim after the lease expired).
+   */
+  async #changeHeld(id: string, owner: string, makeChange: (doc: JobDoc) => Omit<JobChange, 'seq'>): Promise<boolean> {
+    for (let attempt = 1; attempt <= MAX_OWNER_ATTEMPTS; attempt++) {
+      const doc = await this.#jobs.findOne({ _id: id }, { projection: { payload: 0 } });
+      if (!doc || doc.state !== 'queued' || doc.leaseOwner !== owner) return false;
+      const result = await this.#advance([{ ref: doc, change: { ...makeChange(doc), seq: doc.seq + 1 } }]);
+      if (result.won.length === 1) return true;
+      await this.#helpStale(result.lost);
+      await delay(5 * attempt);
+    }
+    return false;
+  }
+
+  /** Takes each step's transition; applies the ones won. Returns which were won and which lost. */
+  async #advance(steps: Step[]): Promise<{ won: JobRef[]; lost: JobRef[] }> {
+    const at = this.#clock();
+    const inserted = await insertManyIgnoringDuplicates(
+      this.#transitions,
+      steps.map(({ ref, change }) => ({ _id: transitionId(ref), rev: ref.rev, jobId: ref._id, at, change })),
+    );
+    const won = steps.filter((_, index) => inserted.has(index));
+    const lost = steps.filter((_, index) => !inserted.has(index)).map((step) => step.ref);
+    // Winning the transition makes this the only writer of the job's next state, so `_id` alone identifies it
+    // (and lets FerretDB use its primary key instead of scanning).
+    const writes = won.map(({ ref, change }) => ({ updateOne: { filter: { _id: ref._id }, update: { $set: change } } }));
+    if (writes.length > 0) await this.#jobs.bulkWrite(writes, { ordered: false });
+    return { won: won.map((step) => step.ref), lost };
+  }
+
+  /** Applies the transitions of `refs` that were taken long ago and apparently never applied. */
+  async #helpStale(refs: JobRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const stale = await this.#transitions
+      .find({ _id: { $in: refs.map(transitionId) }, at: { $lt: this.#clock() - HELP_AFTER_MS } })
+      .toArray();
+    if (stale.length === 0) return;
+    // A no-op for each job that has moved past the transition in the meantime.
+    const writes: AnyBulkWriteOperation<JobDoc>[] = stale.map((t) => ({
+      updateOne: { filter: { _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, update: { $set: t.change } },
+    }));
+    await this.#jobs.bulkWrite(writes, { ordered: false });
+  }
+}

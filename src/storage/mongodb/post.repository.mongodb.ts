@@ -1,0 +1,92 @@
+import type { Collection, Filter } from 'mongodb';
+import type { OutboxCursor, Post, PostRepository } from '../store.ts';
+import type { PostDoc } from './documents.mongodb.ts';
+import { isDuplicateKeyError } from './errors.mongodb.ts';
+
+const POST_FIELDS = {
+  _id: 0,
+  groupName: 1,
+  objectId: 1,
+  authorId: 1,
+  inReplyTo: 1,
+  threadRoot: 1,
+  createId: 1,
+  boostId: 1,
+  createdAt: 1,
+  deletedAt: 1,
+} as const;
+
+function toPost(doc: PostDoc): Post {
+  return {
+    objectId: doc.objectId,
+    groupName: doc.groupName,
+    authorId: doc.authorId,
+    inReplyTo: doc.inReplyTo ?? null,
+    threadRoot: doc.threadRoot,
+    createId: doc.createId,
+    boostId: doc.boostId ?? null,
+    createdAt: doc.createdAt,
+    deletedAt: doc.deletedAt ?? null,
+  };
+}
+
+/** Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). */
+export class MongoPostRepository implements PostRepository {
+  readonly #posts: Collection<PostDoc>;
+
+  constructor(posts: Collection<PostDoc>) {
+    this.#posts = posts;
+  }
+
+  async putPost(post: Post): Promise<boolean> {
+    try {
+      await this.#posts.insertOne({
+        groupName: post.groupName,
+        objectId: post.objectId,
+        authorId: post.authorId,
+        inReplyTo: post.inReplyTo,
+        threadRoot: post.threadRoot,
+        createId: post.createId,
+        boostId: post.boostId,
+        createdAt: post.createdAt,
+        deletedAt: post.deletedAt,
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  async getPost(groupName: string, objectId: string): Promise<Post | null> {
+    const doc = await this.#posts.findOne({ groupName, objectId }, { projection: POST_FIELDS });
+    return doc ? toPost(doc) : null;
+  }
+
+  async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
+    const result = await this.#posts.updateOne({ groupName, objectId, deletedAt: null }, { $set: { deletedAt: at } });
+    return result.modifiedCount === 1;
+  }
+
+  async listThread(
+    groupName: string,
+    threadRoot: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<Post[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<PostDoc> = { groupName, threadRoot };
+    if (after !== null) {
+      filter.$or = [
+        { createdAt: { $gt: after.published } },
+        { createdAt: after.published, objectId: { $gt: after.id } },
+      ];
+    }
+    const docs = await this.#posts
+      .find(filter, { projection: POST_FIELDS })
+      .sort({ createdAt: 1, objectId: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toPost);
+  }
+}

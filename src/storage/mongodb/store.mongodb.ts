@@ -1,0 +1,100 @@
+import { MongoClient, type Db } from 'mongodb';
+import type { Store } from '../store.ts';
+import { MongoActivityRepository } from './activity.repository.mongodb.ts';
+import { collectionsOf, ensureIndexes } from './documents.mongodb.ts';
+import { MongoGroupRepository } from './group.repository.mongodb.ts';
+import { MongoJobQueue } from './job-queue.mongodb.ts';
+import { MongoKeyRepository } from './key.repository.mongodb.ts';
+import { MongoMemberRepository } from './member.repository.mongodb.ts';
+import { MongoPostRepository } from './post.repository.mongodb.ts';
+import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
+
+/** Used when neither `dbName` nor the URL names a database. */
+export const DEFAULT_MONGODB_DB_NAME = 'guild';
+/** An unreachable server fails start-up (and later operations) after about this long. */
+const TIMEOUT_MS = 5000;
+
+/** The whole storage port on one MongoDB (or FerretDB) database. */
+export class MongoStore implements Store {
+  readonly kind = 'mongodb' as const;
+  readonly groups: MongoGroupRepository;
+  readonly keys: MongoKeyRepository;
+  readonly members: MongoMemberRepository;
+  readonly remoteActors: MongoRemoteActorRepository;
+  readonly activities: MongoActivityRepository;
+  readonly posts: MongoPostRepository;
+  readonly jobs: MongoJobQueue;
+  readonly #client: MongoClient;
+  readonly #db: Db;
+
+  /** Wraps a connected client. Use {@link openMongoStore} instead. */
+  constructor(client: MongoClient, db: Db) {
+    this.#client = client;
+    this.#db = db;
+    const collections = collectionsOf(db);
+    this.groups = new MongoGroupRepository(collections.groups);
+    this.keys = new MongoKeyRepository(collections.keyPairs);
+    this.members = new MongoMemberRepository(collections.members);
+    this.remoteActors = new MongoRemoteActorRepository(collections.remoteActors);
+    this.activities = new MongoActivityRepository(collections.activities);
+    this.posts = new MongoPostRepository(collections.posts);
+    this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+/** The URL with any password replaced, for messages and logs. */
+export function redactMongoUrl(url: string): string {
+  return url.replace(/^(mongodb(?:\+srv)?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+}
+
+/** The database named in the URL path (`mongodb://host/NAME?...`), or null. */
+function dbNameInUrl(url: string): string | null {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(url);
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Connects to `url` with the official driver, creates the indexes and returns the store. The database is
+ * `dbName`, else the one named in the URL, else {@link DEFAULT_MONGODB_DB_NAME}. Throws a clear error when the
+ * URL cannot be parsed or the server cannot be reached within a few seconds. Uses no transactions, change
+ * streams or aggregation, so it runs on FerretDB as well as on MongoDB.
+ */
+export async function openMongoStore(url: string, dbName?: string): Promise<Store> {
+  let client: MongoClient;
+  try {
+    client = new MongoClient(url, {
+      serverSelectionTimeoutMS: TIMEOUT_MS,
+      connectTimeoutMS: TIMEOUT_MS,
+      appName: 'guild',
+    });
+  } catch (error) {
+    throw new Error(`GUILD_MONGODB_URL is not a valid MongoDB connection string: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  try {
+    await client.connect();
+    const db = client.db(dbName ?? dbNameInUrl(url) ?? DEFAULT_MONGODB_DB_NAME);
+    await db.command({ ping: 1 });
+    const store = new MongoStore(client, db);
+    await ensureIndexes(collectionsOf(db));
+    return store;
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw new Error(`GUILD_MONGODB_URL: cannot use MongoDB at ${redactMongoUrl(url)}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The storage port's contract, run unchanged against the store GUILD_TEST_STORE selects (sqlite by default,
+ * mongodb with MONGODB_URL). Every test gets a fresh, empty store.
+ */
+import type { Store } from '../../src/storage/store.ts';
+import { openTestStore, testStoreKind } from '../support/test-store.ts';
+import { describeActivitiesAndPosts } from './store-suite/activities-posts.contract.ts';
+import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
+import { describeJobQueue } from './store-suite/job-queue.contract.ts';
+import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
+import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
+
+describe(`Store contract (${testStoreKind()})`, () => {
+  let current: Store | undefined;
+  const store = (): Store => {
+    if (!current) throw new Error('no store open');
+    return current;
+  };
+
+  beforeEach(async () => {
+    current = await openTestStore();
+  });
+
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+
+  describeGroupsAndKeys(store);
+  describeMembersAndActors(store);
+  describeActivitiesAndPosts(store);
+  describeJobQueue(store);
+  describeLifecycle();
+});
