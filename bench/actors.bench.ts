@@ -42,7 +42,15 @@ export interface BenchActor {
 export function benchActor(origin: string, username: string, keys: KeyPem): BenchActor {
   const path = `/users/${username}`;
   const id = `${origin}${path}`;
-  return { origin, path, id, keyId: `${id}#main-key`, inbox: `${id}/inbox`, sharedInbox: `${origin}/inbox`, keys };
+  return {
+    origin,
+    path,
+    id,
+    keyId: `${id}#main-key`,
+    inbox: `${id}/inbox`,
+    sharedInbox: `${origin}/inbox`,
+    keys,
+  };
 }
 
 /** The actor document a sink serves for `a`. */

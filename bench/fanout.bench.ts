@@ -37,7 +37,12 @@ interface Tally {
 
 function tally(v: unknown, what: string): Tally {
   const t = fields(v, what);
-  return { count: num(t, 'count'), distinct: num(t, 'distinct'), firstAt: num(t, 'firstAt'), lastAt: num(t, 'lastAt') };
+  return {
+    count: num(t, 'count'),
+    distinct: num(t, 'distinct'),
+    firstAt: num(t, 'firstAt'),
+    lastAt: num(t, 'lastAt'),
+  };
 }
 
 /** Polls the sinks until both announces reached every inbox, or the deadline. */
@@ -56,7 +61,11 @@ async function waitForDeliveries(
   }
 }
 
-export async function runFanout(ctx: RowContext, sizes: FanoutSizes, baselines: Baselines): Promise<RowResult> {
+export async function runFanout(
+  ctx: RowContext,
+  sizes: FanoutSizes,
+  baselines: Baselines,
+): Promise<RowResult> {
   const store = await newBenchStore(ctx);
   let sinks: ChildHandle | null = null;
   let guild: GuildProcess | null = null;
@@ -124,7 +133,8 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes, baselines: 
         `${JSON.stringify(sample['failures']) !== '{}' ? `, failures ${JSON.stringify(sample['failures'])}` : ''}`,
       `deliver queue: ${JSON.stringify(deliver)}`,
     ];
-    if (timedOut) notes.push(`timed out at the row deadline with ${int(create.distinct)} of ${int(expected)} delivered`);
+    if (timedOut)
+      notes.push(`timed out at the row deadline with ${int(create.distinct)} of ${int(expected)} delivered`);
     const passed = complete && signaturesOk && ratio >= 0.5;
     return {
       row: 'fan-out',

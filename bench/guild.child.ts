@@ -77,7 +77,11 @@ function counting(store: Store, counters: Counters): Store {
   };
 }
 
-function decodeArgs(raw: string | undefined): { env: Record<string, string>; store: StoreOptions; pollMs: number } {
+function decodeArgs(raw: string | undefined): {
+  env: Record<string, string>;
+  store: StoreOptions;
+  pollMs: number;
+} {
   const a = fields(JSON.parse(raw ?? 'null'), 'arguments');
   const envIn = fields(a['env'], 'env');
   const env: Record<string, string> = {};

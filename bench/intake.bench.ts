@@ -5,7 +5,14 @@
  * (each accepted Create is processed and announced to the members).
  */
 import { Pool } from 'undici';
-import { actorDocument, benchActor, keyPairs, signedCreate, type BenchActor, type SignedPost } from './actors.bench.ts';
+import {
+  actorDocument,
+  benchActor,
+  keyPairs,
+  signedCreate,
+  type BenchActor,
+  type SignedPost,
+} from './actors.bench.ts';
 import type { Baselines } from './baseline.bench.ts';
 import type { ChildHandle } from './ipc.bench.ts';
 import { int, ms, secs, type RowResult } from './report.bench.ts';
@@ -87,7 +94,11 @@ async function waitProcessed(guild: GuildProcess, count: number, deadline: numbe
   }
 }
 
-export async function runIntake(ctx: RowContext, sizes: IntakeSizes, baselines: Baselines): Promise<RowResult> {
+export async function runIntake(
+  ctx: RowContext,
+  sizes: IntakeSizes,
+  baselines: Baselines,
+): Promise<RowResult> {
   const store = await newBenchStore(ctx);
   let sinks: ChildHandle | null = null;
   let guild: GuildProcess | null = null;

@@ -93,7 +93,8 @@ export class ChildHandle {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         this.exitInfo = `exited with ${code ?? signal}`;
-        for (const p of this.pending.values()) p.reject(new Error(`${name} ${this.exitInfo}\n${this.tail()}`));
+        for (const p of this.pending.values())
+          p.reject(new Error(`${name} ${this.exitInfo}\n${this.tail()}`));
         this.pending.clear();
         resolve();
       }),
@@ -141,7 +142,8 @@ export class ChildHandle {
 
   /** Sends a command and resolves with its reply value; rejects after `timeoutMs` or when the child dies. */
   call(cmd: string, args: Fields = {}, timeoutMs = 30_000): Promise<unknown> {
-    if (this.exitInfo !== null) return Promise.reject(new Error(`${this.name} ${this.exitInfo}\n${this.tail()}`));
+    if (this.exitInfo !== null)
+      return Promise.reject(new Error(`${this.name} ${this.exitInfo}\n${this.tail()}`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

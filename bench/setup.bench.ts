@@ -70,7 +70,11 @@ export async function newBenchStore(ctx: RowContext): Promise<BenchStore> {
 }
 
 /** The GUILD_* configuration of a bench Guild on `port`. */
-export function guildEnv(port: number, store: BenchStore, extra: Record<string, string> = {}): Record<string, string> {
+export function guildEnv(
+  port: number,
+  store: BenchStore,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     GUILD_ORIGIN: `http://127.0.0.1:${port}`,
     GUILD_HOST: '127.0.0.1',
@@ -208,11 +212,21 @@ export async function startGuildProcess(
 }
 
 /** The sink process (see sink.child.ts). */
-export async function startSinks(ctx: RowContext, count: number, delayMs: number): Promise<{ handle: ChildHandle; ports: number[] }> {
-  const { handle } = await ChildHandle.start('sinks', here('./sink.child.ts'), {}, { timeoutMs: 30_000, echo: ctx.verbose });
+export async function startSinks(
+  ctx: RowContext,
+  count: number,
+  delayMs: number,
+): Promise<{ handle: ChildHandle; ports: number[] }> {
+  const { handle } = await ChildHandle.start(
+    'sinks',
+    here('./sink.child.ts'),
+    {},
+    { timeoutMs: 30_000, echo: ctx.verbose },
+  );
   const r = fields(await handle.call('listen', { count, delayMs }, 120_000), 'listen');
   const ports = r['ports'];
-  if (!Array.isArray(ports) || !ports.every((p) => typeof p === 'number')) throw new Error('listen: no ports');
+  if (!Array.isArray(ports) || !ports.every((p) => typeof p === 'number'))
+    throw new Error('listen: no ports');
   return { handle, ports: ports as number[] };
 }
 

@@ -65,7 +65,12 @@ function classify(body: Buffer): 'create' | 'boost' | 'other' {
   const d = doc as Fields;
   if (d['type'] !== 'Announce') return 'other';
   const object = d['object'];
-  const objectId = typeof object === 'string' ? object : typeof object === 'object' && object ? (object as Fields)['id'] : null;
+  const objectId =
+    typeof object === 'string'
+      ? object
+      : typeof object === 'object' && object
+        ? (object as Fields)['id']
+        : null;
   if (objectId === watch.createId) return 'create';
   if (objectId === watch.noteId) return 'boost';
   return 'other';
@@ -78,7 +83,8 @@ async function checkSignature(req: IncomingMessage, body: Buffer, w: Watch): Pro
     headers: req.headers,
     rawBody: body,
     now: new Date(),
-    resolveKey: async (keyId) => (keyId === w.keyId ? { publicKeyPem: w.publicKeyPem, ownerId: w.ownerId } : null),
+    resolveKey: async (keyId) =>
+      keyId === w.keyId ? { publicKeyPem: w.publicKeyPem, ownerId: w.ownerId } : null,
   });
   sample.checked++;
   if (result.ok && result.ownerId === w.ownerId) sample.ok++;
@@ -127,7 +133,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 async function listen(count: number): Promise<number[]> {
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
-    const server = createServer({ keepAliveTimeout: 60_000 }, handle);
+    const server = createServer(handle);
+    server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());

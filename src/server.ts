@@ -144,7 +144,8 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   let server: Server | null = null;
   let port: number | null = null;
   if (config.role !== 'worker') {
-    const receiver = new InboxReceiver({ store, resolveKey, signal, log: log.child({ part: 'inbox' }) });
+    const scheme = config.origin.startsWith('https:') ? 'https' : 'http';
+    const receiver = new InboxReceiver({ store, resolveKey, signal, scheme, log: log.child({ part: 'inbox' }) });
     const authorizeFetch = config.requireSignedFetch
       ? async (req: Request): Promise<boolean> => {
           const v = await verifyRequest({

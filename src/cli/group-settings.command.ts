@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { MembershipPolicy, PostingPolicy } from '../storage/store.ts';
 import {
   MAX_IMAGE_BYTES,
+  validateSettingsPatch,
+  type FieldProblem,
   type ImageSource,
   type SettingsField,
   type SettingsPatch,
@@ -87,7 +89,12 @@ export async function setCommand(name: string, args: ParsedArgs, core: CliCore, 
     if (problem) problems.push(problem);
   }
   if (given.length === 0) problems.push('nothing to change: give at least one option');
-  if (problems.length > 0) return refuse(io, name, problems);
+  if (problems.length > 0) {
+    // Report the problems of the values that could be read too, so that one run names them all.
+    const checked = validateSettingsPatch(patch, { uploads: true });
+    if (!checked.ok) problems.push(...checked.error.map(describeProblem));
+    return refuse(io, name, problems);
+  }
 
   const r = await core.settings.update(name, patch);
   if (!r.ok) {
@@ -96,11 +103,7 @@ export async function setCommand(name: string, args: ParsedArgs, core: CliCore, 
         io.err(`guild: no group named "${name}"`);
         return 1;
       case 'invalid':
-        return refuse(
-          io,
-          name,
-          r.error.problems.map((p) => `--${FLAG_OF[p.field] ?? p.field}: ${p.detail}`),
-        );
+        return refuse(io, name, r.error.problems.map(describeProblem));
       default: {
         const never: never = r.error;
         throw new Error(`unhandled ${JSON.stringify(never)}`);
@@ -117,6 +120,10 @@ export async function setCommand(name: string, args: ParsedArgs, core: CliCore, 
   if (r.value.changed.includes('icon') && s.iconUrl) io.out(`icon: ${s.iconUrl}`);
   if (r.value.changed.includes('banner') && s.bannerUrl) io.out(`banner: ${s.bannerUrl}`);
   return 0;
+}
+
+function describeProblem(p: FieldProblem): string {
+  return `--${FLAG_OF[p.field] ?? p.field}: ${p.detail}`;
 }
 
 function refuse(io: CliIo, name: string, problems: string[]): number {

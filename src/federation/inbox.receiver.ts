@@ -55,6 +55,8 @@ export interface InboxReceiverDeps {
   ) => Promise<{ publicKeyPem: string; ownerId: string } | null>;
   signal: QueueSignal;
   log: Logger;
+  /** Scheme of the public origin (the request target of RFC 9421 signatures). */
+  scheme: 'http' | 'https';
   /** True when activities from this host are refused. */
   isBlockedHost?: (host: string) => Promise<boolean> | boolean;
   now?: () => number;
@@ -79,6 +81,7 @@ export class InboxReceiver {
       rawBody: req.rawBody,
       now: new Date(this.now()),
       resolveKey: this.d.resolveKey,
+      scheme: this.d.scheme,
     });
     if (!verified.ok) {
       if (verified.reason === 'key-not-found' && isSelfDelete(req.rawBody)) {

@@ -57,7 +57,7 @@ export async function resolveTarget(
     try {
       addresses = await lookup(host);
     } catch (err) {
-      return { ok: false, error: 'network', detail: `cannot resolve ${host}: ${describe(err)}` };
+      return { ok: false, error: 'network', detail: `cannot resolve ${host}: ${errorText(err)}` };
     }
   }
   const valid = addresses.filter((address) => isIP(address) !== 0);
@@ -164,7 +164,7 @@ export async function sendPinned(req: PinnedRequest): Promise<PinnedResponse> {
         detail: `no complete answer from ${req.url.host} in ${req.timeoutMs} ms`,
       };
     }
-    return { ok: false, error: 'network', detail: `${req.url.host}: ${describe(err)}` };
+    return { ok: false, error: 'network', detail: `${req.url.host}: ${errorText(err)}` };
   } finally {
     clearTimeout(timer);
     agent.destroy().catch(() => undefined);
@@ -187,7 +187,7 @@ function isTimeoutError(err: unknown): boolean {
 }
 
 /** A short description of a caught value for error details. */
-export function describe(err: unknown): string {
+export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
     return `${err.message}${cause}`;

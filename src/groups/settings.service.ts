@@ -245,7 +245,7 @@ export function validateSettingsPatch(
     const value = patch[field];
     if (value === undefined) continue;
     const r = validateImage(value, opts.uploads);
-    if (!r.ok) bad(field, `${field}: ${r.error}`);
+    if (!r.ok) bad(field, r.error);
     else out[field] = r.value;
   }
   return problems.length > 0 ? err(problems) : ok(out);

@@ -29,6 +29,8 @@ const DROPPED_WITH_CONTENT = new Set([
 ]);
 /** Dropped tags after which a space keeps neighbouring words apart. */
 const SPACING = new Set(['div', 'span', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'tr', 'td', 'th', 'img', 'hr']);
+/** Tags that separate words when turned into text. */
+const BLOCKS = new Set([...SPACING, 'p', 'br', 'li', 'ul', 'ol', 'blockquote', 'pre', 'section', 'article']);
 const MAX_INPUT = 50_000;
 const MAX_DEPTH = 32;
 
@@ -118,7 +120,8 @@ export function htmlToText(input: string): string {
     text += s.slice(i, lt);
     const end = tagEnd(s, lt + 1);
     if (end < 0) break;
-    text += ' ';
+    const name = /^<\/?([a-zA-Z][a-zA-Z0-9]*)/.exec(s.slice(lt, lt + 40))?.[1]?.toLowerCase() ?? '';
+    if (BLOCKS.has(name)) text += ' ';
     i = end + 1;
   }
   return decodeEntities(text).replace(/\s+/g, ' ').trim();

@@ -1,0 +1,131 @@
+/**
+ * Row "memory": peak RSS of the Guild process holding a large group and a large delivery backlog. Every member
+ * has its own inbox, so one post fans out to one delivery job per member (twice: Announce{Create} and the
+ * Announce{Note} boost); the sinks answer slowly, so the backlog stays while Guild works through it. The peak is
+ * the child's own `maxRSS`, so the harness's memory does not count.
+ */
+import { actorDocument, benchActor, keyPairs, signedCreate } from './actors.bench.ts';
+import type { ChildHandle } from './ipc.bench.ts';
+import { request } from 'undici';
+import { int, mb, secs, type RowResult } from './report.bench.ts';
+import {
+  guildEnv,
+  guildPort,
+  newBenchStore,
+  seedGroup,
+  startGuildProcess,
+  startSinks,
+  type GuildProcess,
+  type RowContext,
+} from './setup.bench.ts';
+
+export interface MemorySizes {
+  members: number;
+  servers: number;
+  /** How long each sink takes to answer a delivery. */
+  sinkDelayMs: number;
+  /** How long to keep delivering (and sampling) once the backlog is fully queued. */
+  holdMs: number;
+}
+
+export const MEMORY_TARGET = 'peak RSS < 300 MB';
+const LIMIT_BYTES = 300 * 1024 * 1024;
+
+export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<RowResult> {
+  const store = await newBenchStore(ctx);
+  let sinks: ChildHandle | null = null;
+  let guild: GuildProcess | null = null;
+  try {
+    const s = await startSinks(ctx, sizes.servers, sizes.sinkDelayMs);
+    sinks = s.handle;
+    const ports = s.ports;
+    const [posterKeys] = await keyPairs(1);
+    if (!posterKeys) throw new Error('no key');
+    const poster = benchActor(`http://127.0.0.1:${ports[0] ?? 0}`, 'poster', posterKeys);
+    await sinks.call('serve', { documents: [[poster.path, actorDocument(poster)]] });
+
+    const port = await guildPort();
+    const env = guildEnv(port, store);
+    ctx.progress(`memory/${ctx.kind}: seeding ${int(sizes.members)} members`);
+    const group = await seedGroup(ctx, store, env, 'bench', sizes.members, (i) => {
+      if (i === 0) return { actorId: poster.id, inbox: poster.inbox, sharedInbox: null };
+      const id = `http://127.0.0.1:${ports[i % ports.length] ?? 0}/users/m${i}`;
+      return { actorId: id, inbox: `${id}/inbox`, sharedInbox: null };
+    });
+    guild = await startGuildProcess(ctx, store, env, `memory-${ctx.kind}`);
+    const g = guild;
+    const startUsage = await g.usage();
+
+    let peakSampled = startUsage.rss;
+    let samples = 0;
+    const sample = async (): Promise<void> => {
+      const u = await g.usage();
+      samples++;
+      peakSampled = Math.max(peakSampled, u.rss);
+    };
+
+    const post = signedCreate(poster, group.groupId, group.inboxUrl, 'memory bench post');
+    ctx.progress(`memory/${ctx.kind}: posting, fanning out to ${int(sizes.members)} inboxes`);
+    const res = await request(post.url, { method: 'POST', headers: post.headers, body: post.body });
+    const answer = await res.body.text();
+    if (res.statusCode !== 202) throw new Error(`the inbox answered ${res.statusCode}: ${answer}`);
+    const t0 = performance.now();
+
+    const expected = 2 * sizes.members;
+    let queuedAt: number | null = null;
+    let enqueued = 0;
+    let lastProgress = t0;
+    for (;;) {
+      await sample();
+      const jobs = await g.jobs();
+      enqueued = jobs['deliver']?.['enqueued'] ?? 0;
+      const fanout = jobs['fanout'] ?? {};
+      const fanoutOver =
+        (fanout['enqueued'] ?? 0) >= 2 && (fanout['done'] ?? 0) + (fanout['failed'] ?? 0) >= 2;
+      if (queuedAt === null && (enqueued >= expected || fanoutOver)) {
+        queuedAt = performance.now();
+        ctx.progress(
+          `memory/${ctx.kind}: ${int(enqueued)} deliveries queued in ${secs(queuedAt - t0)}; holding`,
+        );
+      }
+      if (queuedAt !== null && performance.now() - queuedAt >= sizes.holdMs) break;
+      if (Date.now() > ctx.deadline) break;
+      if (performance.now() - lastProgress > 10_000) {
+        lastProgress = performance.now();
+        ctx.progress(`  ${int(enqueued)} of ${int(expected)} deliveries queued, rss ${mb(peakSampled)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const end = await g.usage();
+    const jobs = await g.jobs();
+    const deliver = jobs['deliver'] ?? {};
+    const done = (deliver['done'] ?? 0) + (deliver['failed'] ?? 0);
+    const backlog = (deliver['enqueued'] ?? 0) - done;
+    const peak = Math.max(end.maxRss, peakSampled);
+    const notes = [
+      `${int(sizes.members)} members, one inbox each on ${int(sizes.servers)} servers; sinks answer after ${sizes.sinkDelayMs} ms; ` +
+        `seeded in ${secs(group.seedMs)}`,
+      queuedAt === null
+        ? `fan-out did not finish before the deadline: ${int(enqueued)} of ${int(expected)} deliveries queued`
+        : `${int(enqueued)} delivery jobs queued ${secs(queuedAt - t0)} after the 202; ${int(done)} done by the end, ` +
+          `backlog ${int(backlog)} jobs when measured`,
+      `RSS at start ${mb(startUsage.rss)}, at end ${mb(end.rss)} (heap ${mb(end.heapUsed)}); ` +
+        `peak: maxRSS ${mb(end.maxRss)}, highest of ${samples} samples ${mb(peakSampled)}`,
+    ];
+    const backlogReached = queuedAt !== null && backlog >= Math.min(100_000, sizes.members);
+    return {
+      row: 'memory',
+      store: ctx.kind,
+      result: `peak RSS ${mb(peak)} (${int(sizes.members)} members, backlog ${int(backlog)} jobs)`,
+      bound: `${mb(LIMIT_BYTES)} limit`,
+      ratio: peak / LIMIT_BYTES,
+      target: MEMORY_TARGET,
+      verdict: backlogReached && peak < LIMIT_BYTES ? 'PASS' : 'FAIL',
+      notes,
+    };
+  } finally {
+    await guild?.handle.stop();
+    await sinks?.stop();
+    await store.remove().catch((e: unknown) => ctx.progress(`could not remove the store: ${String(e)}`));
+  }
+}

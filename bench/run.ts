@@ -1,0 +1,187 @@
+/**
+ * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory] [--verbose]
+ * [--profile DIR]`: measures fan-out, intake and memory on each store and prints one markdown table with the
+ * machine above it and PASS/FAIL against the targets. Exits 0 when targets are missed (it is a measurement);
+ * exits 1 when the harness itself fails, 2 when the global deadline aborts it. Only loopback addresses are used.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { startFerretDb, type RunningFerretDb } from '../test/support/ferretdb.ts';
+import { machine, measureBaselines } from './baseline.bench.ts';
+import { runFanout, FANOUT_TARGET, type FanoutSizes } from './fanout.bench.ts';
+import { runIntake, INTAKE_TARGET, type IntakeSizes } from './intake.bench.ts';
+import { runMemory, MEMORY_TARGET, type MemorySizes } from './memory.bench.ts';
+import { errorRow, renderReport, type RowResult } from './report.bench.ts';
+import type { RowContext, StoreKind } from './setup.bench.ts';
+
+type RowName = RowResult['row'];
+const ROWS: RowName[] = ['fan-out', 'intake', 'memory'];
+
+interface Options {
+  stores: StoreKind[];
+  quick: boolean;
+  only: RowName[];
+  verbose: boolean;
+  profileDir: string | null;
+}
+
+const USAGE =
+  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory] [--verbose] [--profile DIR]';
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    stores: ['sqlite', 'mongodb'],
+    quick: false,
+    only: ROWS,
+    verbose: false,
+    profileDir: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--verbose') o.verbose = true;
+    else if (a === '--store') {
+      const v = value();
+      if (v === 'both') o.stores = ['sqlite', 'mongodb'];
+      else if (v === 'sqlite' || v === 'mongodb') o.stores = [v];
+      else throw new Error(`--store must be sqlite, mongodb or both\n${USAGE}`);
+    } else if (a === '--only') {
+      const names = value().split(',');
+      const bad = names.filter((n) => !(ROWS as string[]).includes(n));
+      if (bad.length > 0) throw new Error(`unknown row ${bad.join(', ')}\n${USAGE}`);
+      o.only = names as RowName[];
+    } else if (a === '--profile') o.profileDir = resolve(value());
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return o;
+}
+
+const SIZES: Record<'full' | 'quick', { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes }> = {
+  full: {
+    fanout: { members: 10_000, servers: 1_000 },
+    intake: { activities: 2_000, actors: 200, concurrency: 64 },
+    memory: { members: 100_000, servers: 100, sinkDelayMs: 1000, holdMs: 10_000 },
+  },
+  quick: {
+    fanout: { members: 1_000, servers: 100 },
+    intake: { activities: 400, actors: 20, concurrency: 64 },
+    memory: { members: 10_000, servers: 20, sinkDelayMs: 1000, holdMs: 3_000 },
+  },
+};
+
+/** Time allowed to each row (it ends earlier when the global deadline comes first). */
+const ROW_BUDGET_MS: Record<'full' | 'quick', Record<RowName, number>> = {
+  full: { 'fan-out': 180_000, intake: 180_000, memory: 600_000 },
+  quick: { 'fan-out': 60_000, intake: 60_000, memory: 90_000 },
+};
+const GLOBAL_BUDGET_MS = { full: 45 * 60_000, quick: 8 * 60_000 };
+/** Extra time after the global deadline before the watchdog gives up on a stuck step. */
+const WATCHDOG_GRACE_MS = 90_000;
+
+const TARGETS: Record<RowName, string> = {
+  'fan-out': FANOUT_TARGET,
+  intake: INTAKE_TARGET,
+  memory: MEMORY_TARGET,
+};
+
+const progress = (msg: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const size = o.quick ? 'quick' : 'full';
+  const globalDeadline = Date.now() + GLOBAL_BUDGET_MS[size];
+  const watchdog = setTimeout(() => {
+    process.stderr.write(
+      `\nbench aborted: still running ${WATCHDOG_GRACE_MS / 1000} s after the global deadline ` +
+        `(${GLOBAL_BUDGET_MS[size] / 60_000} min); a step is stuck.\n`,
+    );
+    process.exit(2);
+  }, GLOBAL_BUDGET_MS[size] + WATCHDOG_GRACE_MS);
+  watchdog.unref();
+
+  const m = machine();
+  progress(`measuring one-core RSA-2048 sign and verify rates`);
+  const baselines = measureBaselines(o.quick ? 1000 : 2000);
+  if (o.profileDir) await mkdir(o.profileDir, { recursive: true });
+
+  const rows: RowResult[] = [];
+  const storeNotes: string[] = [];
+  let ferret: RunningFerretDb | null = null;
+  try {
+    for (const kind of o.stores) {
+      let mongoUrl: string | null = null;
+      if (kind === 'mongodb') {
+        const given = process.env['MONGODB_URL'];
+        if (given) {
+          mongoUrl = given;
+          storeNotes.push(`mongodb: MONGODB_URL (${given.replace(/\/\/[^@/]*@/, '//***@')})`);
+        } else {
+          progress('starting FerretDB (MongoDB wire protocol, SQLite backend)');
+          try {
+            ferret = await startFerretDb();
+            mongoUrl = ferret.url;
+            storeNotes.push(
+              'mongodb: FerretDB 1.24.2 on its SQLite backend, started by the bench (same machine)',
+            );
+          } catch (e) {
+            for (const row of o.only) rows.push(errorRow(row, kind, TARGETS[row], e));
+            continue;
+          }
+        }
+      }
+      for (const row of o.only) {
+        const now = Date.now();
+        if (now > globalDeadline) {
+          rows.push(errorRow(row, kind, TARGETS[row], new Error('skipped: the global deadline was reached')));
+          continue;
+        }
+        const ctx: RowContext = {
+          kind,
+          mongoUrl,
+          deadline: Math.min(globalDeadline, now + ROW_BUDGET_MS[size][row]),
+          verbose: o.verbose,
+          profileDir: o.profileDir,
+          progress,
+        };
+        progress(`row ${row} on ${kind}`);
+        try {
+          const sizes = SIZES[size];
+          const r =
+            row === 'fan-out'
+              ? await runFanout(ctx, sizes.fanout, baselines)
+              : row === 'intake'
+                ? await runIntake(ctx, sizes.intake, baselines)
+                : await runMemory(ctx, sizes.memory);
+          rows.push(r);
+          progress(`  ${r.verdict}: ${r.result}`);
+        } catch (e) {
+          progress(`  ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+          rows.push(errorRow(row, kind, TARGETS[row], e));
+        }
+      }
+    }
+  } finally {
+    await ferret?.stop();
+  }
+  if (o.profileDir) storeNotes.push(`CPU profiles of the Guild processes in ${o.profileDir}`);
+  console.log(renderReport({ machine: m, baselines, quick: o.quick, rows, storeNotes }));
+  clearTimeout(watchdog);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
