@@ -14,7 +14,7 @@ import { openStore } from './storage/open-store.ts';
 import { Urls, INSTANCE_KEY_OWNER } from './groups/urls.ts';
 import { GroupService } from './groups/group.service.ts';
 import { GroupInbox } from './groups/inbox.handlers.ts';
-import type { KeyPairGenerator } from './groups/ports.ts';
+import type { KeyPairGenerator, Publisher } from './groups/ports.ts';
 import { StorePublisher } from './federation/publisher.ts';
 import { LocalQueueSignal, QueueRunner } from './federation/queue-runner.ts';
 import { deliverHandler, fanoutHandler, intakeHandler } from './federation/job-handlers.ts';
@@ -45,6 +45,7 @@ export interface Guild {
   store: Store;
   urls: Urls;
   groups: GroupService;
+  publisher: Publisher;
   /** The listening HTTP server (web role), or null. */
   server: Server | null;
   /** Actual port listened on (useful with port 0), or null. */
@@ -118,15 +119,15 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         handler: intakeHandler(groupInbox),
         log: log.child({ loop: 'intake' }),
         concurrency: 8,
-        leaseMs: 60_000,
+        leaseMs: config.queueLeaseMs,
       }),
       new QueueRunner({
         ...base,
         queue: 'fanout',
-        handler: fanoutHandler(store, signal, 60_000),
+        handler: fanoutHandler(store, signal, config.queueLeaseMs),
         log: log.child({ loop: 'fanout' }),
         concurrency: 2,
-        leaseMs: 60_000,
+        leaseMs: config.queueLeaseMs,
       }),
       new QueueRunner({
         ...base,
@@ -135,7 +136,8 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         log: log.child({ loop: 'deliver' }),
         concurrency: config.delivery.concurrency,
         perKeyConcurrency: config.delivery.perHostConcurrency,
-        leaseMs: Math.max(60_000, config.delivery.timeoutMs * 4),
+        // Longer than one attempt can take; a crashed worker's deliveries are retried when it runs out.
+        leaseMs: config.delivery.timeoutMs * 2 + 5_000,
       }),
     );
     for (const r of runners) r.start();
@@ -145,7 +147,13 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   let port: number | null = null;
   if (config.role !== 'worker') {
     const scheme = config.origin.startsWith('https:') ? 'https' : 'http';
-    const receiver = new InboxReceiver({ store, resolveKey, signal, scheme, log: log.child({ part: 'inbox' }) });
+    const receiver = new InboxReceiver({
+      store,
+      resolveKey,
+      signal,
+      scheme,
+      log: log.child({ part: 'inbox' }),
+    });
     const authorizeFetch = config.requireSignedFetch
       ? async (req: Request): Promise<boolean> => {
           const v = await verifyRequest({
@@ -205,5 +213,5 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     })();
     return closing;
   };
-  return { config, store, urls, groups, server, port, close };
+  return { config, store, urls, groups, publisher, server, port, close };
 }

@@ -44,6 +44,8 @@ export interface Config {
   adminToken: string | null;
   delivery: DeliveryConfig;
   inbox: { maxBodyBytes: number };
+  /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
+  queueLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +157,13 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
     },
+    queueLeaseMs: parseInt_(
+      env.GUILD_QUEUE_LEASE_MS ?? raw.queueLeaseMs,
+      'GUILD_QUEUE_LEASE_MS',
+      1000,
+      3_600_000,
+      problems,
+    ),
     inbox: {
       maxBodyBytes: parseInt_(
         env.GUILD_INBOX_MAX_BODY_BYTES ?? inbox.maxBodyBytes,

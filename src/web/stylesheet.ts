@@ -36,8 +36,8 @@ ul.groups .icon { width: 48px; height: 48px; }
 ul.groups .icon.placeholder { font-size: 1.4rem; }
 .banner { display: block; width: 100%; max-height: 14rem; object-fit: cover; border-radius: .5rem; }
 .profile .identity { display: flex; gap: 1rem; align-items: center; margin-top: .75rem; }
-.profile .banner + .identity { margin-top: -2.5rem; padding-left: 1rem; }
-.profile .banner + .identity .icon { border: 4px solid Canvas; }
+.profile .banner + .identity { margin-top: .5rem; padding-left: 1rem; align-items: flex-start; }
+.profile .banner + .identity .icon { margin-top: -3.5rem; border: 4px solid Canvas; }
 .handle { margin: .25rem 0; display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
 .handle .label { color: var(--muted); }
 .copy-status { color: var(--muted); font-size: .875rem; }
@@ -46,6 +46,7 @@ ul.tags li, p.tags a { background: var(--card); border-radius: 1rem; padding: .0
 p.tags a { text-decoration: none; margin-right: .3rem; }
 ul.tags a { text-decoration: none; }
 .join-box { border: 1px solid var(--line); border-radius: .5rem; padding: .25rem 1rem; margin: 1rem 0; }
+.join-box h2 { margin-top: .75rem; }
 ol.posts li.post { border-top: 1px solid var(--line); padding: .75rem 0; }
 .byline { margin: 0 0 .25rem; font-size: .9rem; }
 .post h3 { margin: .25rem 0; font-size: 1.05rem; }

@@ -1,0 +1,153 @@
+/**
+ * The durable delivery queue over real HTTP: one delivery per distinct shared inbox, back-off retries on
+ * network errors, 5xx and 429, permanent failure on other 4xx, and signed requests.
+ */
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
+import { freePort, waitUntil } from '../support/net.ts';
+import { deliveryJobId } from '../../src/federation/publisher.ts';
+import { verifyRequest } from '../../src/federation/http-signature.ts';
+import { groupKeyOwner } from '../../src/groups/urls.ts';
+
+interface Hit {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A loopback server whose answers are scripted per path; the last answer repeats. */
+async function scriptedSink(script: Record<string, Array<number | [number, Record<string, string>]>>) {
+  const hits: Hit[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      hits.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const answers = script[path] ?? [404];
+      const n = hits.filter((h) => h.path === path).length;
+      const a = answers[Math.min(n, answers.length) - 1] ?? 404;
+      const [status, headers] = Array.isArray(a) ? a : [a, {}];
+      res.writeHead(status, headers).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    hits,
+    count: (path: string) => hits.filter((h) => h.path === path).length,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('delivery queue', function () {
+  this.timeout(30_000);
+  let g: TestGuild;
+  let sink: Awaited<ReturnType<typeof scriptedSink>>;
+  const group = 'deliveries';
+
+  before(async function () {
+    g = await startTestGuild({ GUILD_DELIVERY_MAX_ATTEMPTS: '3', GUILD_DELIVERY_RETRY_BASE_MS: '50', GUILD_DELIVERY_RETRY_MAX_MS: '200' });
+    await g.createGroup(group);
+    sink = await scriptedSink({
+      '/shared/inbox': [202],
+      '/flaky/inbox': [500, 503, 202],
+      '/busy/inbox': [[429, { 'retry-after': '0' }], 202],
+      '/bad/inbox': [400],
+      '/gone/inbox': [410],
+    });
+  });
+  afterEach(function () {
+    printLogsOnFailure(this, [g]);
+  });
+  after(async function () {
+    await g?.close();
+    await sink?.close();
+  });
+
+  async function addMember(actor: string, inbox: string, sharedInbox: string | null): Promise<void> {
+    const t = Date.now();
+    await g.store.members.upsertMember({
+      groupName: group,
+      actorId: actor,
+      inbox,
+      sharedInbox,
+      deliveryInbox: sharedInbox ?? inbox,
+      state: 'accepted',
+      followId: `${actor}#follow`,
+      createdAt: t,
+      updatedAt: t,
+    });
+  }
+
+  async function publish(): Promise<string> {
+    const id = g.guild.urls.activity(group, randomUUID());
+    await g.guild.publisher.publishToMembers(
+      group,
+      { '@context': 'https://www.w3.org/ns/activitystreams', id, type: 'Announce', actor: g.groupUrl(group), object: `${sink.origin}/notes/1` },
+      { inOutbox: true, objectId: null },
+    );
+    return id;
+  }
+
+  const jobOf = (activityId: string, inbox: string) => g.store.jobs.getJob(deliveryJobId(activityId, inbox));
+
+  it('delivers once per distinct shared inbox, signed by the group', async function () {
+    const deadPort = await freePort();
+    for (let i = 0; i < 5; i++) await addMember(`${sink.origin}/users/s${i}`, `${sink.origin}/users/s${i}/inbox`, `${sink.origin}/shared/inbox`);
+    await addMember(`${sink.origin}/users/flaky`, `${sink.origin}/flaky/inbox`, null);
+    await addMember(`${sink.origin}/users/busy`, `${sink.origin}/busy/inbox`, null);
+    await addMember(`${sink.origin}/users/bad`, `${sink.origin}/bad/inbox`, null);
+    await addMember(`${sink.origin}/users/gone`, `${sink.origin}/gone/inbox`, null);
+    await addMember(`http://127.0.0.1:${deadPort}/users/dead`, `http://127.0.0.1:${deadPort}/inbox`, null);
+
+    const id = await publish();
+    const inboxes = ['/shared/inbox', '/flaky/inbox', '/busy/inbox', '/bad/inbox', '/gone/inbox'].map((p) => `${sink.origin}${p}`);
+    const dead = `http://127.0.0.1:${deadPort}/inbox`;
+    await waitUntil(
+      async () => {
+        for (const inbox of [...inboxes, dead]) if ((await jobOf(id, inbox))?.state === 'queued') return false;
+        return true;
+      },
+      { what: 'every delivery to finish', timeoutMs: 20_000 },
+    );
+
+    expect(sink.count('/shared/inbox'), 'one delivery for five members on one shared inbox').to.equal(1);
+    expect((await jobOf(id, inboxes[0]!))?.state).to.equal('done');
+
+    expect(sink.count('/flaky/inbox'), '5xx retried until success').to.equal(3);
+    expect((await jobOf(id, inboxes[1]!))?.state).to.equal('done');
+
+    expect(sink.count('/busy/inbox'), '429 retried').to.equal(2);
+    expect((await jobOf(id, inboxes[2]!))?.state).to.equal('done');
+
+    expect(sink.count('/bad/inbox'), '400 is permanent').to.equal(1);
+    expect((await jobOf(id, inboxes[3]!))?.state).to.equal('failed');
+    expect(sink.count('/gone/inbox'), '410 is permanent').to.equal(1);
+    expect((await jobOf(id, inboxes[4]!))?.state).to.equal('failed');
+
+    const deadJob = await jobOf(id, dead);
+    expect(deadJob?.state, 'connection refused: retried, then given up').to.equal('failed');
+    expect(deadJob?.attempts).to.equal(2); // two retries recorded before the third, final attempt
+    expect(deadJob?.lastError).to.match(/ECONNREFUSED|connect|fetch failed/i);
+
+    // Every request was signed by the group's key and carried the stored activity unchanged.
+    const publicKeyPem = (await g.store.keys.getPublicKey(groupKeyOwner(group)))!;
+    for (const hit of sink.hits) {
+      expect(JSON.parse(hit.body).id).to.equal(id);
+      const v = await verifyRequest({
+        method: 'POST',
+        path: hit.path,
+        headers: hit.headers,
+        rawBody: Buffer.from(hit.body),
+        now: new Date(),
+        resolveKey: async () => ({ publicKeyPem, ownerId: g.groupUrl(group) }),
+      });
+      expect(v.ok, JSON.stringify(v)).to.equal(true);
+    }
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * Guild as an admin runs it: `npx guild` and `npm start` as real processes on one store; web and worker as
+ * separate processes; a worker killed with SIGKILL in the middle of a delivery loses nothing.
+ */
+import { expect } from 'chai';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { runGuildCli, sharedStoreEnv, startGuildProcess, type GuildProcess } from '../support/guild-process.ts';
+import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
+import { freePort, waitUntil } from '../support/net.ts';
+import { openStore } from '../../src/storage/open-store.ts';
+import type { Store } from '../../src/storage/store.ts';
+
+describe('processes: CLI, npm start, web and worker apart', function () {
+  this.timeout(120_000);
+  const procs: GuildProcess[] = [];
+  let shared: Awaited<ReturnType<typeof sharedStoreEnv>>;
+  let env: Record<string, string>;
+  let port: number;
+  let origin: string;
+
+  before(async function () {
+    shared = await sharedStoreEnv();
+    port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    env = {
+      ...shared.env,
+      GUILD_ORIGIN: origin,
+      GUILD_PORT: String(port),
+      GUILD_ALLOW_PRIVATE_ADDRESSES: 'true',
+      GUILD_LOG_LEVEL: 'info',
+      GUILD_DELIVERY_RETRY_BASE_MS: '100',
+      GUILD_DELIVERY_RETRY_MAX_MS: '500',
+      GUILD_DELIVERY_TIMEOUT_MS: '1500',
+      GUILD_QUEUE_LEASE_MS: '2000',
+    };
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') {
+      for (const p of procs) process.stderr.write(`---- output of guild (${p.origin}) ----\n${p.output.slice(-100).join('\n')}\n`);
+    }
+  });
+  after(async function () {
+    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+    await shared?.remove();
+  });
+
+  it('refuses a bad configuration with a clear message and exit code 2', async function () {
+    const p = await startGuildProcess({ ...env, GUILD_PORT: 'eighty', GUILD_STORE: 'postgres' }, { wait: false });
+    expect(await p.exited).to.equal(2);
+    const text = p.output.join('\n');
+    expect(text).to.contain('GUILD_PORT').and.contain('GUILD_STORE');
+  });
+
+  it('says clearly when the database is unreachable', async function () {
+    const dead = await freePort();
+    const p = await startGuildProcess({ ...env, GUILD_STORE: 'mongodb', GUILD_MONGODB_URL: `mongodb://127.0.0.1:${dead}/guild` }, { wait: false });
+    expect(await p.exited).to.equal(1);
+    expect(p.output.join('\n')).to.match(/could not start: .*127\.0\.0\.1/);
+  });
+
+  it('creates and lists groups with the CLI, refusing bad names and taken names', async function () {
+    const created = await runGuildCli(['group', 'create', 'rust', '--title', 'Rustaceans', '--summary', 'All about Rust'], env);
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.contain(`@rust@127.0.0.1:${port}`);
+    const again = await runGuildCli(['group', 'create', 'rust'], env);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain('taken');
+    const bad = await runGuildCli(['group', 'create', 'Not A Name'], env);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.contain('lowercase');
+    const list = await runGuildCli(['group', 'list'], env);
+    expect(list.stdout).to.match(/^rust\t0 members\topen\tRustaceans$/m);
+    expect(list.stdout).not.to.contain('Not A Name');
+  });
+
+  it('npm start serves WebFinger, the group actor and NodeInfo for a group made with the CLI', async function () {
+    const web = await startGuildProcess(env);
+    procs.push(web);
+    const wf = (await (await fetch(`${origin}/.well-known/webfinger?resource=acct:rust@127.0.0.1:${port}`)).json()) as { subject: string };
+    expect(wf.subject).to.equal(`acct:rust@127.0.0.1:${port}`);
+    const actor = (await (await fetch(`${origin}/groups/rust`, { headers: { accept: 'application/activity+json' } })).json()) as { type: string; name: string };
+    expect(actor).to.include({ type: 'Group', name: 'Rustaceans' });
+    const ni = (await (await fetch(`${origin}/nodeinfo/2.1`)).json()) as { metadata: { localGroups: number } };
+    expect(ni.metadata.localGroups).to.equal(1);
+    expect(await web.kill('SIGTERM')).to.equal(0);
+    procs.pop();
+  });
+
+  describe('web and worker as separate processes', function () {
+    let alice: FedifyPeer;
+    let web: GuildProcess;
+    let worker: GuildProcess;
+
+    before(async function () {
+      alice = await startFedifyPeer({ username: 'alice' });
+      web = await startGuildProcess({ ...env, GUILD_ROLE: 'web' });
+      worker = await startGuildProcess({ ...env, GUILD_ROLE: 'worker' });
+      procs.push(web, worker);
+    });
+    after(async () => alice?.close());
+
+    it('the web process takes the Follow, the worker process answers it', async function () {
+      await alice.follow(`${origin}/groups/rust`);
+      await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept from the worker', timeoutMs: 20_000 });
+      expect(worker.output.some((l) => l.includes('joined rust'))).to.equal(true);
+      expect(web.output.some((l) => l.includes('joined rust'))).to.equal(false);
+    });
+
+    it('a worker killed with SIGKILL in the middle of a delivery loses nothing', async function () {
+      // A member whose server hangs on the first delivery and accepts the next ones.
+      const pending: ServerResponse[] = [];
+      const bodies: string[] = [];
+      const sink = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          bodies.push(body);
+          if (bodies.length === 1) pending.push(res);
+          else res.writeHead(202).end();
+        });
+      });
+      await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+      const sinkOrigin = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+      let store: Store | null = null;
+      try {
+        store = await openStore(
+          env.GUILD_STORE === 'sqlite' ? { kind: 'sqlite', path: env.GUILD_SQLITE_PATH! } : { kind: 'mongodb', url: env.GUILD_MONGODB_URL! },
+        );
+        const t = Date.now();
+        await store.members.upsertMember({
+          groupName: 'rust',
+          actorId: `${sinkOrigin}/users/slow`,
+          inbox: `${sinkOrigin}/inbox`,
+          sharedInbox: null,
+          deliveryInbox: `${sinkOrigin}/inbox`,
+          state: 'accepted',
+          followId: `${sinkOrigin}/follow/1`,
+          createdAt: t,
+          updatedAt: t,
+        });
+        // alice posts; the worker fans out to alice and to the hanging member.
+        const { createId } = await alice.post({ to: [`${origin}/groups/rust`], content: `<p>${randomUUID()}</p>` });
+        await waitUntil(() => bodies.length >= 1 || undefined, { what: 'the first delivery to hang', timeoutMs: 20_000 });
+        expect(await worker.kill('SIGKILL')).to.equal(-1);
+        pending.forEach((r) => r.destroy());
+
+        const restarted = await startGuildProcess({ ...env, GUILD_ROLE: 'worker' });
+        procs.push(restarted);
+        await waitUntil(() => bodies.some((b, i) => i > 0 && b.includes(createId)) || undefined, {
+          what: 'the delivery to be retried by the new worker',
+          timeoutMs: 30_000,
+        });
+        await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), { what: 'Announce at alice' });
+      } finally {
+        await store?.close();
+        sink.closeAllConnections();
+        await new Promise<void>((r) => sink.close(() => r()));
+      }
+    });
+
+    it('tells members when a group is deleted with the CLI, and keeps the name', async function () {
+      const del = await runGuildCli(['group', 'delete', 'rust'], env);
+      expect(del.code, del.stderr).to.equal(0);
+      const d = await alice.waitFor((a) => a.type === 'Delete' && a.actorId === `${origin}/groups/rust`, {
+        what: 'Delete of the group',
+        timeoutMs: 20_000,
+      });
+      expect(d.json.object).to.equal(`${origin}/groups/rust`);
+      const gone = await fetch(`${origin}/groups/rust`, { headers: { accept: 'application/activity+json' } });
+      expect(gone.status).to.equal(410);
+      const again = await runGuildCli(['group', 'create', 'rust'], env);
+      expect(again.code).to.equal(1);
+    });
+  });
+});
