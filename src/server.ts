@@ -24,6 +24,7 @@ import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
 import { verifyRequest } from './federation/http-signature.ts';
 import { createApp } from './http/app.ts';
+import { mediaDirFor } from './web/media.store.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
 
@@ -176,6 +177,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       log,
       software: SOFTWARE,
       maxBodyBytes: config.inbox.maxBodyBytes,
+      mediaDir: mediaDirFor(config),
       authorizeFetch,
       isReady: () => config.role === 'web' || runners.every((r) => r.active),
     });

@@ -13,11 +13,12 @@ import {
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
 
-export const SET_USAGE = `  group set NAME [--title T] [--summary S] [--rules TEXT] [--icon URL|FILE|none] [--banner URL|FILE|none]
-                 [--language en|none] [--tags rust,systems] [--sensitive true|false]
-                 [--discoverable true|false] [--membership open|approval] [--posting members|moderators]
-                 [--max-group-mentions N] [--list-followers true|false]
-                                                change the profile and settings (members are told)`;
+export const SET_USAGE = `  group set NAME [--title T] [--summary S] [--rules TEXT] [--icon URL|FILE|none]
+                 [--banner URL|FILE|none] [--language en|none] [--tags rust,systems]
+                 [--sensitive true|false] [--discoverable true|false] [--membership open|approval]
+                 [--posting members|moderators] [--max-group-mentions N] [--list-followers true|false]
+                                                change the profile and settings (members are told);
+                                                summary and rules are markdown, \\n in --rules is a new line`;
 
 type Parser = (value: string, flag: string, patch: SettingsPatch) => Promise<string | null> | string | null;
 
@@ -116,6 +117,8 @@ export async function setCommand(name: string, args: ParsedArgs, core: CliCore, 
   }
   const flags = r.value.changed.map((f) => FLAG_OF[f] ?? f);
   io.out(`updated ${name}: ${flags.join(', ')}; members are being told`);
+  if (r.value.approvedPending > 0)
+    io.out(`membership is open now: ${r.value.approvedPending} pending join requests were accepted`);
   const s = r.value.group.settings;
   if (r.value.changed.includes('icon') && s.iconUrl) io.out(`icon: ${s.iconUrl}`);
   if (r.value.changed.includes('banner') && s.bannerUrl) io.out(`banner: ${s.bannerUrl}`);
@@ -152,7 +155,8 @@ function image(field: 'icon' | 'banner'): Parser {
       return null;
     }
     if (/^[a-z][a-z0-9+.-]+:/i.test(v)) {
-      if (!/^https?:\/\//i.test(v)) return `--${flag} must be an http(s) URL or the path of a local image file`;
+      if (!/^https?:\/\//i.test(v))
+        return `--${flag} must be an http(s) URL or the path of a local image file`;
       p[field] = { url: v };
       return null;
     }

@@ -12,7 +12,12 @@ ${SET_USAGE}
 ${MEMBERSHIP_USAGE}
   group delete NAME                             delete a group (members are told; the name stays reserved)`;
 
-export async function groupCommand(args: ParsedArgs, core: CliCore, config: Config, io: CliIo): Promise<number> {
+export async function groupCommand(
+  args: ParsedArgs,
+  core: CliCore,
+  config: Config,
+  io: CliIo,
+): Promise<number> {
   const [, sub, name] = args.positional;
   if (sub !== undefined && MEMBERSHIP_SUBCOMMANDS.has(sub)) return membershipCommand(sub, args, core, io);
   switch (sub) {

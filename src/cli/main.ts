@@ -61,6 +61,7 @@ export async function runCli(
     return 1;
   }
   const { store, urls, publisher, groups } = built;
+  const membership = new MembershipService({ store, urls, publisher });
   const core: CliCore = {
     store,
     urls,
@@ -71,8 +72,9 @@ export async function runCli(
       publisher,
       domain: config.domain,
       media: new FileMediaStore(mediaDirFor(config), config.origin),
+      membership,
     }),
-    membership: new MembershipService({ store, urls, publisher }),
+    membership,
   };
   try {
     switch (args.positional[0]) {

@@ -62,6 +62,8 @@ export class QueueRunner {
   private loop: Promise<void> | null = null;
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly perKey = new Map<string, number>();
+  private readonly parked = new Map<string, Job[]>();
+  private parkedCount = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: QueueRunnerOptions) {
@@ -89,7 +91,7 @@ export class QueueRunner {
   private async run(): Promise<void> {
     const poll = this.o.pollMs ?? 500;
     while (this.running) {
-      const free = this.o.concurrency - this.inflight.size;
+      const free = this.o.concurrency - this.inflight.size - this.parkedCount;
       if (free <= 0) {
         await Promise.race(this.inflight.values());
         continue;
@@ -118,7 +120,10 @@ export class QueueRunner {
     }
   }
 
-  /** Claimed jobs beyond a key's limit (claimed in the same batch) are released at once for later. */
+  /**
+   * Jobs claimed in one batch beyond their key's limit are parked here (still leased to this runner) and start
+   * when a job of the same key finishes; releasing them would count an attempt that never happened.
+   */
   private admitPerKey(jobs: Job[]): Job[] {
     const limit = this.o.perKeyConcurrency;
     if (limit === undefined) return jobs;
@@ -126,10 +131,10 @@ export class QueueRunner {
     for (const job of jobs) {
       const n = this.perKey.get(job.key) ?? 0;
       if (n >= limit) {
-        void this.o.jobs.retry(job.id, this.o.owner, this.now(), job.lastError ?? '', this.now()).then(
-          () => undefined,
-          (e: unknown) => this.o.log.warn('releasing a job failed', { jobId: job.id, err: e }),
-        );
+        const list = this.parked.get(job.key) ?? [];
+        list.push(job);
+        this.parked.set(job.key, list);
+        this.parkedCount++;
         continue;
       }
       this.perKey.set(job.key, n + 1);
@@ -138,13 +143,49 @@ export class QueueRunner {
     return out;
   }
 
+  /** Starts the next parked job of `key`, if any, once its lease is confirmed. */
+  private unpark(key: string): void {
+    if (!this.running) {
+      // Stopping: parked jobs are left to their lease, which ends and lets any worker take them.
+      this.parked.clear();
+      this.parkedCount = 0;
+      return;
+    }
+    const list = this.parked.get(key);
+    const job = list?.shift();
+    if (!list || !job) return;
+    if (list.length === 0) this.parked.delete(key);
+    this.parkedCount--;
+    this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+    const held = this.o.jobs.extendLease(job.id, this.o.owner, this.now() + this.o.leaseMs).then(
+      (ok) => {
+        if (ok) {
+          this.launch(job);
+        } else {
+          this.release(key);
+          this.unpark(key);
+        }
+      },
+      (e: unknown) => {
+        this.o.log.warn('extending a lease failed', { jobId: job.id, err: e });
+        this.release(key);
+      },
+    );
+    this.inflight.set(`parked:${job.id}`, held.finally(() => this.inflight.delete(`parked:${job.id}`)));
+  }
+
+  private release(key: string): void {
+    const n = (this.perKey.get(key) ?? 1) - 1;
+    if (n <= 0) this.perKey.delete(key);
+    else this.perKey.set(key, n);
+  }
+
   private launch(job: Job): void {
     if (this.o.perKeyConcurrency === undefined) this.perKey.set(job.key, (this.perKey.get(job.key) ?? 0) + 1);
     const p = this.execute(job).finally(() => {
       this.inflight.delete(job.id);
-      const n = (this.perKey.get(job.key) ?? 1) - 1;
-      if (n <= 0) this.perKey.delete(job.key);
-      else this.perKey.set(job.key, n);
+      this.release(job.key);
+      this.unpark(job.key);
     });
     this.inflight.set(job.id, p);
   }

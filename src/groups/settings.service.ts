@@ -8,6 +8,7 @@ import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../activitypub/vocab.ts';
 import { toApGroup } from '../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from './urls.ts';
 import { err, ok, type Publisher, type Result } from './ports.ts';
+import type { MembershipService } from './membership.service.ts';
 
 /** The largest image accepted for an icon or banner. */
 export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
@@ -73,6 +74,8 @@ export interface SettingsUpdated {
   group: Group;
   /** Names of the fields whose value changed. */
   changed: SettingsField[];
+  /** Join requests accepted because membership became open. */
+  approvedPending: number;
 }
 
 export interface SettingsServiceDeps {
@@ -83,6 +86,8 @@ export interface SettingsServiceDeps {
   domain: string;
   /** Where local image files go; without it only image URLs are accepted. */
   media?: MediaStore | null;
+  /** When given, opening an approval group accepts its pending join requests (as unlocking does on Mastodon). */
+  membership?: MembershipService | null;
   now?: () => number;
 }
 
@@ -126,11 +131,34 @@ export class SettingsService {
     if (v.banner !== undefined) s.bannerUrl = await this.imageUrl(v.banner);
 
     const changed = changedFields(group, next);
-    if (changed.length === 0) return ok({ group, changed });
+    if (changed.length === 0) return ok({ group, changed, approvedPending: 0 });
     next.updatedAt = Math.max(this.now(), group.updatedAt + 1);
     if (!(await this.deps.store.groups.updateGroup(next))) return err({ type: 'not-found' });
     await this.announceUpdate(next);
-    return ok({ group: next, changed });
+    const opened = group.settings.membershipPolicy === 'approval' && s.membershipPolicy === 'open';
+    const approvedPending = opened ? await this.approveAllPending(name) : 0;
+    return ok({ group: next, changed, approvedPending });
+  }
+
+  /** Accepts every pending join request of a group (after its membership became open). */
+  private async approveAllPending(name: string): Promise<number> {
+    const membership = this.deps.membership;
+    if (!membership) return 0;
+    let approved = 0;
+    for (;;) {
+      // Approved requests leave the pending list, so the first page is read again until it is empty.
+      const page = await membership.listPending(name, null, 100);
+      if (!page.ok || page.value.length === 0) return approved;
+      let progressed = false;
+      for (const m of page.value) {
+        const r = await membership.approve(name, m.actorId);
+        if (r.ok) {
+          approved++;
+          progressed = true;
+        }
+      }
+      if (!progressed) return approved;
+    }
   }
 
   /** Queues `Update{Group}` (actor and object: the group, to Public, cc followers) to every member. */
@@ -238,7 +266,10 @@ export function validateSettingsPatch(
   if (patch.maxGroupMentions !== undefined) {
     const n = patch.maxGroupMentions;
     if (!Number.isSafeInteger(n) || n < 1 || n > MAX_GROUP_MENTIONS_LIMIT)
-      bad('maxGroupMentions', `the mention limit must be a whole number from 1 to ${MAX_GROUP_MENTIONS_LIMIT}`);
+      bad(
+        'maxGroupMentions',
+        `the mention limit must be a whole number from 1 to ${MAX_GROUP_MENTIONS_LIMIT}`,
+      );
     else out.maxGroupMentions = n;
   }
   for (const field of ['icon', 'banner'] as const) {

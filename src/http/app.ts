@@ -21,6 +21,8 @@ export interface AppDeps {
   software: { name: string; version: string };
   maxBodyBytes: number;
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Directory of uploaded group images served at /media, or null. */
+  mediaDir: string | null;
   /** Readiness beyond the store: e.g. the worker loops of this process are running. */
   isReady: () => boolean;
 }
@@ -99,7 +101,7 @@ export function createApp(d: AppDeps): express.Express {
       authorizeFetch: d.authorizeFetch,
     }),
   );
-  app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain }));
+  app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain, mediaDir: d.mediaDir }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

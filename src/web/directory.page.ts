@@ -96,9 +96,7 @@ function searchTerms(query: string): string[] {
 
 function matches(g: Group, terms: string[]): boolean {
   if (terms.length === 0) return true;
-  const text = [g.name, g.title, g.summary, ...g.settings.tags]
-    .join(' ')
-    .toLowerCase();
+  const text = [g.name, g.title, g.summary, ...g.settings.tags].join(' ').toLowerCase();
   return terms.every((t) => {
     if (t.startsWith('#')) {
       const tag = t.slice(1);
@@ -110,5 +108,10 @@ function matches(g: Group, terms: string[]): boolean {
 
 function truncate(s: string, max: number): string {
   const chars = Array.from(s);
-  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return chars.length <= max
+    ? s
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
 }

@@ -36,14 +36,19 @@ export async function renderGroupPage(o: {
   const tags =
     s.tags.length > 0
       ? `<ul class="tags" aria-label="Tags">${s.tags
-          .map((t) => `<li><a href="/?${new URLSearchParams({ q: `#${t}` }).toString()}">#${escapeHtml(t)}</a></li>`)
+          .map(
+            (t) =>
+              `<li><a href="/?${new URLSearchParams({ q: `#${t}` }).toString()}">#${escapeHtml(t)}</a></li>`,
+          )
           .join('')}</ul>`
       : '';
   const facts = [
     `<span id="member-count">${members}</span> ${members === 1 ? 'member' : 'members'}`,
     s.membershipPolicy === 'approval' ? 'joining needs approval' : 'anyone may join',
     s.postingPolicy === 'moderators' ? 'only moderators start threads' : 'members post',
-    ...(s.language ? [`language: <span lang="${escapeHtml(s.language)}">${escapeHtml(s.language)}</span>`] : []),
+    ...(s.language
+      ? [`language: <span lang="${escapeHtml(s.language)}">${escapeHtml(s.language)}</span>`]
+      : []),
     ...(s.sensitive ? ['<strong>sensitive content</strong>'] : []),
   ];
   const rules = s.rules

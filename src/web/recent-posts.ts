@@ -63,7 +63,9 @@ export async function loadRecentPosts(store: Store, groupName: string, limit = 1
       if (stored && stored.deletedAt !== null) continue;
       const authorId = idOf(object.attributedTo) ?? idOf(inner.actor);
       if (!authorId) continue;
-      posts.push(await toRecentPost(store, updates.get(objectId) ?? object, objectId, authorId, entry.published));
+      posts.push(
+        await toRecentPost(store, updates.get(objectId) ?? object, objectId, authorId, entry.published),
+      );
     }
     if (page.length < PAGE) break;
   }

@@ -132,7 +132,7 @@ describe('delivery queue', function () {
 
     const deadJob = await jobOf(id, dead);
     expect(deadJob?.state, 'connection refused: retried, then given up').to.equal('failed');
-    expect(deadJob?.attempts).to.equal(2); // two retries recorded before the third, final attempt
+    expect(deadJob?.attempts, "GUILD_DELIVERY_MAX_ATTEMPTS").to.equal(3);
     expect(deadJob?.lastError).to.match(/ECONNREFUSED|connect|fetch failed/i);
 
     // Every request was signed by the group's key and carried the stored activity unchanged.

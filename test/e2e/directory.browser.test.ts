@@ -26,7 +26,8 @@ function gradientPng(width: number, height: number, from: number[], to: number[]
     const row = Buffer.alloc(1 + width * 3);
     for (let x = 0; x < width; x++) {
       const t = (x / width + y / height) / 2;
-      for (let c = 0; c < 3; c++) row[1 + x * 3 + c] = Math.round((from[c] ?? 0) * (1 - t) + (to[c] ?? 0) * t);
+      for (let c = 0; c < 3; c++)
+        row[1 + x * 3 + c] = Math.round((from[c] ?? 0) * (1 - t) + (to[c] ?? 0) * t);
     }
     rows.push(row);
   }
@@ -75,7 +76,12 @@ describe('directory and group page in a browser', function () {
       domain: g.config.domain,
     });
     const groups: Array<[string, string, string, string[]]> = [
-      ['birds', 'Birdwatching', 'Sightings, photos and **field notes** from birders everywhere.', ['nature', 'birds']],
+      [
+        'birds',
+        'Birdwatching',
+        'Sightings, photos and **field notes** from birders everywhere.',
+        ['nature', 'birds'],
+      ],
       ['cooking', 'Home Cooking', 'Recipes, kitchen tips and questions about food.', ['food', 'recipes']],
       ['rust', 'Rustaceans', 'All about the *Rust* programming language.', ['rust', 'programming']],
       ['secret', 'Secret Kitchen', 'Hidden from the directory.', ['food']],
@@ -178,7 +184,10 @@ describe('directory and group page in a browser', function () {
 
   it('opens the group page, which shows the handle, rules and sanitized recent posts', async function () {
     await page.goto(`${g.origin}/?q=kitchen`);
-    await Promise.all([page.waitForURL(/\/groups\/cooking$/), page.getByRole('link', { name: 'Home Cooking' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/groups\/cooking$/),
+      page.getByRole('link', { name: 'Home Cooking' }).click(),
+    ]);
     expect(await page.locator('#handle').textContent()).to.equal(`@cooking@${host}`);
     expect(await page.locator('h1').textContent()).to.equal('Home Cooking');
     expect(await page.locator('#member-count').textContent()).to.equal('1');
@@ -206,7 +215,9 @@ describe('directory and group page in a browser', function () {
     ]);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'group-images.png'), fullPage: true });
     await page.goto(`${g.origin}/?q=rust`);
-    expect(await page.locator('li[data-group="rust"] img.icon').getAttribute('src')).to.equal(`${IMAGES}/crab.png`);
+    expect(await page.locator('li[data-group="rust"] img.icon').getAttribute('src')).to.equal(
+      `${IMAGES}/crab.png`,
+    );
   });
 
   it('copies the handle with the copy button', async function () {

@@ -14,7 +14,9 @@ import { Urls } from '../../src/groups/urls.ts';
 import { webRoutes } from '../../src/web/web.routes.ts';
 
 const ORIGIN = 'https://guild.example';
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+const PNG = Buffer.from([
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52,
+]);
 
 interface Run {
   code: number;
@@ -169,7 +171,17 @@ describe('guild CLI', function () {
       expect(r.code, `${flags.join(' ')}: ${r.out}`).to.equal(1);
       expect(r.err, flags.join(' ')).to.contain('rust was not changed');
     }
-    const many = await cli('group', 'set', 'rust', '--sensitive', 'maybe', '--membership', 'closed', '--title', '');
+    const many = await cli(
+      'group',
+      'set',
+      'rust',
+      '--sensitive',
+      'maybe',
+      '--membership',
+      'closed',
+      '--title',
+      '',
+    );
     expect(many.err).to.contain('--sensitive').and.contain('--membership').and.contain('--title');
     expect(await withStore((s) => s.groups.getGroup('rust'))).to.deep.equal(before);
     expect(await fanoutQueued()).to.equal(queued);

@@ -120,7 +120,10 @@ describe('MembershipService', function () {
     expect(await store.members.getMember('club', bob)).to.equal(null);
     const { activity } = await onlyDelivery();
     expect(activity.type).to.equal('Reject');
-    expect(await membership.remove('club', bob)).to.deep.equal({ ok: false, error: { type: 'not-a-member' } });
+    expect(await membership.remove('club', bob)).to.deep.equal({
+      ok: false,
+      error: { type: 'not-a-member' },
+    });
   });
 
   it('finds a stored requester by handle through the cached profile', async function () {

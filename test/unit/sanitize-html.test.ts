@@ -3,9 +3,9 @@ import { htmlToText, sanitizeHtml } from '../../src/web/sanitize-html.ts';
 
 describe('sanitizeHtml', function () {
   it('keeps the allowed formatting and drops attributes', function () {
-    expect(sanitizeHtml('<p class="x" style="color:red">Hi <strong>there</strong> <em>you</em></p>')).to.equal(
-      '<p>Hi <strong>there</strong> <em>you</em></p>',
-    );
+    expect(
+      sanitizeHtml('<p class="x" style="color:red">Hi <strong>there</strong> <em>you</em></p>'),
+    ).to.equal('<p>Hi <strong>there</strong> <em>you</em></p>');
     expect(sanitizeHtml('<ul><li>a</li><li>b<br/>c</li></ul><pre><code>x &lt; y</code></pre>')).to.equal(
       '<ul><li>a</li><li>b<br>c</li></ul><pre><code>x &lt; y</code></pre>',
     );
@@ -16,7 +16,13 @@ describe('sanitizeHtml', function () {
     expect(sanitizeHtml('<a href="https://x.example/a?b=1&amp;c=2" onclick="evil()">x</a>')).to.equal(
       '<a href="https://x.example/a?b=1&amp;c=2" rel="nofollow noopener noreferrer ugc">x</a>',
     );
-    for (const href of ['javascript:alert(1)', 'java&#115;cript:alert(1)', ' JAVASCRIPT:x', 'data:text/html,x', '//x']) {
+    for (const href of [
+      'javascript:alert(1)',
+      'java&#115;cript:alert(1)',
+      ' JAVASCRIPT:x',
+      'data:text/html,x',
+      '//x',
+    ]) {
       expect(sanitizeHtml(`<a href="${href}">x</a>`)).to.equal('x');
     }
   });

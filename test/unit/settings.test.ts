@@ -13,7 +13,8 @@ import {
   type SniffedImage,
 } from '../../src/groups/settings.service.ts';
 import type { KeyPairGenerator } from '../../src/groups/ports.ts';
-import { StorePublisher } from '../../src/federation/publisher.ts';
+import { StorePublisher, type DeliverPayload } from '../../src/federation/publisher.ts';
+import { MembershipService } from '../../src/groups/membership.service.ts';
 import { rsaKeyPairs } from '../../src/server.ts';
 import { PUBLIC } from '../../src/activitypub/vocab.ts';
 
@@ -118,7 +119,10 @@ describe('SettingsService', function () {
     });
 
     it('limits tags, mention caps, images and refuses files without a media store', function () {
-      const tooMany = validateSettingsPatch({ tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, { uploads: true });
+      const tooMany = validateSettingsPatch(
+        { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) },
+        { uploads: true },
+      );
       expect(tooMany.ok).to.equal(false);
       expect(validateSettingsPatch({ maxGroupMentions: 101 }, { uploads: true }).ok).to.equal(false);
       expect(validateSettingsPatch({ maxGroupMentions: 2.5 }, { uploads: true }).ok).to.equal(false);
@@ -129,9 +133,9 @@ describe('SettingsService', function () {
       expect(tooBig.ok === false && tooBig.error[0]?.detail).to.contain('limit');
       const noUploads = validateSettingsPatch({ icon: { bytes: PNG } }, { uploads: false });
       expect(noUploads.ok === false && noUploads.error[0]?.detail).to.contain('give an http(s) URL');
-      expect(validateSettingsPatch({ icon: { url: 'https://user:pw@cdn.example/a.png' } }, { uploads: true }).ok).to.equal(
-        false,
-      );
+      expect(
+        validateSettingsPatch({ icon: { url: 'https://user:pw@cdn.example/a.png' } }, { uploads: true }).ok,
+      ).to.equal(false);
     });
 
     it('recognises PNG, JPEG, GIF and WebP by their magic bytes only', function () {
@@ -155,12 +159,16 @@ describe('SettingsService', function () {
         icon: { bytes: PNG },
       });
       expect(r.ok).to.equal(false);
-      if (!r.ok) expect(r.error).to.deep.equal({
-        type: 'invalid',
-        problems: [
-          { field: 'tags', detail: '"not fine" is not a tag: use letters, digits and underscores (at most 64)' },
-        ],
-      });
+      if (!r.ok)
+        expect(r.error).to.deep.equal({
+          type: 'invalid',
+          problems: [
+            {
+              field: 'tags',
+              detail: '"not fine" is not a tag: use letters, digits and underscores (at most 64)',
+            },
+          ],
+        });
       expect(await store.groups.getGroup('rust')).to.deep.equal(before);
       expect(media.saved).to.have.length(0);
       expect((await store.jobs.stats('fanout', Date.now())).queued).to.equal(0);
@@ -256,6 +264,41 @@ describe('SettingsService', function () {
       const g = await store.groups.getGroup('rust');
       expect(g?.settings.iconUrl).to.equal(null);
       expect(g?.settings.language).to.equal(null);
+    });
+
+    it('accepts pending join requests when membership becomes open', async function () {
+      const publisher = new StorePublisher(store, { notify: () => undefined });
+      const membership = new MembershipService({ store, urls, publisher });
+      const withMembership = new SettingsService({
+        store,
+        urls,
+        publisher,
+        domain: 'guild.example',
+        membership,
+      });
+      await withMembership.update('rust', { membershipPolicy: 'approval' });
+      const requesters = ['https://a.example/users/a', 'https://b.example/users/b'];
+      for (const actorId of requesters) {
+        await store.members.upsertMember({
+          groupName: 'rust',
+          actorId,
+          inbox: `${actorId}/inbox`,
+          sharedInbox: null,
+          deliveryInbox: `${actorId}/inbox`,
+          state: 'pending',
+          followId: `${actorId}/follow`,
+          createdAt: 1,
+          updatedAt: 1,
+        });
+      }
+      const r = await withMembership.update('rust', { membershipPolicy: 'open' });
+      expect(r.ok && r.value.approvedPending).to.equal(2);
+      expect(await store.members.countMembers('rust', 'accepted')).to.equal(2);
+      expect(await store.members.countMembers('rust', 'pending')).to.equal(0);
+      const deliveries = await queued(store, 'deliver');
+      expect(deliveries.map((j) => (j.payload as DeliverPayload).inbox).sort()).to.deep.equal(
+        requesters.map((a) => `${a}/inbox`),
+      );
     });
 
     it('answers not-found for unknown and deleted groups', async function () {
