@@ -166,9 +166,20 @@ export class GroupInbox {
       return [ignored('the object is not attributed to the actor')];
     const names = this.addressedGroups(a.json, object);
     if (names.length === 0) return [ignored('Create is not addressed to a group here')];
+    const groupMentions = names.length + (await this.remoteGroupsMentioned(object));
     const out: Outcome[] = [];
-    for (const name of names) out.push(await this.createInGroup(name, a, object, objectId));
+    for (const name of names) out.push(await this.createInGroup(name, a, object, objectId, groupMentions));
     return out;
+  }
+
+  /** Remote groups among the mentions of a post, as far as the actor cache knows them (bounded). */
+  private async remoteGroupsMentioned(object: ApObject): Promise<number> {
+    const hrefs = [...new Set(recipientsOf(object).mentions)].filter((h) => !this.deps.urls.isLocal(h)).slice(0, 50);
+    let n = 0;
+    for (const href of hrefs) {
+      if ((await this.deps.store.remoteActors.getRemoteActor(href))?.type === 'Group') n++;
+    }
+    return n;
   }
 
   private async createInGroup(
@@ -176,9 +187,13 @@ export class GroupInbox {
     a: InboundActivity,
     object: ApObject,
     objectId: string,
+    groupMentions: number,
   ): Promise<Outcome> {
     const group = await this.liveGroup(name);
     if (!group) return ignored(`group ${name} does not exist`);
+    if (groupMentions > group.settings.maxGroupMentions) {
+      return ignored(`the post mentions ${groupMentions} groups, more than ${group.settings.maxGroupMentions} (spam)`);
+    }
     const member = await this.deps.store.members.getMember(name, a.actorId);
     if (member?.state !== 'accepted') return ignored(`${a.actorId} is not a member of ${name}`);
     const r = recipientsOf(object);

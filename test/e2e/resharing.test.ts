@@ -1,0 +1,138 @@
+/**
+ * What gets re-shared (FEP-1b12 plus clean Mastodon timelines), end to end with independent peers: replies
+ * only as Announce{Create}, top-level posts also as a plain boost, no DMs or followers-only posts, spam caps,
+ * and an author's Update, Delete and a member's Like reaching the other members.
+ */
+import { expect } from 'chai';
+import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
+import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
+
+const isPlainBoostOf = (noteId: string) => (a: ReceivedActivity) =>
+  a.type === 'Announce' && (a.json.object === noteId || (a.json.object as { id?: unknown } | undefined)?.id === noteId);
+const wraps = (activityId: string, type?: string) => (a: ReceivedActivity) => {
+  if (a.type !== 'Announce') return false;
+  const inner = a.json.object as { id?: unknown; type?: unknown } | undefined;
+  return inner?.id === activityId && (type === undefined || inner?.type === type);
+};
+
+describe('what the group re-shares', function () {
+  this.timeout(60_000);
+  let g: TestGuild;
+  let alice: FedifyPeer;
+  let bob: FedifyPeer;
+  let group: string;
+
+  before(async function () {
+    g = await startTestGuild();
+    group = await g.createGroup('books');
+    [alice, bob] = await Promise.all([startFedifyPeer({ username: 'alice' }), startFedifyPeer({ username: 'bob' })]);
+    await alice.follow(group);
+    await bob.follow(group);
+    await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept to alice' });
+    await bob.waitFor((a) => a.type === 'Accept', { what: 'Accept to bob' });
+  });
+  afterEach(function () {
+    printLogsOnFailure(this, [g]);
+  });
+  after(async function () {
+    await Promise.all([alice?.close(), bob?.close()]);
+    await g?.close();
+  });
+
+  let topId = '';
+
+  it('announces a top-level post as Announce{Create} and as a plain boost', async function () {
+    const { createId, noteId } = await alice.post({ to: [group], content: '<p>Reading Dune</p>' });
+    topId = noteId;
+    await bob.waitFor(wraps(createId, 'Create'), { what: 'Announce{Create}' });
+    await bob.waitFor(isPlainBoostOf(noteId), { what: 'plain boost' });
+    await g.idle();
+    expect(bob.received.filter(wraps(createId))).to.have.length(1);
+  });
+
+  it('announces a reply only as Announce{Create}, never as a plain boost', async function () {
+    const { createId, noteId } = await bob.post({ to: [group], content: '<p>Great book</p>', inReplyTo: topId });
+    await alice.waitFor(wraps(createId, 'Create'), { what: 'Announce{Create} of the reply' });
+    await g.idle();
+    expect(alice.received.filter(isPlainBoostOf(noteId))).to.deep.equal([]);
+    const post = await g.store.posts.getPost('books', noteId);
+    expect(post?.threadRoot).to.equal(topId);
+  });
+
+  it('refuses a reply to a post that is not in the group', async function () {
+    const { createId, noteId } = await bob.post({ to: [group], content: '<p>?</p>', inReplyTo: `${bob.actorId}/elsewhere/1` });
+    await g.processed(createId);
+    expect(await g.store.posts.getPost('books', noteId)).to.equal(null);
+    expect(g.logs.some((l) => l.includes(createId) && l.includes('not in books'))).to.equal(true);
+  });
+
+  for (const visibility of ['direct', 'followers'] as const) {
+    it(`does not re-share a ${visibility} post`, async function () {
+      const { createId, noteId } = await alice.post({ to: [group], content: `<p>${visibility}</p>`, visibility });
+      await g.processed(createId);
+      await g.idle();
+      expect(await g.store.posts.getPost('books', noteId)).to.equal(null);
+      expect(bob.received.filter(wraps(createId))).to.deep.equal([]);
+    });
+  }
+
+  it('re-shares an unlisted post', async function () {
+    const { createId } = await alice.post({ to: [group], content: '<p>quiet</p>', visibility: 'unlisted' });
+    await bob.waitFor(wraps(createId, 'Create'), { what: 'Announce of the unlisted post' });
+  });
+
+  it("sends an author's Update to the other members", async function () {
+    await alice.update(topId, '<p>Reading Dune Messiah</p>');
+    const got = await bob.waitFor(
+      (a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Update',
+      { what: 'Announce{Update}' },
+    );
+    expect(JSON.stringify(got.json)).to.contain('Dune Messiah');
+  });
+
+  it("announces a member's Like", async function () {
+    await bob.like(topId, group);
+    await alice.waitFor((a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Like', {
+      what: 'Announce{Like}',
+    });
+  });
+
+  it("sends an author's Delete and undoes the boost", async function () {
+    const post = await g.store.posts.getPost('books', topId);
+    expect(post?.boostId).to.be.a('string');
+    await alice.delete(topId);
+    await bob.waitFor((a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Delete', {
+      what: 'Announce{Delete}',
+    });
+    const undo = await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, { what: 'Undo of the boost' });
+    expect((undo.json.object as { id?: string }).id).to.equal(post?.boostId);
+    expect((await g.store.posts.getPost('books', topId))?.deletedAt).to.be.a('number');
+  });
+
+  it('refuses an Update or Delete by someone who is not the author', async function () {
+    const { createId, noteId } = await alice.post({ to: [group], content: '<p>mine</p>' });
+    await g.processed(createId);
+    const fake = {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${bob.actorId}/deletes/1`,
+      type: 'Delete',
+      actor: bob.actorId,
+      object: noteId,
+      to: ['https://www.w3.org/ns/activitystreams#Public'],
+      cc: [group],
+    };
+    expect((await bob.sendRaw(`${group}/inbox`, fake)).status).to.equal(202);
+    await g.processed(fake.id);
+    expect((await g.store.posts.getPost('books', noteId))?.deletedAt).to.equal(null);
+  });
+
+  it('drops a post that mentions more groups than the cap', async function () {
+    const others = await Promise.all(['g1', 'g2', 'g3', 'g4', 'g5'].map((n) => g.createGroup(n)));
+    for (const o of others) await bob.follow(o);
+    await bob.waitFor(() => bob.received.filter((a) => a.type === 'Accept').length >= 6, { what: 'accepts', timeoutMs: 15_000 });
+    const { createId, noteId } = await bob.post({ to: [group, ...others], content: '<p>buy now</p>' });
+    await g.processed(createId);
+    expect(await g.store.posts.getPost('books', noteId)).to.equal(null);
+    expect(g.logs.some((l) => l.includes('(spam)'))).to.equal(true);
+  });
+});
