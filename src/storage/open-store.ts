@@ -3,7 +3,8 @@ import { openSqliteStore } from './sqlite/store.sqlite.ts';
 import type { Store } from './store.ts';
 
 /** Where the data lives: an SQLite file (the embedded default) or a MongoDB-wire database. */
-export type StoreOptions = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string; dbName?: string };
+export type StoreOptions =
+  { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string; dbName?: string };
 
 /** Opens the configured store, ready to use (schema migrated or indexes created). */
 export async function openStore(opts: StoreOptions): Promise<Store> {

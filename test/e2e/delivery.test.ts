@@ -110,7 +110,10 @@ describe('delivery queue', function () {
     const dead = `http://127.0.0.1:${deadPort}/inbox`;
     await waitUntil(
       async () => {
-        for (const inbox of [...inboxes, dead]) if ((await jobOf(id, inbox))?.state === 'queued') return false;
+        for (const inbox of [...inboxes, dead]) {
+          const job = await jobOf(id, inbox);
+          if (!job || job.state === 'queued') return false;
+        }
         return true;
       },
       { what: 'every delivery to finish', timeoutMs: 20_000 },

@@ -122,6 +122,7 @@ export interface MongoCollections {
   jobTransitions: Collection<JobTransitionDoc>;
 }
 
+/** The typed collections of the store in `db`. */
 export function collectionsOf(db: Db): MongoCollections {
   return {
     groups: db.collection<GroupDoc>('groups'),

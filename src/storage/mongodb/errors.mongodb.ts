@@ -3,6 +3,7 @@ import { MongoBulkWriteError, MongoServerError, type Collection, type Document }
 /** The server's code for a unique index violation. */
 export const DUPLICATE_KEY = 11000;
 
+/** True for a unique index violation reported by the server. */
 export function isDuplicateKeyError(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }

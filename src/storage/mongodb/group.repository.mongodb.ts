@@ -69,7 +69,8 @@ export class MongoGroupRepository implements GroupRepository {
 
   async listGroups(after: string | null, limit: number): Promise<Group[]> {
     if (limit <= 0) return [];
-    const filter: Filter<GroupDoc> = after === null ? { deletedAt: null } : { deletedAt: null, _id: { $gt: after } };
+    const filter: Filter<GroupDoc> =
+      after === null ? { deletedAt: null } : { deletedAt: null, _id: { $gt: after } };
     const docs = await this.#groups.find(filter).sort({ _id: 1 }).limit(limit).toArray();
     return docs.map(toGroup);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { Job, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
 import type { JobChange, JobDoc, JobTransitionDoc } from './documents.mongodb.ts';
 import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
@@ -76,7 +76,11 @@ export class MongoJobQueue implements JobQueue {
   readonly #clock: () => number;
 
   /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
-  constructor(jobs: Collection<JobDoc>, transitions: Collection<JobTransitionDoc>, clock: () => number = Date.now) {
+  constructor(
+    jobs: Collection<JobDoc>,
+    transitions: Collection<JobTransitionDoc>,
+    clock: () => number = Date.now,
+  ) {
     this.#jobs = jobs;
     this.#transitions = transitions;
     this.#clock = clock;
@@ -114,7 +118,12 @@ export class MongoJobQueue implements JobQueue {
     const claimed: JobDoc[] = [];
     const lost: string[] = [];
     for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
-      const filter: Filter<JobDoc> = { queue, state: 'queued', runAt: { $lte: now }, leaseUntil: { $lte: now } };
+      const filter: Filter<JobDoc> = {
+        queue,
+        state: 'queued',
+        runAt: { $lte: now },
+        leaseUntil: { $lte: now },
+      };
       if (excludeKeys.length > 0) filter.key = { $nin: excludeKeys };
       if (lost.length > 0) filter._id = { $nin: lost };
       const candidates = await this.#jobs
@@ -127,7 +136,9 @@ export class MongoJobQueue implements JobQueue {
       const result = await this.#advance(steps);
       if (result.won.length > 0) {
         const docs = await this.#jobs.find({ _id: { $in: result.won.map((ref) => ref._id) } }).toArray();
-        claimed.push(...docs.filter((doc) => doc.leaseOwner === owner && doc.leaseUntil === change.leaseUntil));
+        claimed.push(
+          ...docs.filter((doc) => doc.leaseOwner === owner && doc.leaseUntil === change.leaseUntil),
+        );
       }
       if (result.lost.length === 0) break;
       lost.push(...result.lost.map((ref) => ref._id));
@@ -167,7 +178,12 @@ export class MongoJobQueue implements JobQueue {
     }));
   }
 
-  async updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean> {
+  async updatePayload(
+    id: string,
+    owner: string,
+    payload: Record<string, unknown>,
+    now: number,
+  ): Promise<boolean> {
     const text = JSON.stringify(payload);
     return this.#changeHeld(id, owner, () => ({ payload: text, updatedAt: now }));
   }
@@ -192,7 +208,12 @@ export class MongoJobQueue implements JobQueue {
       ),
     ]);
     const oldestCreatedAt = oldest?.['createdAt'];
-    return { queued, leased, failed, oldestCreatedAt: typeof oldestCreatedAt === 'number' ? oldestCreatedAt : null };
+    return {
+      queued,
+      leased,
+      failed,
+      oldestCreatedAt: typeof oldestCreatedAt === 'number' ? oldestCreatedAt : null,
+    };
   }
 
   async purgeDone(queue: QueueName, before: number): Promise<number> {
@@ -204,7 +225,10 @@ export class MongoJobQueue implements JobQueue {
         .toArray();
       if (batch.length === 0) break;
       // Done is final: nothing changes a done job, so the ids read above are still done.
-      const result = await this.#jobs.deleteMany({ _id: { $in: batch.map((doc) => doc._id) }, state: 'done' });
+      const result = await this.#jobs.deleteMany({
+        _id: { $in: batch.map((doc) => doc._id) },
+        state: 'done',
+      });
       purged += result.deletedCount;
       await this.#transitions.deleteMany({ rev: { $in: batch.map((doc) => doc.rev) } });
       if (batch.length < PURGE_BATCH) break;
@@ -216,7 +240,11 @@ export class MongoJobQueue implements JobQueue {
    * Applies a change to a job still queued and leased to `owner`. Re-reads and tries again when a concurrent
    * transition got there first (it may have been this owner's own, or a new claim after the lease expired).
    */
-  async #changeHeld(id: string, owner: string, makeChange: (doc: JobDoc) => Omit<JobChange, 'seq'>): Promise<boolean> {
+  async #changeHeld(
+    id: string,
+    owner: string,
+    makeChange: (doc: JobDoc) => Omit<JobChange, 'seq'>,
+  ): Promise<boolean> {
     for (let attempt = 1; attempt <= MAX_OWNER_ATTEMPTS; attempt++) {
       const doc = await this.#jobs.findOne({ _id: id }, { projection: { payload: 0 } });
       if (!doc || doc.state !== 'queued' || doc.leaseOwner !== owner) return false;
@@ -237,11 +265,29 @@ export class MongoJobQueue implements JobQueue {
     );
     const won = steps.filter((_, index) => inserted.has(index));
     const lost = steps.filter((_, index) => !inserted.has(index)).map((step) => step.ref);
-    // Winning the transition makes this the only writer of the job's next state, so `_id` alone identifies it
-    // (and lets FerretDB use its primary key instead of scanning).
-    const writes = won.map(({ ref, change }) => ({ updateOne: { filter: { _id: ref._id }, update: { $set: change } } }));
-    if (writes.length > 0) await this.#jobs.bulkWrite(writes, { ordered: false });
+    await this.#applyWon(won);
     return { won: won.map((step) => step.ref), lost };
+  }
+
+  /**
+   * Writes the jobs of won transitions. Winning makes this the only writer of each job's next state, so `_id`
+   * alone identifies it. Steps that set the same fields (the jobs of one claim that were at the same `seq`)
+   * share one `updateMany`: FerretDB 1.24 holds a connection per statement of an update command until the
+   * command ends, so a bulk of ~100 statements exhausts its pool and hangs.
+   */
+  async #applyWon(won: Step[]): Promise<void> {
+    const groups = new Map<string, { change: JobChange; ids: string[] }>();
+    for (const { ref, change } of won) {
+      const key = JSON.stringify(change);
+      const group = groups.get(key) ?? { change, ids: [] };
+      group.ids.push(ref._id);
+      groups.set(key, group);
+    }
+    for (const { change, ids } of groups.values()) {
+      const [only] = ids;
+      if (ids.length === 1 && only !== undefined) await this.#jobs.updateOne({ _id: only }, { $set: change });
+      else await this.#jobs.updateMany({ _id: { $in: ids } }, { $set: change });
+    }
   }
 
   /** Applies the transitions of `refs` that were taken long ago and apparently never applied. */
@@ -250,11 +296,9 @@ export class MongoJobQueue implements JobQueue {
     const stale = await this.#transitions
       .find({ _id: { $in: refs.map(transitionId) }, at: { $lt: this.#clock() - HELP_AFTER_MS } })
       .toArray();
-    if (stale.length === 0) return;
-    // A no-op for each job that has moved past the transition in the meantime.
-    const writes: AnyBulkWriteOperation<JobDoc>[] = stale.map((t) => ({
-      updateOne: { filter: { _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, update: { $set: t.change } },
-    }));
-    await this.#jobs.bulkWrite(writes, { ordered: false });
+    for (const t of stale) {
+      // A no-op when the job has moved past the transition in the meantime.
+      await this.#jobs.updateOne({ _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, { $set: t.change });
+    }
   }
 }

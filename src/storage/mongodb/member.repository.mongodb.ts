@@ -51,7 +51,9 @@ export class MongoMemberRepository implements MemberRepository {
       updatedAt: member.updatedAt,
     };
     await retryOnDuplicateKey(() =>
-      this.#members.replaceOne({ groupName: member.groupName, actorId: member.actorId }, doc, { upsert: true }),
+      this.#members.replaceOne({ groupName: member.groupName, actorId: member.actorId }, doc, {
+        upsert: true,
+      }),
     );
   }
 

@@ -64,7 +64,10 @@ export class MongoPostRepository implements PostRepository {
   }
 
   async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
-    const result = await this.#posts.updateOne({ groupName, objectId, deletedAt: null }, { $set: { deletedAt: at } });
+    const result = await this.#posts.updateOne(
+      { groupName, objectId, deletedAt: null },
+      { $set: { deletedAt: at } },
+    );
     return result.modifiedCount === 1;
   }
 

@@ -58,7 +58,14 @@ function byRunAtThenId(a: Job, b: Job): number {
 export class SqliteJobQueue implements JobQueue {
   readonly #enqueue: Transaction<(jobs: NewJob[], now: number) => number>;
   readonly #claim: Transaction<
-    (queue: QueueName, owner: string, now: number, leaseUntil: number, limit: number, exclude: string) => JobRow[]
+    (
+      queue: QueueName,
+      owner: string,
+      now: number,
+      leaseUntil: number,
+      limit: number,
+      exclude: string,
+    ) => JobRow[]
   >;
   readonly #complete: Statement<[{ id: string; owner: string; now: number }]>;
   readonly #retry: Statement<[{ id: string; owner: string; run_at: number; error: string; now: number }]>;
@@ -170,7 +177,12 @@ export class SqliteJobQueue implements JobQueue {
     return this.#fail.run({ id, owner, error, now }).changes === 1;
   }
 
-  async updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean> {
+  async updatePayload(
+    id: string,
+    owner: string,
+    payload: Record<string, unknown>,
+    now: number,
+  ): Promise<boolean> {
     return this.#updatePayload.run({ id, owner, payload: JSON.stringify(payload), now }).changes === 1;
   }
 

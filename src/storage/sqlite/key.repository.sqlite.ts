@@ -20,13 +20,19 @@ export class SqliteKeyRepository implements KeyRepository {
        VALUES (@owner, @public_key_pem, @private_key_pem)
        ON CONFLICT (owner) DO NOTHING`,
     );
-    this.#getPair = db.prepare('SELECT owner, public_key_pem, private_key_pem FROM key_pairs WHERE owner = ?');
+    this.#getPair = db.prepare(
+      'SELECT owner, public_key_pem, private_key_pem FROM key_pairs WHERE owner = ?',
+    );
     this.#getPublic = db.prepare('SELECT public_key_pem FROM key_pairs WHERE owner = ?');
     this.#getPrivate = db.prepare('SELECT private_key_pem FROM key_pairs WHERE owner = ?');
   }
 
   async putKeyPairIfAbsent(pair: KeyPair): Promise<KeyPair> {
-    this.#insert.run({ owner: pair.owner, public_key_pem: pair.publicKeyPem, private_key_pem: pair.privateKeyPem });
+    this.#insert.run({
+      owner: pair.owner,
+      public_key_pem: pair.publicKeyPem,
+      private_key_pem: pair.privateKeyPem,
+    });
     const row = this.#getPair.get(pair.owner);
     if (!row) throw new Error(`key pair of ${pair.owner} vanished right after it was stored`);
     return { owner: row.owner, publicKeyPem: row.public_key_pem, privateKeyPem: row.private_key_pem };

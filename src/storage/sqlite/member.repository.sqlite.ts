@@ -115,7 +115,9 @@ export class SqliteMemberRepository implements MemberRepository {
   async listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]> {
     if (limit <= 0) return [];
     const rows =
-      after === null ? this.#inboxesFirst.all(groupName, limit) : this.#inboxesAfter.all(groupName, after, limit);
+      after === null
+        ? this.#inboxesFirst.all(groupName, limit)
+        : this.#inboxesAfter.all(groupName, after, limit);
     return rows.map((row) => row.delivery_inbox);
   }
 }

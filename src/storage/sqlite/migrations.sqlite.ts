@@ -121,7 +121,10 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
  * the same file at once apply each step exactly once (the others wait on the write lock, then find nothing left
  * to do). Throws when the file was written by a newer version that knows steps this one does not.
  */
-export function migrateSqlite(db: Database, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): number[] {
+export function migrateSqlite(
+  db: Database,
+  migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
+): number[] {
   const run = db.transaction((): number[] => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,

@@ -14,7 +14,8 @@ interface RemoteActorRow {
   fetched_at: number;
 }
 
-const COLUMNS = 'id, type, inbox, shared_inbox, preferred_username, name, url, key_id, public_key_pem, fetched_at';
+const COLUMNS =
+  'id, type, inbox, shared_inbox, preferred_username, name, url, key_id, public_key_pem, fetched_at';
 
 function toActor(row: RemoteActorRow): RemoteActor {
   return {

@@ -55,9 +55,10 @@ export class SqliteStore implements Store {
  * date. Several processes may open the same file at once.
  */
 export async function openSqliteStore(path: string): Promise<Store> {
-  await mkdir(dirname(path), { recursive: true });
-  const db = new BetterSqlite3(path);
+  let db: Database | undefined;
   try {
+    await mkdir(dirname(path), { recursive: true });
+    db = new BetterSqlite3(path);
     // The busy handler comes first: switching to WAL needs a lock another process may hold.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
@@ -66,9 +67,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
     migrateSqlite(db);
     return new SqliteStore(db);
   } catch (error) {
-    db.close();
-    throw new Error(`cannot open SQLite database ${path}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    db?.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot open SQLite database ${path}: ${reason}`, { cause: error });
   }
 }

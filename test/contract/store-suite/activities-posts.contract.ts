@@ -29,7 +29,10 @@ export function describeActivitiesAndPosts(store: StoreProvider): void {
           (before, limit) => store().activities.listOutbox('cats', before, limit),
           (a) => ({ published: a.published, id: a.id }),
         );
-        expect(all.map((a) => a.id), `pages of ${size}`).to.deep.equal(expected.map((a) => a.id));
+        expect(
+          all.map((a) => a.id),
+          `pages of ${size}`,
+        ).to.deep.equal(expected.map((a) => a.id));
       }
       const older = await store().activities.listOutbox('cats', { published: 20, id: id(2) }, 10);
       expect(older.map((a) => a.id)).to.deep.equal([id(1), id(0)]);
@@ -50,7 +53,9 @@ export function describeActivitiesAndPosts(store: StoreProvider): void {
     it('marks a post deleted once, and only when it exists', async () => {
       const p = post('cats', 'https://remote.example/notes/1', { boostId: 'https://guild.example/boost/1' });
       await store().posts.putPost(p);
-      expect(await store().posts.markPostDeleted('cats', 'https://remote.example/notes/2', 7_000)).to.equal(false);
+      expect(await store().posts.markPostDeleted('cats', 'https://remote.example/notes/2', 7_000)).to.equal(
+        false,
+      );
       expect(await store().posts.markPostDeleted('cats', p.objectId, 7_000)).to.equal(true);
       expect(await store().posts.markPostDeleted('cats', p.objectId, 8_000)).to.equal(false);
       expect(await store().posts.getPost('cats', p.objectId)).to.deep.equal({ ...p, deletedAt: 7_000 });

@@ -88,7 +88,14 @@ export function post(groupName: string, objectId: string, overrides: Partial<Pos
 }
 
 export function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
-  return { id, queue: 'deliver', key: 'remote.example', payload: { id, nested: { n: 1 } }, runAt: 0, ...overrides };
+  return {
+    id,
+    queue: 'deliver',
+    key: 'remote.example',
+    payload: { id, nested: { n: 1 } },
+    runAt: 0,
+    ...overrides,
+  };
 }
 
 let cachedKeyPair: KeyPair | undefined;

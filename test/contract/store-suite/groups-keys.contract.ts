@@ -59,7 +59,10 @@ export function describeGroupsAndKeys(store: StoreProvider): void {
           (after, limit) => store().groups.listGroups(after, limit),
           (g) => g.name,
         );
-        expect(all.map((g) => g.name), `pages of ${size}`).to.deep.equal(live);
+        expect(
+          all.map((g) => g.name),
+          `pages of ${size}`,
+        ).to.deep.equal(live);
       }
       expect(await store().groups.listGroups('d', 1)).to.deep.equal([group('e9')]);
       expect(await store().groups.listGroups(null, 0)).to.deep.equal([]);

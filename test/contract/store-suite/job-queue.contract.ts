@@ -10,9 +10,9 @@ export function describeJobQueue(store: StoreProvider): void {
     it('enqueues new ids only and leaves existing jobs untouched', async () => {
       const jobs = store().jobs;
       expect(await jobs.enqueue([newJob('a'), newJob('b')], 1_000)).to.equal(2);
-      expect(await jobs.enqueue([newJob('a', { payload: { changed: true } }), newJob('c'), newJob('c')], 2_000)).to.equal(
-        1,
-      );
+      expect(
+        await jobs.enqueue([newJob('a', { payload: { changed: true } }), newJob('c'), newJob('c')], 2_000),
+      ).to.equal(1);
       expect(await jobs.enqueue([], 2_000)).to.equal(0);
       expect(await jobs.getJob('a')).to.deep.equal({
         id: 'a',
@@ -61,7 +61,11 @@ export function describeJobQueue(store: StoreProvider): void {
     it('skips the excluded keys', async () => {
       const jobs = store().jobs;
       await jobs.enqueue(
-        [newJob('a', { key: 'a.example' }), newJob('b', { key: 'b.example' }), newJob('c', { key: 'c.example' })],
+        [
+          newJob('a', { key: 'a.example' }),
+          newJob('b', { key: 'b.example' }),
+          newJob('c', { key: 'c.example' }),
+        ],
         0,
       );
       const claimed = await jobs.claim('deliver', 'w1', 0, LEASE, 10, ['a.example', 'c.example']);
@@ -89,7 +93,12 @@ export function describeJobQueue(store: StoreProvider): void {
       expect(await jobs.complete('b', 'w1', 10)).to.equal(false);
       expect(await jobs.complete('a', 'w1', 10)).to.equal(true);
       expect(await jobs.complete('a', 'w1', 11)).to.equal(false);
-      expect(await jobs.getJob('a')).to.include({ state: 'done', leaseOwner: null, leaseUntil: 0, updatedAt: 10 });
+      expect(await jobs.getJob('a')).to.include({
+        state: 'done',
+        leaseOwner: null,
+        leaseUntil: 0,
+        updatedAt: 10,
+      });
       expect(ids(await jobs.claim('deliver', 'w1', LEASE * 2, LEASE, 10))).to.deep.equal(['b']);
     });
 
@@ -148,7 +157,12 @@ export function describeJobQueue(store: StoreProvider): void {
 
     it('counts queued, leased and failed jobs per queue', async () => {
       const jobs = store().jobs;
-      expect(await jobs.stats('deliver', 0)).to.deep.equal({ queued: 0, leased: 0, failed: 0, oldestCreatedAt: null });
+      expect(await jobs.stats('deliver', 0)).to.deep.equal({
+        queued: 0,
+        leased: 0,
+        failed: 0,
+        oldestCreatedAt: null,
+      });
       await jobs.enqueue([newJob('a'), newJob('b')], 100);
       await jobs.enqueue([newJob('c'), newJob('d'), newJob('e')], 200);
       await jobs.enqueue([newJob('i', { queue: 'intake' })], 50);
@@ -168,7 +182,12 @@ export function describeJobQueue(store: StoreProvider): void {
         failed: 1,
         oldestCreatedAt: 100,
       });
-      expect(await jobs.stats('intake', 300)).to.deep.equal({ queued: 1, leased: 0, failed: 0, oldestCreatedAt: 50 });
+      expect(await jobs.stats('intake', 300)).to.deep.equal({
+        queued: 1,
+        leased: 0,
+        failed: 0,
+        oldestCreatedAt: 50,
+      });
     });
 
     it('purges done jobs of one queue updated before a time', async () => {

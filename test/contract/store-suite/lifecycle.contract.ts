@@ -80,7 +80,9 @@ export function describeLifecycle(): void {
       if (location.options.kind === 'sqlite') {
         const db = new BetterSqlite3(location.options.path, { readonly: true });
         try {
-          const rows = db.prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version').all();
+          const rows = db
+            .prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version')
+            .all();
           expect(rows).to.deep.equal([{ version: 1, n: 1 }]);
           expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
         } finally {

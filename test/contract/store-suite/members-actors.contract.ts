@@ -57,7 +57,10 @@ export function describeMembersAndActors(store: StoreProvider): void {
           (after, limit) => store().members.listMembers('cats', 'accepted', after, limit),
           (m) => m.actorId,
         );
-        expect(all.map((m) => m.actorId), `pages of ${size}`).to.deep.equal(accepted);
+        expect(
+          all.map((m) => m.actorId),
+          `pages of ${size}`,
+        ).to.deep.equal(accepted);
       }
       const pending = await store().members.listMembers('cats', 'pending', null, 10);
       expect(pending.map((m) => m.actorId)).to.deep.equal([actor(3), actor(7)]);
@@ -74,10 +77,17 @@ export function describeMembersAndActors(store: StoreProvider): void {
       await store().members.upsertMember(member('cats', 'https://solo.example/users/s'));
       await store().members.upsertMember(member('cats', 'https://b.example/users/zz'));
       await store().members.upsertMember(
-        member('cats', 'https://pending.example/users/p', { state: 'pending', deliveryInbox: 'https://p.example/i' }),
+        member('cats', 'https://pending.example/users/p', {
+          state: 'pending',
+          deliveryInbox: 'https://p.example/i',
+        }),
       );
       await store().members.upsertMember(member('dogs', 'https://other.example/users/o'));
-      const expected = [...shared, 'https://b.example/users/zz/inbox', 'https://solo.example/users/s/inbox'].sort();
+      const expected = [
+        ...shared,
+        'https://b.example/users/zz/inbox',
+        'https://solo.example/users/s/inbox',
+      ].sort();
       for (const size of [1, 2, 3, 5, 100]) {
         const all = await readAllPages<string, string>(
           size,
@@ -86,9 +96,9 @@ export function describeMembersAndActors(store: StoreProvider): void {
         );
         expect(all, `pages of ${size}`).to.deep.equal(expected);
       }
-      expect(await store().members.listDeliveryInboxes('cats', expected[expected.length - 1] ?? '', 10)).to.deep.equal(
-        [],
-      );
+      expect(
+        await store().members.listDeliveryInboxes('cats', expected[expected.length - 1] ?? '', 10),
+      ).to.deep.equal([]);
       expect(await store().members.listDeliveryInboxes('nobody', null, 10)).to.deep.equal([]);
     });
   });
@@ -100,7 +110,13 @@ export function describeMembersAndActors(store: StoreProvider): void {
       expect(await store().remoteActors.getRemoteActor(alice.id)).to.deep.equal(alice);
       expect(await store().remoteActors.getRemoteActorByKeyId(`${alice.id}#main-key`)).to.deep.equal(alice);
 
-      const rotated = { ...alice, keyId: `${alice.id}#key-2`, publicKeyPem: 'rotated', name: null, fetchedAt: 3_500 };
+      const rotated = {
+        ...alice,
+        keyId: `${alice.id}#key-2`,
+        publicKeyPem: 'rotated',
+        name: null,
+        fetchedAt: 3_500,
+      };
       await store().remoteActors.putRemoteActor(rotated);
       expect(await store().remoteActors.getRemoteActor(alice.id)).to.deep.equal(rotated);
       expect(await store().remoteActors.getRemoteActorByKeyId(`${alice.id}#key-2`)).to.deep.equal(rotated);
