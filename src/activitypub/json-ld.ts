@@ -37,6 +37,8 @@ export async function bundledDocumentLoader(url: string): Promise<{
  */
 export function isCompactedAs2(doc: ApObject): boolean {
   const ctx = doc['@context'];
+  // Activity Streams 2.0: a document without @context is read with the AS2 context.
+  if (ctx === undefined) return true;
   const list = Array.isArray(ctx) ? ctx : [ctx];
   return list.some(
     (c) => c === AS_CONTEXT || c === 'http://www.w3.org/ns/activitystreams' || c === `${AS_CONTEXT}.jsonld`,

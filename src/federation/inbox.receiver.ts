@@ -73,6 +73,12 @@ export class InboxReceiver {
   }
 
   async receive(req: InboxRequest): Promise<InboxAnswer> {
+    const answer = await this.check(req);
+    if (answer.status === 400) this.d.log.debug('inbox: malformed activity', { reason: answer.message });
+    return answer;
+  }
+
+  private async check(req: InboxRequest): Promise<InboxAnswer> {
     const log = this.d.log;
     const verified = await verifyRequest({
       method: req.method,

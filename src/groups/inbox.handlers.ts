@@ -244,6 +244,7 @@ export class GroupInbox {
     if (!objectId) return [ignored(`${a.type} without an object`)];
     const names = new Set(this.addressedGroups(a.json, isObject(about) ? about : null));
     if (a.inboxGroup) names.add(a.inboxGroup);
+    if (names.size === 0) return [ignored(`${a.type} of ${objectId} is not addressed to a group here`)];
     const out: Outcome[] = [];
     for (const name of names) {
       const group = await this.liveGroup(name);
