@@ -24,6 +24,14 @@ import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
 import { verifyRequest } from './federation/http-signature.ts';
 import { createApp } from './http/app.ts';
+import { DomainPolicies } from './federation/domain-policy.ts';
+import { MembershipService } from './groups/membership.service.ts';
+import { SettingsService } from './groups/settings.service.ts';
+import { ModerationService } from './groups/moderation.service.ts';
+import { ModerationInbox } from './groups/moderation.handlers.ts';
+import { CommandService } from './groups/commands.service.ts';
+import { InstanceService } from './groups/instance.service.ts';
+import { FileMediaStore } from './web/media.store.ts';
 import { mediaDirFor } from './web/media.store.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
@@ -47,6 +55,10 @@ export interface Guild {
   urls: Urls;
   groups: GroupService;
   publisher: Publisher;
+  moderation: ModerationService;
+  membership: MembershipService;
+  settings: SettingsService;
+  domains: DomainPolicies;
   /** The listening HTTP server (web role), or null. */
   server: Server | null;
   /** Actual port listened on (useful with port 0), or null. */
@@ -82,13 +94,6 @@ export async function buildCore(
   const signal = new LocalQueueSignal();
   const publisher = new StorePublisher(store, signal);
   const groups = new GroupService({ store, urls, publisher, keys });
-  return { store, urls, signal, publisher, groups };
-}
-
-export async function startGuild(config: Config, opts: StartOptions): Promise<Guild> {
-  const log = opts.log;
-  const core = await buildCore(config, opts);
-  const { store, urls, signal, publisher, groups } = core;
   const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
   const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
   if (!instanceKey) throw new Error('the application actor has no key');
@@ -98,6 +103,58 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
   });
   const resolver = new ActorResolver({ fetcher, cache: store.remoteActors });
+  const domains = new DomainPolicies(store.domains, config.federationMode);
+  const membership = new MembershipService({ store, urls, publisher });
+  const settings = new SettingsService({
+    store,
+    urls,
+    publisher,
+    domain: config.domain,
+    media: new FileMediaStore(mediaDirFor(config), config.origin),
+    membership,
+  });
+  const moderation = new ModerationService({ store, urls, publisher, actors: resolver });
+  const instance = new InstanceService({
+    store,
+    policies: domains,
+    localDomain: config.domain,
+    federationMode: config.federationMode,
+  });
+  return {
+    store,
+    urls,
+    signal,
+    publisher,
+    groups,
+    userAgent,
+    fetcher,
+    resolver,
+    domains,
+    membership,
+    settings,
+    moderation,
+    instance,
+  };
+}
+
+export type Core = Awaited<ReturnType<typeof buildCore>>;
+
+export async function startGuild(config: Config, opts: StartOptions): Promise<Guild> {
+  const log = opts.log;
+  const core = await buildCore(config, opts);
+  const {
+    store,
+    urls,
+    signal,
+    publisher,
+    groups,
+    userAgent,
+    resolver,
+    domains,
+    membership,
+    settings,
+    moderation,
+  } = core;
   const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
 
   const runners: QueueRunner[] = [];
@@ -110,7 +167,24 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       userAgent,
       connectionsPerOrigin: config.delivery.perHostConcurrency,
     });
-    const groupInbox = new GroupInbox({ store, urls, publisher, actors: resolver });
+    const moderationInbox = new ModerationInbox({ store, urls, moderation, membership, settings });
+    let groupInbox: GroupInbox | null = null;
+    const commands = new CommandService({
+      store,
+      moderation,
+      membership,
+      handles: resolver,
+      releaseHeld: (group, objectId) => groupInbox?.releaseHeld(group, objectId) ?? Promise.resolve(false),
+    });
+    groupInbox = new GroupInbox({
+      store,
+      urls,
+      publisher,
+      actors: resolver,
+      moderationInbox,
+      moderation,
+      commands,
+    });
     const pollMs = opts.pollMs ?? 500;
     const base = { jobs: store.jobs, owner, signal, pollMs };
     runners.push(
@@ -133,7 +207,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       new QueueRunner({
         ...base,
         queue: 'deliver',
-        handler: deliverHandler({ store, client, urls, config: config.delivery }),
+        handler: deliverHandler({ store, client, urls, config: config.delivery, domains }),
         log: log.child({ loop: 'deliver' }),
         concurrency: config.delivery.concurrency,
         perKeyConcurrency: config.delivery.perHostConcurrency,
@@ -180,6 +254,17 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       mediaDir: mediaDirFor(config),
       authorizeFetch,
       isReady: () => config.role === 'web' || runners.every((r) => r.active),
+      admin:
+        config.adminToken === null
+          ? null
+          : {
+              token: config.adminToken,
+              settings,
+              membership,
+              moderation,
+              instance: core.instance,
+              handles: resolver,
+            },
     });
     server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
     server.keepAliveTimeout = 5_000;
@@ -215,5 +300,5 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     })();
     return closing;
   };
-  return { config, store, urls, groups, publisher, server, port, close };
+  return { config, store, urls, groups, publisher, moderation, membership, settings, domains, server, port, close };
 }

@@ -7,7 +7,11 @@ export interface ParsedArgs {
   bare: Set<string>;
 }
 
-export function parseArgs(argv: string[]): ParsedArgs {
+/**
+ * Splits argv into positional words and options. Options named in `switches` never take a value (so
+ * `--remove-posts ACTOR` keeps ACTOR positional); the others take the next word unless it is an option.
+ */
+export function parseArgs(argv: string[], switches: ReadonlySet<string> = new Set()): ParsedArgs {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
   const bare = new Set<string>();
@@ -24,7 +28,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
         bare.delete(a.slice(2, eq));
       } else {
         const next = argv[i + 1];
-        if (next !== undefined && !next.startsWith('--')) {
+        if (next !== undefined && !next.startsWith('--') && !switches.has(a.slice(2))) {
           flags[a.slice(2)] = next;
           bare.delete(a.slice(2));
           i++;

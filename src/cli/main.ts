@@ -5,22 +5,49 @@ import { buildCore } from '../server.ts';
 import type { Store } from '../storage/store.ts';
 import type { Urls } from '../groups/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
-import { SettingsService } from '../groups/settings.service.ts';
-import { MembershipService } from '../groups/membership.service.ts';
-import { FileMediaStore, mediaDirFor } from '../web/media.store.ts';
+import type { SettingsService } from '../groups/settings.service.ts';
+import type { MembershipService } from '../groups/membership.service.ts';
+import type { ModerationService } from '../groups/moderation.service.ts';
+import type { InstanceService } from '../groups/instance.service.ts';
 import { parseArgs, type ParsedArgs } from './args.ts';
 import { groupCommand, GROUP_USAGE } from './group.command.ts';
+import { SWITCHES } from './cli-support.ts';
+import {
+  banCommand,
+  bansCommand,
+  modCommand,
+  MODERATION_USAGE,
+  removePostCommand,
+  unbanCommand,
+} from './moderation.command.ts';
+import { domainCommand, DOMAIN_USAGE } from './domain.command.ts';
+import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
 
 export const USAGE = `Usage: guild <command>
 
+Groups:
 ${GROUP_USAGE}
 
+Moderation (as the admin; members' servers are told):
+${MODERATION_USAGE}
+${REVIEW_USAGE}
+
+Domains (the whole instance):
+${DOMAIN_USAGE}
+
+ACTOR is an actor id (https://...) or a handle (@user@host, looked up with WebFinger).
 Configuration comes from config/default.json and GUILD_* environment variables (see README).
 Uploaded icons and banners are kept in media/ next to the SQLite file and served at /media/.`;
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+}
+
+/** Turns an account handle (`@user@host`) into an actor id, or null when it cannot be found. */
+export interface HandleResolver {
+  /** The actor id behind the handle (WebFinger), or null. */
+  resolveHandle(handle: string): Promise<string | null>;
 }
 
 /** The services the commands use. */
@@ -30,17 +57,41 @@ export interface CliCore {
   groups: GroupService;
   settings: SettingsService;
   membership: MembershipService;
+  moderation: ModerationService;
+  instance: InstanceService;
+  handles: HandleResolver;
 }
+
+type Command = (args: ParsedArgs, core: CliCore, io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  mod: modCommand,
+  ban: banCommand,
+  unban: unbanCommand,
+  bans: bansCommand,
+  'remove-post': removePostCommand,
+  domain: domainCommand,
+  reports: reportsCommand,
+  report: reportCommand,
+  held: heldCommand,
+  audit: auditCommand,
+};
 
 export async function runCli(
   argv: string[],
   io: CliIo,
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const args: ParsedArgs = parseArgs(argv);
+  const args: ParsedArgs = parseArgs(argv, SWITCHES);
   if (args.positional.length === 0 || args.positional[0] === 'help' || args.flags.help !== undefined) {
     io.out(USAGE);
     return args.positional.length === 0 ? 2 : 0;
+  }
+  const name = args.positional[0] ?? '';
+  const command = name === 'group' ? null : COMMANDS[name];
+  if (command === undefined) {
+    io.err(`unknown command "${name}"\n\n${USAGE}`);
+    return 2;
   }
   let config;
   try {
@@ -60,31 +111,19 @@ export async function runCli(
     io.err(`guild: cannot open the ${config.store} store: ${(e as Error).message}`);
     return 1;
   }
-  const { store, urls, publisher, groups } = built;
-  const membership = new MembershipService({ store, urls, publisher });
   const core: CliCore = {
-    store,
-    urls,
-    groups,
-    settings: new SettingsService({
-      store,
-      urls,
-      publisher,
-      domain: config.domain,
-      media: new FileMediaStore(mediaDirFor(config), config.origin),
-      membership,
-    }),
-    membership,
+    store: built.store,
+    urls: built.urls,
+    groups: built.groups,
+    settings: built.settings,
+    membership: built.membership,
+    moderation: built.moderation,
+    instance: built.instance,
+    handles: built.resolver,
   };
   try {
-    switch (args.positional[0]) {
-      case 'group':
-        return await groupCommand(args, core, config, io);
-      default:
-        io.err(`unknown command "${args.positional[0]}"\n\n${USAGE}`);
-        return 2;
-    }
+    return command === null ? await groupCommand(args, core, config, io) : await command(args, core, io);
   } finally {
-    await store.close();
+    await built.store.close();
   }
 }

@@ -44,6 +44,8 @@ export interface Config {
   adminToken: string | null;
   delivery: DeliveryConfig;
   inbox: { maxBodyBytes: number };
+  /** `open`: federate with every domain not blocked; `allowlist`: only with domains allowed by the admin. */
+  federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
   queueLeaseMs: number;
 }
@@ -157,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
     },
+    federationMode:
+      oneOf(env.GUILD_FEDERATION_MODE ?? raw.federationMode, ['open', 'allowlist'] as const, 'GUILD_FEDERATION_MODE', problems) ?? 'open',
     queueLeaseMs: parseInt_(
       env.GUILD_QUEUE_LEASE_MS ?? raw.queueLeaseMs,
       'GUILD_QUEUE_LEASE_MS',

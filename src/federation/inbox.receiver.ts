@@ -80,15 +80,28 @@ export class InboxReceiver {
 
   private async check(req: InboxRequest): Promise<InboxAnswer> {
     const log = this.d.log;
+    let blockedKeyHost: string | null = null;
     const verified = await verifyRequest({
       method: req.method,
       path: req.path,
       headers: req.headers,
       rawBody: req.rawBody,
       now: new Date(this.now()),
-      resolveKey: this.d.resolveKey,
+      // Keys of blocked hosts are never fetched.
+      resolveKey: async (keyId, opts) => {
+        const host = httpUrl(keyId)?.host ?? '';
+        if (this.d.isBlockedHost && (await this.d.isBlockedHost(host))) {
+          blockedKeyHost = host;
+          return null;
+        }
+        return this.d.resolveKey(keyId, opts);
+      },
       scheme: this.d.scheme,
     });
+    if (blockedKeyHost !== null) {
+      log.info('inbox: blocked host', { host: blockedKeyHost });
+      return { status: 403, message: 'this server does not federate with your host' };
+    }
     if (!verified.ok) {
       if (verified.reason === 'key-not-found' && isSelfDelete(req.rawBody)) {
         // Servers announce deleted accounts, signed by a key that is gone: nothing to verify, nothing to do.

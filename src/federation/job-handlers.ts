@@ -14,6 +14,7 @@ import {
   type QueueSignal,
 } from './publisher.ts';
 import type { DeliveryClient } from './delivery.client.ts';
+import type { DomainPolicies } from './domain-policy.ts';
 
 /** Payload of an intake job: an activity whose signature was verified when it was received. */
 export interface IntakePayload extends Record<string, unknown> {
@@ -87,6 +88,8 @@ export function fanoutHandler(
 
 export interface DeliverDeps {
   store: Store;
+  /** Deliveries to blocked hosts are dropped. */
+  domains?: DomainPolicies;
   client: DeliveryClient;
   urls: Urls;
   config: DeliveryConfig;
@@ -124,6 +127,7 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
 
   return async (job) => {
     const p = job.payload as DeliverPayload;
+    if (d.domains && (await d.domains.isBlocked(hostOf(p.inbox)))) return { kind: 'fail', error: 'the destination domain is blocked' };
     let body = bodies.get(p.activityId);
     if (body === undefined) {
       const stored = await d.store.activities.getActivity(p.activityId);

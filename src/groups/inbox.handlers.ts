@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Group, Post, Store } from '../storage/store.ts';
+import type { ModerationStore } from '../storage/moderation.store.ts';
 import {
   GUILD_CONTEXT,
   POST_TYPES,
@@ -19,6 +20,9 @@ import {
 } from '../activitypub/vocab.ts';
 import type { Urls } from './urls.ts';
 import type { ActorLookup, Publisher } from './ports.ts';
+import type { ModerationInbox } from './moderation.handlers.ts';
+import type { ModerationService } from './moderation.service.ts';
+import type { CommandService } from './commands.service.ts';
 
 /** An activity whose signer was verified to be its actor. */
 export interface InboundActivity {
@@ -36,10 +40,15 @@ const applied = (what: string): Outcome => ({ applied: true, what });
 const ignored = (reason: string): Outcome => ({ applied: false, reason });
 
 export interface GroupInboxDeps {
-  store: Store;
+  store: Store & ModerationStore;
   urls: Urls;
   publisher: Publisher;
   actors: ActorLookup;
+  /** Moderation activities from moderators' servers, and reports. */
+  moderationInbox?: ModerationInbox;
+  moderation?: ModerationService;
+  /** Commands sent to a group by direct message. */
+  commands?: CommandService;
   now?: () => number;
 }
 
@@ -51,6 +60,9 @@ export class GroupInbox {
 
   /** Applies one activity to every local group it concerns; one outcome per group (or one overall). */
   async handle(a: InboundActivity): Promise<Outcome[]> {
+    const moderated = await this.deps.moderationInbox?.handle(a);
+    if (moderated) return moderated;
+    if (a.type === 'Delete' && idOf(a.json.object) === a.actorId) return this.onAccountDeleted(a);
     switch (a.type) {
       case 'Follow':
         return [await this.onFollow(a)];
@@ -80,6 +92,10 @@ export class GroupInbox {
     if (!group) return ignored(`Follow of ${target ?? '(no object)'} is not a group here`);
     const actor = await this.deps.actors.getActor(a.actorId);
     if (!actor) return ignored(`follower ${a.actorId} could not be fetched`);
+    if (await this.deps.store.bans.getActiveBan(group.name, a.actorId, this.now())) {
+      await this.deps.publisher.sendTo(group.name, this.answer(group.name, 'Reject', a.json, a.actorId), actor.inbox);
+      return ignored(`${a.actorId} is banned from ${group.name}; Follow rejected`);
+    }
     const existing = await this.deps.store.members.getMember(group.name, a.actorId);
     const accept = group.settings.membershipPolicy === 'open' || existing?.state === 'accepted';
     const t = this.now();
@@ -166,6 +182,7 @@ export class GroupInbox {
       return [ignored('the object is not attributed to the actor')];
     const names = this.addressedGroups(a.json, object);
     if (names.length === 0) return [ignored('Create is not addressed to a group here')];
+    if (isDirectMessage(object) && this.deps.commands && this.deps.moderation) return this.onCommand(names, a, object);
     const groupMentions = names.length + (await this.remoteGroupsMentioned(object));
     const out: Outcome[] = [];
     for (const name of names) out.push(await this.createInGroup(name, a, object, objectId, groupMentions));
@@ -182,32 +199,71 @@ export class GroupInbox {
     return n;
   }
 
-  private async createInGroup(
+  /** A direct message to the group: a command from a moderator or member, answered by direct message. */
+  private async onCommand(names: string[], a: InboundActivity, object: ApObject): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    for (const name of names) {
+      if (!(await this.liveGroup(name))) continue;
+      const answer = await this.deps.commands!.run(name, a.actorId, object, this.now());
+      await this.deps.moderation!.sendDirect(name, a.actorId, answer, str(object.id) ?? undefined);
+      out.push(applied(`command from ${a.actorId} to ${name} answered: ${answer.split('\n')[0]}`));
+    }
+    return out.length > 0 ? out : [ignored('direct message to no live group')];
+  }
+
+  /**
+   * Posting rules, then the post is stored and announced. `released` is set when a moderator approved a
+   * held post: the holds do not apply again.
+   */
+  async createInGroup(
     name: string,
     a: InboundActivity,
     object: ApObject,
     objectId: string,
     groupMentions: number,
+    released = false,
   ): Promise<Outcome> {
     const group = await this.liveGroup(name);
     if (!group) return ignored(`group ${name} does not exist`);
-    if (groupMentions > group.settings.maxGroupMentions) {
-      return ignored(`the post mentions ${groupMentions} groups, more than ${group.settings.maxGroupMentions} (spam)`);
+    const s = group.settings;
+    if (groupMentions > s.maxGroupMentions) {
+      return ignored(`the post mentions ${groupMentions} groups, more than ${s.maxGroupMentions} (spam)`);
     }
-    const member = await this.deps.store.members.getMember(name, a.actorId);
-    if (member?.state !== 'accepted') return ignored(`${a.actorId} is not a member of ${name}`);
+    const store = this.deps.store;
+    if (await store.bans.getActiveBan(name, a.actorId, this.now())) return ignored(`${a.actorId} is banned from ${name}`);
+    const member = await store.members.getMember(name, a.actorId);
+    const isModerator = await store.moderators.isModerator(name, a.actorId);
+    if (member?.state !== 'accepted' && !isModerator) return ignored(`${a.actorId} is not a member of ${name}`);
+    if (s.postingPolicy === 'moderators' && !isModerator && !idOf(object.inReplyTo)) {
+      return ignored(`only moderators post in ${name}; ${a.actorId} is not one`);
+    }
     const r = recipientsOf(object);
     if (![...r.to, ...r.cc].some(isPublic)) {
       return ignored('the post is neither public nor unlisted (a direct message or followers-only post)');
     }
-    const existing = await this.deps.store.posts.getPost(name, objectId);
+    const existing = await store.posts.getPost(name, objectId);
     if (existing) return ignored(`post ${objectId} is already in ${name}`);
     const inReplyTo = idOf(object.inReplyTo);
     let threadRoot = objectId;
     if (inReplyTo) {
-      const parent = await this.deps.store.posts.getPost(name, inReplyTo);
+      const parent = await store.posts.getPost(name, inReplyTo);
       if (!parent) return ignored(`reply to ${inReplyTo}, which is not in ${name}`);
       threadRoot = parent.threadRoot;
+      if (!isModerator && (await store.postFlags.isLocked(name, threadRoot))) return ignored(`the thread ${threadRoot} is locked`);
+    }
+    if (!isModerator && !released) {
+      if (s.maxPostsPerHour > 0) {
+        const recent = await store.postFlags.countPostsByAuthorSince(name, a.actorId, this.now() - 3_600_000);
+        if (recent >= s.maxPostsPerHour) return ignored(`${a.actorId} posted ${recent} times in the last hour in ${name} (limit)`);
+      }
+      const hold = await this.holdReason(name, a.actorId, s.premoderateFirstPosts);
+      if (hold) {
+        const held = await store.held.holdPost({ groupName: name, objectId, authorId: a.actorId, activityJson: JSON.stringify(a.json), reason: hold, createdAt: this.now() });
+        if (held && this.deps.moderation) {
+          await this.deps.moderation.notifyModerators(name, `A post waits for approval (${hold}): ${objectId}\nAnswer "approve-post ${objectId}" to share it.`);
+        }
+        return ignored(`post ${objectId} held for approval: ${hold}`);
+      }
     }
     const groupId = this.deps.urls.group(name);
     const boostId = inReplyTo ? null : this.deps.urls.activity(name, randomUUID());
@@ -234,6 +290,35 @@ export class GroupInbox {
     return applied(`${inReplyTo ? 'reply' : 'post'} ${objectId} announced to ${name} (${groupId})`);
   }
 
+  /** Why a post must wait for a moderator, or null: a new member's first posts, or a limited domain. */
+  private async holdReason(group: string, author: string, firstPosts: number): Promise<string | null> {
+    const host = new URL(author).hostname.toLowerCase();
+    if ((await this.deps.store.domains.getDomainPolicy(host))?.policy === 'limit') return `posts from ${host} are moderated`;
+    if (firstPosts > 0 && (await this.deps.store.postFlags.countPostsByAuthor(group, author)) < firstPosts) {
+      return `the first ${firstPosts} posts of a new member are moderated`;
+    }
+    return null;
+  }
+
+  /** Shares a held post that a moderator approved. */
+  async releaseHeld(group: string, objectId: string): Promise<boolean> {
+    const held = await this.deps.store.held.takeHeldPost(group, objectId);
+    if (!held) return false;
+    const json = JSON.parse(held.activityJson) as ApObject;
+    const object = json.object;
+    if (!isObject(object)) return false;
+    const a: InboundActivity = { id: str(json.id) ?? '', type: 'Create', actorId: held.authorId, json, inboxGroup: group };
+    const outcome = await this.createInGroup(group, a, object, objectId, 0, true);
+    return outcome.applied;
+  }
+
+  /** An account was deleted: its memberships end everywhere. */
+  private async onAccountDeleted(a: InboundActivity): Promise<Outcome[]> {
+    const groups = await this.deps.store.members.listGroupsOfActor(a.actorId);
+    for (const g of groups) await this.deps.store.members.removeMember(g, a.actorId);
+    return [groups.length > 0 ? applied(`deleted account ${a.actorId} left ${groups.join(', ')}`) : ignored(`deleted account ${a.actorId} was in no group here`)];
+  }
+
   /** Update, Delete, Like, Dislike and Undo of those, concerning a post of a group here. */
   private async onActivityAboutPost(a: InboundActivity): Promise<Outcome[]> {
     const inner = a.type === 'Undo' && isObject(a.json.object) ? a.json.object : null;
@@ -244,6 +329,10 @@ export class GroupInbox {
     if (!objectId) return [ignored(`${a.type} without an object`)];
     const names = new Set(this.addressedGroups(a.json, isObject(about) ? about : null));
     if (a.inboxGroup) names.add(a.inboxGroup);
+    if (names.size === 0) {
+      // Mastodon sends an author's Delete to Public only: find the groups that hold the post.
+      for (const g of await this.deps.store.posts.listGroupsOfPost(objectId)) names.add(g);
+    }
     if (names.size === 0) return [ignored(`${a.type} of ${objectId} is not addressed to a group here`)];
     const out: Outcome[] = [];
     for (const name of names) {
@@ -254,6 +343,10 @@ export class GroupInbox {
         continue;
       }
       const isAuthor = post.authorId === a.actorId;
+      if (a.type === 'Delete' && !isAuthor && this.deps.moderationInbox) {
+        out.push(await this.deps.moderationInbox.moderatorDelete(name, a, objectId));
+        continue;
+      }
       if ((a.type === 'Update' || a.type === 'Delete') && !isAuthor) {
         out.push(ignored(`${a.type} of ${objectId} by someone who is not its author`));
         continue;
@@ -321,6 +414,13 @@ export class GroupInbox {
       { inOutbox: false, objectId: boostId },
     );
   }
+}
+
+/** Addressed to actors only: no public addressing and no followers collection. */
+function isDirectMessage(object: ApObject): boolean {
+  const r = recipientsOf(object);
+  const all = [...r.to, ...r.cc];
+  return !all.some(isPublic) && !all.some((id) => /\/followers$/.test(id));
 }
 
 function stripContext(o: ApObject): ApObject {

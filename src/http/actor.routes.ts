@@ -144,14 +144,18 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     const group = await d.groups.get(req.params.name);
     if (!group) return notFound(res);
     if (!(await authorized(req, res))) return;
-    sendActivityJson(res, toApOrderedCollection(d.urls.moderators(group.name), 0, { orderedItems: [] }));
+    // Lemmy and Mbin read the moderators inline; a group has few, so the first 1,000 are listed.
+    const mods = await d.store.moderators.listModerators(group.name, null, 1000);
+    const total = await d.store.moderators.countModerators(group.name);
+    sendActivityJson(res, toApOrderedCollection(d.urls.moderators(group.name), total, { orderedItems: mods.map((m) => m.actorId) }));
   });
 
   r.get('/groups/:name/featured', async (req, res) => {
     const group = await d.groups.get(req.params.name);
     if (!group) return notFound(res);
     if (!(await authorized(req, res))) return;
-    sendActivityJson(res, toApOrderedCollection(d.urls.featured(group.name), 0, { orderedItems: [] }));
+    const pinned = await d.store.postFlags.listPinned(group.name, 50);
+    sendActivityJson(res, toApOrderedCollection(d.urls.featured(group.name), pinned.length, { orderedItems: pinned }));
   });
 
   r.get('/groups/:name/activities/:id', async (req, res) => {

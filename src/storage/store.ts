@@ -6,8 +6,11 @@
  * - times are epoch milliseconds (numbers);
  * - every list is paged in the store with an opaque-to-the-caller `after` cursor and a `limit`; nothing loads a
  *   whole collection;
- * - private key material is only ever returned by {@link KeyRepository.getPrivateKey}.
+ * - private key material is only ever returned by {@link KeyRepository.getPrivateKey} and by
+ *   {@link KeyRepository.putKeyPairIfAbsent} (which returns the pair it stored, private key included).
  */
+
+import type { ModerationStore } from './moderation.store.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -33,6 +36,10 @@ export interface GroupSettings {
   maxGroupMentions: number;
   /** List followers in the followers collection (otherwise only the count is public). */
   listFollowers: boolean;
+  /** Posts (top-level and replies) one member may make per hour; 0 = no limit. */
+  maxPostsPerHour: number;
+  /** A new member's first posts are held for a moderator's approval; 0 = off. */
+  premoderateFirstPosts: number;
 }
 
 export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
@@ -47,6 +54,8 @@ export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
   discoverable: true,
   maxGroupMentions: 5,
   listFollowers: false,
+  maxPostsPerHour: 30,
+  premoderateFirstPosts: 0,
 };
 
 /** A group hosted here. Its actor URL is derived from the configured origin and `name`. */
@@ -86,11 +95,14 @@ export interface KeyPair {
 }
 
 export interface KeyRepository {
-  /** Stores the pair unless the owner already has one; returns the pair that is stored afterwards. */
+  /**
+   * Stores the pair unless the owner already has one; returns the pair that is stored afterwards, private key
+   * included (the caller that generated a pair must learn which one won when several start at once).
+   */
   putKeyPairIfAbsent(pair: KeyPair): Promise<KeyPair>;
   /** Public key of an owner, or null. */
   getPublicKey(owner: string): Promise<string | null>;
-  /** Private key of an owner, or null. The only method that returns private key material. */
+  /** Private key of an owner, or null. The only read of private key material besides putKeyPairIfAbsent. */
   getPrivateKey(owner: string): Promise<string | null>;
 }
 
@@ -112,7 +124,10 @@ export interface Member {
 }
 
 export interface MemberRepository {
-  /** Inserts or replaces the member identified by (groupName, actorId). */
+  /**
+   * Inserts or replaces the member identified by (groupName, actorId), every field included: callers that update
+   * an existing member pass its original createdAt.
+   */
   upsertMember(member: Member): Promise<void>;
   getMember(groupName: string, actorId: string): Promise<Member | null>;
   /** Removes a member or pending request. Returns false when there was none. */
@@ -125,6 +140,8 @@ export interface MemberRepository {
    * fewer than `limit` entries while more remain; the caller stops only on an empty page.
    */
   listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]>;
+  /** Names of the groups (at most 100) where the actor is a member or has a pending request. */
+  listGroupsOfActor(actorId: string): Promise<string[]>;
 }
 
 /** A remote actor as last fetched; the cache behind signature verification and delivery. */
@@ -199,10 +216,17 @@ export interface PostRepository {
   /** Inserts; returns false when the (groupName, objectId) pair exists. */
   putPost(post: Post): Promise<boolean>;
   getPost(groupName: string, objectId: string): Promise<Post | null>;
+  /** Names of the groups (at most 100) that hold a post with this object id. */
+  listGroupsOfPost(objectId: string): Promise<string[]>;
   /** Marks deleted; returns false when absent or already deleted. */
   markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean>;
   /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */
-  listThread(groupName: string, threadRoot: string, after: OutboxCursor | null, limit: number): Promise<Post[]>;
+  listThread(
+    groupName: string,
+    threadRoot: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<Post[]>;
 }
 
 export type QueueName = 'intake' | 'fanout' | 'deliver';
@@ -275,8 +299,8 @@ export interface JobQueue {
   purgeDone(queue: QueueName, before: number): Promise<number>;
 }
 
-/** The whole port, assembled from the per-topic repositories. */
-export interface Store {
+/** The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts). */
+export interface Store extends ModerationStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

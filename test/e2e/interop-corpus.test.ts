@@ -211,7 +211,7 @@ describe('interop corpus: real payloads of other servers', function () {
     describe(`${server} payloads, in delivery order`, function () {
       for (const f of activities) {
         const expected = EXPECTED[f.name];
-        const title = expected?.gap ? `${f.name} [gap: ${expected.gap}]` : f.name;
+        const title = f.name;
         it(title, async function () {
           const groupName = `interop_${server}`;
           const p = prepare(f, groupName);
@@ -245,7 +245,7 @@ describe('interop corpus: real payloads of other servers', function () {
       await expectAnnouncedPost('accept_mastodon', p);
     });
 
-    it('[gap] a Mastodon Delete of that post, delivered to the shared inbox, deletes it', async function () {
+    it('a Mastodon Delete of that post, delivered to the shared inbox, deletes it', async function () {
       // Mastodon sends Delete{Tombstone} addressed to the public only, to the shared inboxes that saw the
       // status (the group boosted it): the group can only find the post by its id.
       const noteFixture = fixture('mastodon/objects/page.json');
@@ -275,7 +275,7 @@ describe('interop corpus: real payloads of other servers', function () {
   });
 
   describe('payloads as stored', function () {
-    it('[gap] a Lemmy Create{Page} without any @context is read as ActivityStreams', async function () {
+    it('a Lemmy Create{Page} without any @context is read as ActivityStreams', async function () {
       // Lemmy's test assets drop the @context that Lemmy sends. AS2 Core 2.1: a document served as
       // application/activity+json without the AS2 context is read as if the AS2 context applied.
       await g.createGroup('as_stored');

@@ -2,8 +2,7 @@
  * What Guild should decide for each activity of the interop corpus, delivered in `deliveryRank` order with its
  * actor a member of the group. `applied` means a log line of the intake loop that is not `not applied: ...`;
  * `refused` means a `not applied: <reason>` line or the inbox's "type not handled" line; `rejected` means a
- * 4xx answer. A `gap` is behaviour Guild lacks: the expectation states the right behaviour and fails until it
- * is implemented. A `note` explains a refusal that is right today but marks a missing feature.
+ * 4xx answer. A `note` explains why a refusal is right.
  */
 import { expect } from 'chai';
 import type { Store } from '../../src/storage/store.ts';
@@ -20,8 +19,6 @@ export interface CheckContext {
 
 export interface Expectation {
   decision: Decision;
-  /** Right behaviour Guild does not have yet; the test fails until it does. */
-  gap?: string;
   /** A missing feature behind a refusal that is right for now. */
   note?: string;
   /** Further state to check once the activity was processed. */
@@ -47,9 +44,17 @@ const memberIs =
     expect(m?.state ?? null, `membership of ${prepared.signerId}`).to.equal(state);
   };
 
-const REPORTS = 'reports (Flag) are not kept for moderators yet';
-const MODERATION =
-  'moderation by remote moderators (Lock, Block, Add/Remove, Remove as Delete) is not supported';
+const MODERATION = 'the sender is not a moderator of the group here, so the moderation activity is refused';
+const RESOLVE = 'Resolve is sent by groups to reporters, not taken from them';
+
+/** A Flag becomes an open report in the group's moderation queue. */
+const reportFiled: Expectation = {
+  decision: 'applied',
+  check: async (c) => {
+    const open = await c.store.reports.listReports(c.groupName, 'open', null, 50);
+    if (!open.some((r) => r.flagId === c.prepared.activity.id)) throw new Error(`no open report for ${String(c.prepared.activity.id)}`);
+  },
+};
 
 /** Expected decisions by fixture name; every activity of the corpus has one. */
 export const EXPECTED: Record<string, Expectation> = {
@@ -71,8 +76,8 @@ export const EXPECTED: Record<string, Expectation> = {
   'lemmy/activities/community/lock_page.json': { decision: 'refused', note: MODERATION },
   'lemmy/activities/community/remove_featured_post.json': { decision: 'refused', note: MODERATION },
   'lemmy/activities/community/remove_mod.json': { decision: 'refused', note: MODERATION },
-  'lemmy/activities/community/report_page.json': { decision: 'refused', note: REPORTS },
-  'lemmy/activities/community/resolve_report_page.json': { decision: 'refused', note: REPORTS },
+  'lemmy/activities/community/report_page.json': reportFiled,
+  'lemmy/activities/community/resolve_report_page.json': { decision: 'refused', note: RESOLVE },
   'lemmy/activities/community/undo_lock_note.json': { decision: 'refused', note: MODERATION },
   'lemmy/activities/community/undo_lock_page.json': { decision: 'refused', note: MODERATION },
   'lemmy/activities/community/update_community.json': {
@@ -99,7 +104,6 @@ export const EXPECTED: Record<string, Expectation> = {
   'lemmy/activities/deletion/delete_private_message.json': { decision: 'refused' },
   'lemmy/activities/deletion/delete_user.json': {
     decision: 'applied',
-    gap: 'Delete{actor} (account deleted) is announced to all instances; the member should be removed',
     check: memberIs(null),
   },
   'lemmy/activities/deletion/remove_note.json': {
@@ -127,9 +131,8 @@ export const EXPECTED: Record<string, Expectation> = {
   'mastodon/activities/create_note.json': { decision: 'refused' },
   'mastodon/activities/delete.json': {
     decision: 'refused',
-    gap: 'a Delete naming no group, delivered to the shared inbox, leaves no log line (no outcome at all)',
   },
-  'mastodon/activities/flag.json': { decision: 'refused', note: REPORTS },
+  'mastodon/activities/flag.json': reportFiled,
   'mastodon/activities/follow.json': { decision: 'applied', check: memberIs('accepted') },
   'mastodon/activities/like_page.json': { decision: 'refused' },
   // A bare Note (no activity around it, no actor): 400.
@@ -138,7 +141,7 @@ export const EXPECTED: Record<string, Expectation> = {
   'mastodon/activities/undo_like_page.json': { decision: 'refused' },
 
   'mbin/activities/accept.json': { decision: 'refused' },
-  'mbin/activities/flag.json': { decision: 'refused', note: REPORTS },
+  'mbin/activities/flag.json': reportFiled,
 
   'pleroma/activities/create_note.json': { decision: 'refused' },
   'pleroma/activities/delete.json': { decision: 'refused' },

@@ -1,5 +1,14 @@
 import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
 import type { GroupSettings, JobState, MemberState, QueueName } from '../store.ts';
+import type {
+  AuditDoc,
+  BanDoc,
+  DomainPolicyDoc,
+  HeldPostDoc,
+  ModeratorDoc,
+  ReportDoc,
+  ReportResolutionDoc,
+} from './moderation-documents.mongodb.ts';
 
 /** A group; `_id` is its name. */
 export interface GroupDoc {
@@ -58,7 +67,10 @@ export interface ActivityDoc {
   inOutbox: boolean;
 }
 
-/** A post; (groupName, objectId) is unique. */
+/**
+ * A post; (groupName, objectId) is unique. `pinnedAt` and `lockedAt` are absent from documents written before
+ * pins and locks existed, which reads the same as null.
+ */
 export interface PostDoc {
   _id?: ObjectId;
   groupName: string;
@@ -70,6 +82,8 @@ export interface PostDoc {
   boostId: string | null;
   createdAt: number;
   deletedAt: number | null;
+  pinnedAt?: number | null;
+  lockedAt?: number | null;
 }
 
 /**
@@ -120,6 +134,13 @@ export interface MongoCollections {
   posts: Collection<PostDoc>;
   jobs: Collection<JobDoc>;
   jobTransitions: Collection<JobTransitionDoc>;
+  moderators: Collection<ModeratorDoc>;
+  bans: Collection<BanDoc>;
+  domainPolicies: Collection<DomainPolicyDoc>;
+  reports: Collection<ReportDoc>;
+  reportResolutions: Collection<ReportResolutionDoc>;
+  heldPosts: Collection<HeldPostDoc>;
+  audit: Collection<AuditDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -133,6 +154,13 @@ export function collectionsOf(db: Db): MongoCollections {
     posts: db.collection<PostDoc>('posts'),
     jobs: db.collection<JobDoc>('jobs'),
     jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
+    moderators: db.collection<ModeratorDoc>('moderators'),
+    bans: db.collection<BanDoc>('bans'),
+    domainPolicies: db.collection<DomainPolicyDoc>('domain_policies'),
+    reports: db.collection<ReportDoc>('reports'),
+    reportResolutions: db.collection<ReportResolutionDoc>('report_resolutions'),
+    heldPosts: db.collection<HeldPostDoc>('held_posts'),
+    audit: db.collection<AuditDoc>('audit_log'),
   };
 }
 
@@ -158,6 +186,12 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { groupName: 1, objectId: 1 }, unique: true },
     // listThread
     { key: { groupName: 1, threadRoot: 1, createdAt: 1, objectId: 1 } },
+    // listPinned
+    { key: { groupName: 1, pinnedAt: -1, objectId: -1 } },
+    // countPostsByAuthorSince, countPostsByAuthor
+    { key: { groupName: 1, authorId: 1, createdAt: 1 } },
+    // listPostsByAuthor
+    { key: { groupName: 1, authorId: 1, objectId: 1 } },
   ],
   jobs: [
     // claim, stats
@@ -169,6 +203,31 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // purgeDone
   jobTransitions: [{ key: { rev: 1 } }],
+  moderators: [
+    // addModerator, removeModerator, isModerator
+    { key: { groupName: 1, actorId: 1 }, unique: true },
+    // listModerators, countModerators
+    { key: { groupName: 1, addedAt: 1, actorId: 1 } },
+  ],
+  // putBan, removeBan, getActiveBan, listBans
+  bans: [{ key: { groupName: 1, actorId: 1 }, unique: true }],
+  // listDomainPolicies of one kind, countDomainPolicies
+  domainPolicies: [{ key: { policy: 1, _id: 1 } }],
+  // listReports
+  reports: [{ key: { groupName: 1, state: 1, createdAt: -1, _id: -1 } }],
+  reportResolutions: [],
+  heldPosts: [
+    // holdPost, getHeldPost, takeHeldPost
+    { key: { groupName: 1, objectId: 1 }, unique: true },
+    // listHeldPosts
+    { key: { groupName: 1, createdAt: 1, objectId: 1 } },
+  ],
+  audit: [
+    // listAudit of a group or of the instance (groupName null)
+    { key: { groupName: 1, at: -1, _id: -1 } },
+    // listAudit of everything
+    { key: { at: -1, _id: -1 } },
+  ],
 };
 
 /**

@@ -57,6 +57,11 @@ export class MongoMemberRepository implements MemberRepository {
     );
   }
 
+  async listGroupsOfActor(actorId: string): Promise<string[]> {
+    const docs = await this.#members.find({ actorId }, { projection: { groupName: 1 } }).sort({ groupName: 1 }).limit(100).toArray();
+    return docs.map((d) => d.groupName);
+  }
+
   async getMember(groupName: string, actorId: string): Promise<Member | null> {
     const doc = await this.#members.findOne({ groupName, actorId }, { projection: MEMBER_FIELDS });
     return doc ? toMember(doc) : null;

@@ -58,6 +58,11 @@ export class MongoPostRepository implements PostRepository {
     }
   }
 
+  async listGroupsOfPost(objectId: string): Promise<string[]> {
+    const docs = await this.#posts.find({ objectId }, { projection: { groupName: 1 } }).sort({ groupName: 1 }).limit(100).toArray();
+    return docs.map((d) => d.groupName);
+  }
+
   async getPost(groupName: string, objectId: string): Promise<Post | null> {
     const doc = await this.#posts.findOne({ groupName, objectId }, { projection: POST_FIELDS });
     return doc ? toPost(doc) : null;

@@ -1,13 +1,20 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { Store } from '../store.ts';
 import { MongoActivityRepository } from './activity.repository.mongodb.ts';
+import { MongoAuditRepository } from './audit.repository.mongodb.ts';
+import { MongoBanRepository } from './ban.repository.mongodb.ts';
 import { collectionsOf, ensureIndexes } from './documents.mongodb.ts';
+import { MongoDomainPolicyRepository } from './domain-policy.repository.mongodb.ts';
 import { MongoGroupRepository } from './group.repository.mongodb.ts';
+import { MongoHeldPostRepository } from './held-post.repository.mongodb.ts';
 import { MongoJobQueue } from './job-queue.mongodb.ts';
 import { MongoKeyRepository } from './key.repository.mongodb.ts';
 import { MongoMemberRepository } from './member.repository.mongodb.ts';
+import { MongoModeratorRepository } from './moderator.repository.mongodb.ts';
+import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
+import { MongoReportRepository } from './report.repository.mongodb.ts';
 
 /** Used when neither `dbName` nor the URL names a database. */
 export const DEFAULT_MONGODB_DB_NAME = 'guild';
@@ -24,6 +31,13 @@ export class MongoStore implements Store {
   readonly activities: MongoActivityRepository;
   readonly posts: MongoPostRepository;
   readonly jobs: MongoJobQueue;
+  readonly moderators: MongoModeratorRepository;
+  readonly bans: MongoBanRepository;
+  readonly domains: MongoDomainPolicyRepository;
+  readonly reports: MongoReportRepository;
+  readonly held: MongoHeldPostRepository;
+  readonly audit: MongoAuditRepository;
+  readonly postFlags: MongoPostFlagsRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -39,6 +53,13 @@ export class MongoStore implements Store {
     this.activities = new MongoActivityRepository(collections.activities);
     this.posts = new MongoPostRepository(collections.posts);
     this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
+    this.moderators = new MongoModeratorRepository(collections.moderators);
+    this.bans = new MongoBanRepository(collections.bans);
+    this.domains = new MongoDomainPolicyRepository(collections.domainPolicies, collections.members);
+    this.reports = new MongoReportRepository(collections.reports, collections.reportResolutions);
+    this.held = new MongoHeldPostRepository(collections.heldPosts);
+    this.audit = new MongoAuditRepository(collections.audit);
+    this.postFlags = new MongoPostFlagsRepository(collections.posts);
   }
 
   async ping(): Promise<void> {

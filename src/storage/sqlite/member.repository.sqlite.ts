@@ -41,6 +41,7 @@ export class SqliteMemberRepository implements MemberRepository {
   readonly #inboxesFirst: Statement<[string, number], { delivery_inbox: string }>;
   readonly #inboxesAfter: Statement<[string, string, number], { delivery_inbox: string }>;
 
+  readonly #groupsOf: Statement;
   constructor(db: Database) {
     this.#upsert = db.prepare(
       `INSERT INTO members (${COLUMNS})
@@ -51,6 +52,7 @@ export class SqliteMemberRepository implements MemberRepository {
          delivery_inbox = excluded.delivery_inbox, state = excluded.state, follow_id = excluded.follow_id,
          created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
+    this.#groupsOf = db.prepare('SELECT group_name FROM members WHERE actor_id = ? ORDER BY group_name LIMIT 100');
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM members WHERE group_name = ? AND actor_id = ?`);
     this.#remove = db.prepare('DELETE FROM members WHERE group_name = ? AND actor_id = ?');
     this.#count = db.prepare('SELECT count(*) AS n FROM members WHERE group_name = ? AND state = ?');
@@ -83,6 +85,10 @@ export class SqliteMemberRepository implements MemberRepository {
       created_at: member.createdAt,
       updated_at: member.updatedAt,
     });
+  }
+
+  async listGroupsOfActor(actorId: string): Promise<string[]> {
+    return (this.#groupsOf.all(actorId) as Array<{ group_name: string }>).map((r) => r.group_name);
   }
 
   async getMember(groupName: string, actorId: string): Promise<Member | null> {

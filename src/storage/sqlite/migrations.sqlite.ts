@@ -114,6 +114,92 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX jobs_by_updated_at ON jobs (queue, state, updated_at);
     `,
   },
+  {
+    version: 2,
+    name: 'moderation',
+    sql: `
+      CREATE TABLE moderators (
+        group_name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        added_at INTEGER NOT NULL,
+        PRIMARY KEY (group_name, actor_id)
+      );
+      -- listModerators
+      CREATE INDEX moderators_by_added_at ON moderators (group_name, added_at, actor_id);
+
+      -- listBans reads the primary key in order.
+      CREATE TABLE bans (
+        group_name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        banned_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (group_name, actor_id)
+      );
+
+      CREATE TABLE domain_policies (
+        domain TEXT PRIMARY KEY,
+        policy TEXT NOT NULL CHECK (policy IN ('block', 'limit', 'allow')),
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      -- listDomainPolicies of one kind, countDomainPolicies
+      CREATE INDEX domain_policies_by_kind ON domain_policies (policy, domain);
+
+      CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        group_name TEXT NOT NULL,
+        reporter_id TEXT NOT NULL,
+        target_actor_id TEXT,
+        object_ids TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        flag_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+        created_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        resolved_by TEXT
+      );
+      -- listReports
+      CREATE INDEX reports_by_state ON reports (group_name, state, created_at, id);
+
+      CREATE TABLE held_posts (
+        group_name TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        activity_json TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (group_name, object_id)
+      );
+      -- listHeldPosts
+      CREATE INDEX held_posts_by_created_at ON held_posts (group_name, created_at, object_id);
+
+      CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY,
+        group_name TEXT,
+        actor_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      -- listAudit of a group or of the instance (group_name IS NULL)
+      CREATE INDEX audit_log_by_group ON audit_log (group_name, at, id);
+      -- listAudit of everything
+      CREATE INDEX audit_log_by_at ON audit_log (at, id);
+
+      ALTER TABLE posts ADD COLUMN pinned_at INTEGER;
+      ALTER TABLE posts ADD COLUMN locked_at INTEGER;
+      -- listPinned
+      CREATE INDEX posts_pinned ON posts (group_name, pinned_at, object_id) WHERE pinned_at IS NOT NULL;
+      -- countPostsByAuthorSince, countPostsByAuthor
+      CREATE INDEX posts_by_author ON posts (group_name, author_id, created_at);
+      -- listPostsByAuthor
+      CREATE INDEX posts_by_author_object ON posts (group_name, author_id, object_id);
+    `,
+  },
 ];
 
 /**

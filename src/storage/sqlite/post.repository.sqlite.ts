@@ -38,6 +38,7 @@ export class SqlitePostRepository implements PostRepository {
   readonly #threadFirst: Statement<[string, string, number], PostRow>;
   readonly #threadAfter: Statement<[string, string, number, string, number], PostRow>;
 
+  readonly #groupsOf: Statement;
   constructor(db: Database) {
     this.#insert = db.prepare(
       `INSERT INTO posts (${COLUMNS})
@@ -45,6 +46,7 @@ export class SqlitePostRepository implements PostRepository {
                @created_at, @deleted_at)
        ON CONFLICT (group_name, object_id) DO NOTHING`,
     );
+    this.#groupsOf = db.prepare('SELECT group_name FROM posts WHERE object_id = ? ORDER BY group_name LIMIT 100');
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND object_id = ?`);
     this.#markDeleted = db.prepare(
       'UPDATE posts SET deleted_at = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
@@ -72,6 +74,10 @@ export class SqlitePostRepository implements PostRepository {
       deleted_at: post.deletedAt,
     });
     return result.changes === 1;
+  }
+
+  async listGroupsOfPost(objectId: string): Promise<string[]> {
+    return (this.#groupsOf.all(objectId) as Array<{ group_name: string }>).map((r) => r.group_name);
   }
 
   async getPost(groupName: string, objectId: string): Promise<Post | null> {

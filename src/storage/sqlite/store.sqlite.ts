@@ -3,13 +3,20 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { Store } from '../store.ts';
 import { SqliteActivityRepository } from './activity.repository.sqlite.ts';
+import { SqliteAuditRepository } from './audit.repository.sqlite.ts';
+import { SqliteBanRepository } from './ban.repository.sqlite.ts';
+import { SqliteDomainPolicyRepository } from './domain-policy.repository.sqlite.ts';
 import { SqliteGroupRepository } from './group.repository.sqlite.ts';
+import { SqliteHeldPostRepository } from './held-post.repository.sqlite.ts';
 import { SqliteJobQueue } from './job-queue.sqlite.ts';
 import { SqliteKeyRepository } from './key.repository.sqlite.ts';
 import { SqliteMemberRepository } from './member.repository.sqlite.ts';
 import { migrateSqlite } from './migrations.sqlite.ts';
+import { SqliteModeratorRepository } from './moderator.repository.sqlite.ts';
+import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
+import { SqliteReportRepository } from './report.repository.sqlite.ts';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -24,6 +31,13 @@ export class SqliteStore implements Store {
   readonly activities: SqliteActivityRepository;
   readonly posts: SqlitePostRepository;
   readonly jobs: SqliteJobQueue;
+  readonly moderators: SqliteModeratorRepository;
+  readonly bans: SqliteBanRepository;
+  readonly domains: SqliteDomainPolicyRepository;
+  readonly reports: SqliteReportRepository;
+  readonly held: SqliteHeldPostRepository;
+  readonly audit: SqliteAuditRepository;
+  readonly postFlags: SqlitePostFlagsRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -37,6 +51,13 @@ export class SqliteStore implements Store {
     this.activities = new SqliteActivityRepository(db);
     this.posts = new SqlitePostRepository(db);
     this.jobs = new SqliteJobQueue(db);
+    this.moderators = new SqliteModeratorRepository(db);
+    this.bans = new SqliteBanRepository(db);
+    this.domains = new SqliteDomainPolicyRepository(db);
+    this.reports = new SqliteReportRepository(db);
+    this.held = new SqliteHeldPostRepository(db);
+    this.audit = new SqliteAuditRepository(db);
+    this.postFlags = new SqlitePostFlagsRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 
