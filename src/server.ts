@@ -228,6 +228,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       signal,
       scheme,
       log: log.child({ part: 'inbox' }),
+      isBlockedHost: (host) => domains.isBlocked(host),
     });
     const authorizeFetch = config.requireSignedFetch
       ? async (req: Request): Promise<boolean> => {

@@ -55,6 +55,8 @@ export interface SettingsPatch {
   membershipPolicy?: MembershipPolicy;
   postingPolicy?: PostingPolicy;
   maxGroupMentions?: number;
+  maxPostsPerHour?: number;
+  premoderateFirstPosts?: number;
   listFollowers?: boolean;
   icon?: ImageSource | null;
   banner?: ImageSource | null;
@@ -125,6 +127,8 @@ export class SettingsService {
     if (v.membershipPolicy !== undefined) s.membershipPolicy = v.membershipPolicy;
     if (v.postingPolicy !== undefined) s.postingPolicy = v.postingPolicy;
     if (v.maxGroupMentions !== undefined) s.maxGroupMentions = v.maxGroupMentions;
+    if (v.maxPostsPerHour !== undefined) s.maxPostsPerHour = v.maxPostsPerHour;
+    if (v.premoderateFirstPosts !== undefined) s.premoderateFirstPosts = v.premoderateFirstPosts;
     if (v.listFollowers !== undefined) s.listFollowers = v.listFollowers;
     // Images last: they are written only once everything else is known to be valid.
     if (v.icon !== undefined) s.iconUrl = await this.imageUrl(v.icon);
@@ -272,6 +276,15 @@ export function validateSettingsPatch(
       );
     else out.maxGroupMentions = n;
   }
+  for (const [field, max, label] of [
+    ['maxPostsPerHour', 10_000, 'posts per member per hour (0 = no limit)'],
+    ['premoderateFirstPosts', 100, "new members' posts held for approval (0 = off)"],
+  ] as const) {
+    const n = patch[field];
+    if (n === undefined) continue;
+    if (!Number.isSafeInteger(n) || n < 0 || n > max) bad(field, `${label} must be a whole number from 0 to ${max}`);
+    else out[field] = n;
+  }
   for (const field of ['icon', 'banner'] as const) {
     const value = patch[field];
     if (value === undefined) continue;
@@ -354,6 +367,8 @@ function changedFields(before: Group, after: Group): SettingsField[] {
   if (a.membershipPolicy !== b.membershipPolicy) out.push('membershipPolicy');
   if (a.postingPolicy !== b.postingPolicy) out.push('postingPolicy');
   if (a.maxGroupMentions !== b.maxGroupMentions) out.push('maxGroupMentions');
+  if (a.maxPostsPerHour !== b.maxPostsPerHour) out.push('maxPostsPerHour');
+  if (a.premoderateFirstPosts !== b.premoderateFirstPosts) out.push('premoderateFirstPosts');
   if (a.listFollowers !== b.listFollowers) out.push('listFollowers');
   if (a.iconUrl !== b.iconUrl) out.push('icon');
   if (a.bannerUrl !== b.bannerUrl) out.push('banner');

@@ -10,6 +10,7 @@ import { discoveryRoutes } from './discovery.routes.ts';
 import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
+import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
 
 export interface AppDeps {
   store: Store;
@@ -25,6 +26,8 @@ export interface AppDeps {
   mediaDir: string | null;
   /** Readiness beyond the store: e.g. the worker loops of this process are running. */
   isReady: () => boolean;
+  /** The admin API's token and services; the API is not mounted when null. */
+  admin?: AdminApiDeps | null;
 }
 
 export function createApp(d: AppDeps): express.Express {
@@ -57,6 +60,11 @@ export function createApp(d: AppDeps): express.Express {
     }
     res.json({ status: 'ready' });
   });
+
+  if (d.admin) {
+    const admin = { ...d.admin, store: d.store, urls: d.urls, domain: d.domain, groups: d.groups };
+    app.use(ADMIN_API_PREFIX, adminRoutes(admin));
+  }
 
   app.use(
     discoveryRoutes({

@@ -42,7 +42,7 @@ function keyPair(): { publicKey: string; privateKey: string } {
 
 export async function startRawActor(
   username = 'mallory',
-  opts: { freshKey?: boolean } = {},
+  opts: { freshKey?: boolean; host?: string } = {},
 ): Promise<RawActor> {
   const keys = opts.freshKey
     ? generateKeyPairSync('rsa', {
@@ -80,8 +80,9 @@ export async function startRawActor(
     }
     res.writeHead(200, { 'content-type': 'application/activity+json' }).end(JSON.stringify(doc));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  origin = `http://${host}:${(server.address() as AddressInfo).port}`;
   const actorId = `${origin}/users/${username}`;
   const keyId = `${actorId}#main-key`;
   documents.set(`/users/${username}`, {

@@ -1,0 +1,205 @@
+/**
+ * Moderation that flows between instances, end to end with independent peers: a remote moderator bans with
+ * a signed Block and by DM command, removes a post, gets reports by DM; non-moderators change nothing; a
+ * blocked domain is cut off; pre-moderation holds a first post until a moderator approves it.
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
+import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
+import { startRawActor, type RawActor } from '../support/raw-actor.ts';
+import { waitUntil } from '../support/net.ts';
+
+const AS = 'https://www.w3.org/ns/activitystreams';
+const PUBLIC = `${AS}#Public`;
+
+const wrapsType = (type: string) => (a: ReceivedActivity) =>
+  a.type === 'Announce' && (a.json.object as { type?: string } | undefined)?.type === type;
+const dmContaining = (text: string) => (a: ReceivedActivity) =>
+  a.type === 'Create' && JSON.stringify(a.json.object ?? '').includes(text);
+
+describe('moderation across servers', function () {
+  this.timeout(60_000);
+  let g: TestGuild;
+  let mod: FedifyPeer;
+  let alice: FedifyPeer;
+  let bob: FedifyPeer;
+  let group: string;
+
+  /** A DM to the group as Mastodon sends it: the group mention first, then the command. */
+  const command = (from: FedifyPeer, text: string) =>
+    from.post({
+      to: [group],
+      visibility: 'direct',
+      content: `<p><span class="h-card"><a href="${group}" class="u-url mention">@<span>mods</span></a></span> ${text}</p>`,
+    });
+
+  before(async function () {
+    g = await startTestGuild();
+    group = await g.createGroup('mods');
+    [mod, alice, bob] = await Promise.all([
+      startFedifyPeer({ username: 'mod' }),
+      startFedifyPeer({ username: 'alice' }),
+      startFedifyPeer({ username: 'bob' }),
+    ]);
+    for (const p of [mod, alice, bob]) {
+      await p.follow(group);
+      await p.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
+    }
+    const added = await g.guild.moderation.addModerator('mods', mod.actorId, { by: 'admin' });
+    expect(added.ok && added.value).to.equal(true);
+  });
+  afterEach(function () {
+    printLogsOnFailure(this, [g]);
+  });
+  after(async function () {
+    await Promise.all([mod?.close(), alice?.close(), bob?.close()]);
+    await g?.close();
+  });
+
+  it('serves the moderators collection and announces the Add', async function () {
+    const res = await fetch(`${group}/moderators`, { headers: { accept: 'application/activity+json' } });
+    const doc = (await res.json()) as { orderedItems: string[]; totalItems: number };
+    expect(doc.orderedItems).to.deep.equal([mod.actorId]);
+    await alice.waitFor(wrapsType('Add'), { what: 'Announce{Add} of the moderator' });
+  });
+
+  it("a moderator's Delete of a post reaches every member and undoes the boost", async function () {
+    const { createId, noteId } = await alice.post({ to: [group], content: '<p>off topic</p>' });
+    await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), { what: 'the post' });
+    const del = { '@context': AS, id: `${mod.actorId}/deletes/${randomUUID()}`, type: 'Delete', actor: mod.actorId, object: noteId, to: [PUBLIC], cc: [group], summary: 'off topic' };
+    expect((await mod.sendRaw(`${group}/inbox`, del)).status).to.equal(202);
+    const got = await bob.waitFor((a) => wrapsType('Delete')(a) && (a.json.object as { id?: string }).id === del.id, { what: 'Announce{Delete} at bob' });
+    expect(got.actorId).to.equal(group);
+    await alice.waitFor((a) => wrapsType('Delete')(a), { what: 'Announce{Delete} at alice' });
+    await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, { what: 'Undo of the boost' });
+    expect((await g.store.posts.getPost('mods', noteId))?.deletedAt).to.be.a('number');
+    const audit = await g.store.audit.listAudit('mods', null, 10);
+    expect(audit.some((e) => e.action === 'remove-post' && e.target === noteId && e.actorId === mod.actorId)).to.equal(true);
+  });
+
+  it("a non-moderator's Block and commands change nothing", async function () {
+    const block = { '@context': AS, id: `${bob.actorId}/blocks/${randomUUID()}`, type: 'Block', actor: bob.actorId, object: alice.actorId, target: group, to: [PUBLIC], cc: [group] };
+    await bob.sendRaw(`${group}/inbox`, block);
+    await g.processed(block.id);
+    const { createId } = await command(bob, `ban ${alice.actorId}`);
+    await bob.waitFor(dmContaining('Only moderators'), { what: 'a refusal by DM' });
+    await g.processed(createId);
+    expect(await g.store.bans.getActiveBan('mods', alice.actorId, Date.now())).to.equal(null);
+    expect((await g.store.members.getMember('mods', alice.actorId))?.state).to.equal('accepted');
+  });
+
+  it('a remote moderator bans a member with a signed Block; their posts are then dropped', async function () {
+    const block = { '@context': AS, id: `${mod.actorId}/blocks/${randomUUID()}`, type: 'Block', actor: mod.actorId, object: bob.actorId, target: group, summary: 'spam', to: [PUBLIC], cc: [group] };
+    expect((await mod.sendRaw(`${group}/inbox`, block)).status).to.equal(202);
+    await g.processed(block.id);
+    expect(await g.store.bans.getActiveBan('mods', bob.actorId, Date.now())).to.not.equal(null);
+    expect(await g.store.members.getMember('mods', bob.actorId)).to.equal(null);
+    await alice.waitFor((a) => wrapsType('Block')(a), { what: 'Announce{Block}' });
+    const { createId, noteId } = await bob.post({ to: [group], content: '<p>still here</p>' });
+    await g.processed(createId);
+    expect(await g.store.posts.getPost('mods', noteId)).to.equal(null);
+    // A banned user's Follow is rejected.
+    await bob.follow(group);
+    await bob.waitFor((a) => a.type === 'Reject', { what: 'Reject of the Follow' });
+  });
+
+  it('a moderator unbans and bans again by DM command, and gets answers by DM', async function () {
+    await command(mod, `unban ${bob.actorId}`);
+    await mod.waitFor(dmContaining('Unbanned'), { what: 'unban answer' });
+    expect(await g.store.bans.getActiveBan('mods', bob.actorId, Date.now())).to.equal(null);
+    await command(mod, `ban ${bob.handle} 1d being rude`);
+    await mod.waitFor(dmContaining('Banned'), { what: 'ban answer' });
+    const ban = await g.store.bans.getActiveBan('mods', bob.actorId, Date.now());
+    expect(ban?.reason).to.equal('being rude');
+    expect(ban?.expiresAt).to.be.within(Date.now() + 86_000_000, Date.now() + 86_500_000);
+    await command(mod, 'help');
+    await mod.waitFor(dmContaining('approve-post'), { what: 'help answer' });
+  });
+
+  it('a Flag reaches every moderator by DM and is resolved by command', async function () {
+    const { createId, noteId } = await alice.post({ to: [group], content: '<p>borderline</p>' });
+    await g.processed(createId);
+    const flag = { '@context': AS, id: `${bob.actorId}/flags/${randomUUID()}`, type: 'Flag', actor: bob.actorId, object: [alice.actorId, noteId], content: 'rude', to: [group] };
+    expect((await bob.sendRaw(`${group}/inbox`, flag)).status).to.equal(202);
+    const dm = await mod.waitFor(dmContaining('New report'), { what: 'report DM to the moderator' });
+    const id = /report ([0-9a-f]{12})/.exec(JSON.stringify(dm.json))?.[1];
+    expect(id).to.be.a('string');
+    const [report] = await g.store.reports.listReports('mods', 'open', null, 10);
+    expect(report).to.include({ id, reporterId: bob.actorId, targetActorId: alice.actorId, reason: 'rude' });
+    await command(mod, `resolve ${id}`);
+    await mod.waitFor(dmContaining('resolved'), { what: 'resolve answer' });
+    expect((await g.store.reports.getReport(id!))?.state).to.equal('resolved');
+  });
+
+  it('pre-moderation holds a first post until a moderator approves it', async function () {
+    const s = await g.guild.settings.update('mods', { premoderateFirstPosts: 1 });
+    expect(s.ok, JSON.stringify(s)).to.equal(true);
+    const carol = await startFedifyPeer({ username: 'carol' });
+    try {
+      await carol.follow(group);
+      await carol.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
+      const { createId, noteId } = await carol.post({ to: [group], content: '<p>hello, first post</p>' });
+      await g.processed(createId);
+      expect(await g.store.posts.getPost('mods', noteId)).to.equal(null);
+      expect(await g.store.held.getHeldPost('mods', noteId)).to.not.equal(null);
+      await mod.waitFor(dmContaining('waits for approval'), { what: 'held-post DM' });
+      await command(mod, `approve-post ${noteId}`);
+      await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), { what: 'the approved post' });
+      expect(await g.store.held.getHeldPost('mods', noteId)).to.equal(null);
+    } finally {
+      await carol.close();
+    }
+  });
+});
+
+describe('instance-level domain block', function () {
+  this.timeout(30_000);
+  let g: TestGuild;
+  let evil: RawActor;
+  let group: string;
+
+  before(async function () {
+    g = await startTestGuild();
+    group = await g.createGroup('open');
+    evil = await startRawActor('spammer', { host: '127.0.0.2' });
+    const follow = { '@context': AS, id: `${evil.actorId}/follows/1`, type: 'Follow', actor: evil.actorId, object: group };
+    expect((await evil.post(`${group}/inbox`, follow)).status).to.equal(202);
+    await g.processed(follow.id);
+    expect(await g.store.members.getMember('open', evil.actorId)).to.not.equal(null);
+  });
+  afterEach(function () {
+    printLogsOnFailure(this, [g]);
+  });
+  after(async function () {
+    await g?.close();
+    await evil?.close();
+  });
+
+  it("removes the domain's members and refuses its activities without fetching anything", async function () {
+    await g.store.domains.putDomainPolicy({ domain: '127.0.0.2', policy: 'block', reason: 'spam', createdAt: Date.now() });
+    expect(await g.store.domains.removeMembersOfDomain('127.0.0.2')).to.equal(1);
+    g.guild.domains.invalidate();
+    const seen = evil.requests.length;
+    const note = { '@context': AS, id: `${evil.actorId}/c/1`, type: 'Create', actor: evil.actorId, object: { id: `${evil.actorId}/n/1`, type: 'Note', attributedTo: evil.actorId, content: 'x', to: [PUBLIC], cc: [group] } };
+    const res = await evil.post(`${group}/inbox`, note);
+    expect(res.status).to.equal(403);
+    expect(evil.requests.slice(seen)).to.deep.equal([]);
+    expect(await g.store.members.getMember('open', evil.actorId)).to.equal(null);
+  });
+
+  it('drops deliveries to the blocked domain', async function () {
+    const t = Date.now();
+    await g.store.members.upsertMember({ groupName: 'open', actorId: evil.actorId, inbox: `${evil.actorId}/inbox`, sharedInbox: null, deliveryInbox: `${evil.actorId}/inbox`, state: 'accepted', followId: null, createdAt: t, updatedAt: t });
+    const id = g.guild.urls.activity('open', randomUUID());
+    await g.guild.publisher.publishToMembers('open', { '@context': AS, id, type: 'Announce', actor: group, object: `${group}/x` }, { inOutbox: false, objectId: null });
+    const { deliveryJobId } = await import('../../src/federation/publisher.ts');
+    const job = await waitUntil(async () => {
+      const j = await g.store.jobs.getJob(deliveryJobId(id, `${evil.actorId}/inbox`));
+      return j && j.state !== 'queued' ? j : undefined;
+    }, { what: 'the delivery to be decided' });
+    expect(job.state).to.equal('failed');
+    expect(job.lastError).to.contain('blocked');
+    expect(evil.inbox.filter((p) => JSON.stringify(p.body).includes(id))).to.deep.equal([]);
+  });
+});
