@@ -9,6 +9,7 @@ import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
 import { describeJobQueue } from './store-suite/job-queue.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
+import { describeModeration } from './store-suite/moderation.contract.ts';
 
 describe(`Store contract (${testStoreKind()})`, () => {
   let current: Store | undefined;
@@ -30,5 +31,6 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeMembersAndActors(store);
   describeActivitiesAndPosts(store);
   describeJobQueue(store);
+  describeModeration(store);
   describeLifecycle();
 });

@@ -72,6 +72,13 @@ export async function openTestStore(): Promise<Store> {
     activities: opened.activities,
     posts: opened.posts,
     jobs: opened.jobs,
+    moderators: opened.moderators,
+    bans: opened.bans,
+    domains: opened.domains,
+    reports: opened.reports,
+    held: opened.held,
+    audit: opened.audit,
+    postFlags: opened.postFlags,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

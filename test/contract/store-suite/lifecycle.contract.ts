@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { expect } from 'chai';
 import { openStore, type StoreOptions } from '../../../src/storage/open-store.ts';
+import { SQLITE_MIGRATIONS } from '../../../src/storage/sqlite/migrations.sqlite.ts';
 import { newTestStoreLocation, testStoreKind, type TestStoreLocation } from '../../support/test-store.ts';
 import { group, member, newJob, rsaKeyPair } from './fixtures.ts';
 
@@ -83,7 +84,7 @@ export function describeLifecycle(): void {
           const rows = db
             .prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version')
             .all();
-          expect(rows).to.deep.equal([{ version: 1, n: 1 }]);
+          expect(rows).to.deep.equal(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
           expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
         } finally {
           db.close();
