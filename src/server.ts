@@ -24,6 +24,9 @@ import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
 import { verifyRequest } from './federation/http-signature.ts';
 import { createApp } from './http/app.ts';
+import { Metrics } from './federation/metrics.ts';
+import { CircuitBreaker } from './federation/circuit-breaker.ts';
+import type { Job } from './storage/store.ts';
 import { DomainPolicies } from './federation/domain-policy.ts';
 import { MembershipService } from './groups/membership.service.ts';
 import { SettingsService } from './groups/settings.service.ts';
@@ -158,6 +161,12 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
 
   const runners: QueueRunner[] = [];
+  const metrics = new Metrics();
+  const breaker = new CircuitBreaker({ onChange: (host, open) => metrics.circuitOpen.set({ host }, open ? 1 : 0) });
+  const onOutcome = (job: Job, result: { kind: string }, ms: number): void => {
+    metrics.jobs.inc({ queue: job.queue, outcome: result.kind });
+    metrics.jobSeconds.observe({ queue: job.queue }, ms / 1000);
+  };
   let client: DeliveryClient | null = null;
   if (config.role !== 'web') {
     const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -186,7 +195,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       commands,
     });
     const pollMs = opts.pollMs ?? 500;
-    const base = { jobs: store.jobs, owner, signal, pollMs };
+    const base = { jobs: store.jobs, owner, signal, pollMs, onOutcome };
     runners.push(
       new QueueRunner({
         ...base,
@@ -207,7 +216,8 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       new QueueRunner({
         ...base,
         queue: 'deliver',
-        handler: deliverHandler({ store, client, urls, config: config.delivery, domains }),
+        handler: deliverHandler({ store, client, urls, config: config.delivery, domains, breaker, metrics }),
+        skipKeys: () => breaker.openHosts(),
         log: log.child({ loop: 'deliver' }),
         concurrency: config.delivery.concurrency,
         perKeyConcurrency: config.delivery.perHostConcurrency,
@@ -255,6 +265,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       mediaDir: mediaDirFor(config),
       authorizeFetch,
       isReady: () => config.role === 'web' || runners.every((r) => r.active),
+      metrics,
       admin:
         config.adminToken === null
           ? null

@@ -15,6 +15,8 @@ import {
 } from './publisher.ts';
 import type { DeliveryClient } from './delivery.client.ts';
 import type { DomainPolicies } from './domain-policy.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { Metrics } from './metrics.ts';
 
 /** Payload of an intake job: an activity whose signature was verified when it was received. */
 export interface IntakePayload extends Record<string, unknown> {
@@ -90,6 +92,8 @@ export interface DeliverDeps {
   store: Store;
   /** Deliveries to blocked hosts are dropped. */
   domains?: DomainPolicies;
+  breaker?: CircuitBreaker;
+  metrics?: Metrics;
   client: DeliveryClient;
   urls: Urls;
   config: DeliveryConfig;
@@ -147,10 +151,24 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
         ? d.urls.instanceKeyId()
         : d.urls.groupKeyId(p.signer.slice('group:'.length));
     const res = await d.client.post(p.inbox, body, { keyId, privateKeyPem: pem });
-    if (res.kind === 'network') return backoff(job, res.error, null);
+    const host = hostOf(p.inbox);
+    const failed = (): void => {
+      d.breaker?.failure(host);
+      d.metrics?.hostFailures.inc({ host });
+    };
+    if (res.kind === 'network') {
+      failed();
+      return backoff(job, res.error, null);
+    }
     const s = res.status;
-    if (s >= 200 && s < 300) return { kind: 'done' };
-    if (s === 429 || s >= 500 || s === 408) return backoff(job, `HTTP ${s}`, res.retryAfterMs);
+    if (s >= 200 && s < 300) {
+      d.breaker?.success(host);
+      return { kind: 'done' };
+    }
+    if (s === 429 || s >= 500 || s === 408) {
+      failed();
+      return backoff(job, `HTTP ${s}`, res.retryAfterMs);
+    }
     return { kind: 'fail', error: `HTTP ${s}` };
   };
 }

@@ -52,6 +52,8 @@ export interface QueueRunnerOptions {
   perKeyConcurrency?: number;
   leaseMs: number;
   pollMs?: number;
+  /** Keys whose jobs are left unclaimed for now (hosts with an open circuit). */
+  skipKeys?: () => string[];
   /** Called after every finished job with its outcome (metrics). */
   onOutcome?: (job: Job, result: JobResult | { kind: 'error'; error: string }, ms: number) => void;
   now?: () => number;
@@ -100,6 +102,7 @@ export class QueueRunner {
       try {
         const limit = this.o.perKeyConcurrency ?? Infinity;
         const exclude = [...this.perKey.entries()].filter(([, n]) => n >= limit).map(([k]) => k);
+        if (this.o.skipKeys) exclude.push(...this.o.skipKeys());
         claimed = await this.o.jobs.claim(
           this.o.queue,
           this.o.owner,

@@ -10,6 +10,7 @@ import { discoveryRoutes } from './discovery.routes.ts';
 import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
+import type { Metrics } from '../federation/metrics.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
 
 export interface AppDeps {
@@ -24,6 +25,7 @@ export interface AppDeps {
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
+  metrics: Metrics;
   /** Readiness beyond the store: e.g. the worker loops of this process are running. */
   isReady: () => boolean;
   /** The admin API's token and services; the API is not mounted when null. */
@@ -46,6 +48,21 @@ export function createApp(d: AppDeps): express.Express {
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    const now = Date.now();
+    for (const queue of ['intake', 'fanout', 'deliver'] as const) {
+      try {
+        const s = await d.store.jobs.stats(queue, now);
+        d.metrics.queueDepth.set({ queue }, s.queued);
+        d.metrics.queueLeased.set({ queue }, s.leased);
+        d.metrics.queueFailed.set({ queue }, s.failed);
+        d.metrics.queueAge.set({ queue }, s.oldestCreatedAt === null ? 0 : (now - s.oldestCreatedAt) / 1000);
+      } catch {
+        // The store is unreachable: /readyz says so; the process metrics are still worth serving.
+      }
+    }
+    res.type('text/plain; version=0.0.4').send(d.metrics.render());
   });
   app.get('/readyz', async (_req, res) => {
     try {
@@ -79,6 +96,7 @@ export function createApp(d: AppDeps): express.Express {
   const rawBody = express.raw({ type: () => true, limit: d.maxBodyBytes });
   const inbox = async (req: Request, res: Response, inboxGroup: string | null): Promise<void> => {
     const body: unknown = req.body;
+    const started = process.hrtime.bigint();
     const answer = await d.receiver.receive({
       method: req.method,
       path: req.originalUrl,
@@ -86,6 +104,8 @@ export function createApp(d: AppDeps): express.Express {
       rawBody: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
       inboxGroup,
     });
+    d.metrics.inboxRequests.inc({ status: String(answer.status) });
+    d.metrics.inboxSeconds.observe({}, Number(process.hrtime.bigint() - started) / 1e9);
     res
       .status(answer.status)
       .json(answer.status < 300 ? { status: answer.message } : { error: answer.message });

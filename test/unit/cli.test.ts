@@ -142,6 +142,8 @@ describe('guild CLI', function () {
       discoverable: false,
       maxGroupMentions: 3,
       listFollowers: true,
+      maxPostsPerHour: 30,
+      premoderateFirstPosts: 0,
     });
     expect(await fanoutQueued()).to.equal(before + 1);
     const show = await cli('group', 'show', 'rust');

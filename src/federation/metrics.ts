@@ -1,0 +1,132 @@
+/**
+ * A small Prometheus registry (text exposition format 0.0.4): counters, gauges and histograms with labels.
+ * No dependency; label sets are capped so that a flood of hosts cannot grow memory without bound.
+ */
+
+type Labels = Record<string, string>;
+
+const MAX_SERIES = 2000;
+
+function key(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',');
+}
+
+abstract class Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+  ) {}
+  abstract lines(): string[];
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join('\n');
+  }
+}
+
+export class Counter extends Metric {
+  private readonly values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, 'counter');
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels);
+    if (!this.values.has(k) && this.values.size >= MAX_SERIES) return;
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(key(labels)) ?? 0;
+  }
+  lines(): string[] {
+    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
+  }
+}
+
+export class Gauge extends Metric {
+  private readonly values = new Map<string, number>();
+  constructor(name: string, help: string) {
+    super(name, help, 'gauge');
+  }
+  set(labels: Labels, value: number): void {
+    const k = key(labels);
+    if (!this.values.has(k) && this.values.size >= MAX_SERIES) return;
+    this.values.set(k, value);
+  }
+  reset(): void {
+    this.values.clear();
+  }
+  lines(): string[] {
+    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
+  }
+}
+
+export class Histogram extends Metric {
+  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  constructor(
+    name: string,
+    help: string,
+    private readonly buckets: number[],
+  ) {
+    super(name, help, 'histogram');
+  }
+  observe(labels: Labels, value: number): void {
+    const k = key(labels);
+    let s = this.series.get(k);
+    if (!s) {
+      if (this.series.size >= MAX_SERIES) return;
+      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.series.set(k, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+  lines(): string[] {
+    const out: string[] = [];
+    for (const [k, s] of this.series) {
+      const sep = k ? `${k},` : '';
+      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
+      out.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
+      out.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
+      out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+    }
+    return out;
+  }
+}
+
+/** Every metric Guild exports. One instance per process, passed to the parts that record. */
+export class Metrics {
+  readonly inboxRequests = new Counter('guild_inbox_requests_total', 'Inbox POSTs by HTTP status.');
+  readonly inboxSeconds = new Histogram('guild_inbox_request_seconds', 'Time to verify and store an inbox POST.', [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  ]);
+  readonly jobs = new Counter('guild_jobs_total', 'Finished job attempts by queue and outcome (done, retry, fail, error).');
+  readonly jobSeconds = new Histogram('guild_job_seconds', 'Duration of a job attempt by queue.', [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60]);
+  readonly hostFailures = new Counter('guild_delivery_host_failures_total', 'Failed delivery attempts by destination host.');
+  readonly circuitOpen = new Gauge('guild_delivery_circuit_open', 'Hosts whose circuit is open (1) in this process.');
+  readonly queueDepth = new Gauge('guild_queue_depth', 'Jobs waiting, by queue.');
+  readonly queueLeased = new Gauge('guild_queue_leased', 'Jobs being worked on, by queue.');
+  readonly queueFailed = new Gauge('guild_queue_failed', 'Jobs given up, by queue.');
+  readonly queueAge = new Gauge('guild_queue_oldest_age_seconds', 'Age of the oldest unfinished job, by queue.');
+  readonly memory = new Gauge('process_resident_memory_bytes', 'Resident memory of this process.');
+
+  render(): string {
+    this.memory.set({}, process.memoryUsage().rss);
+    const all: Metric[] = [
+      this.inboxRequests,
+      this.inboxSeconds,
+      this.jobs,
+      this.jobSeconds,
+      this.hostFailures,
+      this.circuitOpen,
+      this.queueDepth,
+      this.queueLeased,
+      this.queueFailed,
+      this.queueAge,
+      this.memory,
+    ];
+    return all.map((m) => m.render()).join('\n') + '\n';
+  }
+}
