@@ -40,6 +40,8 @@ export interface InboxRequest {
   rawBody: Buffer;
   /** The group whose inbox was posted to, or null for the shared inbox. */
   inboxGroup: string | null;
+  /** Carried into every log line about this request. */
+  requestId?: string;
 }
 
 export interface InboxAnswer {
@@ -73,13 +75,13 @@ export class InboxReceiver {
   }
 
   async receive(req: InboxRequest): Promise<InboxAnswer> {
-    const answer = await this.check(req);
-    if (answer.status === 400) this.d.log.debug('inbox: malformed activity', { reason: answer.message });
+    const log = req.requestId ? this.d.log.child({ requestId: req.requestId }) : this.d.log;
+    const answer = await this.check(req, log);
+    if (answer.status === 400) log.debug('inbox: malformed activity', { reason: answer.message });
     return answer;
   }
 
-  private async check(req: InboxRequest): Promise<InboxAnswer> {
-    const log = this.d.log;
+  private async check(req: InboxRequest, log: Logger): Promise<InboxAnswer> {
     let blockedKeyHost: string | null = null;
     const verified = await verifyRequest({
       method: req.method,

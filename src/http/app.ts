@@ -103,6 +103,7 @@ export function createApp(d: AppDeps): express.Express {
       headers: req.headers,
       rawBody: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
       inboxGroup,
+      requestId: String(res.locals.requestId ?? ''),
     });
     d.metrics.inboxRequests.inc({ status: String(answer.status) });
     d.metrics.inboxSeconds.observe({}, Number(process.hrtime.bigint() - started) / 1e9);

@@ -1,6 +1,6 @@
 /**
  * The moderation part of the storage port: moderators, bans, domain policies, reports, held posts, pins,
- * locks and the audit log. Implemented by both adapters and covered by the contract suite like the rest.
+ * locks, the audit log and the delivery health of remote hosts. Implemented by both adapters and covered by the contract suite like the rest.
  * Every list is paged in the store; times are epoch milliseconds.
  */
 
@@ -136,11 +136,17 @@ export interface AuditEntry {
   at: number;
 }
 
+/**
+ * Which part of the audit log to read: the entries of one group, the instance-level entries (no group), or
+ * every entry. A tagged union, so that no group name can be mistaken for "everything".
+ */
+export type AuditScope = { group: string } | { instance: true } | { all: true };
+
 export interface AuditRepository {
   /** Appends; returns false when the id was already recorded. */
   appendAudit(e: AuditEntry): Promise<boolean>;
-  /** Entries of a group (or of the instance when groupName is null, or of everything when 'all'), newest first. */
-  listAudit(groupName: string | null | 'all', before: { at: number; id: string } | null, limit: number): Promise<AuditEntry[]>;
+  /** Entries of the scope newest first (at, then id, descending), strictly before the cursor. */
+  listAudit(scope: AuditScope, before: { at: number; id: string } | null, limit: number): Promise<AuditEntry[]>;
 }
 
 /** Per-post moderation state: pins and locks. */
@@ -160,6 +166,52 @@ export interface PostFlagsRepository {
   listPostsByAuthor(groupName: string, authorId: string, after: string | null, limit: number): Promise<string[]>;
 }
 
+/**
+ * Delivery health of one destination host since its last successful delivery. A host with no failure since
+ * then has no status at all.
+ */
+export interface HostStatus {
+  /** The destination host as the delivery queue keys it (its job `key`). */
+  host: string;
+  /** The earliest failure recorded since the last success. */
+  firstFailureAt: number;
+  /** The latest failure recorded since the last success. */
+  lastFailureAt: number;
+  /** Failed deliveries since the last success. */
+  consecutiveFailures: number;
+  /**
+   * The UTC days (`YYYY-MM-DD`) with at least one failure, ascending, within the {@link HOST_FAILURE_DAYS_KEPT}
+   * days that end on the day of `lastFailureAt`.
+   */
+  failureDays: string[];
+}
+
+/** How many days of failures a {@link HostStatus} remembers, the day of its last failure included. */
+export const HOST_FAILURE_DAYS_KEPT = 14;
+
+export interface HostRepository {
+  /**
+   * Counts one failed delivery to `host` at `at` and returns the status afterwards: firstFailureAt becomes the
+   * earlier of the two, lastFailureAt the later, consecutiveFailures grows by one and the UTC day of `at` joins
+   * failureDays (days older than the window are dropped). Never fails because another process records a
+   * failure of the same host at the same time, though on some MongoDB-wire servers (FerretDB) one of two
+   * concurrent failures may go uncounted.
+   */
+  recordFailure(host: string, at: number): Promise<HostStatus>;
+  /**
+   * Forgets the failures of `host` recorded at or before `at` (a successful delivery at `at`); a failure recorded
+   * after `at` keeps the whole status, since the host failed again after this success.
+   */
+  recordSuccess(host: string, at: number): Promise<void>;
+  /** The status of a host, or null when it has not failed since its last success. */
+  getHost(host: string): Promise<HostStatus | null>;
+  /**
+   * Hosts with at least `minDistinctDays` failure days, ordered by host, hosts strictly greater than `after`.
+   * Pass 0 (or 1) to list every host with a failure since its last success.
+   */
+  listFailingHosts(minDistinctDays: number, after: string | null, limit: number): Promise<HostStatus[]>;
+}
+
 /** The moderation repositories, as one part of the Store. */
 export interface ModerationStore {
   readonly moderators: ModeratorRepository;
@@ -169,4 +221,6 @@ export interface ModerationStore {
   readonly held: HeldPostRepository;
   readonly audit: AuditRepository;
   readonly postFlags: PostFlagsRepository;
+  /** Delivery health per destination host. */
+  readonly hosts: HostRepository;
 }
