@@ -40,6 +40,10 @@ export class Urls {
   featured(name: string): string {
     return `${this.group(name)}/featured`;
   }
+  /** The collection of one thread of a group, named by the object id of its top-level post. */
+  thread(name: string, rootObjectId: string): string {
+    return `${this.group(name)}/threads/${Buffer.from(rootObjectId).toString('base64url')}`;
+  }
   activity(name: string, localId: string): string {
     return `${this.group(name)}/activities/${localId}`;
   }

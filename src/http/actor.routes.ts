@@ -158,6 +158,45 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     sendActivityJson(res, toApOrderedCollection(d.urls.featured(group.name), pinned.length, { orderedItems: pinned }));
   });
 
+  /** A thread (FEP-7888 `context`): the posts of the group in one thread, oldest first, paged. */
+  r.get('/groups/:name/threads/:root', async (req, res) => {
+    const group = await d.groups.get(req.params.name);
+    if (!group) return notFound(res);
+    if (!(await authorized(req, res))) return;
+    const rootId = Buffer.from(req.params.root, 'base64url').toString('utf8');
+    const root = await d.store.posts.getPost(group.name, rootId);
+    if (!root || root.threadRoot !== rootId) return notFound(res);
+    const id = d.urls.thread(group.name, rootId);
+    const afterParam = typeof req.query.after === 'string' ? req.query.after : null;
+    if (req.query.page === undefined && afterParam === null) {
+      sendActivityJson(res, {
+        '@context': GUILD_CONTEXT,
+        id,
+        type: 'OrderedCollection',
+        attributedTo: root.authorId,
+        first: `${id}?page=1`,
+      });
+      return;
+    }
+    const after = afterParam ? decodeCursor(afterParam) : null;
+    if (afterParam && !after) {
+      res.status(400).json({ error: 'bad cursor' });
+      return;
+    }
+    const posts = await d.store.posts.listThread(group.name, rootId, after, PAGE_SIZE);
+    const last = posts[posts.length - 1];
+    sendActivityJson(res, {
+      '@context': GUILD_CONTEXT,
+      id: afterParam ? `${id}?after=${afterParam}` : `${id}?page=1`,
+      type: 'OrderedCollectionPage',
+      partOf: id,
+      orderedItems: posts.filter((p) => p.deletedAt === null).map((p) => p.objectId),
+      ...(posts.length === PAGE_SIZE && last
+        ? { next: `${id}?after=${encodeCursor({ published: last.createdAt, id: last.objectId })}` }
+        : {}),
+    });
+  });
+
   r.get('/groups/:name/activities/:id', async (req, res) => {
     const id = d.urls.activity(req.params.name, req.params.id);
     const stored = await d.store.activities.getActivity(id);

@@ -59,6 +59,16 @@ describe('what the group re-shares', function () {
     expect(post?.threadRoot).to.equal(topId);
   });
 
+  it('serves the thread as a paged collection (FEP-7888 context)', async function () {
+    const url = g.guild.urls.thread('books', topId);
+    const col = (await (await fetch(url, { headers: { accept: 'application/activity+json' } })).json()) as { type: string; first: string };
+    expect(col.type).to.equal('OrderedCollection');
+    const page = (await (await fetch(col.first, { headers: { accept: 'application/activity+json' } })).json()) as { orderedItems: string[] };
+    expect(page.orderedItems[0]).to.equal(topId);
+    expect(page.orderedItems).to.have.length(2);
+    expect((await fetch(g.guild.urls.thread('books', `${topId}/nope`), { headers: { accept: 'application/activity+json' } })).status).to.equal(404);
+  });
+
   it('refuses a reply to a post that is not in the group', async function () {
     const { createId, noteId } = await bob.post({ to: [group], content: '<p>?</p>', inReplyTo: `${bob.actorId}/elsewhere/1` });
     await g.processed(createId);
