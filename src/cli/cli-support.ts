@@ -50,7 +50,8 @@ export function checkArgs(
   const n = args.positional.length;
   if (n < spec.words || n > spec.words + (spec.optional ?? 0)) {
     const extra = args.positional[spec.words + (spec.optional ?? 0)];
-    if (extra !== undefined) io.err(`guild: unexpected argument "${extra}" (quote values that contain spaces)`);
+    if (extra !== undefined)
+      io.err(`guild: unexpected argument "${extra}" (quote values that contain spaces)`);
     return usage(io, usageText);
   }
   return null;
@@ -99,7 +100,9 @@ export async function actorArg(given: string, core: CliCore, io: CliIo): Promise
   }
   const id = await core.handles.resolveHandle(given);
   if (id === null) {
-    io.err(`guild: could not find ${given} (WebFinger gave no actor); give the actor id (https://...) instead`);
+    io.err(
+      `guild: could not find ${given} (WebFinger gave no actor); give the actor id (https://...) instead`,
+    );
     return null;
   }
   return id;

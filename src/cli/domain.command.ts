@@ -47,7 +47,8 @@ export async function domainCommand(args: ParsedArgs, core: CliCore, io: CliIo):
   } else {
     io.out(`${pastTense(sub)} ${c.domain}`);
   }
-  if (c.removedMembers > 0) io.out(`removed ${c.removedMembers} memberships and join requests of ${c.domain}`);
+  if (c.removedMembers > 0)
+    io.out(`removed ${c.removedMembers} memberships and join requests of ${c.domain}`);
   if (sub === 'allow' && i.federationMode === 'open')
     io.out('note: the server federates with every domain not blocked (GUILD_FEDERATION_MODE=open)');
   if (c.changed) io.out('running servers apply the change within seconds');
@@ -67,7 +68,9 @@ async function list(args: ParsedArgs, core: CliCore, io: CliIo): Promise<number>
   const r = await core.instance.listDomains(kind, after, limit);
   if (!r.ok) return fail(io, describe(r.error, after ?? ''));
   if (r.value.length === 0) {
-    io.out(after !== null ? 'no more' : kind === null ? 'no domain policies' : `no domains with policy ${kind}`);
+    io.out(
+      after !== null ? 'no more' : kind === null ? 'no domain policies' : `no domains with policy ${kind}`,
+    );
     return 0;
   }
   for (const p of r.value) io.out(`${p.domain}\t${p.policy}\tsince ${when(p.createdAt)}\t${p.reason}`);

@@ -17,6 +17,7 @@ export const SET_USAGE = `  group set NAME [--title T] [--summary S] [--rules TE
                  [--banner URL|FILE|none] [--language en|none] [--tags rust,systems]
                  [--sensitive true|false] [--discoverable true|false] [--membership open|approval]
                  [--posting members|moderators] [--max-group-mentions N] [--list-followers true|false]
+                 [--max-posts-per-hour N] [--premoderate-first-posts N]
                                                 change the profile and settings (members are told);
                                                 summary and rules are markdown, \\n in --rules is a new line`;
 
@@ -59,6 +60,22 @@ const FLAGS: Record<string, { field: SettingsField; parse: Parser; boolean?: tru
     parse: (v, f, p) => {
       if (!/^\d{1,9}$/.test(v)) return `--${f} must be a whole number (got "${v}")`;
       p.maxGroupMentions = Number(v);
+      return null;
+    },
+  },
+  'max-posts-per-hour': {
+    field: 'maxPostsPerHour',
+    parse: (v, f, p) => {
+      if (!/^\d{1,9}$/.test(v)) return `--${f} must be a whole number (got "${v}")`;
+      p.maxPostsPerHour = Number(v);
+      return null;
+    },
+  },
+  'premoderate-first-posts': {
+    field: 'premoderateFirstPosts',
+    parse: (v, f, p) => {
+      if (!/^\d{1,9}$/.test(v)) return `--${f} must be a whole number (got "${v}")`;
+      p.premoderateFirstPosts = Number(v);
       return null;
     },
   },

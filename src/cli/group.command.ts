@@ -88,6 +88,8 @@ export async function groupCommand(
         ['membership', s.membershipPolicy],
         ['posting', s.postingPolicy],
         ['max-group-mentions', String(s.maxGroupMentions)],
+        ['max-posts-per-hour', String(s.maxPostsPerHour)],
+        ['premoderate-first-posts', String(s.premoderateFirstPosts)],
         ['list-followers', String(s.listFollowers)],
         ['members', String(accepted)],
         ['pending', String(pending)],

@@ -51,10 +51,14 @@ export async function modCommand(args: ParsedArgs, core: CliCore, io: CliIo): Pr
       : await core.moderation.removeModerator(group, actorId, o);
   if (!r.ok) return fail(io, describeModerationError(r.error, group, actorId));
   if (sub === 'add')
-    io.out(r.value ? `${actorId} is now a moderator of ${group}` : `${actorId} is already a moderator of ${group}`);
+    io.out(
+      r.value ? `${actorId} is now a moderator of ${group}` : `${actorId} is already a moderator of ${group}`,
+    );
   else
     io.out(
-      r.value ? `${actorId} is no longer a moderator of ${group}` : `${actorId} is not a moderator of ${group}`,
+      r.value
+        ? `${actorId} is no longer a moderator of ${group}`
+        : `${actorId} is not a moderator of ${group}`,
     );
   return 0;
 }
@@ -90,7 +94,10 @@ export async function banCommand(args: ParsedArgs, core: CliCore, io: CliIo): Pr
   if (args.flags.duration !== undefined) {
     const ms = parseDuration(args.flags.duration);
     if (ms === null || ms === 0)
-      return fail(io, `--duration must be a number and a unit such as 30m, 12h, 7d or 2w (got "${args.flags.duration}")`);
+      return fail(
+        io,
+        `--duration must be a number and a unit such as 30m, 12h, 7d or 2w (got "${args.flags.duration}")`,
+      );
     expiresAt = Date.now() + ms;
   }
   const reason = reasonOf(args, io);
@@ -138,7 +145,8 @@ export async function bansCommand(args: ParsedArgs, core: CliCore, io: CliIo): P
   }
   const now = Date.now();
   for (const b of page) {
-    const until = b.expiresAt === null ? 'for good' : b.expiresAt <= now ? 'expired' : `until ${when(b.expiresAt)}`;
+    const until =
+      b.expiresAt === null ? 'for good' : b.expiresAt <= now ? 'expired' : `until ${when(b.expiresAt)}`;
     io.out(`${b.actorId}\t${until}\tby ${b.by} ${when(b.createdAt)}\t${b.reason}`);
   }
   const last = page[page.length - 1];
@@ -157,7 +165,9 @@ export async function removePostCommand(args: ParsedArgs, core: CliCore, io: Cli
   if (reason === null) return 1;
   const r = await core.moderation.removePost(group, objectId, { by: 'admin', reason });
   if (!r.ok) return fail(io, describeModerationError(r.error, group, objectId));
-  io.out(r.value ? `removed ${objectId} from ${group}; members are being told` : `${objectId} was already removed`);
+  io.out(
+    r.value ? `removed ${objectId} from ${group}; members are being told` : `${objectId} was already removed`,
+  );
   return 0;
 }
 

@@ -38,7 +38,8 @@ export async function reportsCommand(args: ParsedArgs, core: CliCore, io: CliIo)
   }
   for (const r of reports) {
     const target = [r.targetActorId, ...r.objectIds].filter(Boolean).join(' ');
-    const resolved = r.resolvedAt !== null ? `\tresolved by ${r.resolvedBy ?? '?'} ${when(r.resolvedAt)}` : '';
+    const resolved =
+      r.resolvedAt !== null ? `\tresolved by ${r.resolvedBy ?? '?'} ${when(r.resolvedAt)}` : '';
     io.out(`${r.id}\t${when(r.createdAt)}\tfrom ${r.reporterId}\t${target}\t${r.reason}${resolved}`);
   }
   const last = reports[reports.length - 1];
@@ -94,19 +95,23 @@ export async function auditCommand(args: ParsedArgs, core: CliCore, io: CliIo): 
   if (group !== null && (!GROUP_NAME_RE.test(group) || (await core.store.groups.getGroup(group)) === null))
     return fail(io, `no group named "${group}"`);
   const before = page.cursor ? { at: page.cursor.n, id: page.cursor.text } : null;
-  const raw = await core.store.audit.listAudit(group ?? 'all', before, page.limit);
-  // The store reads the group name `all` as "every group": keep only the group's own entries.
-  const entries = group === null ? raw : raw.filter((e) => e.groupName === group);
-  if (raw.length === 0) {
-    io.out(before !== null ? 'no more' : group === null ? 'the audit log is empty' : `${group}: nothing recorded`);
+  const entries = await core.store.audit.listAudit(
+    group === null ? { all: true } : { group },
+    before,
+    page.limit,
+  );
+  if (entries.length === 0) {
+    io.out(
+      before !== null ? 'no more' : group === null ? 'the audit log is empty' : `${group}: nothing recorded`,
+    );
     return 0;
   }
   for (const e of entries) {
     const where = group === null ? `${e.groupName ?? '(instance)'}\t` : '';
     io.out(`${when(e.at)}\t${where}${e.actorId}\t${e.action}\t${e.target}\t${e.reason}`);
   }
-  const last = raw[raw.length - 1];
-  if (raw.length === page.limit && last)
+  const last = entries[entries.length - 1];
+  if (entries.length === page.limit && last)
     io.out(`more: guild audit${group ? ` ${group}` : ''} --after ${encodeCursor(last.at, last.id)}`);
   return 0;
 }

@@ -168,12 +168,18 @@ export class InstanceService {
     const same = previous?.policy === policy && (why.value === '' || why.value === previous.reason);
     let next = previous;
     if (!same) {
-      next = { domain: name.value, policy, reason: why.value || (previous?.reason ?? ''), createdAt: this.now() };
+      next = {
+        domain: name.value,
+        policy,
+        reason: why.value || (previous?.reason ?? ''),
+        createdAt: this.now(),
+      };
       if (previous?.policy === policy) next.createdAt = previous.createdAt;
       await this.d.store.domains.putDomainPolicy(next);
       this.d.policies?.invalidate();
     }
-    const removedMembers = policy === 'block' ? await this.d.store.domains.removeMembersOfDomain(name.value) : 0;
+    const removedMembers =
+      policy === 'block' ? await this.d.store.domains.removeMembersOfDomain(name.value) : 0;
     if (!same) await this.audit(`${policy}-domain`, name.value, why.value);
     return ok({ domain: name.value, policy: next, previous, changed: !same, removedMembers });
   }

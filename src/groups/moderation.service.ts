@@ -107,8 +107,10 @@ export class ModerationService {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     if (o.by !== 'admin' && o.by === actorId) return err({ type: 'invalid', detail: 'moderators cannot ban themselves' });
-    if (o.by !== 'admin' && (await this.d.store.moderators.isModerator(group, actorId))) {
-      return err({ type: 'invalid', detail: 'remove the moderator first' });
+    if (await this.d.store.moderators.isModerator(group, actorId)) {
+      if (o.by !== 'admin') return err({ type: 'invalid', detail: 'remove the moderator first' });
+      // The admin's ban also ends the moderator role.
+      await this.removeModerator(group, actorId, { by: 'admin', reason: o.reason ?? 'banned' });
     }
     const expiresAt = o.expiresAt ?? null;
     const existing = await this.d.store.bans.getActiveBan(group, actorId, this.now());

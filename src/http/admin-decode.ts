@@ -63,10 +63,19 @@ export function optInteger(body: Body, key: string): number | undefined {
   return v;
 }
 
-export function optStringArray(body: Body, key: string, maxItems: number, maxLength: number): string[] | undefined {
+export function optStringArray(
+  body: Body,
+  key: string,
+  maxItems: number,
+  maxLength: number,
+): string[] | undefined {
   const v = body[key];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length > maxItems || v.some((s) => typeof s !== 'string' || s.length > maxLength))
+  if (
+    !Array.isArray(v) ||
+    v.length > maxItems ||
+    v.some((s) => typeof s !== 'string' || s.length > maxLength)
+  )
     throw bad(`${key} must be a list of at most ${maxItems} strings`);
   return v as string[];
 }

@@ -41,6 +41,8 @@ const SETTINGS_FIELDS = [
   'membershipPolicy',
   'postingPolicy',
   'maxGroupMentions',
+  'maxPostsPerHour',
+  'premoderateFirstPosts',
   'iconUrl',
   'bannerUrl',
 ] as const;
@@ -75,7 +77,12 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
   r.get('/groups', async (req, res) => {
     const q = pageQuery(req);
     const groups = await d.groups.list(stringCursor(q.after), q.limit);
-    const p = page(groups, q.limit, (g) => g, (g) => [g.name]);
+    const p = page(
+      groups,
+      q.limit,
+      (g) => g,
+      (g) => [g.name],
+    );
     res.json({ items: await Promise.all(p.items.map(groupJson)), next: p.next });
   });
 
@@ -101,7 +108,10 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
         }
       }
     }
-    res.status(201).location(`${req.baseUrl}/groups/${name}`).json(await groupJson(created.value));
+    res
+      .status(201)
+      .location(`${req.baseUrl}/groups/${name}`)
+      .json(await groupJson(created.value));
   });
 
   r.get('/groups/:name', async (req, res) => {
@@ -111,7 +121,10 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
   r.delete('/groups/:name', async (req, res) => {
     const deleted = await d.groups.delete(param(req, 'name'));
     if (!deleted.ok)
-      throw new HttpError(404, deleted.error.type === 'not-found' ? 'no such group' : 'the group is already deleted');
+      throw new HttpError(
+        404,
+        deleted.error.type === 'not-found' ? 'no such group' : 'the group is already deleted',
+      );
     res.status(204).end();
   });
 
@@ -129,7 +142,9 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
             field: p.field === 'icon' ? 'iconUrl' : p.field === 'banner' ? 'bannerUrl' : p.field,
             detail: p.detail,
           }));
-          res.status(400).json({ error: problems.map((p) => `${p.field}: ${p.detail}`).join('; '), problems });
+          res
+            .status(400)
+            .json({ error: problems.map((p) => `${p.field}: ${p.detail}`).join('; '), problems });
           return;
         }
         default: {
@@ -157,7 +172,9 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
       await liveGroup(d, name);
       const actorId = await actorFrom(param(req, 'actor'), d.handles);
       const done =
-        action === 'approve' ? await d.membership.approve(name, actorId) : await d.membership.reject(name, actorId);
+        action === 'approve'
+          ? await d.membership.approve(name, actorId)
+          : await d.membership.reject(name, actorId);
       if (!done.ok) throw membershipHttpError(done.error);
       res.json(action === 'approve' ? memberJson(done.value) : { actor: actorId, rejected: true });
     });
@@ -223,6 +240,10 @@ function settingsPatch(body: Body): SettingsPatch {
   }
   const mentions = optInteger(body, 'maxGroupMentions');
   if (mentions !== undefined) patch.maxGroupMentions = mentions;
+  const perHour = optInteger(body, 'maxPostsPerHour');
+  if (perHour !== undefined) patch.maxPostsPerHour = perHour;
+  const firstPosts = optInteger(body, 'premoderateFirstPosts');
+  if (firstPosts !== undefined) patch.premoderateFirstPosts = firstPosts;
   const icon = optNullableString(body, 'iconUrl', MAX_URL_LENGTH);
   if (icon !== undefined) patch.icon = icon === null ? null : { url: icon };
   const banner = optNullableString(body, 'bannerUrl', MAX_URL_LENGTH);

@@ -66,7 +66,14 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
     await liveGroup(d, name);
     const bans = await d.store.bans.listBans(name, stringCursor(q.after), q.limit);
     const now = Date.now();
-    res.json(page(bans, q.limit, (b) => banJson(b, now), (b) => [b.actorId]));
+    res.json(
+      page(
+        bans,
+        q.limit,
+        (b) => banJson(b, now),
+        (b) => [b.actorId],
+      ),
+    );
   });
 
   r.post('/groups/:name/bans', async (req, res) => {
@@ -139,7 +146,11 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
   r.get('/audit', async (req, res) => {
     const q = pageQuery(req);
     const after = numberStringCursor(q.after);
-    const entries = await d.store.audit.listAudit('all', after ? { at: after[0], id: after[1] } : null, q.limit);
+    const entries = await d.store.audit.listAudit(
+      { all: true },
+      after ? { at: after[0], id: after[1] } : null,
+      q.limit,
+    );
     res.json(page(entries, q.limit, auditJson, (e) => [e.at, e.id]));
   });
 
@@ -150,10 +161,12 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
     if (!GROUP_NAME_RE.test(name) || (await d.store.groups.getGroup(name)) === null)
       throw new HttpError(404, 'no such group');
     const after = numberStringCursor(q.after);
-    const raw = await d.store.audit.listAudit(name, after ? { at: after[0], id: after[1] } : null, q.limit);
-    const p = page(raw, q.limit, auditJson, (e) => [e.at, e.id]);
-    // The store reads the group name `all` as "every group": keep only the group's own entries.
-    res.json({ items: p.items.filter((e) => e.group === name), next: p.next });
+    const entries = await d.store.audit.listAudit(
+      { group: name },
+      after ? { at: after[0], id: after[1] } : null,
+      q.limit,
+    );
+    res.json(page(entries, q.limit, auditJson, (e) => [e.at, e.id]));
   });
 }
 
@@ -163,7 +176,8 @@ function banEnd(duration: string | undefined, expiresAt: string | undefined): nu
     throw new HttpError(400, 'give duration or expiresAt, not both');
   if (duration !== undefined) {
     const ms = parseDuration(duration);
-    if (ms === null || ms === 0) throw new HttpError(400, 'duration must be a number and a unit: 30m, 12h, 7d, 2w');
+    if (ms === null || ms === 0)
+      throw new HttpError(400, 'duration must be a number and a unit: 30m, 12h, 7d, 2w');
     return Date.now() + ms;
   }
   if (expiresAt !== undefined) {
@@ -235,5 +249,13 @@ function heldJson(h: HeldPost) {
 }
 
 function auditJson(e: AuditEntry) {
-  return { id: e.id, group: e.groupName, by: e.actorId, action: e.action, target: e.target, reason: e.reason, at: iso(e.at) };
+  return {
+    id: e.id,
+    group: e.groupName,
+    by: e.actorId,
+    action: e.action,
+    target: e.target,
+    reason: e.reason,
+    at: iso(e.at),
+  };
 }

@@ -64,7 +64,8 @@ export function adminRoutes(d: AdminRouteDeps): Router {
 
 /** A request that carries a body must say it is JSON. */
 function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (hasBody && !req.is('application/json')) {
     res.status(415).json({ error: 'send a JSON body (Content-Type: application/json)' });
     return;
