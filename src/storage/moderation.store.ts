@@ -1,7 +1,7 @@
 /**
  * The moderation part of the storage port: moderators, bans, domain policies, reports, held posts, pins,
- * locks, the audit log and the delivery health of remote hosts. Implemented by both adapters and covered by the contract suite like the rest.
- * Every list is paged in the store; times are epoch milliseconds.
+ * locks, the audit log and the delivery health of remote hosts. Implemented by both adapters and covered by the
+ * contract suite like the rest. Every list is paged in the store; times are epoch milliseconds.
  */
 
 /** A moderator of a group: a local or remote actor. */
@@ -20,7 +20,11 @@ export interface ModeratorRepository {
   removeModerator(groupName: string, actorId: string): Promise<boolean>;
   isModerator(groupName: string, actorId: string): Promise<boolean>;
   /** Moderators ordered by addedAt then actorId (the first added first), actorIds after the cursor. */
-  listModerators(groupName: string, after: { addedAt: number; actorId: string } | null, limit: number): Promise<Moderator[]>;
+  listModerators(
+    groupName: string,
+    after: { addedAt: number; actorId: string } | null,
+    limit: number,
+  ): Promise<Moderator[]>;
   countModerators(groupName: string): Promise<number>;
 }
 
@@ -63,7 +67,11 @@ export interface DomainPolicyRepository {
   removeDomainPolicy(domain: string): Promise<boolean>;
   getDomainPolicy(domain: string): Promise<DomainPolicy | null>;
   /** Policies of a kind (or all when kind is null) ordered by domain, after the cursor. */
-  listDomainPolicies(kind: DomainPolicyKind | null, after: string | null, limit: number): Promise<DomainPolicy[]>;
+  listDomainPolicies(
+    kind: DomainPolicyKind | null,
+    after: string | null,
+    limit: number,
+  ): Promise<DomainPolicy[]>;
   countDomainPolicies(kind: DomainPolicyKind): Promise<number>;
   /**
    * Removes the memberships and pending requests, in every group, of actors whose id is on `domain` (any
@@ -97,7 +105,12 @@ export interface ReportRepository {
   putReport(r: Report): Promise<boolean>;
   getReport(id: string): Promise<Report | null>;
   /** Reports of a group in a state, newest first, created strictly before the cursor. */
-  listReports(groupName: string, state: ReportState, before: { createdAt: number; id: string } | null, limit: number): Promise<Report[]>;
+  listReports(
+    groupName: string,
+    state: ReportState,
+    before: { createdAt: number; id: string } | null,
+    limit: number,
+  ): Promise<Report[]>;
   /** Marks resolved; returns false when absent or already resolved. */
   resolveReport(id: string, by: string, at: number): Promise<boolean>;
 }
@@ -119,7 +132,11 @@ export interface HeldPostRepository {
   getHeldPost(groupName: string, objectId: string): Promise<HeldPost | null>;
   /** Removes and returns the held post (approve or discard), or null. */
   takeHeldPost(groupName: string, objectId: string): Promise<HeldPost | null>;
-  listHeldPosts(groupName: string, after: { createdAt: number; objectId: string } | null, limit: number): Promise<HeldPost[]>;
+  listHeldPosts(
+    groupName: string,
+    after: { createdAt: number; objectId: string } | null,
+    limit: number,
+  ): Promise<HeldPost[]>;
 }
 
 /** One moderation action, as recorded. */
@@ -146,7 +163,11 @@ export interface AuditRepository {
   /** Appends; returns false when the id was already recorded. */
   appendAudit(e: AuditEntry): Promise<boolean>;
   /** Entries of the scope newest first (at, then id, descending), strictly before the cursor. */
-  listAudit(scope: AuditScope, before: { at: number; id: string } | null, limit: number): Promise<AuditEntry[]>;
+  listAudit(
+    scope: AuditScope,
+    before: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEntry[]>;
 }
 
 /** Per-post moderation state: pins and locks. */
@@ -163,7 +184,12 @@ export interface PostFlagsRepository {
   /** Number of accepted posts by an author in a group (pre-moderation of first posts). */
   countPostsByAuthor(groupName: string, authorId: string): Promise<number>;
   /** Object ids of an author's posts in a group, paged by objectId (ban with removal of earlier posts). */
-  listPostsByAuthor(groupName: string, authorId: string, after: string | null, limit: number): Promise<string[]>;
+  listPostsByAuthor(
+    groupName: string,
+    authorId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<string[]>;
 }
 
 /**

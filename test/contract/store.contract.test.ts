@@ -6,6 +6,8 @@ import type { Store } from '../../src/storage/store.ts';
 import { openTestStore, testStoreKind } from '../support/test-store.ts';
 import { describeActivitiesAndPosts } from './store-suite/activities-posts.contract.ts';
 import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
+import { describeHosts } from './store-suite/hosts.contract.ts';
+import { describeIndexes } from './store-suite/indexes.contract.ts';
 import { describeJobQueue } from './store-suite/job-queue.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
@@ -32,5 +34,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeActivitiesAndPosts(store);
   describeJobQueue(store);
   describeModeration(store);
+  describeHosts(store);
   describeLifecycle();
+  describeIndexes();
 });

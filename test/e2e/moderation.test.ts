@@ -74,7 +74,7 @@ describe('moderation across servers', function () {
     await alice.waitFor((a) => wrapsType('Delete')(a), { what: 'Announce{Delete} at alice' });
     await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, { what: 'Undo of the boost' });
     expect((await g.store.posts.getPost('mods', noteId))?.deletedAt).to.be.a('number');
-    const audit = await g.store.audit.listAudit('mods', null, 10);
+    const audit = await g.store.audit.listAudit({ group: 'mods' }, null, 10);
     expect(audit.some((e) => e.action === 'remove-post' && e.target === noteId && e.actorId === mod.actorId)).to.equal(true);
   });
 

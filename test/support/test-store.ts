@@ -79,6 +79,7 @@ export async function openTestStore(): Promise<Store> {
     held: opened.held,
     audit: opened.audit,
     postFlags: opened.postFlags,
+    hosts: opened.hosts,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

@@ -1,5 +1,5 @@
 import type { Collection, Filter } from 'mongodb';
-import type { AuditEntry, AuditRepository } from '../moderation.store.ts';
+import type { AuditEntry, AuditRepository, AuditScope } from '../moderation.store.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';
 import type { AuditDoc } from './moderation-documents.mongodb.ts';
 
@@ -42,12 +42,13 @@ export class MongoAuditRepository implements AuditRepository {
   }
 
   async listAudit(
-    groupName: string | null | 'all',
+    scope: AuditScope,
     before: { at: number; id: string } | null,
     limit: number,
   ): Promise<AuditEntry[]> {
     if (limit <= 0) return [];
-    const filter: Filter<AuditDoc> = groupName === 'all' ? {} : { groupName };
+    const filter: Filter<AuditDoc> =
+      'group' in scope ? { groupName: scope.group } : 'instance' in scope ? { groupName: null } : {};
     if (before !== null) {
       filter.$or = [{ at: { $lt: before.at } }, { at: before.at, _id: { $lt: before.id } }];
     }

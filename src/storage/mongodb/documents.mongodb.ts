@@ -5,6 +5,7 @@ import type {
   BanDoc,
   DomainPolicyDoc,
   HeldPostDoc,
+  HostDoc,
   ModeratorDoc,
   ReportDoc,
   ReportResolutionDoc,
@@ -141,6 +142,7 @@ export interface MongoCollections {
   reportResolutions: Collection<ReportResolutionDoc>;
   heldPosts: Collection<HeldPostDoc>;
   audit: Collection<AuditDoc>;
+  hosts: Collection<HostDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -161,6 +163,7 @@ export function collectionsOf(db: Db): MongoCollections {
     reportResolutions: db.collection<ReportResolutionDoc>('report_resolutions'),
     heldPosts: db.collection<HeldPostDoc>('held_posts'),
     audit: db.collection<AuditDoc>('audit_log'),
+    hosts: db.collection<HostDoc>('host_status'),
   };
 }
 
@@ -176,6 +179,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { groupName: 1, state: 1, actorId: 1 } },
     // listDeliveryInboxes
     { key: { groupName: 1, state: 1, deliveryInbox: 1 } },
+    // listGroupsOfActor
+    { key: { actorId: 1, groupName: 1 } },
   ],
   // getRemoteActorByKeyId
   remoteActors: [{ key: { keyId: 1, fetchedAt: -1 } }],
@@ -192,6 +197,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { groupName: 1, authorId: 1, createdAt: 1 } },
     // listPostsByAuthor
     { key: { groupName: 1, authorId: 1, objectId: 1 } },
+    // listGroupsOfPost
+    { key: { objectId: 1, groupName: 1 } },
   ],
   jobs: [
     // claim, stats
@@ -228,6 +235,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     // listAudit of everything
     { key: { at: -1, _id: -1 } },
   ],
+  // getHost, recordFailure, recordSuccess use `_id`; listFailingHosts reads `_id` in order (failing hosts only).
+  hosts: [],
 };
 
 /**

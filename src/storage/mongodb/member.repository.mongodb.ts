@@ -16,6 +16,9 @@ const MEMBER_FIELDS = {
   updatedAt: 1,
 } as const;
 
+/** The most group names listGroupsOfActor returns (the port's bound). */
+const GROUPS_OF_ACTOR_LIMIT = 100;
+
 function toMember(doc: MemberDoc): Member {
   return {
     groupName: doc.groupName,
@@ -58,8 +61,12 @@ export class MongoMemberRepository implements MemberRepository {
   }
 
   async listGroupsOfActor(actorId: string): Promise<string[]> {
-    const docs = await this.#members.find({ actorId }, { projection: { groupName: 1 } }).sort({ groupName: 1 }).limit(100).toArray();
-    return docs.map((d) => d.groupName);
+    const docs = await this.#members
+      .find({ actorId }, { projection: { _id: 0, groupName: 1 } })
+      .sort({ groupName: 1 })
+      .limit(GROUPS_OF_ACTOR_LIMIT)
+      .toArray();
+    return docs.map((doc) => doc.groupName);
   }
 
   async getMember(groupName: string, actorId: string): Promise<Member | null> {

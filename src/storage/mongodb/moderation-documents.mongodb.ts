@@ -75,3 +75,18 @@ export interface AuditDoc {
   reason: string;
   at: number;
 }
+
+/**
+ * The delivery health of a host; `_id` is the host. `failureDayCount` is the length of `failureDays`, kept for
+ * listFailingHosts to filter on. `rev` is a random id of this version of the document: see
+ * host.repository.mongodb.ts.
+ */
+export interface HostDoc {
+  _id: string;
+  firstFailureAt: number;
+  lastFailureAt: number;
+  consecutiveFailures: number;
+  failureDays: string[];
+  failureDayCount: number;
+  rev: string;
+}

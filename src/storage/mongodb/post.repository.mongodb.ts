@@ -16,6 +16,9 @@ const POST_FIELDS = {
   deletedAt: 1,
 } as const;
 
+/** The most group names listGroupsOfPost returns (the port's bound). */
+const GROUPS_OF_POST_LIMIT = 100;
+
 function toPost(doc: PostDoc): Post {
   return {
     objectId: doc.objectId,
@@ -59,8 +62,12 @@ export class MongoPostRepository implements PostRepository {
   }
 
   async listGroupsOfPost(objectId: string): Promise<string[]> {
-    const docs = await this.#posts.find({ objectId }, { projection: { groupName: 1 } }).sort({ groupName: 1 }).limit(100).toArray();
-    return docs.map((d) => d.groupName);
+    const docs = await this.#posts
+      .find({ objectId }, { projection: { _id: 0, groupName: 1 } })
+      .sort({ groupName: 1 })
+      .limit(GROUPS_OF_POST_LIMIT)
+      .toArray();
+    return docs.map((doc) => doc.groupName);
   }
 
   async getPost(groupName: string, objectId: string): Promise<Post | null> {

@@ -7,6 +7,7 @@ import { collectionsOf, ensureIndexes } from './documents.mongodb.ts';
 import { MongoDomainPolicyRepository } from './domain-policy.repository.mongodb.ts';
 import { MongoGroupRepository } from './group.repository.mongodb.ts';
 import { MongoHeldPostRepository } from './held-post.repository.mongodb.ts';
+import { MongoHostRepository } from './host.repository.mongodb.ts';
 import { MongoJobQueue } from './job-queue.mongodb.ts';
 import { MongoKeyRepository } from './key.repository.mongodb.ts';
 import { MongoMemberRepository } from './member.repository.mongodb.ts';
@@ -38,6 +39,7 @@ export class MongoStore implements Store {
   readonly held: MongoHeldPostRepository;
   readonly audit: MongoAuditRepository;
   readonly postFlags: MongoPostFlagsRepository;
+  readonly hosts: MongoHostRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -60,6 +62,7 @@ export class MongoStore implements Store {
     this.held = new MongoHeldPostRepository(collections.heldPosts);
     this.audit = new MongoAuditRepository(collections.audit);
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
+    this.hosts = new MongoHostRepository(collections.hosts);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { AuditEntry, AuditRepository } from '../moderation.store.ts';
+import type { AuditEntry, AuditRepository, AuditScope } from '../moderation.store.ts';
 
 interface AuditRow {
   id: string;
@@ -65,15 +65,14 @@ export class SqliteAuditRepository implements AuditRepository {
   }
 
   async listAudit(
-    groupName: string | null | 'all',
+    scope: AuditScope,
     before: { at: number; id: string } | null,
     limit: number,
   ): Promise<AuditEntry[]> {
     if (limit <= 0) return [];
     const [first, older] =
-      groupName === 'all' ? this.#ofAll : groupName === null ? this.#ofInstance : this.#ofGroup;
-    const params: ListParams =
-      groupName === 'all' || groupName === null ? { limit } : { group_name: groupName, limit };
+      'group' in scope ? this.#ofGroup : 'instance' in scope ? this.#ofInstance : this.#ofAll;
+    const params: ListParams = 'group' in scope ? { group_name: scope.group, limit } : { limit };
     const rows = before === null ? first.all(params) : older.all({ ...params, at: before.at, id: before.id });
     return rows.map(toEntry);
   }

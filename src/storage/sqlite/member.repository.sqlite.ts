@@ -16,6 +16,9 @@ interface MemberRow {
 const COLUMNS =
   'group_name, actor_id, inbox, shared_inbox, delivery_inbox, state, follow_id, created_at, updated_at';
 
+/** The most group names listGroupsOfActor returns (the port's bound). */
+const GROUPS_OF_ACTOR_LIMIT = 100;
+
 function toMember(row: MemberRow): Member {
   return {
     groupName: row.group_name,
@@ -40,8 +43,8 @@ export class SqliteMemberRepository implements MemberRepository {
   readonly #listAfter: Statement<[string, MemberState, string, number], MemberRow>;
   readonly #inboxesFirst: Statement<[string, number], { delivery_inbox: string }>;
   readonly #inboxesAfter: Statement<[string, string, number], { delivery_inbox: string }>;
+  readonly #groupsOf: Statement<[string], { group_name: string }>;
 
-  readonly #groupsOf: Statement;
   constructor(db: Database) {
     this.#upsert = db.prepare(
       `INSERT INTO members (${COLUMNS})
@@ -52,7 +55,6 @@ export class SqliteMemberRepository implements MemberRepository {
          delivery_inbox = excluded.delivery_inbox, state = excluded.state, follow_id = excluded.follow_id,
          created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
-    this.#groupsOf = db.prepare('SELECT group_name FROM members WHERE actor_id = ? ORDER BY group_name LIMIT 100');
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM members WHERE group_name = ? AND actor_id = ?`);
     this.#remove = db.prepare('DELETE FROM members WHERE group_name = ? AND actor_id = ?');
     this.#count = db.prepare('SELECT count(*) AS n FROM members WHERE group_name = ? AND state = ?');
@@ -71,6 +73,9 @@ export class SqliteMemberRepository implements MemberRepository {
       `SELECT DISTINCT delivery_inbox FROM members WHERE group_name = ? AND state = 'accepted'
        AND delivery_inbox > ? ORDER BY delivery_inbox LIMIT ?`,
     );
+    this.#groupsOf = db.prepare(
+      `SELECT group_name FROM members WHERE actor_id = ? ORDER BY group_name LIMIT ${GROUPS_OF_ACTOR_LIMIT}`,
+    );
   }
 
   async upsertMember(member: Member): Promise<void> {
@@ -85,10 +90,6 @@ export class SqliteMemberRepository implements MemberRepository {
       created_at: member.createdAt,
       updated_at: member.updatedAt,
     });
-  }
-
-  async listGroupsOfActor(actorId: string): Promise<string[]> {
-    return (this.#groupsOf.all(actorId) as Array<{ group_name: string }>).map((r) => r.group_name);
   }
 
   async getMember(groupName: string, actorId: string): Promise<Member | null> {
@@ -125,5 +126,9 @@ export class SqliteMemberRepository implements MemberRepository {
         ? this.#inboxesFirst.all(groupName, limit)
         : this.#inboxesAfter.all(groupName, after, limit);
     return rows.map((row) => row.delivery_inbox);
+  }
+
+  async listGroupsOfActor(actorId: string): Promise<string[]> {
+    return this.#groupsOf.all(actorId).map((row) => row.group_name);
   }
 }

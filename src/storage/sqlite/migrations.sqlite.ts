@@ -200,6 +200,33 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX posts_by_author_object ON posts (group_name, author_id, object_id);
     `,
   },
+  {
+    version: 3,
+    name: 'groups of an actor, groups of a post',
+    sql: `
+      -- listGroupsOfActor
+      CREATE INDEX members_by_actor ON members (actor_id, group_name);
+      -- listGroupsOfPost
+      CREATE INDEX posts_by_object ON posts (object_id, group_name);
+    `,
+  },
+  {
+    version: 4,
+    name: 'delivery health per host',
+    sql: `
+      -- One row per host that failed since its last success. getHost, recordFailure and recordSuccess use the
+      -- primary key; listFailingHosts reads it in order (the table holds failing hosts only, so it stays small).
+      CREATE TABLE host_status (
+        host TEXT PRIMARY KEY,
+        first_failure_at INTEGER NOT NULL,
+        last_failure_at INTEGER NOT NULL,
+        consecutive_failures INTEGER NOT NULL,
+        -- JSON array of UTC days (YYYY-MM-DD), ascending
+        failure_days TEXT NOT NULL,
+        failure_day_count INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -16,6 +16,9 @@ interface PostRow {
 const COLUMNS =
   'group_name, object_id, author_id, in_reply_to, thread_root, create_id, boost_id, created_at, deleted_at';
 
+/** The most group names listGroupsOfPost returns (the port's bound). */
+const GROUPS_OF_POST_LIMIT = 100;
+
 function toPost(row: PostRow): Post {
   return {
     objectId: row.object_id,
@@ -37,8 +40,8 @@ export class SqlitePostRepository implements PostRepository {
   readonly #markDeleted: Statement<[number, string, string]>;
   readonly #threadFirst: Statement<[string, string, number], PostRow>;
   readonly #threadAfter: Statement<[string, string, number, string, number], PostRow>;
+  readonly #groupsOf: Statement<[string], { group_name: string }>;
 
-  readonly #groupsOf: Statement;
   constructor(db: Database) {
     this.#insert = db.prepare(
       `INSERT INTO posts (${COLUMNS})
@@ -46,7 +49,9 @@ export class SqlitePostRepository implements PostRepository {
                @created_at, @deleted_at)
        ON CONFLICT (group_name, object_id) DO NOTHING`,
     );
-    this.#groupsOf = db.prepare('SELECT group_name FROM posts WHERE object_id = ? ORDER BY group_name LIMIT 100');
+    this.#groupsOf = db.prepare(
+      `SELECT group_name FROM posts WHERE object_id = ? ORDER BY group_name LIMIT ${GROUPS_OF_POST_LIMIT}`,
+    );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND object_id = ?`);
     this.#markDeleted = db.prepare(
       'UPDATE posts SET deleted_at = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
@@ -77,7 +82,7 @@ export class SqlitePostRepository implements PostRepository {
   }
 
   async listGroupsOfPost(objectId: string): Promise<string[]> {
-    return (this.#groupsOf.all(objectId) as Array<{ group_name: string }>).map((r) => r.group_name);
+    return this.#groupsOf.all(objectId).map((row) => row.group_name);
   }
 
   async getPost(groupName: string, objectId: string): Promise<Post | null> {

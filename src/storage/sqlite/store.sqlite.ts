@@ -8,6 +8,7 @@ import { SqliteBanRepository } from './ban.repository.sqlite.ts';
 import { SqliteDomainPolicyRepository } from './domain-policy.repository.sqlite.ts';
 import { SqliteGroupRepository } from './group.repository.sqlite.ts';
 import { SqliteHeldPostRepository } from './held-post.repository.sqlite.ts';
+import { SqliteHostRepository } from './host.repository.sqlite.ts';
 import { SqliteJobQueue } from './job-queue.sqlite.ts';
 import { SqliteKeyRepository } from './key.repository.sqlite.ts';
 import { SqliteMemberRepository } from './member.repository.sqlite.ts';
@@ -38,6 +39,7 @@ export class SqliteStore implements Store {
   readonly held: SqliteHeldPostRepository;
   readonly audit: SqliteAuditRepository;
   readonly postFlags: SqlitePostFlagsRepository;
+  readonly hosts: SqliteHostRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -58,6 +60,7 @@ export class SqliteStore implements Store {
     this.held = new SqliteHeldPostRepository(db);
     this.audit = new SqliteAuditRepository(db);
     this.postFlags = new SqlitePostFlagsRepository(db);
+    this.hosts = new SqliteHostRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 

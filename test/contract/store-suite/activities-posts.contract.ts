@@ -61,6 +61,23 @@ export function describeActivitiesAndPosts(store: StoreProvider): void {
       expect(await store().posts.getPost('cats', p.objectId)).to.deep.equal({ ...p, deletedAt: 7_000 });
     });
 
+    it('lists the groups that hold a post, by name', async () => {
+      const note = 'https://remote.example/notes/1';
+      for (const name of ['dogs', 'cats', 'birds']) await store().posts.putPost(post(name, note));
+      await store().posts.putPost(post('cows', 'https://remote.example/notes/2'));
+      await store().posts.putPost(post('ants', `${note}/reply`, { threadRoot: note, inReplyTo: note }));
+      expect(await store().posts.listGroupsOfPost(note)).to.deep.equal(['birds', 'cats', 'dogs']);
+      expect(await store().posts.listGroupsOfPost('https://remote.example/notes/2')).to.deep.equal(['cows']);
+      expect(await store().posts.listGroupsOfPost('https://remote.example/notes/3')).to.deep.equal([]);
+    });
+
+    it('lists at most 100 groups that hold a post, the first by name', async () => {
+      const note = 'https://remote.example/notes/1';
+      const names = Array.from({ length: 105 }, (_, n) => `g${String(n).padStart(3, '0')}`);
+      for (const name of [...names].reverse()) await store().posts.putPost(post(name, note));
+      expect(await store().posts.listGroupsOfPost(note)).to.deep.equal(names.slice(0, 100));
+    });
+
     it('lists a thread oldest first (createdAt, then objectId), in pages of any size', async () => {
       const root = 'https://remote.example/notes/root';
       const reply = (n: number, createdAt: number): Post =>

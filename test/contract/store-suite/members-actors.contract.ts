@@ -103,6 +103,30 @@ export function describeMembersAndActors(store: StoreProvider): void {
     });
   });
 
+  describe('groups of an actor', () => {
+    it('lists the groups where an actor is a member or has a request, by name', async () => {
+      const alice = actor(1);
+      for (const name of ['dogs', 'cats', 'birds', 'ants']) {
+        await store().members.upsertMember(
+          member(name, alice, { state: name === 'birds' ? 'pending' : 'accepted' }),
+        );
+      }
+      await store().members.upsertMember(member('cows', actor(2)));
+      await store().members.upsertMember(member('dogs', actor(2)));
+      await store().members.removeMember('ants', alice);
+      expect(await store().members.listGroupsOfActor(alice)).to.deep.equal(['birds', 'cats', 'dogs']);
+      expect(await store().members.listGroupsOfActor(actor(2))).to.deep.equal(['cows', 'dogs']);
+      expect(await store().members.listGroupsOfActor(actor(3))).to.deep.equal([]);
+      expect(await store().members.listGroupsOfActor(`${alice}/`)).to.deep.equal([]);
+    });
+
+    it('lists at most 100 groups of an actor, the first by name', async () => {
+      const names = Array.from({ length: 105 }, (_, n) => `g${String(n).padStart(3, '0')}`);
+      for (const name of [...names].reverse()) await store().members.upsertMember(member(name, actor(1)));
+      expect(await store().members.listGroupsOfActor(actor(1))).to.deep.equal(names.slice(0, 100));
+    });
+  });
+
   describe('remote actors', () => {
     it('stores, replaces and reads actors by id and by key id', async () => {
       const alice = remoteActor('https://remote.example/users/alice');

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type {
-  AuditEntry,
   Ban,
   DomainPolicy,
   HeldPost,
@@ -8,6 +7,7 @@ import type {
   Report,
 } from '../../../src/storage/moderation.store.ts';
 import { type StoreProvider, member, readAllPages } from './fixtures.ts';
+import { describeAudit } from './audit.contract.ts';
 import { describePostFlags } from './post-flags.contract.ts';
 
 /** Rounds of the concurrency tests. */
@@ -53,10 +53,6 @@ function held(groupName: string, objectId: string, createdAt = 1_000): HeldPost 
     reason: 'first post',
     createdAt,
   };
-}
-
-function entry(id: string, groupName: string | null, at: number): AuditEntry {
-  return { id, groupName, actorId: 'admin', action: 'ban', target: user(1), reason: 'spam', at };
 }
 
 /** The moderation part of the port: every repository of ModerationStore. */
@@ -347,38 +343,6 @@ export function describeModeration(store: StoreProvider): void {
     });
   });
 
-  describe('audit log', () => {
-    it('records an id once', async () => {
-      const first = entry('a1', 'cats', 1_000);
-      expect(await store().audit.appendAudit(first)).to.equal(true);
-      expect(await store().audit.appendAudit({ ...first, reason: 'again', at: 2_000 })).to.equal(false);
-      expect(await store().audit.listAudit('all', null, 10)).to.deep.equal([first]);
-    });
-
-    it('lists the entries of a group, of the instance or of everything newest first, in pages', async () => {
-      const at = [10, 30, 20, 30, 10, 40, 30, 20];
-      const groups = ['cats', null, 'cats', 'dogs', null, 'cats', 'cats', null];
-      const all = at.map((t, n) => entry(`e${n}`, groups[n] ?? null, t));
-      for (const e of all) await store().audit.appendAudit(e);
-      const newestFirst = [...all].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
-      const cases: [string | null, AuditEntry[]][] = [
-        ['cats', newestFirst.filter((e) => e.groupName === 'cats')],
-        [null, newestFirst.filter((e) => e.groupName === null)],
-        ['all', newestFirst],
-        ['birds', []],
-      ];
-      for (const [groupName, expected] of cases) {
-        for (const size of [1, 2, 100]) {
-          const pages = await readAllPages<AuditEntry, { at: number; id: string }>(
-            size,
-            (before, limit) => store().audit.listAudit(groupName, before, limit),
-            (e) => ({ at: e.at, id: e.id }),
-          );
-          expect(pages, `${String(groupName)} in pages of ${size}`).to.deep.equal(expected);
-        }
-      }
-    });
-  });
-
+  describeAudit(store);
   describePostFlags(store);
 }
