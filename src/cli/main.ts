@@ -21,6 +21,7 @@ import {
   unbanCommand,
 } from './moderation.command.ts';
 import { domainCommand, DOMAIN_USAGE } from './domain.command.ts';
+import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
 
 export const USAGE = `Usage: guild <command>
@@ -34,6 +35,9 @@ ${REVIEW_USAGE}
 
 Domains (the whole instance):
 ${DOMAIN_USAGE}
+
+Delivery:
+${HOSTS_USAGE}
 
 ACTOR is an actor id (https://...) or a handle (@user@host, looked up with WebFinger).
 Configuration comes from config/default.json and GUILD_* environment variables (see README).
@@ -75,6 +79,7 @@ const COMMANDS: Record<string, Command> = {
   report: reportCommand,
   held: heldCommand,
   audit: auditCommand,
+  hosts: hostsCommand,
 };
 
 export async function runCli(

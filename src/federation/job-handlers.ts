@@ -98,7 +98,13 @@ export interface DeliverDeps {
   urls: Urls;
   config: DeliveryConfig;
   random?: () => number;
+  now?: () => number;
 }
+
+/** A host that failed on this many distinct days (of the last 14) is unreachable: retried rarely. */
+export const UNREACHABLE_AFTER_DAYS = 7;
+/** Delay between attempts to an unreachable host. */
+export const UNREACHABLE_RETRY_MS = 12 * 3_600_000;
 
 /** Small bounded caches: the same activity and key are used by thousands of deliveries in a row. */
 class Bounded<V> {
@@ -120,13 +126,27 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
   const bodies = new Bounded<string>(64);
   const keys = new Bounded<string>(256);
   const random = d.random ?? Math.random;
+  const now = d.now ?? Date.now;
+  /** Hosts with recorded failures, as far as this process knows: a success there clears the record. */
+  const failing = new Set<string>();
 
-  const backoff = (job: Job, error: string, retryAfterMs: number | null): JobResult => {
+  const backoff = (job: Job, error: string, retryAfterMs: number | null, unreachable: boolean): JobResult => {
     if (job.attempts + 1 >= d.config.maxAttempts)
       return { kind: 'fail', error: `${error} (gave up after ${job.attempts + 1} attempts)` };
     const exp = Math.min(d.config.retryMaxMs, d.config.retryBaseMs * 2 ** job.attempts);
     const delay = Math.max(retryAfterMs ?? 0, Math.round(exp * (0.5 + random() * 0.5)));
+    if (unreachable) return { kind: 'retry', delayMs: Math.max(delay, UNREACHABLE_RETRY_MS), error: `${error} (host unreachable)` };
     return { kind: 'retry', delayMs: Math.min(delay, d.config.retryMaxMs), error };
+  };
+
+  /** Records a failed attempt; true when the host has failed on enough distinct days to be unreachable. */
+  const hostFailed = async (host: string): Promise<boolean> => {
+    d.breaker?.failure(host);
+    d.metrics?.hostFailures.inc({ host });
+    if (failing.size > 100_000) failing.clear();
+    failing.add(host);
+    const status = await d.store.hosts.recordFailure(host, now());
+    return status.failureDays.length >= UNREACHABLE_AFTER_DAYS;
   };
 
   return async (job) => {
@@ -152,23 +172,14 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
         : d.urls.groupKeyId(p.signer.slice('group:'.length));
     const res = await d.client.post(p.inbox, body, { keyId, privateKeyPem: pem });
     const host = hostOf(p.inbox);
-    const failed = (): void => {
-      d.breaker?.failure(host);
-      d.metrics?.hostFailures.inc({ host });
-    };
-    if (res.kind === 'network') {
-      failed();
-      return backoff(job, res.error, null);
-    }
+    if (res.kind === 'network') return backoff(job, res.error, null, await hostFailed(host));
     const s = res.status;
     if (s >= 200 && s < 300) {
       d.breaker?.success(host);
+      if (failing.delete(host) || job.attempts > 0) await d.store.hosts.recordSuccess(host, now());
       return { kind: 'done' };
     }
-    if (s === 429 || s >= 500 || s === 408) {
-      failed();
-      return backoff(job, `HTTP ${s}`, res.retryAfterMs);
-    }
+    if (s === 429 || s >= 500 || s === 408) return backoff(job, `HTTP ${s}`, res.retryAfterMs, await hostFailed(host));
     return { kind: 'fail', error: `HTTP ${s}` };
   };
 }

@@ -137,6 +137,11 @@ describe('delivery queue', function () {
     expect(deadJob?.state, 'connection refused: retried, then given up').to.equal('failed');
     expect(deadJob?.attempts, "GUILD_DELIVERY_MAX_ATTEMPTS").to.equal(3);
     expect(deadJob?.lastError).to.match(/ECONNREFUSED|connect|fetch failed/i);
+    const health = await g.store.hosts.getHost(`127.0.0.1:${deadPort}`);
+    expect(health?.consecutiveFailures, 'failures recorded per host').to.equal(3);
+    expect(health?.failureDays).to.have.length(1);
+    const listed = await g.store.hosts.listFailingHosts(1, null, 10);
+    expect(listed.map((h) => h.host)).to.include(`127.0.0.1:${deadPort}`);
 
     // Every request was signed by the group's key and carried the stored activity unchanged.
     const publicKeyPem = (await g.store.keys.getPublicKey(groupKeyOwner(group)))!;
