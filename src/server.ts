@@ -162,7 +162,9 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
 
   const runners: QueueRunner[] = [];
   const metrics = new Metrics();
-  const breaker = new CircuitBreaker({ onChange: (host, open) => metrics.circuitOpen.set({ host }, open ? 1 : 0) });
+  const breaker = new CircuitBreaker({
+    onChange: (host, open) => metrics.circuitOpen.set({ host }, open ? 1 : 0),
+  });
   const onOutcome = (job: Job, result: { kind: string }, ms: number): void => {
     metrics.jobs.inc({ queue: job.queue, outcome: result.kind });
     metrics.jobSeconds.observe({ queue: job.queue }, ms / 1000);
@@ -312,5 +314,18 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     })();
     return closing;
   };
-  return { config, store, urls, groups, publisher, moderation, membership, settings, domains, server, port, close };
+  return {
+    config,
+    store,
+    urls,
+    groups,
+    publisher,
+    moderation,
+    membership,
+    settings,
+    domains,
+    server,
+    port,
+    close,
+  };
 }

@@ -160,7 +160,12 @@ export function loadConfig(env: Env = process.env): Config {
       ),
     },
     federationMode:
-      oneOf(env.GUILD_FEDERATION_MODE ?? raw.federationMode, ['open', 'allowlist'] as const, 'GUILD_FEDERATION_MODE', problems) ?? 'open',
+      oneOf(
+        env.GUILD_FEDERATION_MODE ?? raw.federationMode,
+        ['open', 'allowlist'] as const,
+        'GUILD_FEDERATION_MODE',
+        problems,
+      ) ?? 'open',
     queueLeaseMs: parseInt_(
       env.GUILD_QUEUE_LEASE_MS ?? raw.queueLeaseMs,
       'GUILD_QUEUE_LEASE_MS',

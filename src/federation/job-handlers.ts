@@ -135,7 +135,12 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
       return { kind: 'fail', error: `${error} (gave up after ${job.attempts + 1} attempts)` };
     const exp = Math.min(d.config.retryMaxMs, d.config.retryBaseMs * 2 ** job.attempts);
     const delay = Math.max(retryAfterMs ?? 0, Math.round(exp * (0.5 + random() * 0.5)));
-    if (unreachable) return { kind: 'retry', delayMs: Math.max(delay, UNREACHABLE_RETRY_MS), error: `${error} (host unreachable)` };
+    if (unreachable)
+      return {
+        kind: 'retry',
+        delayMs: Math.max(delay, UNREACHABLE_RETRY_MS),
+        error: `${error} (host unreachable)`,
+      };
     return { kind: 'retry', delayMs: Math.min(delay, d.config.retryMaxMs), error };
   };
 
@@ -151,7 +156,8 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
 
   return async (job) => {
     const p = job.payload as DeliverPayload;
-    if (d.domains && (await d.domains.isBlocked(hostOf(p.inbox)))) return { kind: 'fail', error: 'the destination domain is blocked' };
+    if (d.domains && (await d.domains.isBlocked(hostOf(p.inbox))))
+      return { kind: 'fail', error: 'the destination domain is blocked' };
     let body = bodies.get(p.activityId);
     if (body === undefined) {
       const stored = await d.store.activities.getActivity(p.activityId);
@@ -179,7 +185,8 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
       if (failing.delete(host) || job.attempts > 0) await d.store.hosts.recordSuccess(host, now());
       return { kind: 'done' };
     }
-    if (s === 429 || s >= 500 || s === 408) return backoff(job, `HTTP ${s}`, res.retryAfterMs, await hostFailed(host));
+    if (s === 429 || s >= 500 || s === 408)
+      return backoff(job, `HTTP ${s}`, res.retryAfterMs, await hostFailed(host));
     return { kind: 'fail', error: `HTTP ${s}` };
   };
 }

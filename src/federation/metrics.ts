@@ -10,7 +10,9 @@ const MAX_SERIES = 2000;
 function key(labels: Labels): string {
   return Object.keys(labels)
     .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .map(
+      (k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    )
     .join(',');
 }
 
@@ -22,7 +24,9 @@ abstract class Metric {
   ) {}
   abstract lines(): string[];
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join('\n');
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join(
+      '\n',
+    );
   }
 }
 
@@ -99,17 +103,35 @@ export class Histogram extends Metric {
 /** Every metric Guild exports. One instance per process, passed to the parts that record. */
 export class Metrics {
   readonly inboxRequests = new Counter('guild_inbox_requests_total', 'Inbox POSTs by HTTP status.');
-  readonly inboxSeconds = new Histogram('guild_inbox_request_seconds', 'Time to verify and store an inbox POST.', [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-  ]);
-  readonly jobs = new Counter('guild_jobs_total', 'Finished job attempts by queue and outcome (done, retry, fail, error).');
-  readonly jobSeconds = new Histogram('guild_job_seconds', 'Duration of a job attempt by queue.', [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60]);
-  readonly hostFailures = new Counter('guild_delivery_host_failures_total', 'Failed delivery attempts by destination host.');
-  readonly circuitOpen = new Gauge('guild_delivery_circuit_open', 'Hosts whose circuit is open (1) in this process.');
+  readonly inboxSeconds = new Histogram(
+    'guild_inbox_request_seconds',
+    'Time to verify and store an inbox POST.',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+  readonly jobs = new Counter(
+    'guild_jobs_total',
+    'Finished job attempts by queue and outcome (done, retry, fail, error).',
+  );
+  readonly jobSeconds = new Histogram(
+    'guild_job_seconds',
+    'Duration of a job attempt by queue.',
+    [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+  );
+  readonly hostFailures = new Counter(
+    'guild_delivery_host_failures_total',
+    'Failed delivery attempts by destination host.',
+  );
+  readonly circuitOpen = new Gauge(
+    'guild_delivery_circuit_open',
+    'Hosts whose circuit is open (1) in this process.',
+  );
   readonly queueDepth = new Gauge('guild_queue_depth', 'Jobs waiting, by queue.');
   readonly queueLeased = new Gauge('guild_queue_leased', 'Jobs being worked on, by queue.');
   readonly queueFailed = new Gauge('guild_queue_failed', 'Jobs given up, by queue.');
-  readonly queueAge = new Gauge('guild_queue_oldest_age_seconds', 'Age of the oldest unfinished job, by queue.');
+  readonly queueAge = new Gauge(
+    'guild_queue_oldest_age_seconds',
+    'Age of the oldest unfinished job, by queue.',
+  );
   readonly memory = new Gauge('process_resident_memory_bytes', 'Resident memory of this process.');
 
   render(): string {

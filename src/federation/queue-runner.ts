@@ -174,7 +174,10 @@ export class QueueRunner {
         this.release(key);
       },
     );
-    this.inflight.set(`parked:${job.id}`, held.finally(() => this.inflight.delete(`parked:${job.id}`)));
+    this.inflight.set(
+      `parked:${job.id}`,
+      held.finally(() => this.inflight.delete(`parked:${job.id}`)),
+    );
   }
 
   private release(key: string): void {

@@ -35,10 +35,13 @@ export function messageText(html: string): string {
   return html
     .replace(/<br\s*\/?>/gi, '\n')
     .replace(/<\/p>\s*<p>/gi, '\n')
-    .replace(/<a\s[^>]*?href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, (_m, href: string, inner: string, ..._rest: unknown[]) => {
-      const text = inner.replace(/<[^>]*>/g, '');
-      return text.startsWith('@') || text.startsWith('#') ? text : decode(href);
-    })
+    .replace(
+      /<a\s[^>]*?href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi,
+      (_m, href: string, inner: string, ..._rest: unknown[]) => {
+        const text = inner.replace(/<[^>]*>/g, '');
+        return text.startsWith('@') || text.startsWith('#') ? text : decode(href);
+      },
+    )
     .replace(/<[^>]*>/g, '')
     .split('\n')
     .map((l) => decode(l).trim())
@@ -116,7 +119,9 @@ export class CommandService {
           reason: cmd.rest(1),
           flagId: null,
         });
-        return r.ok ? `Thank you: report ${r.value.id} is with the moderators.` : 'That report could not be filed.';
+        return r.ok
+          ? `Thank you: report ${r.value.id} is with the moderators.`
+          : 'That report could not be filed.';
       }
     }
     if (!isMod) return refuse;
@@ -126,9 +131,15 @@ export class CommandService {
         if (!who) return 'Usage: ban @user@host [duration] [reason] (I could not find that account).';
         const duration = cmd.args[1] ? parseDuration(cmd.args[1]) : null;
         const reason = cmd.rest(duration === null ? 1 : 2);
-        const r = await this.d.moderation.ban(group, who, { ...o, reason, expiresAt: duration === null ? null : now + duration });
+        const r = await this.d.moderation.ban(group, who, {
+          ...o,
+          reason,
+          expiresAt: duration === null ? null : now + duration,
+        });
         if (!r.ok) return r.error.type === 'invalid' ? r.error.detail : `Not done: ${r.error.type}.`;
-        return r.value ? `Banned ${cmd.args[0]}${duration === null ? '' : ` for ${cmd.args[1]}`}.` : `${cmd.args[0]} was already banned.`;
+        return r.value
+          ? `Banned ${cmd.args[0]}${duration === null ? '' : ` for ${cmd.args[1]}`}.`
+          : `${cmd.args[0]} was already banned.`;
       }
       case 'unban': {
         const who = await this.actorOf(cmd.args[0]);
@@ -140,39 +151,62 @@ export class CommandService {
         const url = cmd.args[0];
         if (!url) return 'Usage: remove <post url> [reason]';
         const r = await this.d.moderation.removePost(group, url, { ...o, reason: cmd.rest(1) });
-        return r.ok ? (r.value ? 'Removed.' : 'That post was already removed.') : 'That post is not in this group.';
+        return r.ok
+          ? r.value
+            ? 'Removed.'
+            : 'That post was already removed.'
+          : 'That post is not in this group.';
       }
       case 'approve':
       case 'reject': {
         const who = await this.pendingActor(group, cmd.args[0]);
         if (!who) return `Usage: ${cmd.name} @user@host (someone with a pending request)`;
-        const r = cmd.name === 'approve' ? await this.d.membership.approve(group, who) : await this.d.membership.reject(group, who);
-        return r.ok ? `${cmd.name === 'approve' ? 'Approved' : 'Rejected'} ${cmd.args[0]}.` : 'There is no such pending request.';
+        const r =
+          cmd.name === 'approve'
+            ? await this.d.membership.approve(group, who)
+            : await this.d.membership.reject(group, who);
+        return r.ok
+          ? `${cmd.name === 'approve' ? 'Approved' : 'Rejected'} ${cmd.args[0]}.`
+          : 'There is no such pending request.';
       }
       case 'approve-post': {
         const url = cmd.args[0];
         if (!url) return 'Usage: approve-post <post url>';
-        return (await this.d.releaseHeld(group, url, sender)) ? 'Approved; the post is being shared.' : 'No post is held with that URL.';
+        return (await this.d.releaseHeld(group, url, sender))
+          ? 'Approved; the post is being shared.'
+          : 'No post is held with that URL.';
       }
       case 'pin':
       case 'unpin': {
         const url = cmd.args[0];
         if (!url) return `Usage: ${cmd.name} <post url>`;
         const r = await this.d.moderation.setPinned(group, url, cmd.name === 'pin', o);
-        return r.ok ? (r.value ? `${cmd.name === 'pin' ? 'Pinned' : 'Unpinned'}.` : 'Nothing to change.') : 'That post is not in this group.';
+        return r.ok
+          ? r.value
+            ? `${cmd.name === 'pin' ? 'Pinned' : 'Unpinned'}.`
+            : 'Nothing to change.'
+          : 'That post is not in this group.';
       }
       case 'lock':
       case 'unlock': {
         const url = cmd.args[0];
         if (!url) return `Usage: ${cmd.name} <post url>`;
         const r = await this.d.moderation.setLocked(group, url, cmd.name === 'lock', o);
-        return r.ok ? (r.value ? `${cmd.name === 'lock' ? 'Locked' : 'Unlocked'}.` : 'Nothing to change.') : 'That post is not in this group.';
+        return r.ok
+          ? r.value
+            ? `${cmd.name === 'lock' ? 'Locked' : 'Unlocked'}.`
+            : 'Nothing to change.'
+          : 'That post is not in this group.';
       }
       case 'resolve': {
         const id = cmd.args[0];
         if (!id) return 'Usage: resolve <report id>';
         const r = await this.d.moderation.resolveReport(group, id, o);
-        return r.ok ? (r.value ? `Report ${id} resolved.` : `Report ${id} was already resolved.`) : `There is no report ${id}.`;
+        return r.ok
+          ? r.value
+            ? `Report ${id} resolved.`
+            : `Report ${id} was already resolved.`
+          : `There is no report ${id}.`;
       }
       default:
         return `Unknown command "${cmd.name}".\n${COMMAND_HELP}`;

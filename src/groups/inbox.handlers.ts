@@ -93,7 +93,11 @@ export class GroupInbox {
     const actor = await this.deps.actors.getActor(a.actorId);
     if (!actor) return ignored(`follower ${a.actorId} could not be fetched`);
     if (await this.deps.store.bans.getActiveBan(group.name, a.actorId, this.now())) {
-      await this.deps.publisher.sendTo(group.name, this.answer(group.name, 'Reject', a.json, a.actorId), actor.inbox);
+      await this.deps.publisher.sendTo(
+        group.name,
+        this.answer(group.name, 'Reject', a.json, a.actorId),
+        actor.inbox,
+      );
       return ignored(`${a.actorId} is banned from ${group.name}; Follow rejected`);
     }
     const existing = await this.deps.store.members.getMember(group.name, a.actorId);
@@ -182,7 +186,8 @@ export class GroupInbox {
       return [ignored('the object is not attributed to the actor')];
     const names = this.addressedGroups(a.json, object);
     if (names.length === 0) return [ignored('Create is not addressed to a group here')];
-    if (isDirectMessage(object) && this.deps.commands && this.deps.moderation) return this.onCommand(names, a, object);
+    if (isDirectMessage(object) && this.deps.commands && this.deps.moderation)
+      return this.onCommand(names, a, object);
     const groupMentions = names.length + (await this.remoteGroupsMentioned(object));
     const out: Outcome[] = [];
     for (const name of names) out.push(await this.createInGroup(name, a, object, objectId, groupMentions));
@@ -191,7 +196,9 @@ export class GroupInbox {
 
   /** Remote groups among the mentions of a post, as far as the actor cache knows them (bounded). */
   private async remoteGroupsMentioned(object: ApObject): Promise<number> {
-    const hrefs = [...new Set(recipientsOf(object).mentions)].filter((h) => !this.deps.urls.isLocal(h)).slice(0, 50);
+    const hrefs = [...new Set(recipientsOf(object).mentions)]
+      .filter((h) => !this.deps.urls.isLocal(h))
+      .slice(0, 50);
     let n = 0;
     for (const href of hrefs) {
       if ((await this.deps.store.remoteActors.getRemoteActor(href))?.type === 'Group') n++;
@@ -230,10 +237,12 @@ export class GroupInbox {
       return ignored(`the post mentions ${groupMentions} groups, more than ${s.maxGroupMentions} (spam)`);
     }
     const store = this.deps.store;
-    if (await store.bans.getActiveBan(name, a.actorId, this.now())) return ignored(`${a.actorId} is banned from ${name}`);
+    if (await store.bans.getActiveBan(name, a.actorId, this.now()))
+      return ignored(`${a.actorId} is banned from ${name}`);
     const member = await store.members.getMember(name, a.actorId);
     const isModerator = await store.moderators.isModerator(name, a.actorId);
-    if (member?.state !== 'accepted' && !isModerator) return ignored(`${a.actorId} is not a member of ${name}`);
+    if (member?.state !== 'accepted' && !isModerator)
+      return ignored(`${a.actorId} is not a member of ${name}`);
     if (s.postingPolicy === 'moderators' && !isModerator && !idOf(object.inReplyTo)) {
       return ignored(`only moderators post in ${name}; ${a.actorId} is not one`);
     }
@@ -249,18 +258,30 @@ export class GroupInbox {
       const parent = await store.posts.getPost(name, inReplyTo);
       if (!parent) return ignored(`reply to ${inReplyTo}, which is not in ${name}`);
       threadRoot = parent.threadRoot;
-      if (!isModerator && (await store.postFlags.isLocked(name, threadRoot))) return ignored(`the thread ${threadRoot} is locked`);
+      if (!isModerator && (await store.postFlags.isLocked(name, threadRoot)))
+        return ignored(`the thread ${threadRoot} is locked`);
     }
     if (!isModerator && !released) {
       if (s.maxPostsPerHour > 0) {
         const recent = await store.postFlags.countPostsByAuthorSince(name, a.actorId, this.now() - 3_600_000);
-        if (recent >= s.maxPostsPerHour) return ignored(`${a.actorId} posted ${recent} times in the last hour in ${name} (limit)`);
+        if (recent >= s.maxPostsPerHour)
+          return ignored(`${a.actorId} posted ${recent} times in the last hour in ${name} (limit)`);
       }
       const hold = await this.holdReason(name, a.actorId, s.premoderateFirstPosts);
       if (hold) {
-        const held = await store.held.holdPost({ groupName: name, objectId, authorId: a.actorId, activityJson: JSON.stringify(a.json), reason: hold, createdAt: this.now() });
+        const held = await store.held.holdPost({
+          groupName: name,
+          objectId,
+          authorId: a.actorId,
+          activityJson: JSON.stringify(a.json),
+          reason: hold,
+          createdAt: this.now(),
+        });
         if (held && this.deps.moderation) {
-          await this.deps.moderation.notifyModerators(name, `A post waits for approval (${hold}): ${objectId}\nAnswer "approve-post ${objectId}" to share it.`);
+          await this.deps.moderation.notifyModerators(
+            name,
+            `A post waits for approval (${hold}): ${objectId}\nAnswer "approve-post ${objectId}" to share it.`,
+          );
         }
         return ignored(`post ${objectId} held for approval: ${hold}`);
       }
@@ -293,7 +314,8 @@ export class GroupInbox {
   /** Why a post must wait for a moderator, or null: a new member's first posts, or a limited domain. */
   private async holdReason(group: string, author: string, firstPosts: number): Promise<string | null> {
     const host = new URL(author).hostname.toLowerCase();
-    if ((await this.deps.store.domains.getDomainPolicy(host))?.policy === 'limit') return `posts from ${host} are moderated`;
+    if ((await this.deps.store.domains.getDomainPolicy(host))?.policy === 'limit')
+      return `posts from ${host} are moderated`;
     if (firstPosts > 0 && (await this.deps.store.postFlags.countPostsByAuthor(group, author)) < firstPosts) {
       return `the first ${firstPosts} posts of a new member are moderated`;
     }
@@ -307,7 +329,13 @@ export class GroupInbox {
     const json = JSON.parse(held.activityJson) as ApObject;
     const object = json.object;
     if (!isObject(object)) return false;
-    const a: InboundActivity = { id: str(json.id) ?? '', type: 'Create', actorId: held.authorId, json, inboxGroup: group };
+    const a: InboundActivity = {
+      id: str(json.id) ?? '',
+      type: 'Create',
+      actorId: held.authorId,
+      json,
+      inboxGroup: group,
+    };
     const outcome = await this.createInGroup(group, a, object, objectId, 0, true);
     return outcome.applied;
   }
@@ -316,7 +344,11 @@ export class GroupInbox {
   private async onAccountDeleted(a: InboundActivity): Promise<Outcome[]> {
     const groups = await this.deps.store.members.listGroupsOfActor(a.actorId);
     for (const g of groups) await this.deps.store.members.removeMember(g, a.actorId);
-    return [groups.length > 0 ? applied(`deleted account ${a.actorId} left ${groups.join(', ')}`) : ignored(`deleted account ${a.actorId} was in no group here`)];
+    return [
+      groups.length > 0
+        ? applied(`deleted account ${a.actorId} left ${groups.join(', ')}`)
+        : ignored(`deleted account ${a.actorId} was in no group here`),
+    ];
   }
 
   /** Update, Delete, Like, Dislike and Undo of those, concerning a post of a group here. */

@@ -7,7 +7,16 @@
  */
 import type { Store } from '../storage/store.ts';
 import type { ModerationStore } from '../storage/moderation.store.ts';
-import { asArray, idOf, idsOf, isObject, recipientsOf, str, typeOf, type ApObject } from '../activitypub/vocab.ts';
+import {
+  asArray,
+  idOf,
+  idsOf,
+  isObject,
+  recipientsOf,
+  str,
+  typeOf,
+  type ApObject,
+} from '../activitypub/vocab.ts';
 import type { Urls } from './urls.ts';
 import type { ModerationService } from './moderation.service.ts';
 import type { MembershipService } from './membership.service.ts';
@@ -66,13 +75,18 @@ export class ModerationInbox {
         const inner = a.json.object;
         const t = typeOf(inner);
         if (!isObject(inner) || (t !== 'Block' && t !== 'Lock')) return null;
-        if (t === 'Lock') return this.each(a, (g) => this.asModerator(g, a, () => this.onLock(g, a, inner.object, false)));
+        if (t === 'Lock')
+          return this.each(a, (g) => this.asModerator(g, a, () => this.onLock(g, a, inner.object, false)));
         const user = idOf(inner.object);
         if (!user) return [ignored('Undo{Block} without an object')];
         return this.each(a, (g) =>
           this.asModerator(g, a, async () => {
             const r = await this.d.moderation.unban(g, user, { by: a.actorId, source: a.json });
-            return r.ok ? (r.value ? applied(`${user} unbanned from ${g}`) : ignored(`${user} was not banned from ${g}`)) : ignored(r.error.type);
+            return r.ok
+              ? r.value
+                ? applied(`${user} unbanned from ${g}`)
+                : ignored(`${user} was not banned from ${g}`)
+              : ignored(r.error.type);
           }),
         );
       }
@@ -84,8 +98,14 @@ export class ModerationInbox {
   /** Delete of a group post by a moderator who is not its author. */
   async moderatorDelete(group: string, a: InboundActivity, objectId: string): Promise<Outcome> {
     return this.asModerator(group, a, async () => {
-      const r = await this.d.moderation.removePost(group, objectId, { by: a.actorId, reason: str(a.json.summary) ?? '', source: a.json });
-      return r.ok ? applied(`moderator ${a.actorId} removed ${objectId} from ${group}`) : ignored(r.error.type);
+      const r = await this.d.moderation.removePost(group, objectId, {
+        by: a.actorId,
+        reason: str(a.json.summary) ?? '',
+        source: a.json,
+      });
+      return r.ok
+        ? applied(`moderator ${a.actorId} removed ${objectId} from ${group}`)
+        : ignored(r.error.type);
     });
   }
 
@@ -110,7 +130,9 @@ export class ModerationInbox {
     if (object === this.d.urls.group(group)) {
       // A member blocked the group: stop delivering to them.
       const removed = await this.d.store.members.removeMember(group, a.actorId);
-      return removed ? applied(`${a.actorId} blocked ${group}; membership ended`) : ignored(`${a.actorId} blocked ${group}`);
+      return removed
+        ? applied(`${a.actorId} blocked ${group}; membership ended`)
+        : ignored(`${a.actorId} blocked ${group}`);
     }
     return this.asModerator(group, a, async () => {
       const end = str(a.json.endTime);
@@ -123,16 +145,25 @@ export class ModerationInbox {
         source: a.json,
       });
       if (!r.ok) return ignored(r.error.type === 'invalid' ? r.error.detail : r.error.type);
-      return r.value ? applied(`${object} banned from ${group} by ${a.actorId}`) : ignored(`${object} was already banned`);
+      return r.value
+        ? applied(`${object} banned from ${group} by ${a.actorId}`)
+        : ignored(`${object} was already banned`);
     });
   }
 
-  private async onLock(group: string, a: InboundActivity, target: unknown, locked: boolean): Promise<Outcome> {
+  private async onLock(
+    group: string,
+    a: InboundActivity,
+    target: unknown,
+    locked: boolean,
+  ): Promise<Outcome> {
     const objectId = idOf(target);
     if (!objectId) return ignored('Lock without an object');
     const r = await this.d.moderation.setLocked(group, objectId, locked, { by: a.actorId, source: a.json });
     if (!r.ok) return ignored(r.error.type);
-    return r.value ? applied(`${locked ? 'locked' : 'unlocked'} ${objectId}`) : ignored(`already ${locked ? 'locked' : 'unlocked'}`);
+    return r.value
+      ? applied(`${locked ? 'locked' : 'unlocked'} ${objectId}`)
+      : ignored(`already ${locked ? 'locked' : 'unlocked'}`);
   }
 
   private async onAddRemove(group: string, a: InboundActivity): Promise<Outcome> {
@@ -142,7 +173,9 @@ export class ModerationInbox {
     const add = a.type === 'Add';
     const o = { by: a.actorId, source: a.json };
     if (target === this.d.urls.moderators(group)) {
-      const r = add ? await this.d.moderation.addModerator(group, object, o) : await this.d.moderation.removeModerator(group, object, o);
+      const r = add
+        ? await this.d.moderation.addModerator(group, object, o)
+        : await this.d.moderation.removeModerator(group, object, o);
       return r.ok ? applied(`${a.type} moderator ${object} in ${group}`) : ignored(r.error.type);
     }
     if (target === this.d.urls.featured(group)) {
@@ -150,7 +183,10 @@ export class ModerationInbox {
       return r.ok ? applied(`${add ? 'pinned' : 'unpinned'} ${object}`) : ignored(r.error.type);
     }
     if (!add && target === this.d.urls.group(group)) {
-      const r = await this.d.moderation.removePost(group, object, { ...o, reason: str(a.json.summary) ?? '' });
+      const r = await this.d.moderation.removePost(group, object, {
+        ...o,
+        reason: str(a.json.summary) ?? '',
+      });
       return r.ok ? applied(`moderator ${a.actorId} removed ${object}`) : ignored(r.error.type);
     }
     return ignored(`${a.type} with target ${target} is not handled`);
@@ -160,8 +196,13 @@ export class ModerationInbox {
     const follow = a.json.object;
     const who = isObject(follow) ? idOf(follow.actor) : null;
     if (!who) return ignored(`${a.type} without an embedded Follow`);
-    const r = a.type === 'Accept' ? await this.d.membership.approve(group, who) : await this.d.membership.reject(group, who);
-    return r.ok ? applied(`${a.type} of ${who}'s request to ${group} by ${a.actorId}`) : ignored(r.error.type);
+    const r =
+      a.type === 'Accept'
+        ? await this.d.membership.approve(group, who)
+        : await this.d.membership.reject(group, who);
+    return r.ok
+      ? applied(`${a.type} of ${who}'s request to ${group} by ${a.actorId}`)
+      : ignored(r.error.type);
   }
 
   private async onUpdateGroup(group: string, a: InboundActivity): Promise<Outcome> {
@@ -174,10 +215,17 @@ export class ModerationInbox {
     const source = isObject(o.source) ? str(o.source.content) : null;
     if (source !== null) patch.summary = source;
     if (typeof o.sensitive === 'boolean') patch.sensitive = o.sensitive;
-    if (typeof o.postingRestrictedToMods === 'boolean') patch.postingPolicy = o.postingRestrictedToMods ? 'moderators' : 'members';
-    if (typeof o.manuallyApprovesFollowers === 'boolean') patch.membershipPolicy = o.manuallyApprovesFollowers ? 'approval' : 'open';
+    if (typeof o.postingRestrictedToMods === 'boolean')
+      patch.postingPolicy = o.postingRestrictedToMods ? 'moderators' : 'members';
+    if (typeof o.manuallyApprovesFollowers === 'boolean')
+      patch.membershipPolicy = o.manuallyApprovesFollowers ? 'approval' : 'open';
     const r = await this.d.settings.update(group, patch);
-    if (!r.ok) return ignored(r.error.type === 'invalid' ? r.error.problems.map((p) => `${p.field}: ${p.detail}`).join('; ') : r.error.type);
+    if (!r.ok)
+      return ignored(
+        r.error.type === 'invalid'
+          ? r.error.problems.map((p) => `${p.field}: ${p.detail}`).join('; ')
+          : r.error.type,
+      );
     await this.d.store.audit.appendAudit({
       id: `update-group:${a.id}`,
       groupName: group,
@@ -192,7 +240,10 @@ export class ModerationInbox {
 
   /** Flag: Mastodon's (instance actor, object = [account, statuses...]) and Lemmy's (object = post). */
   private async onFlag(a: InboundActivity): Promise<Outcome[]> {
-    const objects = asArray(a.json.object).map(idOf).filter((x): x is string => x !== null).slice(0, 20);
+    const objects = asArray(a.json.object)
+      .map(idOf)
+      .filter((x): x is string => x !== null)
+      .slice(0, 20);
     let groups = this.groupsOf(a);
     if (groups.length === 0) {
       // Mastodon addresses a Flag to nobody: find the groups that hold the reported posts.
@@ -215,7 +266,14 @@ export class ModerationInbox {
           account = id;
         }
       }
-      const r = await this.d.moderation.report({ groupName: g, reporterId: a.actorId, targetActorId: account, objectIds: posts, reason, flagId: a.id });
+      const r = await this.d.moderation.report({
+        groupName: g,
+        reporterId: a.actorId,
+        targetActorId: account,
+        objectIds: posts,
+        reason,
+        flagId: a.id,
+      });
       out.push(r.ok ? applied(`report ${r.value.id} filed in ${g}`) : ignored(r.error.type));
     }
     return out;

@@ -54,14 +54,35 @@ export class ModerationService {
     return ok(undefined);
   }
 
-  private async audit(group: string | null, by: Actor, action: string, target: string, o: { reason?: string; source?: ApObject }): Promise<void> {
+  private async audit(
+    group: string | null,
+    by: Actor,
+    action: string,
+    target: string,
+    o: { reason?: string; source?: ApObject },
+  ): Promise<void> {
     const basis = typeof o.source?.id === 'string' ? o.source.id : randomUUID();
-    const id = createHash('sha256').update(`${basis}\n${action}\n${group ?? ''}\n${target}`).digest('base64url');
-    await this.d.store.audit.appendAudit({ id, groupName: group, actorId: by, action, target, reason: o.reason ?? '', at: this.now() });
+    const id = createHash('sha256')
+      .update(`${basis}\n${action}\n${group ?? ''}\n${target}`)
+      .digest('base64url');
+    await this.d.store.audit.appendAudit({
+      id,
+      groupName: group,
+      actorId: by,
+      action,
+      target,
+      reason: o.reason ?? '',
+      at: this.now(),
+    });
   }
 
   /** The group-authored activity for an action, or the moderator's own activity, announced to members. */
-  private async emit(group: string, own: ApObject, source: ApObject | undefined, objectId: string | null): Promise<void> {
+  private async emit(
+    group: string,
+    own: ApObject,
+    source: ApObject | undefined,
+    objectId: string | null,
+  ): Promise<void> {
     const groupId = this.d.urls.group(group);
     const base = {
       '@context': GUILD_CONTEXT,
@@ -79,22 +100,45 @@ export class ModerationService {
     );
   }
 
-  async addModerator(group: string, actorId: string, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
+  async addModerator(
+    group: string,
+    actorId: string,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
-    const added = await this.d.store.moderators.addModerator({ groupName: group, actorId, addedBy: o.by, addedAt: this.now() });
+    const added = await this.d.store.moderators.addModerator({
+      groupName: group,
+      actorId,
+      addedBy: o.by,
+      addedAt: this.now(),
+    });
     if (!added) return ok(false);
     await this.audit(group, o.by, 'add-moderator', actorId, o);
-    await this.emit(group, { type: 'Add', object: actorId, target: this.d.urls.moderators(group) }, o.source, actorId);
+    await this.emit(
+      group,
+      { type: 'Add', object: actorId, target: this.d.urls.moderators(group) },
+      o.source,
+      actorId,
+    );
     return ok(true);
   }
 
-  async removeModerator(group: string, actorId: string, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
+  async removeModerator(
+    group: string,
+    actorId: string,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     if (!(await this.d.store.moderators.removeModerator(group, actorId))) return ok(false);
     await this.audit(group, o.by, 'remove-moderator', actorId, o);
-    await this.emit(group, { type: 'Remove', object: actorId, target: this.d.urls.moderators(group) }, o.source, actorId);
+    await this.emit(
+      group,
+      { type: 'Remove', object: actorId, target: this.d.urls.moderators(group) },
+      o.source,
+      actorId,
+    );
     return ok(true);
   }
 
@@ -106,7 +150,8 @@ export class ModerationService {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
-    if (o.by !== 'admin' && o.by === actorId) return err({ type: 'invalid', detail: 'moderators cannot ban themselves' });
+    if (o.by !== 'admin' && o.by === actorId)
+      return err({ type: 'invalid', detail: 'moderators cannot ban themselves' });
     if (await this.d.store.moderators.isModerator(group, actorId)) {
       if (o.by !== 'admin') return err({ type: 'invalid', detail: 'remove the moderator first' });
       // The admin's ban also ends the moderator role.
@@ -116,10 +161,22 @@ export class ModerationService {
     const existing = await this.d.store.bans.getActiveBan(group, actorId, this.now());
     const member = await this.d.store.members.getMember(group, actorId);
     if (existing && existing.expiresAt === expiresAt && !member && !o.removePosts) return ok(false);
-    await this.d.store.bans.putBan({ groupName: group, actorId, reason: o.reason ?? '', by: o.by, createdAt: this.now(), expiresAt });
+    await this.d.store.bans.putBan({
+      groupName: group,
+      actorId,
+      reason: o.reason ?? '',
+      by: o.by,
+      createdAt: this.now(),
+      expiresAt,
+    });
     if (member) await this.d.store.members.removeMember(group, actorId);
     await this.audit(group, o.by, 'ban', actorId, o);
-    const block: ApObject = { type: 'Block', object: actorId, target: this.d.urls.group(group), summary: o.reason ?? '' };
+    const block: ApObject = {
+      type: 'Block',
+      object: actorId,
+      target: this.d.urls.group(group),
+      summary: o.reason ?? '',
+    };
     if (expiresAt !== null) block.endTime = new Date(expiresAt).toISOString();
     if (o.removePosts) block.removeData = true;
     await this.emit(group, block, o.source, actorId);
@@ -140,13 +197,22 @@ export class ModerationService {
     if (!c.ok) return c;
     if (!(await this.d.store.bans.removeBan(group, actorId))) return ok(false);
     await this.audit(group, o.by, 'unban', actorId, o);
-    const block = { type: 'Block', actor: this.d.urls.group(group), object: actorId, target: this.d.urls.group(group) };
+    const block = {
+      type: 'Block',
+      actor: this.d.urls.group(group),
+      object: actorId,
+      target: this.d.urls.group(group),
+    };
     await this.emit(group, { type: 'Undo', object: block }, o.source, actorId);
     return ok(true);
   }
 
   /** Removes a post from the group: members' servers are told, and the plain boost is undone. */
-  async removePost(group: string, objectId: string, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
+  async removePost(
+    group: string,
+    objectId: string,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const post = await this.d.store.posts.getPost(group, objectId);
@@ -178,7 +244,12 @@ export class ModerationService {
     return ok(true);
   }
 
-  async setPinned(group: string, objectId: string, pinned: boolean, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
+  async setPinned(
+    group: string,
+    objectId: string,
+    pinned: boolean,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const post = await this.d.store.posts.getPost(group, objectId);
@@ -187,11 +258,21 @@ export class ModerationService {
     if (current === pinned) return ok(false);
     await this.d.store.postFlags.setPinned(group, objectId, pinned ? this.now() : null);
     await this.audit(group, o.by, pinned ? 'pin' : 'unpin', objectId, o);
-    await this.emit(group, { type: pinned ? 'Add' : 'Remove', object: objectId, target: this.d.urls.featured(group) }, o.source, objectId);
+    await this.emit(
+      group,
+      { type: pinned ? 'Add' : 'Remove', object: objectId, target: this.d.urls.featured(group) },
+      o.source,
+      objectId,
+    );
     return ok(true);
   }
 
-  async setLocked(group: string, objectId: string, locked: boolean, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
+  async setLocked(
+    group: string,
+    objectId: string,
+    locked: boolean,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const post = await this.d.store.posts.getPost(group, objectId);
@@ -200,19 +281,36 @@ export class ModerationService {
     await this.d.store.postFlags.setLocked(group, post.threadRoot, locked ? this.now() : null);
     await this.audit(group, o.by, locked ? 'lock' : 'unlock', post.threadRoot, o);
     const lock = { type: 'Lock', object: post.threadRoot };
-    await this.emit(group, locked ? lock : { type: 'Undo', object: { ...lock, actor: this.d.urls.group(group) } }, o.source, post.threadRoot);
+    await this.emit(
+      group,
+      locked ? lock : { type: 'Undo', object: { ...lock, actor: this.d.urls.group(group) } },
+      o.source,
+      post.threadRoot,
+    );
     return ok(true);
   }
 
   /** Files a report and tells every moderator by direct message. */
-  async report(r: Omit<Report, 'id' | 'state' | 'createdAt' | 'resolvedAt' | 'resolvedBy'>): Promise<Result<Report, ModerationError>> {
+  async report(
+    r: Omit<Report, 'id' | 'state' | 'createdAt' | 'resolvedAt' | 'resolvedBy'>,
+  ): Promise<Result<Report, ModerationError>> {
     const g = await this.d.store.groups.getGroup(r.groupName);
     if (!g || g.deletedAt !== null) return err({ type: 'group-not-found' });
     const basis = r.flagId ?? `${r.reporterId}\n${r.objectIds.join(' ')}\n${r.reason}`;
     const id = createHash('sha256').update(`${r.groupName}\n${basis}`).digest('hex').slice(0, 12);
-    const report: Report = { ...r, id, state: 'open', createdAt: this.now(), resolvedAt: null, resolvedBy: null };
-    if (!(await this.d.store.reports.putReport(report))) return ok((await this.d.store.reports.getReport(id)) ?? report);
-    await this.audit(r.groupName, r.reporterId, 'report', r.targetActorId ?? r.objectIds[0] ?? '', { reason: r.reason });
+    const report: Report = {
+      ...r,
+      id,
+      state: 'open',
+      createdAt: this.now(),
+      resolvedAt: null,
+      resolvedBy: null,
+    };
+    if (!(await this.d.store.reports.putReport(report)))
+      return ok((await this.d.store.reports.getReport(id)) ?? report);
+    await this.audit(r.groupName, r.reporterId, 'report', r.targetActorId ?? r.objectIds[0] ?? '', {
+      reason: r.reason,
+    });
     const what = [r.targetActorId, ...r.objectIds].filter(Boolean).join(' ');
     await this.notifyModerators(
       r.groupName,
@@ -221,7 +319,11 @@ export class ModerationService {
     return ok(report);
   }
 
-  async resolveReport(group: string, id: string, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
+  async resolveReport(
+    group: string,
+    id: string,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const report = await this.d.store.reports.getReport(id);
@@ -291,7 +393,15 @@ export class ModerationService {
     });
     await this.d.publisher.sendTo(
       group,
-      { '@context': GUILD_CONTEXT, id: this.d.urls.activity(group, randomUUID()), type: 'Create', actor: groupId, to: [to], cc: [], object: note },
+      {
+        '@context': GUILD_CONTEXT,
+        id: this.d.urls.activity(group, randomUUID()),
+        type: 'Create',
+        actor: groupId,
+        to: [to],
+        cc: [],
+        object: note,
+      },
       actor.inbox,
     );
     return true;

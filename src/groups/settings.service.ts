@@ -282,7 +282,8 @@ export function validateSettingsPatch(
   ] as const) {
     const n = patch[field];
     if (n === undefined) continue;
-    if (!Number.isSafeInteger(n) || n < 0 || n > max) bad(field, `${label} must be a whole number from 0 to ${max}`);
+    if (!Number.isSafeInteger(n) || n < 0 || n > max)
+      bad(field, `${label} must be a whole number from 0 to ${max}`);
     else out[field] = n;
   }
   for (const field of ['icon', 'banner'] as const) {

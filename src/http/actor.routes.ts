@@ -147,7 +147,12 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     // Lemmy and Mbin read the moderators inline; a group has few, so the first 1,000 are listed.
     const mods = await d.store.moderators.listModerators(group.name, null, 1000);
     const total = await d.store.moderators.countModerators(group.name);
-    sendActivityJson(res, toApOrderedCollection(d.urls.moderators(group.name), total, { orderedItems: mods.map((m) => m.actorId) }));
+    sendActivityJson(
+      res,
+      toApOrderedCollection(d.urls.moderators(group.name), total, {
+        orderedItems: mods.map((m) => m.actorId),
+      }),
+    );
   });
 
   r.get('/groups/:name/featured', async (req, res) => {
@@ -155,7 +160,10 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     if (!group) return notFound(res);
     if (!(await authorized(req, res))) return;
     const pinned = await d.store.postFlags.listPinned(group.name, 50);
-    sendActivityJson(res, toApOrderedCollection(d.urls.featured(group.name), pinned.length, { orderedItems: pinned }));
+    sendActivityJson(
+      res,
+      toApOrderedCollection(d.urls.featured(group.name), pinned.length, { orderedItems: pinned }),
+    );
   });
 
   /** A thread (FEP-7888 `context`): the posts of the group in one thread, oldest first, paged. */

@@ -51,7 +51,11 @@ describe('delivery queue', function () {
   const group = 'deliveries';
 
   before(async function () {
-    g = await startTestGuild({ GUILD_DELIVERY_MAX_ATTEMPTS: '3', GUILD_DELIVERY_RETRY_BASE_MS: '50', GUILD_DELIVERY_RETRY_MAX_MS: '200' });
+    g = await startTestGuild({
+      GUILD_DELIVERY_MAX_ATTEMPTS: '3',
+      GUILD_DELIVERY_RETRY_BASE_MS: '50',
+      GUILD_DELIVERY_RETRY_MAX_MS: '200',
+    });
     await g.createGroup(group);
     sink = await scriptedSink({
       '/shared/inbox': [202],
@@ -88,7 +92,13 @@ describe('delivery queue', function () {
     const id = g.guild.urls.activity(group, randomUUID());
     await g.guild.publisher.publishToMembers(
       group,
-      { '@context': 'https://www.w3.org/ns/activitystreams', id, type: 'Announce', actor: g.groupUrl(group), object: `${sink.origin}/notes/1` },
+      {
+        '@context': 'https://www.w3.org/ns/activitystreams',
+        id,
+        type: 'Announce',
+        actor: g.groupUrl(group),
+        object: `${sink.origin}/notes/1`,
+      },
       { inOutbox: true, objectId: null },
     );
     return id;
@@ -98,7 +108,12 @@ describe('delivery queue', function () {
 
   it('delivers once per distinct shared inbox, signed by the group', async function () {
     const deadPort = await freePort();
-    for (let i = 0; i < 5; i++) await addMember(`${sink.origin}/users/s${i}`, `${sink.origin}/users/s${i}/inbox`, `${sink.origin}/shared/inbox`);
+    for (let i = 0; i < 5; i++)
+      await addMember(
+        `${sink.origin}/users/s${i}`,
+        `${sink.origin}/users/s${i}/inbox`,
+        `${sink.origin}/shared/inbox`,
+      );
     await addMember(`${sink.origin}/users/flaky`, `${sink.origin}/flaky/inbox`, null);
     await addMember(`${sink.origin}/users/busy`, `${sink.origin}/busy/inbox`, null);
     await addMember(`${sink.origin}/users/bad`, `${sink.origin}/bad/inbox`, null);
@@ -106,7 +121,9 @@ describe('delivery queue', function () {
     await addMember(`http://127.0.0.1:${deadPort}/users/dead`, `http://127.0.0.1:${deadPort}/inbox`, null);
 
     const id = await publish();
-    const inboxes = ['/shared/inbox', '/flaky/inbox', '/busy/inbox', '/bad/inbox', '/gone/inbox'].map((p) => `${sink.origin}${p}`);
+    const inboxes = ['/shared/inbox', '/flaky/inbox', '/busy/inbox', '/bad/inbox', '/gone/inbox'].map(
+      (p) => `${sink.origin}${p}`,
+    );
     const dead = `http://127.0.0.1:${deadPort}/inbox`;
     await waitUntil(
       async () => {
@@ -135,7 +152,7 @@ describe('delivery queue', function () {
 
     const deadJob = await jobOf(id, dead);
     expect(deadJob?.state, 'connection refused: retried, then given up').to.equal('failed');
-    expect(deadJob?.attempts, "GUILD_DELIVERY_MAX_ATTEMPTS").to.equal(3);
+    expect(deadJob?.attempts, 'GUILD_DELIVERY_MAX_ATTEMPTS').to.equal(3);
     expect(deadJob?.lastError).to.match(/ECONNREFUSED|connect|fetch failed/i);
     const health = await g.store.hosts.getHost(`127.0.0.1:${deadPort}`);
     expect(health?.consecutiveFailures, 'failures recorded per host').to.equal(3);

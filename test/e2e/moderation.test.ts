@@ -66,20 +66,45 @@ describe('moderation across servers', function () {
 
   it("a moderator's Delete of a post reaches every member and undoes the boost", async function () {
     const { createId, noteId } = await alice.post({ to: [group], content: '<p>off topic</p>' });
-    await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), { what: 'the post' });
-    const del = { '@context': AS, id: `${mod.actorId}/deletes/${randomUUID()}`, type: 'Delete', actor: mod.actorId, object: noteId, to: [PUBLIC], cc: [group], summary: 'off topic' };
+    await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
+      what: 'the post',
+    });
+    const del = {
+      '@context': AS,
+      id: `${mod.actorId}/deletes/${randomUUID()}`,
+      type: 'Delete',
+      actor: mod.actorId,
+      object: noteId,
+      to: [PUBLIC],
+      cc: [group],
+      summary: 'off topic',
+    };
     expect((await mod.sendRaw(`${group}/inbox`, del)).status).to.equal(202);
-    const got = await bob.waitFor((a) => wrapsType('Delete')(a) && (a.json.object as { id?: string }).id === del.id, { what: 'Announce{Delete} at bob' });
+    const got = await bob.waitFor(
+      (a) => wrapsType('Delete')(a) && (a.json.object as { id?: string }).id === del.id,
+      { what: 'Announce{Delete} at bob' },
+    );
     expect(got.actorId).to.equal(group);
     await alice.waitFor((a) => wrapsType('Delete')(a), { what: 'Announce{Delete} at alice' });
     await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, { what: 'Undo of the boost' });
     expect((await g.store.posts.getPost('mods', noteId))?.deletedAt).to.be.a('number');
     const audit = await g.store.audit.listAudit({ group: 'mods' }, null, 10);
-    expect(audit.some((e) => e.action === 'remove-post' && e.target === noteId && e.actorId === mod.actorId)).to.equal(true);
+    expect(
+      audit.some((e) => e.action === 'remove-post' && e.target === noteId && e.actorId === mod.actorId),
+    ).to.equal(true);
   });
 
   it("a non-moderator's Block and commands change nothing", async function () {
-    const block = { '@context': AS, id: `${bob.actorId}/blocks/${randomUUID()}`, type: 'Block', actor: bob.actorId, object: alice.actorId, target: group, to: [PUBLIC], cc: [group] };
+    const block = {
+      '@context': AS,
+      id: `${bob.actorId}/blocks/${randomUUID()}`,
+      type: 'Block',
+      actor: bob.actorId,
+      object: alice.actorId,
+      target: group,
+      to: [PUBLIC],
+      cc: [group],
+    };
     await bob.sendRaw(`${group}/inbox`, block);
     await g.processed(block.id);
     const { createId } = await command(bob, `ban ${alice.actorId}`);
@@ -90,7 +115,17 @@ describe('moderation across servers', function () {
   });
 
   it('a remote moderator bans a member with a signed Block; their posts are then dropped', async function () {
-    const block = { '@context': AS, id: `${mod.actorId}/blocks/${randomUUID()}`, type: 'Block', actor: mod.actorId, object: bob.actorId, target: group, summary: 'spam', to: [PUBLIC], cc: [group] };
+    const block = {
+      '@context': AS,
+      id: `${mod.actorId}/blocks/${randomUUID()}`,
+      type: 'Block',
+      actor: mod.actorId,
+      object: bob.actorId,
+      target: group,
+      summary: 'spam',
+      to: [PUBLIC],
+      cc: [group],
+    };
     expect((await mod.sendRaw(`${group}/inbox`, block)).status).to.equal(202);
     await g.processed(block.id);
     expect(await g.store.bans.getActiveBan('mods', bob.actorId, Date.now())).to.not.equal(null);
@@ -120,7 +155,15 @@ describe('moderation across servers', function () {
   it('a Flag reaches every moderator by DM and is resolved by command', async function () {
     const { createId, noteId } = await alice.post({ to: [group], content: '<p>borderline</p>' });
     await g.processed(createId);
-    const flag = { '@context': AS, id: `${bob.actorId}/flags/${randomUUID()}`, type: 'Flag', actor: bob.actorId, object: [alice.actorId, noteId], content: 'rude', to: [group] };
+    const flag = {
+      '@context': AS,
+      id: `${bob.actorId}/flags/${randomUUID()}`,
+      type: 'Flag',
+      actor: bob.actorId,
+      object: [alice.actorId, noteId],
+      content: 'rude',
+      to: [group],
+    };
     expect((await bob.sendRaw(`${group}/inbox`, flag)).status).to.equal(202);
     const dm = await mod.waitFor(dmContaining('New report'), { what: 'report DM to the moderator' });
     const id = /report ([0-9a-f]{12})/.exec(JSON.stringify(dm.json))?.[1];
@@ -145,7 +188,9 @@ describe('moderation across servers', function () {
       expect(await g.store.held.getHeldPost('mods', noteId)).to.not.equal(null);
       await mod.waitFor(dmContaining('waits for approval'), { what: 'held-post DM' });
       await command(mod, `approve-post ${noteId}`);
-      await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), { what: 'the approved post' });
+      await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
+        what: 'the approved post',
+      });
       expect(await g.store.held.getHeldPost('mods', noteId)).to.equal(null);
     } finally {
       await carol.close();
@@ -163,7 +208,13 @@ describe('instance-level domain block', function () {
     g = await startTestGuild();
     group = await g.createGroup('open');
     evil = await startRawActor('spammer', { host: '127.0.0.2' });
-    const follow = { '@context': AS, id: `${evil.actorId}/follows/1`, type: 'Follow', actor: evil.actorId, object: group };
+    const follow = {
+      '@context': AS,
+      id: `${evil.actorId}/follows/1`,
+      type: 'Follow',
+      actor: evil.actorId,
+      object: group,
+    };
     expect((await evil.post(`${group}/inbox`, follow)).status).to.equal(202);
     await g.processed(follow.id);
     expect(await g.store.members.getMember('open', evil.actorId)).to.not.equal(null);
@@ -177,11 +228,29 @@ describe('instance-level domain block', function () {
   });
 
   it("removes the domain's members and refuses its activities without fetching anything", async function () {
-    await g.store.domains.putDomainPolicy({ domain: '127.0.0.2', policy: 'block', reason: 'spam', createdAt: Date.now() });
+    await g.store.domains.putDomainPolicy({
+      domain: '127.0.0.2',
+      policy: 'block',
+      reason: 'spam',
+      createdAt: Date.now(),
+    });
     expect(await g.store.domains.removeMembersOfDomain('127.0.0.2')).to.equal(1);
     g.guild.domains.invalidate();
     const seen = evil.requests.length;
-    const note = { '@context': AS, id: `${evil.actorId}/c/1`, type: 'Create', actor: evil.actorId, object: { id: `${evil.actorId}/n/1`, type: 'Note', attributedTo: evil.actorId, content: 'x', to: [PUBLIC], cc: [group] } };
+    const note = {
+      '@context': AS,
+      id: `${evil.actorId}/c/1`,
+      type: 'Create',
+      actor: evil.actorId,
+      object: {
+        id: `${evil.actorId}/n/1`,
+        type: 'Note',
+        attributedTo: evil.actorId,
+        content: 'x',
+        to: [PUBLIC],
+        cc: [group],
+      },
+    };
     const res = await evil.post(`${group}/inbox`, note);
     expect(res.status).to.equal(403);
     expect(evil.requests.slice(seen)).to.deep.equal([]);
@@ -190,14 +259,31 @@ describe('instance-level domain block', function () {
 
   it('drops deliveries to the blocked domain', async function () {
     const t = Date.now();
-    await g.store.members.upsertMember({ groupName: 'open', actorId: evil.actorId, inbox: `${evil.actorId}/inbox`, sharedInbox: null, deliveryInbox: `${evil.actorId}/inbox`, state: 'accepted', followId: null, createdAt: t, updatedAt: t });
+    await g.store.members.upsertMember({
+      groupName: 'open',
+      actorId: evil.actorId,
+      inbox: `${evil.actorId}/inbox`,
+      sharedInbox: null,
+      deliveryInbox: `${evil.actorId}/inbox`,
+      state: 'accepted',
+      followId: null,
+      createdAt: t,
+      updatedAt: t,
+    });
     const id = g.guild.urls.activity('open', randomUUID());
-    await g.guild.publisher.publishToMembers('open', { '@context': AS, id, type: 'Announce', actor: group, object: `${group}/x` }, { inOutbox: false, objectId: null });
+    await g.guild.publisher.publishToMembers(
+      'open',
+      { '@context': AS, id, type: 'Announce', actor: group, object: `${group}/x` },
+      { inOutbox: false, objectId: null },
+    );
     const { deliveryJobId } = await import('../../src/federation/publisher.ts');
-    const job = await waitUntil(async () => {
-      const j = await g.store.jobs.getJob(deliveryJobId(id, `${evil.actorId}/inbox`));
-      return j && j.state !== 'queued' ? j : undefined;
-    }, { what: 'the delivery to be decided' });
+    const job = await waitUntil(
+      async () => {
+        const j = await g.store.jobs.getJob(deliveryJobId(id, `${evil.actorId}/inbox`));
+        return j && j.state !== 'queued' ? j : undefined;
+      },
+      { what: 'the delivery to be decided' },
+    );
     expect(job.state).to.equal('failed');
     expect(job.lastError).to.contain('blocked');
     expect(evil.inbox.filter((p) => JSON.stringify(p.body).includes(id))).to.deep.equal([]);

@@ -28,7 +28,13 @@ describe('operations endpoints', function () {
   });
 
   it('counts inbox requests by status, and shows queues, in /metrics', async function () {
-    const follow = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${actor.actorId}/f/1`, type: 'Follow', actor: actor.actorId, object: g.groupUrl('ops') };
+    const follow = {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${actor.actorId}/f/1`,
+      type: 'Follow',
+      actor: actor.actorId,
+      object: g.groupUrl('ops'),
+    };
     expect((await actor.post(`${g.groupUrl('ops')}/inbox`, follow)).status).to.equal(202);
     expect((await fetch(`${g.groupUrl('ops')}/inbox`, { method: 'POST', body: '{}' })).status).to.equal(401);
     await g.processed(follow.id);

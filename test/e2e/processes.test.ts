@@ -6,7 +6,12 @@ import { expect } from 'chai';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { runGuildCli, sharedStoreEnv, startGuildProcess, type GuildProcess } from '../support/guild-process.ts';
+import {
+  runGuildCli,
+  sharedStoreEnv,
+  startGuildProcess,
+  type GuildProcess,
+} from '../support/guild-process.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
 import { freePort, waitUntil } from '../support/net.ts';
 import { openStore } from '../../src/storage/open-store.ts';
@@ -38,7 +43,8 @@ describe('processes: CLI, npm start, web and worker apart', function () {
   });
   afterEach(function () {
     if (this.currentTest?.state === 'failed') {
-      for (const p of procs) process.stderr.write(`---- output of guild (${p.origin}) ----\n${p.output.slice(-100).join('\n')}\n`);
+      for (const p of procs)
+        process.stderr.write(`---- output of guild (${p.origin}) ----\n${p.output.slice(-100).join('\n')}\n`);
     }
   });
   after(async function () {
@@ -47,7 +53,10 @@ describe('processes: CLI, npm start, web and worker apart', function () {
   });
 
   it('refuses a bad configuration with a clear message and exit code 2', async function () {
-    const p = await startGuildProcess({ ...env, GUILD_PORT: 'eighty', GUILD_STORE: 'postgres' }, { wait: false });
+    const p = await startGuildProcess(
+      { ...env, GUILD_PORT: 'eighty', GUILD_STORE: 'postgres' },
+      { wait: false },
+    );
     expect(await p.exited).to.equal(2);
     const text = p.output.join('\n');
     expect(text).to.contain('GUILD_PORT').and.contain('GUILD_STORE');
@@ -55,13 +64,19 @@ describe('processes: CLI, npm start, web and worker apart', function () {
 
   it('says clearly when the database is unreachable', async function () {
     const dead = await freePort();
-    const p = await startGuildProcess({ ...env, GUILD_STORE: 'mongodb', GUILD_MONGODB_URL: `mongodb://127.0.0.1:${dead}/guild` }, { wait: false });
+    const p = await startGuildProcess(
+      { ...env, GUILD_STORE: 'mongodb', GUILD_MONGODB_URL: `mongodb://127.0.0.1:${dead}/guild` },
+      { wait: false },
+    );
     expect(await p.exited).to.equal(1);
     expect(p.output.join('\n')).to.match(/could not start: .*127\.0\.0\.1/);
   });
 
   it('creates and lists groups with the CLI, refusing bad names and taken names', async function () {
-    const created = await runGuildCli(['group', 'create', 'rust', '--title', 'Rustaceans', '--summary', 'All about Rust'], env);
+    const created = await runGuildCli(
+      ['group', 'create', 'rust', '--title', 'Rustaceans', '--summary', 'All about Rust'],
+      env,
+    );
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.contain(`@rust@127.0.0.1:${port}`);
     const again = await runGuildCli(['group', 'create', 'rust'], env);
@@ -78,11 +93,17 @@ describe('processes: CLI, npm start, web and worker apart', function () {
   it('npm start serves WebFinger, the group actor and NodeInfo for a group made with the CLI', async function () {
     const web = await startGuildProcess(env);
     procs.push(web);
-    const wf = (await (await fetch(`${origin}/.well-known/webfinger?resource=acct:rust@127.0.0.1:${port}`)).json()) as { subject: string };
+    const wf = (await (
+      await fetch(`${origin}/.well-known/webfinger?resource=acct:rust@127.0.0.1:${port}`)
+    ).json()) as { subject: string };
     expect(wf.subject).to.equal(`acct:rust@127.0.0.1:${port}`);
-    const actor = (await (await fetch(`${origin}/groups/rust`, { headers: { accept: 'application/activity+json' } })).json()) as { type: string; name: string };
+    const actor = (await (
+      await fetch(`${origin}/groups/rust`, { headers: { accept: 'application/activity+json' } })
+    ).json()) as { type: string; name: string };
     expect(actor).to.include({ type: 'Group', name: 'Rustaceans' });
-    const ni = (await (await fetch(`${origin}/nodeinfo/2.1`)).json()) as { metadata: { localGroups: number } };
+    const ni = (await (await fetch(`${origin}/nodeinfo/2.1`)).json()) as {
+      metadata: { localGroups: number };
+    };
     expect(ni.metadata.localGroups).to.equal(1);
     expect(await web.kill('SIGTERM')).to.equal(0);
     procs.pop();
@@ -126,7 +147,9 @@ describe('processes: CLI, npm start, web and worker apart', function () {
       let store: Store | null = null;
       try {
         store = await openStore(
-          env.GUILD_STORE === 'sqlite' ? { kind: 'sqlite', path: env.GUILD_SQLITE_PATH! } : { kind: 'mongodb', url: env.GUILD_MONGODB_URL! },
+          env.GUILD_STORE === 'sqlite'
+            ? { kind: 'sqlite', path: env.GUILD_SQLITE_PATH! }
+            : { kind: 'mongodb', url: env.GUILD_MONGODB_URL! },
         );
         const t = Date.now();
         await store.members.upsertMember({
@@ -141,8 +164,14 @@ describe('processes: CLI, npm start, web and worker apart', function () {
           updatedAt: t,
         });
         // alice posts; the worker fans out to alice and to the hanging member.
-        const { createId } = await alice.post({ to: [`${origin}/groups/rust`], content: `<p>${randomUUID()}</p>` });
-        await waitUntil(() => bodies.length >= 1 || undefined, { what: 'the first delivery to hang', timeoutMs: 20_000 });
+        const { createId } = await alice.post({
+          to: [`${origin}/groups/rust`],
+          content: `<p>${randomUUID()}</p>`,
+        });
+        await waitUntil(() => bodies.length >= 1 || undefined, {
+          what: 'the first delivery to hang',
+          timeoutMs: 20_000,
+        });
         expect(await worker.kill('SIGKILL')).to.equal(-1);
         pending.forEach((r) => r.destroy());
 
@@ -152,7 +181,9 @@ describe('processes: CLI, npm start, web and worker apart', function () {
           what: 'the delivery to be retried by the new worker',
           timeoutMs: 30_000,
         });
-        await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), { what: 'Announce at alice' });
+        await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
+          what: 'Announce at alice',
+        });
       } finally {
         await store?.close();
         sink.closeAllConnections();

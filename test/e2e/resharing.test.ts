@@ -8,7 +8,8 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
 
 const isPlainBoostOf = (noteId: string) => (a: ReceivedActivity) =>
-  a.type === 'Announce' && (a.json.object === noteId || (a.json.object as { id?: unknown } | undefined)?.id === noteId);
+  a.type === 'Announce' &&
+  (a.json.object === noteId || (a.json.object as { id?: unknown } | undefined)?.id === noteId);
 const wraps = (activityId: string, type?: string) => (a: ReceivedActivity) => {
   if (a.type !== 'Announce') return false;
   const inner = a.json.object as { id?: unknown; type?: unknown } | undefined;
@@ -25,7 +26,10 @@ describe('what the group re-shares', function () {
   before(async function () {
     g = await startTestGuild();
     group = await g.createGroup('books');
-    [alice, bob] = await Promise.all([startFedifyPeer({ username: 'alice' }), startFedifyPeer({ username: 'bob' })]);
+    [alice, bob] = await Promise.all([
+      startFedifyPeer({ username: 'alice' }),
+      startFedifyPeer({ username: 'bob' }),
+    ]);
     await alice.follow(group);
     await bob.follow(group);
     await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept to alice' });
@@ -51,7 +55,11 @@ describe('what the group re-shares', function () {
   });
 
   it('announces a reply only as Announce{Create}, never as a plain boost', async function () {
-    const { createId, noteId } = await bob.post({ to: [group], content: '<p>Great book</p>', inReplyTo: topId });
+    const { createId, noteId } = await bob.post({
+      to: [group],
+      content: '<p>Great book</p>',
+      inReplyTo: topId,
+    });
     await alice.waitFor(wraps(createId, 'Create'), { what: 'Announce{Create} of the reply' });
     await g.idle();
     expect(alice.received.filter(isPlainBoostOf(noteId))).to.deep.equal([]);
@@ -61,16 +69,31 @@ describe('what the group re-shares', function () {
 
   it('serves the thread as a paged collection (FEP-7888 context)', async function () {
     const url = g.guild.urls.thread('books', topId);
-    const col = (await (await fetch(url, { headers: { accept: 'application/activity+json' } })).json()) as { type: string; first: string };
+    const col = (await (await fetch(url, { headers: { accept: 'application/activity+json' } })).json()) as {
+      type: string;
+      first: string;
+    };
     expect(col.type).to.equal('OrderedCollection');
-    const page = (await (await fetch(col.first, { headers: { accept: 'application/activity+json' } })).json()) as { orderedItems: string[] };
+    const page = (await (
+      await fetch(col.first, { headers: { accept: 'application/activity+json' } })
+    ).json()) as { orderedItems: string[] };
     expect(page.orderedItems[0]).to.equal(topId);
     expect(page.orderedItems).to.have.length(2);
-    expect((await fetch(g.guild.urls.thread('books', `${topId}/nope`), { headers: { accept: 'application/activity+json' } })).status).to.equal(404);
+    expect(
+      (
+        await fetch(g.guild.urls.thread('books', `${topId}/nope`), {
+          headers: { accept: 'application/activity+json' },
+        })
+      ).status,
+    ).to.equal(404);
   });
 
   it('refuses a reply to a post that is not in the group', async function () {
-    const { createId, noteId } = await bob.post({ to: [group], content: '<p>?</p>', inReplyTo: `${bob.actorId}/elsewhere/1` });
+    const { createId, noteId } = await bob.post({
+      to: [group],
+      content: '<p>?</p>',
+      inReplyTo: `${bob.actorId}/elsewhere/1`,
+    });
     await g.processed(createId);
     expect(await g.store.posts.getPost('books', noteId)).to.equal(null);
     expect(g.logs.some((l) => l.includes(createId) && l.includes('not in books'))).to.equal(true);
@@ -78,7 +101,11 @@ describe('what the group re-shares', function () {
 
   for (const visibility of ['direct', 'followers'] as const) {
     it(`does not re-share a ${visibility} post`, async function () {
-      const { createId, noteId } = await alice.post({ to: [group], content: `<p>${visibility}</p>`, visibility });
+      const { createId, noteId } = await alice.post({
+        to: [group],
+        content: `<p>${visibility}</p>`,
+        visibility,
+      });
       await g.processed(createId);
       await g.idle();
       expect(await g.store.posts.getPost('books', noteId)).to.equal(null);
@@ -102,19 +129,27 @@ describe('what the group re-shares', function () {
 
   it("announces a member's Like", async function () {
     await bob.like(topId, group);
-    await alice.waitFor((a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Like', {
-      what: 'Announce{Like}',
-    });
+    await alice.waitFor(
+      (a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Like',
+      {
+        what: 'Announce{Like}',
+      },
+    );
   });
 
   it("sends an author's Delete and undoes the boost", async function () {
     const post = await g.store.posts.getPost('books', topId);
     expect(post?.boostId).to.be.a('string');
     await alice.delete(topId);
-    await bob.waitFor((a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Delete', {
-      what: 'Announce{Delete}',
+    await bob.waitFor(
+      (a) => a.type === 'Announce' && (a.json.object as { type?: string })?.type === 'Delete',
+      {
+        what: 'Announce{Delete}',
+      },
+    );
+    const undo = await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, {
+      what: 'Undo of the boost',
     });
-    const undo = await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, { what: 'Undo of the boost' });
     expect((undo.json.object as { id?: string }).id).to.equal(post?.boostId);
     expect((await g.store.posts.getPost('books', topId))?.deletedAt).to.be.a('number');
   });
@@ -139,7 +174,10 @@ describe('what the group re-shares', function () {
   it('drops a post that mentions more groups than the cap', async function () {
     const others = await Promise.all(['g1', 'g2', 'g3', 'g4', 'g5'].map((n) => g.createGroup(n)));
     for (const o of others) await bob.follow(o);
-    await bob.waitFor(() => bob.received.filter((a) => a.type === 'Accept').length >= 6, { what: 'accepts', timeoutMs: 15_000 });
+    await bob.waitFor(() => bob.received.filter((a) => a.type === 'Accept').length >= 6, {
+      what: 'accepts',
+      timeoutMs: 15_000,
+    });
     const { createId, noteId } = await bob.post({ to: [group, ...others], content: '<p>buy now</p>' });
     await g.processed(createId);
     expect(await g.store.posts.getPost('books', noteId)).to.equal(null);

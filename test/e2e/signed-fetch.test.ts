@@ -28,7 +28,15 @@ describe('signed fetches', function () {
   });
 
   const signedGet = (url: string) =>
-    fetch(url, { headers: signRequest({ method: 'GET', url, headers: { Accept: ACCEPT }, keyId: reader.keyId, privateKeyPem: reader.privateKeyPem }) });
+    fetch(url, {
+      headers: signRequest({
+        method: 'GET',
+        url,
+        headers: { Accept: ACCEPT },
+        keyId: reader.keyId,
+        privateKeyPem: reader.privateKeyPem,
+      }),
+    });
 
   it('refuses unsigned ActivityPub GETs of the group, its collections and activities', async function () {
     for (const url of [group, `${group}/outbox`, `${group}/followers`, `${group}/moderators`]) {
@@ -44,13 +52,22 @@ describe('signed fetches', function () {
   });
 
   it('refuses a GET signed for another URL', async function () {
-    const headers = signRequest({ method: 'GET', url: `${group}/outbox`, headers: { Accept: ACCEPT }, keyId: reader.keyId, privateKeyPem: reader.privateKeyPem });
+    const headers = signRequest({
+      method: 'GET',
+      url: `${group}/outbox`,
+      headers: { Accept: ACCEPT },
+      keyId: reader.keyId,
+      privateKeyPem: reader.privateKeyPem,
+    });
     expect((await fetch(group, { headers })).status).to.equal(401);
   });
 
   it('still serves the page to browsers, WebFinger, and the application actor (needed to verify its own signatures)', async function () {
     expect((await fetch(group, { headers: { accept: 'text/html' } })).status).to.equal(200);
-    expect((await fetch(`${g.origin}/.well-known/webfinger?resource=acct:secure@${new URL(g.origin).host}`)).status).to.equal(200);
+    expect(
+      (await fetch(`${g.origin}/.well-known/webfinger?resource=acct:secure@${new URL(g.origin).host}`))
+        .status,
+    ).to.equal(200);
     expect((await fetch(`${g.origin}/actor`, { headers: { accept: ACCEPT } })).status).to.equal(200);
   });
 

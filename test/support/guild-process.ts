@@ -18,7 +18,10 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export async function sharedStoreEnv(): Promise<{ env: Record<string, string>; remove(): Promise<void> }> {
   if (testStoreKind() === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'guild-proc-'));
-    return { env: { GUILD_STORE: 'sqlite', GUILD_SQLITE_PATH: join(dir, 'guild.sqlite') }, remove: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      env: { GUILD_STORE: 'sqlite', GUILD_SQLITE_PATH: join(dir, 'guild.sqlite') },
+      remove: () => rm(dir, { recursive: true, force: true }),
+    };
   }
   const url = process.env['MONGODB_URL'];
   if (!url) throw new Error('GUILD_TEST_STORE=mongodb needs MONGODB_URL');
@@ -46,7 +49,11 @@ export interface CliResult {
 /** Runs `bin/guild.js` (what `npx guild` runs) with the given arguments and environment. */
 export function runGuildCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'guild.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'guild.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -66,7 +73,10 @@ export interface GuildProcess {
 }
 
 /** Starts `src/main.ts` (what `npm start` runs); waits until /readyz answers 200 (web) or the worker runs. */
-export async function startGuildProcess(env: Record<string, string>, opts: { wait?: boolean } = {}): Promise<GuildProcess> {
+export async function startGuildProcess(
+  env: Record<string, string>,
+  opts: { wait?: boolean } = {},
+): Promise<GuildProcess> {
   const port = env.GUILD_PORT ? Number(env.GUILD_PORT) : await freePort();
   const origin = env.GUILD_ORIGIN ?? `http://127.0.0.1:${port}`;
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
@@ -77,7 +87,9 @@ export async function startGuildProcess(env: Record<string, string>, opts: { wai
   const output: string[] = [];
   proc.stdout?.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
   proc.stderr?.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   const gp: GuildProcess = {
     proc,
     output,

@@ -52,7 +52,8 @@ const reportFiled: Expectation = {
   decision: 'applied',
   check: async (c) => {
     const open = await c.store.reports.listReports(c.groupName, 'open', null, 50);
-    if (!open.some((r) => r.flagId === c.prepared.activity.id)) throw new Error(`no open report for ${String(c.prepared.activity.id)}`);
+    if (!open.some((r) => r.flagId === c.prepared.activity.id))
+      throw new Error(`no open report for ${String(c.prepared.activity.id)}`);
   },
 };
 

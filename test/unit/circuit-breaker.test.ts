@@ -6,7 +6,12 @@ describe('circuit breaker', function () {
   it('opens after the threshold, half-opens after the delay, closes on success', function () {
     let t = 1000;
     const changes: Array<[string, boolean]> = [];
-    const b = new CircuitBreaker({ threshold: 3, openMs: 100, now: () => t, onChange: (h, o) => changes.push([h, o]) });
+    const b = new CircuitBreaker({
+      threshold: 3,
+      openMs: 100,
+      now: () => t,
+      onChange: (h, o) => changes.push([h, o]),
+    });
     b.failure('a.example');
     b.failure('a.example');
     expect(b.isOpen('a.example')).to.equal(false);
@@ -50,7 +55,12 @@ describe('metrics', function () {
   it('caps the number of series', function () {
     const c = new Counter('z_total', 'help');
     for (let i = 0; i < 5000; i++) c.inc({ host: `h${i}` });
-    expect(c.render().split('\n').filter((l) => l.startsWith('z_total{')).length).to.equal(2000);
+    expect(
+      c
+        .render()
+        .split('\n')
+        .filter((l) => l.startsWith('z_total{')).length,
+    ).to.equal(2000);
     expect(new Metrics().render()).to.contain('# TYPE guild_inbox_requests_total counter');
   });
 });
