@@ -11,6 +11,7 @@ COPY config ./config
 COPY src ./src
 COPY tsconfig.json ./
 ENV NODE_ENV=production GUILD_HOST=0.0.0.0 GUILD_PORT=8080
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080
 CMD ["node", "--import", "tsx", "src/main.ts"]
