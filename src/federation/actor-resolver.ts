@@ -34,7 +34,12 @@ type KeyFetch = { kind: 'found'; key: ResolvedKey } | { kind: 'invalid' } | { ki
 /** Bound on the per-key fetch-time memory. */
 const MAX_TRACKED_KEYS = 10_000;
 
+/** Keys verified recently are kept in memory this long: the inbox reads them on every POST. */
+const HOT_KEYS_TTL_MS = 5 * 60_000;
+const HOT_KEYS_MAX = 20_000;
+
 export class ActorResolver {
+  private readonly hotKeys = new Map<string, { key: ResolvedKey; until: number }>();
   private readonly fetcher: SafeFetcher;
   private readonly cache: RemoteActorRepository;
   private readonly ttlMs: number;
@@ -83,6 +88,24 @@ export class ActorResolver {
    */
   async getKey(keyId: string, opts: { refresh?: boolean } = {}): Promise<ResolvedKey | null> {
     if (httpUrl(keyId) === null) return null;
+    if (opts.refresh !== true) {
+      const hot = this.hotKeys.get(keyId);
+      if (hot !== undefined && hot.until > this.now()) return hot.key;
+    }
+    const key = await this.getKeyFromCacheOrRemote(keyId, opts);
+    if (key !== null) {
+      if (this.hotKeys.size >= HOT_KEYS_MAX) this.hotKeys.clear();
+      this.hotKeys.set(keyId, { key, until: this.now() + HOT_KEYS_TTL_MS });
+    } else {
+      this.hotKeys.delete(keyId);
+    }
+    return key;
+  }
+
+  private async getKeyFromCacheOrRemote(
+    keyId: string,
+    opts: { refresh?: boolean },
+  ): Promise<ResolvedKey | null> {
     const cached = await this.cache.getRemoteActorByKeyId(keyId);
     const cachedKey: ResolvedKey | null =
       cached?.publicKeyPem != null && cached.keyId === keyId
