@@ -12,7 +12,7 @@ import type { MembershipService } from './membership.service.ts';
 
 export const COMMAND_HELP = `Commands (send them to the group in a direct message):
 help · rules · report <post url> <reason>
-Moderators: ban @user@host [duration like 7d, 12h] [reason] · unban @user@host · remove <post url> [reason] · approve @user@host · reject @user@host · approve-post <post url> · pin <post url> · unpin <post url> · lock <post url> · unlock <post url> · resolve <report id>`;
+Moderators: mod @user@host · unmod @user@host · log · ban @user@host [duration like 7d, 12h] [reason] · unban @user@host · remove <post url> [reason] · approve @user@host · reject @user@host · approve-post <post url> · pin <post url> · unpin <post url> · lock <post url> · unlock <post url> · resolve <report id>`;
 
 /** Turns an account handle into an actor id (WebFinger), or null. */
 export interface HandleResolver {
@@ -197,6 +197,29 @@ export class CommandService {
             ? `${cmd.name === 'lock' ? 'Locked' : 'Unlocked'}.`
             : 'Nothing to change.'
           : 'That post is not in this group.';
+      }
+      case 'mod':
+      case 'unmod': {
+        const who = await this.actorOf(cmd.args[0]);
+        if (!who) return `Usage: ${cmd.name} @user@host (I could not find that account).`;
+        const r =
+          cmd.name === 'mod'
+            ? await this.d.moderation.addModerator(group, who, o)
+            : await this.d.moderation.removeModerator(group, who, o);
+        if (!r.ok) return `Not done: ${r.error.type}.`;
+        if (cmd.name === 'mod')
+          return r.value ? `${cmd.args[0]} is now a moderator.` : `${cmd.args[0]} already was one.`;
+        return r.value ? `${cmd.args[0]} is no longer a moderator.` : `${cmd.args[0]} was not a moderator.`;
+      }
+      case 'log': {
+        const entries = await this.d.store.audit.listAudit({ group }, null, 10);
+        if (entries.length === 0) return 'Nothing recorded yet.';
+        return entries
+          .map(
+            (e) =>
+              `${new Date(e.at).toISOString().slice(0, 16)} ${e.actorId}: ${e.action} ${e.target}${e.reason ? ` (${e.reason})` : ''}`,
+          )
+          .join('\n');
       }
       case 'resolve': {
         const id = cmd.args[0];

@@ -175,6 +175,17 @@ describe('moderation across servers', function () {
     expect((await g.store.reports.getReport(id!))?.state).to.equal('resolved');
   });
 
+  it('a moderator appoints and removes another moderator, and reads the log, by DM', async function () {
+    await command(mod, `mod ${alice.actorId}`);
+    await mod.waitFor(dmContaining('is now a moderator'), { what: 'mod answer' });
+    expect(await g.store.moderators.isModerator('mods', alice.actorId)).to.equal(true);
+    await command(mod, 'log');
+    await mod.waitFor(dmContaining('add-moderator'), { what: 'the log by DM' });
+    await command(mod, `unmod ${alice.actorId}`);
+    await mod.waitFor(dmContaining('no longer a moderator'), { what: 'unmod answer' });
+    expect(await g.store.moderators.isModerator('mods', alice.actorId)).to.equal(false);
+  });
+
   it('pre-moderation holds a first post until a moderator approves it', async function () {
     const s = await g.guild.settings.update('mods', { premoderateFirstPosts: 1 });
     expect(s.ok, JSON.stringify(s)).to.equal(true);
