@@ -10,7 +10,7 @@ import {
   verify as rsaVerify,
   type KeyObject,
 } from 'node:crypto';
-import { cpus, totalmem, availableParallelism, platform, release } from 'node:os';
+import { cpus, totalmem, availableParallelism, loadavg, platform, release } from 'node:os';
 
 export interface Machine {
   cpu: string;
@@ -19,7 +19,12 @@ export interface Machine {
   node: string;
   os: string;
   date: string;
+  /** 1-minute load average when the bench started (other processes compete for the same cores). */
+  loadAtStart: number;
 }
+
+/** The 1-minute load average now. */
+export const loadNow = (): number => loadavg()[0] ?? 0;
 
 export function machine(): Machine {
   return {
@@ -29,6 +34,7 @@ export function machine(): Machine {
     node: process.version,
     os: `${platform()} ${release()}`,
     date: new Date().toISOString(),
+    loadAtStart: loadNow(),
   };
 }
 

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { actorDocument, benchActor, keyPairs, signedCreate } from './actors.bench.ts';
 import { fields, num, type Fields } from './ipc.bench.ts';
 import type { Baselines } from './baseline.bench.ts';
-import { int, ms, secs, type RowResult } from './report.bench.ts';
+import { errorsNote, int, jobsSummary, ms, secs, type RowResult } from './report.bench.ts';
 import {
   guildEnv,
   guildPort,
@@ -111,7 +111,6 @@ export async function runFanout(
     const boost = tally(report['boost'], 'boost');
     const sample = fields(report['sample'], 'sample');
     const jobs = await guild.jobs();
-    const deliver = jobs['deliver'] ?? {};
 
     const lastMs = create.lastAt - t0;
     const rate = create.distinct > 0 ? (create.distinct * 1000) / lastMs : 0;
@@ -131,7 +130,8 @@ export async function runFanout(
       `signatures: ${int(sampleOk)}/${int(sampleChecked)} sampled deliveries verified in full against the group key` +
         `${num(report, 'unsigned') > 0 ? `, ${int(num(report, 'unsigned'))} POSTs without Signature/Digest` : ''}` +
         `${JSON.stringify(sample['failures']) !== '{}' ? `, failures ${JSON.stringify(sample['failures'])}` : ''}`,
-      `deliver queue: ${JSON.stringify(deliver)}`,
+      `jobs: ${jobsSummary(jobs)}`,
+      ...errorsNote(await guild.errors()),
     ];
     if (timedOut)
       notes.push(`timed out at the row deadline with ${int(create.distinct)} of ${int(expected)} delivered`);

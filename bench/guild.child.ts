@@ -6,7 +6,7 @@
  * The store handed to Guild counts the jobs enqueued and finished per queue (by job id prefix), so the harness
  * can follow fan-out and intake progress without querying the database from outside.
  *
- * Commands: `usage` (memory), `jobs` (counters), `close`.
+ * Commands: `usage` (memory), `jobs` (counters), `errors` (last job error per queue), `close`.
  */
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -17,20 +17,32 @@ import { fields, num, serveIpc, text } from './ipc.bench.ts';
 
 /**
  * Per queue (the job id prefix before `:`): jobs inserted, completed, failed, retried after an error, and
- * released unrun (claimed beyond a per-key limit and handed back, which the runner does with an empty error).
+ * released unrun (handed back with an empty error), and the claims made: calls, jobs returned, time spent.
  */
 type Counters = Record<string, Record<Counted, number>>;
-type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'released';
+type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'released' | 'claims' | 'claimed' | 'claimMs';
 
 function queueOf(id: string): string {
   const colon = id.indexOf(':');
   return colon === -1 ? '?' : id.slice(0, colon);
 }
 
-function counting(store: Store, counters: Counters): Store {
+/** The last error a job of each queue was retried or failed with. */
+type LastErrors = Record<string, string>;
+
+function counting(store: Store, counters: Counters, errors: LastErrors): Store {
   const bump = (id: string, what: Counted, by = 1): void => {
     const q = queueOf(id);
-    const c = (counters[q] ??= { enqueued: 0, done: 0, failed: 0, retried: 0, released: 0 });
+    const c = (counters[q] ??= {
+      enqueued: 0,
+      done: 0,
+      failed: 0,
+      retried: 0,
+      released: 0,
+      claims: 0,
+      claimed: 0,
+      claimMs: 0,
+    });
     c[what] += by;
   };
   const j = store.jobs;
@@ -41,7 +53,14 @@ function counting(store: Store, counters: Counters): Store {
       if (first !== undefined) bump(first.id, 'enqueued', n);
       return n;
     },
-    claim: (...a) => j.claim(...a),
+    async claim(queue, ...rest) {
+      const started = performance.now();
+      const jobs = await j.claim(queue, ...rest);
+      bump(`${queue}:`, 'claims');
+      bump(`${queue}:`, 'claimed', jobs.length);
+      bump(`${queue}:`, 'claimMs', performance.now() - started);
+      return jobs;
+    },
     async complete(id, owner, now) {
       const ok = await j.complete(id, owner, now);
       if (ok) bump(id, 'done');
@@ -50,11 +69,13 @@ function counting(store: Store, counters: Counters): Store {
     async retry(id, owner, runAt, error, now) {
       const ok = await j.retry(id, owner, runAt, error, now);
       if (ok) bump(id, error === '' ? 'released' : 'retried');
+      if (ok && error !== '') errors[queueOf(id)] = error.slice(0, 300);
       return ok;
     },
     async fail(id, owner, error, now) {
       const ok = await j.fail(id, owner, error, now);
       if (ok) bump(id, 'failed');
+      if (ok) errors[queueOf(id)] = error.slice(0, 300);
       return ok;
     },
     updatePayload: (...a) => j.updatePayload(...a),
@@ -63,18 +84,14 @@ function counting(store: Store, counters: Counters): Store {
     stats: (q, now) => j.stats(q, now),
     purgeDone: (q, before) => j.purgeDone(q, before),
   };
-  return {
-    kind: store.kind,
-    groups: store.groups,
-    keys: store.keys,
-    members: store.members,
-    remoteActors: store.remoteActors,
-    activities: store.activities,
-    posts: store.posts,
-    jobs,
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
+  // Everything but `jobs` goes to the real store (methods bound to it), whatever repositories it has.
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'jobs') return jobs;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 function decodeArgs(raw: string | undefined): {
@@ -98,7 +115,8 @@ const args = decodeArgs(process.argv[2]);
 const config = loadConfig(args.env);
 const log = createLogger(config.logLevel, { service: 'guild-bench' });
 const counters: Counters = {};
-const store = counting(await openStore(args.store), counters);
+const errors: LastErrors = {};
+const store = counting(await openStore(args.store), counters, errors);
 const guild = await startGuild(config, { log, store, pollMs: args.pollMs });
 
 serveIpc(
@@ -109,6 +127,9 @@ serveIpc(
     },
     async jobs() {
       return counters;
+    },
+    async errors() {
+      return errors;
     },
     async close() {
       await guild.close();

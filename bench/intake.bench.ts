@@ -15,7 +15,7 @@ import {
 } from './actors.bench.ts';
 import type { Baselines } from './baseline.bench.ts';
 import type { ChildHandle } from './ipc.bench.ts';
-import { int, ms, secs, type RowResult } from './report.bench.ts';
+import { errorsNote, int, jobsSummary, ms, secs, type RowResult } from './report.bench.ts';
 import {
   guildEnv,
   guildPort,
@@ -107,6 +107,8 @@ interface PhaseResult {
   /** ms from the first measured request until every activity was processed; null when not (web role). */
   processedMs: number | null;
   jobs: string;
+  /** False when the workers had not finished the warm-up activities when the measurement began. */
+  warmProcessed: boolean;
 }
 
 /**
@@ -140,9 +142,10 @@ async function phase(
     if (warmed.statuses.get('202') !== warm.length) {
       throw new Error(`warm-up: expected ${warm.length} x 202, got ${JSON.stringify([...warmed.statuses])}`);
     }
-    if (role === 'all' && (await waitProcessed(guild, warm.length, ctx.deadline)) === null) {
-      throw new Error('warm-up activities were not processed before the deadline');
-    }
+    // Start from a quiet Guild when its workers keep up; do not wait long when they do not (the note says so).
+    const warmProcessed =
+      role === 'web' ||
+      (await waitProcessed(guild, warm.length, Math.min(ctx.deadline, Date.now() + 30_000))) !== null;
 
     ctx.progress(`intake/${ctx.kind} (role ${role}): signing ${int(sizes.activities)} requests`);
     const posts = Array.from({ length: sizes.activities }, (_, i) => {
@@ -168,7 +171,8 @@ async function phase(
       statuses: JSON.stringify(Object.fromEntries(sent.statuses)),
       abandoned: sent.abandoned,
       processedMs: processedAt === null ? null : processedAt - started,
-      jobs: JSON.stringify(await guild.jobs()),
+      warmProcessed,
+      jobs: [jobsSummary(await guild.jobs()), ...errorsNote(await guild.errors())].join('; '),
     };
   } finally {
     await pool?.close();
@@ -193,7 +197,9 @@ export async function runIntake(
     const actors: BenchActor[] = (await keyPairs(sizes.actors)).map((k, i) => benchActor(origin, `a${i}`, k));
     await sinks.call('serve', { documents: actors.map((a) => [a.path, actorDocument(a)]) });
 
-    const all = await phase(ctx, sizes, actors, 'all');
+    // The first phase may use 60% of what is left, so that the second one always gets its turn.
+    const firstDeadline = Date.now() + 0.6 * (ctx.deadline - Date.now());
+    const all = await phase({ ...ctx, deadline: firstDeadline }, sizes, actors, 'all');
     const web = await phase(ctx, sizes, actors, 'web');
     const onSqlite = ctx.kind === 'sqlite';
     const met = all.accepted === all.sent && all.rate >= 1000 && all.p99 < 100;
@@ -214,8 +220,11 @@ export async function runIntake(
       all.processedMs === null
         ? 'role all: the intake queue was not drained before the deadline'
         : `role all: every activity processed (announces queued) ${secs(all.processedMs)} after the first request, ` +
-            `${int((all.sent * 1000) / all.processedMs)} activities/s end to end; jobs ${all.jobs}`,
+            `${int((all.sent * 1000) / all.processedMs)} activities/s end to end`,
     );
+    if (!all.warmProcessed)
+      notes.push('role all: the workers were still processing the warm-up when the clock started');
+    notes.push(`role all, jobs: ${all.jobs}`);
     if (!onSqlite) notes.push('the target applies to SQLite; shown here for comparison');
     return {
       row: 'intake',

@@ -5,9 +5,9 @@
  * the child's own `maxRSS`, so the harness's memory does not count.
  */
 import { actorDocument, benchActor, keyPairs, signedCreate } from './actors.bench.ts';
-import type { ChildHandle } from './ipc.bench.ts';
+import { fields, num, type ChildHandle } from './ipc.bench.ts';
 import { request } from 'undici';
-import { int, mb, secs, type RowResult } from './report.bench.ts';
+import { errorsNote, int, jobsSummary, mb, secs, type RowResult } from './report.bench.ts';
 import {
   guildEnv,
   guildPort,
@@ -75,6 +75,8 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
     let queuedAt: number | null = null;
     let enqueued = 0;
     let lastProgress = t0;
+    /** Deliveries the sinks were answering, sampled while the backlog is held. */
+    const holdInFlight: number[] = [];
     for (;;) {
       await sample();
       const jobs = await g.jobs();
@@ -88,8 +90,13 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
           `memory/${ctx.kind}: ${int(enqueued)} deliveries queued in ${secs(queuedAt - t0)}; holding`,
         );
       }
+      if (queuedAt !== null) {
+        const r = fields(await sinks.call('report'), 'report');
+        holdInFlight.push(num(r, 'inFlight'));
+      }
       if (queuedAt !== null && performance.now() - queuedAt >= sizes.holdMs) break;
       if (Date.now() > ctx.deadline) break;
+      if ((jobs['intake']?.['failed'] ?? 0) > 0) break; // the post itself was given up: nothing will fan out
       if (performance.now() - lastProgress > 10_000) {
         lastProgress = performance.now();
         ctx.progress(`  ${int(enqueued)} of ${int(expected)} deliveries queued, rss ${mb(peakSampled)}`);
@@ -97,6 +104,8 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
       await new Promise((r) => setTimeout(r, 250));
     }
     const end = await g.usage();
+    const sinkReport = fields(await sinks.call('report'), 'report');
+    const meanInFlight = holdInFlight.reduce((a, b) => a + b, 0) / Math.max(1, holdInFlight.length);
     const jobs = await g.jobs();
     const deliver = jobs['deliver'] ?? {};
     const done = (deliver['done'] ?? 0) + (deliver['failed'] ?? 0);
@@ -111,6 +120,14 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
           `backlog ${int(backlog)} jobs when measured`,
       `RSS at start ${mb(startUsage.rss)}, at end ${mb(end.rss)} (heap ${mb(end.heapUsed)}); ` +
         `peak: maxRSS ${mb(end.maxRss)}, highest of ${samples} samples ${mb(peakSampled)}`,
+      `sinks: ${int(num(sinkReport, 'posts'))} deliveries received; ` +
+        (holdInFlight.length === 0
+          ? 'the backlog was never fully queued'
+          : `while the backlog was held, on average ${meanInFlight.toFixed(1)} were in flight`) +
+        ` (at most ${int(num(sinkReport, 'maxInFlight'))}), with a delivery ` +
+        `concurrency of ${env['GUILD_DELIVERY_CONCURRENCY'] ?? '?'} (${env['GUILD_DELIVERY_PER_HOST'] ?? '?'} per host, ${int(sizes.servers)} hosts)`,
+      `jobs: ${jobsSummary(jobs)}`,
+      ...errorsNote(await g.errors()),
     ];
     const backlogReached = queuedAt !== null && backlog >= Math.min(100_000, sizes.members);
     return {

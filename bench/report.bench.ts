@@ -45,6 +45,7 @@ export function renderReport(o: {
   quick: boolean;
   rows: RowResult[];
   storeNotes: string[];
+  loadAtEnd: number;
 }): string {
   const m = o.machine;
   const b = o.baselines;
@@ -53,6 +54,10 @@ export function renderReport(o: {
   lines.push(`- date: ${m.date}`);
   lines.push(`- machine: ${m.cpu}, ${m.cores} cores, ${int(m.ramBytes / 1024 ** 3)} GB RAM, ${m.os}`);
   lines.push(`- node: ${m.node}`);
+  lines.push(
+    `- 1-minute load average: ${m.loadAtStart.toFixed(2)} at the start, ${o.loadAtEnd.toFixed(2)} at the end ` +
+      `(Guild, the sinks, the harness, the database and anything else running share the ${m.cores} cores)`,
+  );
   lines.push(
     `- one core, RSA-2048: sign ${int(b.sign.perSecond)}/s (PEM parsed per call: ${int(b.signPem.perSecond)}/s), ` +
       `verify ${int(b.verify.perSecond)}/s (PEM parsed per call: ${int(b.verifyPem.perSecond)}/s)`,
@@ -79,4 +84,26 @@ export function renderReport(o: {
       : `TARGETS MISSED: ${missed.map((r) => `${r.row}/${r.store} (${r.verdict})`).join(', ')}`,
   );
   return lines.join('\n');
+}
+
+/** One line per queue from the Guild process's job counters (see guild.child.ts). */
+export function jobsSummary(jobs: Record<string, Record<string, number>>): string {
+  const parts: string[] = [];
+  for (const [queue, c] of Object.entries(jobs)) {
+    const n = (k: string): number => c[k] ?? 0;
+    let line =
+      `${queue}: ${int(n('enqueued'))} enqueued, ${int(n('done'))} done, ${int(n('failed'))} failed, ` +
+      `${int(n('retried'))} retried`;
+    if (n('released') > 0) line += `, ${int(n('released'))} released unrun`;
+    line += `; ${int(n('claims'))} claims took ${int(n('claimMs'))} ms and returned ${int(n('claimed'))} jobs`;
+    parts.push(line);
+  }
+  return parts.join('; ');
+}
+
+/** A note naming the last error per queue, when there was one. */
+export function errorsNote(errors: Record<string, string>): string[] {
+  const list = Object.entries(errors);
+  if (list.length === 0) return [];
+  return [`last job errors: ${list.map(([q, e]) => `${q}: ${e}`).join('; ')}`];
 }

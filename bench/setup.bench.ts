@@ -14,6 +14,9 @@ import { createLogger } from '../src/log.ts';
 import { buildCore } from '../src/server.ts';
 import { openStore, type StoreOptions } from '../src/storage/open-store.ts';
 import { groupKeyOwner } from '../src/groups/urls.ts';
+import type { Member, Store } from '../src/storage/store.ts';
+import type { MemberDoc } from '../src/storage/mongodb/documents.mongodb.ts';
+import { int } from './report.bench.ts';
 import { freePort } from '../test/support/net.ts';
 import { ChildHandle, fields, num } from './ipc.bench.ts';
 
@@ -107,8 +110,9 @@ export interface SeededGroup {
 }
 
 /**
- * Creates group `name` (with its key) and upserts `count` accepted members given by `member(i)`, through the
- * storage port, then closes the store. Stops with an error at the row's deadline.
+ * Creates group `name` (with its key) and stores `count` accepted members given by `member(i)` (SQLite: through
+ * the storage port; MongoDB: bulk inserts, see {@link insertAllMongo}), checks the count through the port, then
+ * closes the store. Stops with an error at the row's deadline.
  */
 export async function seedGroup(
   ctx: RowContext,
@@ -129,31 +133,10 @@ export async function seedGroup(
     const publicKeyPem = await core.store.keys.getPublicKey(groupKeyOwner(name));
     if (publicKeyPem === null) throw new Error('the group has no key');
     const started = performance.now();
-    let next = 0;
-    let lastProgress = started;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < count; i = next++) {
-        if (Date.now() > ctx.deadline) throw new Error(`deadline reached while seeding (${i} of ${count})`);
-        const m = member(i);
-        const t = Date.now();
-        await core.store.members.upsertMember({
-          groupName: name,
-          actorId: m.actorId,
-          inbox: m.inbox,
-          sharedInbox: m.sharedInbox,
-          deliveryInbox: m.sharedInbox ?? m.inbox,
-          state: 'accepted',
-          followId: `${m.actorId}#follow`,
-          createdAt: t,
-          updatedAt: t,
-        });
-        if (performance.now() - lastProgress > 10_000) {
-          lastProgress = performance.now();
-          ctx.progress(`  seeded ${i} of ${count} members`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: store.options.kind === 'sqlite' ? 1 : 32 }, worker));
+    if (store.options.kind === 'sqlite') await upsertAll(ctx, core.store, name, count, member);
+    else await insertAllMongo(ctx, store.options.url, store.options.dbName, name, count, member);
+    const seeded = await core.store.members.countMembers(name, 'accepted');
+    if (seeded !== count) throw new Error(`seeding: the store counts ${seeded} members, not ${count}`);
     return {
       name,
       groupId: core.urls.group(name),
@@ -167,6 +150,68 @@ export async function seedGroup(
   }
 }
 
+function memberOf(name: string, m: SeedMember, t: number): Member {
+  return {
+    groupName: name,
+    actorId: m.actorId,
+    inbox: m.inbox,
+    sharedInbox: m.sharedInbox,
+    deliveryInbox: m.sharedInbox ?? m.inbox,
+    state: 'accepted',
+    followId: `${m.actorId}#follow`,
+    createdAt: t,
+    updatedAt: t,
+  };
+}
+
+/** Seeds through the storage port, one `upsertMember` at a time. */
+async function upsertAll(
+  ctx: RowContext,
+  store: Store,
+  name: string,
+  count: number,
+  member: (i: number) => SeedMember,
+): Promise<void> {
+  let last = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (Date.now() > ctx.deadline) throw new Error(`deadline reached while seeding (${i} of ${count})`);
+    await store.members.upsertMember(memberOf(name, member(i), Date.now()));
+    if (performance.now() - last > 10_000) {
+      last = performance.now();
+      ctx.progress(`  seeded ${int(i)} of ${int(count)} members`);
+    }
+  }
+}
+
+/**
+ * Seeds a MongoDB-wire store with bulk inserts in the adapter's document shape. FerretDB 1.x (SQLite backend)
+ * pushes down only `_id` filters, so every `upsertMember` scans the whole collection and seeding through the port
+ * grows with the square of the group's size. The caller checks the result through the port.
+ */
+async function insertAllMongo(
+  ctx: RowContext,
+  url: string,
+  dbName: string | undefined,
+  name: string,
+  count: number,
+  member: (i: number) => SeedMember,
+): Promise<void> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
+  try {
+    const members = client.db(dbName).collection<MemberDoc>('members');
+    const batch = 1000;
+    for (let from = 0; from < count; from += batch) {
+      if (Date.now() > ctx.deadline) throw new Error(`deadline reached while seeding (${from} of ${count})`);
+      const t = Date.now();
+      const docs: MemberDoc[] = [];
+      for (let i = from; i < Math.min(count, from + batch); i++) docs.push(memberOf(name, member(i), t));
+      await members.insertMany(docs, { ordered: true });
+    }
+  } finally {
+    await client.close();
+  }
+}
+
 /** Guild running in a child process. */
 export interface GuildProcess {
   handle: ChildHandle;
@@ -175,6 +220,8 @@ export interface GuildProcess {
   usage(): Promise<{ rss: number; heapUsed: number; maxRss: number }>;
   /** Jobs enqueued and finished per queue (`intake`, `fanout`, `deliver`). */
   jobs(): Promise<Record<string, Record<string, number>>>;
+  /** The last error jobs of each queue were retried or failed with. */
+  errors(): Promise<Record<string, string>>;
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -207,6 +254,10 @@ export async function startGuildProcess(
         out[q] = Object.fromEntries(Object.entries(counts).map(([k]) => [k, num(counts, k)]));
       }
       return out;
+    },
+    async errors() {
+      const e = fields(await handle.call('errors', {}, 10_000), 'errors');
+      return Object.fromEntries(Object.entries(e).map(([q, v]) => [q, String(v)]));
     },
   };
 }

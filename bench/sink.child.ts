@@ -48,6 +48,9 @@ let boost = new Tally();
 let other = 0;
 let unsigned = 0;
 let posts = 0;
+/** POSTs being answered now (slow sinks), and the most at once since `watch`. */
+let inFlight = 0;
+let maxInFlight = 0;
 let sample = { checked: 0, ok: 0, failures: {} as Record<string, number> };
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
@@ -111,8 +114,14 @@ function onPost(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   if (w !== null && kind !== 'other' && (create.count + boost.count) % w.sampleEvery === 0) {
     void checkSignature(req, body, w);
   }
-  if (delayMs > 0) setTimeout(() => res.writeHead(202).end(), delayMs);
-  else res.writeHead(202).end();
+  if (delayMs > 0) {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    setTimeout(() => {
+      inFlight--;
+      res.writeHead(202).end();
+    }, delayMs);
+  } else res.writeHead(202).end();
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -174,11 +183,21 @@ serveIpc(
       other = 0;
       unsigned = 0;
       posts = 0;
+      maxInFlight = inFlight;
       sample = { checked: 0, ok: 0, failures: {} };
       return {};
     },
     async report() {
-      return { create: create.toJSON(), boost: boost.toJSON(), other, unsigned, posts, sample };
+      return {
+        create: create.toJSON(),
+        boost: boost.toJSON(),
+        other,
+        unsigned,
+        posts,
+        sample,
+        inFlight,
+        maxInFlight,
+      };
     },
     async close() {
       for (const s of servers) s.closeAllConnections();

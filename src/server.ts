@@ -95,7 +95,7 @@ export async function buildCore(
   }
   const urls = new Urls(config.origin);
   const signal = new LocalQueueSignal();
-  const publisher = new StorePublisher(store, signal);
+  const publisher = new StorePublisher(store, signal, Date.now, urls.origin);
   const groups = new GroupService({ store, urls, publisher, keys });
   const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
   const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
@@ -105,7 +105,7 @@ export async function buildCore(
     userAgent,
     signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
   });
-  const resolver = new ActorResolver({ fetcher, cache: store.remoteActors });
+  const resolver = new ActorResolver({ fetcher, cache: store.remoteActors, localOrigin: urls.origin });
   const domains = new DomainPolicies(store.domains, config.federationMode);
   const membership = new MembershipService({ store, urls, publisher });
   const settings = new SettingsService({
@@ -210,7 +210,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       new QueueRunner({
         ...base,
         queue: 'fanout',
-        handler: fanoutHandler(store, signal, config.queueLeaseMs),
+        handler: fanoutHandler(store, signal, config.queueLeaseMs, urls.origin),
         log: log.child({ loop: 'fanout' }),
         concurrency: 2,
         leaseMs: config.queueLeaseMs,

@@ -26,6 +26,8 @@ export interface ActorResolverOptions {
   now?: () => number;
   /** Least time between two network fetches of the same key, forced refreshes included. Default 60 s. */
   minRefreshIntervalMs?: number;
+  /** This server's own origin: its ids are never remote actors or keys (no fetching ourselves). */
+  localOrigin?: string;
 }
 
 /** A key fetch outcome: the key, a definite "no such valid key", or no answer (keep what we had). */
@@ -54,6 +56,15 @@ export class ActorResolver {
     this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
+    this.localOrigin = options.localOrigin ?? null;
+  }
+
+  private readonly localOrigin: string | null;
+
+  /** A usable remote id: http(s) and not on this server's origin. */
+  private isRemote(id: string): boolean {
+    const u = httpUrl(id);
+    return u !== null && new URL(u).origin !== this.localOrigin;
   }
 
   /** Decodes an actor document (see {@link fromApActor}), stamped with this resolver's clock. */
@@ -66,7 +77,7 @@ export class ActorResolver {
    * exactly `id`. When a refetch fails the stale cached actor is returned; null when there is none.
    */
   async getActor(id: string, opts: { refresh?: boolean } = {}): Promise<RemoteActor | null> {
-    if (httpUrl(id) === null) return null;
+    if (!this.isRemote(id)) return null;
     const cached = await this.cache.getRemoteActor(id);
     if (cached !== null && opts.refresh !== true && this.isFresh(cached)) return cached;
     const res = await this.fetcher.getActivityPubObject(id);
@@ -87,7 +98,7 @@ export class ActorResolver {
    * (then the cached key, if any, is returned).
    */
   async getKey(keyId: string, opts: { refresh?: boolean } = {}): Promise<ResolvedKey | null> {
-    if (httpUrl(keyId) === null) return null;
+    if (!this.isRemote(keyId)) return null;
     if (opts.refresh !== true) {
       const hot = this.hotKeys.get(keyId);
       if (hot !== undefined && hot.until > this.now()) return hot.key;

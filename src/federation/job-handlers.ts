@@ -54,15 +54,18 @@ export function fanoutHandler(
   store: Store,
   signal: QueueSignal,
   leaseMs: number,
+  localOrigin: string | null = null,
   now: () => number = Date.now,
 ): JobHandler {
   return async (job, { owner }) => {
     const p = job.payload as FanoutPayload;
     let after = p.after;
     for (;;) {
-      const inboxes = await store.members.listDeliveryInboxes(p.groupName, after, FANOUT_PAGE);
-      if (inboxes.length === 0) return { kind: 'done' };
+      const page = await store.members.listDeliveryInboxes(p.groupName, after, FANOUT_PAGE);
+      if (page.length === 0) return { kind: 'done' };
       const t = now();
+      // Never deliver to this server itself (an actor document may name an inbox here).
+      const inboxes = localOrigin ? page.filter((inbox) => !inbox.startsWith(`${localOrigin}/`)) : page;
       await store.jobs.enqueue(
         inboxes.map((inbox) => ({
           id: deliveryJobId(p.activityId, inbox),
@@ -78,7 +81,7 @@ export function fanoutHandler(
         t,
       );
       signal.notify('deliver');
-      after = inboxes[inboxes.length - 1] ?? null;
+      after = page[page.length - 1] ?? null;
       // Progress is saved after the page is queued: a restart re-queues at most one page (ids are idempotent).
       if (!(await store.jobs.updatePayload(job.id, owner, { ...p, after }, now()))) {
         return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };

@@ -41,6 +41,7 @@ export class StorePublisher implements Publisher {
     private readonly store: Store,
     private readonly signal: QueueSignal,
     private readonly now: () => number = Date.now,
+    private readonly localOrigin: string | null = null,
   ) {}
 
   async publishToMembers(
@@ -59,6 +60,8 @@ export class StorePublisher implements Publisher {
 
   async sendTo(groupName: string, activity: ApObject, inbox: string): Promise<void> {
     const id = await this.save(groupName, activity, false, null);
+    // Never deliver to this server itself (an actor document may name an inbox here).
+    if (this.localOrigin && inbox.startsWith(`${this.localOrigin}/`)) return;
     const payload: DeliverPayload = { activityId: id, inbox, signer: groupKeyOwner(groupName) };
     await this.store.jobs.enqueue(
       [{ id: deliveryJobId(id, inbox), queue: 'deliver', key: hostOf(inbox), payload, runAt: this.now() }],

@@ -107,6 +107,9 @@ export class ModerationService {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
+    if (!/^https?:\/\//.test(actorId) || this.d.urls.isLocal(actorId)) {
+      return err({ type: 'invalid', detail: 'a moderator is a remote actor, named by its http(s) id' });
+    }
     const added = await this.d.store.moderators.addModerator({
       groupName: group,
       actorId,
