@@ -3,6 +3,7 @@
  * as every other outbound request (no loopback, private or link-local destinations unless allowed).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { KeyObject } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './ip-address.ts';
 import { signRequest } from './http-signature.ts';
@@ -58,7 +59,7 @@ export class DeliveryClient {
   async post(
     inbox: string,
     body: string,
-    signer: { keyId: string; privateKeyPem: string },
+    signer: { keyId: string; privateKeyPem: string | KeyObject },
   ): Promise<DeliveryResponse> {
     let url: URL;
     try {

@@ -35,7 +35,8 @@ export interface SignRequestInput {
   headers?: Record<string, string>;
   body?: Uint8Array | string;
   keyId: string;
-  privateKeyPem: string;
+  /** PEM text, or a key parsed once with `createPrivateKey` (much faster when signing many requests). */
+  privateKeyPem: string | KeyObject;
   now?: Date;
 }
 
@@ -182,7 +183,20 @@ function verifyWith(publicKeyPem: string, candidates: Buffer[], signature: Buffe
 }
 
 /** Parses a PEM public key; null unless it is an RSA key of at least 1024 bits. */
+/** Parsed public keys by PEM text: the same few keys sign most inbound requests. */
+const parsedKeys = new Map<string, KeyObject | null>();
+const PARSED_KEYS_MAX = 10_000;
+
 export function parseRsaPublicKey(pem: string): KeyObject | null {
+  const hit = parsedKeys.get(pem);
+  if (hit !== undefined) return hit;
+  const key = parseRsaPublicKeyUncached(pem);
+  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.clear();
+  parsedKeys.set(pem, key);
+  return key;
+}
+
+function parseRsaPublicKeyUncached(pem: string): KeyObject | null {
   // createPublicKey would also derive a public key from a private one: insist on a public key PEM.
   if (!/^\s*-----BEGIN (?:RSA )?PUBLIC KEY-----/.test(pem)) return null;
   try {

@@ -15,6 +15,7 @@ import {
 } from './publisher.ts';
 import type { DeliveryClient } from './delivery.client.ts';
 import type { DomainPolicies } from './domain-policy.ts';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -127,7 +128,7 @@ class Bounded<V> {
 
 export function deliverHandler(d: DeliverDeps): JobHandler {
   const bodies = new Bounded<string>(64);
-  const keys = new Bounded<string>(256);
+  const keys = new Bounded<KeyObject>(256);
   const random = d.random ?? Math.random;
   const now = d.now ?? Date.now;
   /** Hosts with recorded failures, as far as this process knows: a success there clears the record. */
@@ -172,7 +173,8 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
     if (pem === undefined) {
       const k = await d.store.keys.getPrivateKey(p.signer);
       if (!k) return { kind: 'fail', error: `no key for ${p.signer}` };
-      pem = k;
+      // Parsed once: parsing the PEM costs as much as signing.
+      pem = createPrivateKey(k);
       keys.set(p.signer, pem);
     }
     const keyId =

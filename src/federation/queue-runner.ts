@@ -99,9 +99,10 @@ export class QueueRunner {
         continue;
       }
       let claimed: Job[] = [];
+      let exclude: string[] = [];
       try {
         const limit = this.o.perKeyConcurrency ?? Infinity;
-        const exclude = [...this.perKey.entries()].filter(([, n]) => n >= limit).map(([k]) => k);
+        exclude = [...this.perKey.entries()].filter(([, n]) => n >= limit).map(([k]) => k);
         if (this.o.skipKeys) exclude.push(...this.o.skipKeys());
         claimed = await this.o.jobs.claim(
           this.o.queue,
@@ -118,7 +119,12 @@ export class QueueRunner {
       for (const job of claimed) this.launch(job);
       if (claimed.length === 0) {
         const anyDone = this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
-        await this.o.signal.wait(this.o.queue, poll, anyDone);
+        if (exclude.length > 0 && anyDone) {
+          // Whatever is left waits for busy keys: a finished job frees one; new jobs would not help.
+          await Promise.race([anyDone, new Promise((r) => setTimeout(r, poll))]);
+        } else {
+          await this.o.signal.wait(this.o.queue, poll, anyDone);
+        }
       }
     }
   }
