@@ -195,6 +195,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       moderationInbox,
       moderation,
       commands,
+      domains,
     });
     const pollMs = opts.pollMs ?? 500;
     const base = { jobs: store.jobs, owner, signal, pollMs, onOutcome };

@@ -88,6 +88,16 @@ export function httpUrl(v: unknown): URL | null {
   }
 }
 
+/**
+ * `text` when it is an absolute http(s) URL without credentials or spaces, at most 2,048 characters, kept as
+ * given (ids compare exactly); else null. For ids typed by the admin (CLI, admin API).
+ */
+export function httpIdText(text: string): string | null {
+  if (text.length > 2048 || /\s/.test(text)) return null;
+  const url = httpUrl(text);
+  return url && !url.username && !url.password ? text : null;
+}
+
 export function sameOrigin(a: string, b: string): boolean {
   const ua = httpUrl(a);
   const ub = httpUrl(b);

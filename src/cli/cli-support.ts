@@ -2,13 +2,13 @@
 import type { ModerationError } from '../groups/moderation.service.ts';
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
+import { httpIdText as httpUrl } from '../activitypub/vocab.ts';
 
 /** Options that never take a value. */
 export const SWITCHES: ReadonlySet<string> = new Set(['remove-posts', 'resolved', 'help']);
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
-const MAX_URL_LENGTH = 2048;
 
 /** Prints `usage: TEXT` and returns the usage exit code. */
 export function usage(io: CliIo, text: string): number {
@@ -71,18 +71,7 @@ export function parseLimit(args: ParsedArgs): number | string {
   return n;
 }
 
-/** `text` when it is an absolute http(s) URL without credentials (kept as given: ids compare exactly), else null. */
-export function httpUrl(text: string): string | null {
-  if (text.length > MAX_URL_LENGTH || /\s/.test(text)) return null;
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
-    if (url.username || url.password) return null;
-    return text;
-  } catch {
-    return null;
-  }
-}
+export { httpUrl };
 
 /**
  * An actor id given as is (`https://...`), or the actor a handle (`@user@host`) names, found by WebFinger.

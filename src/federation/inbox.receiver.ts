@@ -133,11 +133,8 @@ export class InboxReceiver {
     }
     if (!sameOrigin(id, actorId))
       return { status: 400, message: "the activity id is not on the actor's origin" };
+    // The key's host was checked against the domain policy above; a key and its actor share an origin.
     const host = new URL(actorId).host;
-    if (this.d.isBlockedHost && (await this.d.isBlockedHost(host))) {
-      log.info('inbox: blocked host', { host, activityId: id });
-      return { status: 403, message: 'this server does not federate with your host' };
-    }
     if (!ACCEPTED_TYPES.has(type)) {
       log.debug('inbox: activity type not handled', { type, activityId: id });
       return { status: 202, message: 'accepted' };

@@ -19,7 +19,8 @@ import {
   type ApObject,
 } from '../activitypub/vocab.ts';
 import type { Urls } from './urls.ts';
-import type { ActorLookup, Publisher } from './ports.ts';
+import { followAnswer } from './follow-answer.ts';
+import type { ActorLookup, DomainPolicyLookup, Publisher } from './ports.ts';
 import type { ModerationInbox } from './moderation.handlers.ts';
 import type { ModerationService } from './moderation.service.ts';
 import type { CommandService } from './commands.service.ts';
@@ -49,6 +50,8 @@ export interface GroupInboxDeps {
   moderation?: ModerationService;
   /** Commands sent to a group by direct message. */
   commands?: CommandService;
+  /** Domain policies: posts from limited domains are held. */
+  domains: DomainPolicyLookup;
   now?: () => number;
 }
 
@@ -95,7 +98,7 @@ export class GroupInbox {
     if (await this.deps.store.bans.getActiveBan(group.name, a.actorId, this.now())) {
       await this.deps.publisher.sendTo(
         group.name,
-        this.answer(group.name, 'Reject', a.json, a.actorId),
+        followAnswer(this.deps.urls, group.name, 'Reject', a.json, a.actorId),
         actor.inbox,
       );
       return ignored(`${a.actorId} is banned from ${group.name}; Follow rejected`);
@@ -117,22 +120,10 @@ export class GroupInbox {
     if (!accept) return applied(`join request of ${a.actorId} to ${group.name} is pending`);
     await this.deps.publisher.sendTo(
       group.name,
-      this.answer(group.name, 'Accept', a.json, a.actorId),
+      followAnswer(this.deps.urls, group.name, 'Accept', a.json, a.actorId),
       actor.inbox,
     );
     return applied(`${a.actorId} joined ${group.name}`);
-  }
-
-  /** Accept or Reject of a Follow, addressed to the follower. */
-  answer(groupName: string, type: 'Accept' | 'Reject', follow: ApObject, actorId: string): ApObject {
-    return {
-      '@context': GUILD_CONTEXT,
-      id: this.deps.urls.activity(groupName, randomUUID()),
-      type,
-      actor: this.deps.urls.group(groupName),
-      object: stripContext(follow),
-      to: [actorId],
-    };
   }
 
   private async onUndo(a: InboundActivity): Promise<Outcome[]> {
@@ -314,8 +305,8 @@ export class GroupInbox {
   /** Why a post must wait for a moderator, or null: a new member's first posts, or a limited domain. */
   private async holdReason(group: string, author: string, firstPosts: number): Promise<string | null> {
     const host = new URL(author).hostname.toLowerCase();
-    if ((await this.deps.store.domains.getDomainPolicy(host))?.policy === 'limit')
-      return `posts from ${host} are moderated`;
+    const policy = await this.deps.domains.policyOf(host);
+    if (policy?.policy === 'limit') return `posts from ${host} are moderated`;
     if (firstPosts > 0 && (await this.deps.store.postFlags.countPostsByAuthor(group, author)) < firstPosts) {
       return `the first ${firstPosts} posts of a new member are moderated`;
     }
@@ -453,9 +444,4 @@ function isDirectMessage(object: ApObject): boolean {
   const r = recipientsOf(object);
   const all = [...r.to, ...r.cc];
   return !all.some(isPublic) && !all.some((id) => /\/followers$/.test(id));
-}
-
-function stripContext(o: ApObject): ApObject {
-  const { '@context': _ctx, ...rest } = o;
-  return rest;
 }

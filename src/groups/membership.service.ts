@@ -3,10 +3,10 @@
  * whose membership policy is `approval`, and removing members. The requester's server is told with an
  * `Accept` or `Reject` of the original Follow.
  */
-import { randomUUID } from 'node:crypto';
 import type { Member, MemberState, Store } from '../storage/store.ts';
-import { GUILD_CONTEXT, type ApObject } from '../activitypub/vocab.ts';
+import type { ApObject } from '../activitypub/vocab.ts';
 import type { Urls } from './urls.ts';
+import { followAnswer } from './follow-answer.ts';
 import { err, ok, type Publisher, type Result } from './ports.ts';
 
 export type MembershipError =
@@ -165,18 +165,10 @@ export class MembershipService {
     return g !== null && g.deletedAt === null;
   }
 
-  /** Accept or Reject whose object is the requester's Follow, embedded. */
+  /** Accept or Reject whose object is the requester's Follow, rebuilt from what was stored. */
   private answer(group: string, type: 'Accept' | 'Reject', member: Member): ApObject {
-    const groupId = this.deps.urls.group(group);
-    const follow: ApObject = { type: 'Follow', actor: member.actorId, object: groupId };
+    const follow: ApObject = { type: 'Follow', actor: member.actorId, object: this.deps.urls.group(group) };
     if (member.followId !== null) follow.id = member.followId;
-    return {
-      '@context': GUILD_CONTEXT,
-      id: this.deps.urls.activity(group, randomUUID()),
-      type,
-      actor: groupId,
-      object: follow,
-      to: [member.actorId],
-    };
+    return followAnswer(this.deps.urls, group, type, follow, member.actorId);
   }
 }

@@ -1,5 +1,6 @@
 /** Ports the domain uses beyond storage: sending activities and learning about remote actors. */
 import type { RemoteActor } from '../storage/store.ts';
+import type { DomainPolicy } from '../storage/moderation.store.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
 
 export interface Publisher {
@@ -19,6 +20,11 @@ export interface Publisher {
 export interface ActorLookup {
   /** The remote actor, from cache or fetched; null when it cannot be had. */
   getActor(id: string): Promise<RemoteActor | null>;
+}
+
+export interface DomainPolicyLookup {
+  /** The instance's policy for a host (port ignored), cached by the implementation. */
+  policyOf(host: string): Promise<DomainPolicy | null>;
 }
 
 export interface KeyPairGenerator {

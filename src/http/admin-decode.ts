@@ -4,12 +4,12 @@
  */
 import type { Request } from 'express';
 import { HttpError } from './http-error.ts';
+import { httpIdText as httpUrl } from '../activitypub/vocab.ts';
 
 /** Largest page a caller may ask for, and the page size when none is given. */
 export const MAX_PAGE = 500;
 export const DEFAULT_PAGE = 50;
 export const MAX_REASON_LENGTH = 1000;
-const MAX_URL_LENGTH = 2048;
 
 export type Body = Record<string, unknown>;
 
@@ -85,17 +85,7 @@ export function reasonField(body: Body): string {
   return (optString(body, 'reason', MAX_REASON_LENGTH) ?? '').trim();
 }
 
-/** `text` when it is an absolute http(s) URL without credentials (kept as given), else null. */
-export function httpUrl(text: string): string | null {
-  if (text.length > MAX_URL_LENGTH || /\s/.test(text)) return null;
-  try {
-    const url = new URL(text);
-    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) return null;
-    return text;
-  } catch {
-    return null;
-  }
-}
+export { httpUrl };
 
 /** True for `@user@host` or `user@host`. */
 export function isHandle(text: string): boolean {
