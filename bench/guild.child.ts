@@ -1,123 +1,76 @@
 /**
  * Guild under test, in its own process so that its peak RSS is its own and the harness and sinks do not share
- * its event loop. Started with `{ env, store, pollMs }` as JSON in argv[2]: `env` is the GUILD_* configuration
- * (validated by loadConfig), `store` where the data lives.
+ * its event loop. Started with `{ env, pollMs }` as JSON in argv[2]: `env` is the GUILD_* configuration
+ * (validated by loadConfig), including where the data lives. Guild opens its store itself and runs its queues
+ * in background threads exactly as `npm start` does.
  *
- * The store handed to Guild counts the jobs enqueued and finished per queue (by job id prefix), so the harness
- * can follow fan-out and intake progress without querying the database from outside.
+ * The harness follows progress through Guild's own metrics (the same values `/metrics` serves, summed over the
+ * background threads): jobs queued, finished by outcome, and claims made, per queue.
  *
- * Commands: `usage` (memory), `jobs` (counters), `errors` (last job error per queue), `close`.
+ * Commands: `usage` (memory), `jobs` (counters), `close`.
  */
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
 import { startGuild } from '../src/server.ts';
-import { openStore, type StoreOptions } from '../src/storage/open-store.ts';
-import type { JobQueue, Store } from '../src/storage/store.ts';
-import { fields, num, serveIpc, text } from './ipc.bench.ts';
+import type { MetricSnapshot } from '../src/federation/metrics.ts';
+import { fields, num, serveIpc } from './ipc.bench.ts';
 
 /**
- * Per queue (the job id prefix before `:`): jobs inserted, completed, failed, retried after an error, and
- * released unrun (handed back with an empty error), and the claims made: calls, jobs returned, time spent.
+ * Per queue: jobs inserted, completed, failed, retried, and the claims made: calls, jobs returned, time spent.
  */
 type Counters = Record<string, Record<Counted, number>>;
-type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'released' | 'claims' | 'claimed' | 'claimMs';
+type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'claims' | 'claimed' | 'claimMs';
 
-function queueOf(id: string): string {
-  const colon = id.indexOf(':');
-  return colon === -1 ? '?' : id.slice(0, colon);
-}
-
-/** The last error a job of each queue was retried or failed with. */
-type LastErrors = Record<string, string>;
-
-function counting(store: Store, counters: Counters, errors: LastErrors): Store {
-  const bump = (id: string, what: Counted, by = 1): void => {
-    const q = queueOf(id);
-    const c = (counters[q] ??= {
-      enqueued: 0,
-      done: 0,
-      failed: 0,
-      retried: 0,
-      released: 0,
-      claims: 0,
-      claimed: 0,
-      claimMs: 0,
-    });
-    c[what] += by;
-  };
-  const j = store.jobs;
-  const jobs: JobQueue = {
-    async enqueue(list, now) {
-      const n = await j.enqueue(list, now);
-      const first = list[0];
-      if (first !== undefined) bump(first.id, 'enqueued', n);
-      return n;
-    },
-    async claim(queue, ...rest) {
-      const started = performance.now();
-      const jobs = await j.claim(queue, ...rest);
-      bump(`${queue}:`, 'claims');
-      bump(`${queue}:`, 'claimed', jobs.length);
-      bump(`${queue}:`, 'claimMs', performance.now() - started);
-      return jobs;
-    },
-    async complete(id, owner, now) {
-      const ok = await j.complete(id, owner, now);
-      if (ok) bump(id, 'done');
-      return ok;
-    },
-    async retry(id, owner, runAt, error, now) {
-      const ok = await j.retry(id, owner, runAt, error, now);
-      if (ok) bump(id, error === '' ? 'released' : 'retried');
-      if (ok && error !== '') errors[queueOf(id)] = error.slice(0, 300);
-      return ok;
-    },
-    async fail(id, owner, error, now) {
-      const ok = await j.fail(id, owner, error, now);
-      if (ok) bump(id, 'failed');
-      if (ok) errors[queueOf(id)] = error.slice(0, 300);
-      return ok;
-    },
-    updatePayload: (...a) => j.updatePayload(...a),
-    extendLease: (...a) => j.extendLease(...a),
-    getJob: (id) => j.getJob(id),
-    stats: (q, now) => j.stats(q, now),
-    purgeDone: (q, before) => j.purgeDone(q, before),
-  };
-  // Everything but `jobs` goes to the real store (methods bound to it), whatever repositories it has.
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'jobs') return jobs;
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
-
-function decodeArgs(raw: string | undefined): {
-  env: Record<string, string>;
-  store: StoreOptions;
-  pollMs: number;
-} {
+function decodeArgs(raw: string | undefined): { env: Record<string, string>; pollMs: number } {
   const a = fields(JSON.parse(raw ?? 'null'), 'arguments');
   const envIn = fields(a['env'], 'env');
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(envIn)) if (typeof v === 'string') env[k] = v;
-  const s = fields(a['store'], 'store');
-  const store: StoreOptions =
-    text(s, 'kind') === 'sqlite'
-      ? { kind: 'sqlite', path: text(s, 'path') }
-      : { kind: 'mongodb', url: text(s, 'url'), dbName: text(s, 'dbName') };
-  return { env, store, pollMs: num(a, 'pollMs') };
+  return { env, pollMs: num(a, 'pollMs') };
+}
+
+/** The labels of a series key such as `outcome="done",queue="intake"`. */
+function labelsOf(key: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of key.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) out[m[1] ?? ''] = m[2] ?? '';
+  return out;
+}
+
+function counters(snapshot: Record<string, MetricSnapshot>): Counters {
+  const out: Counters = {};
+  const add = (queue: string | undefined, what: Counted, v: number): void => {
+    if (!queue) return;
+    const c = (out[queue] ??= {
+      enqueued: 0,
+      done: 0,
+      failed: 0,
+      retried: 0,
+      claims: 0,
+      claimed: 0,
+      claimMs: 0,
+    });
+    c[what] += v;
+  };
+  const each = (name: string, f: (labels: Record<string, string>, v: number) => void): void => {
+    for (const [k, v] of Object.entries(snapshot[name] ?? {})) if (typeof v === 'number') f(labelsOf(k), v);
+  };
+  each('guild_jobs_enqueued_total', (l, v) => add(l['queue'], 'enqueued', v));
+  each('guild_jobs_total', (l, v) => {
+    const outcome = l['outcome'];
+    if (outcome === 'done') add(l['queue'], 'done', v);
+    else if (outcome === 'fail') add(l['queue'], 'failed', v);
+    else if (outcome === 'retry' || outcome === 'error') add(l['queue'], 'retried', v);
+  });
+  each('guild_queue_claims_total', (l, v) => add(l['queue'], 'claims', v));
+  each('guild_queue_claimed_jobs_total', (l, v) => add(l['queue'], 'claimed', v));
+  each('guild_queue_claim_seconds_total', (l, v) => add(l['queue'], 'claimMs', v * 1000));
+  return out;
 }
 
 const args = decodeArgs(process.argv[2]);
 const config = loadConfig(args.env);
 const log = createLogger(config.logLevel, { service: 'guild-bench' });
-const counters: Counters = {};
-const errors: LastErrors = {};
-const store = counting(await openStore(args.store), counters, errors);
-const guild = await startGuild(config, { log, store, pollMs: args.pollMs });
+const guild = await startGuild(config, { log, pollMs: args.pollMs });
 
 serveIpc(
   {
@@ -126,10 +79,7 @@ serveIpc(
       return { rss: m.rss, heapUsed: m.heapUsed, maxRss: process.resourceUsage().maxRSS * 1024 };
     },
     async jobs() {
-      return counters;
-    },
-    async errors() {
-      return errors;
+      return counters((await guild.metrics()).snapshot());
     },
     async close() {
       await guild.close();

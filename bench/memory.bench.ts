@@ -7,7 +7,7 @@
 import { actorDocument, benchActor, keyPairs, signedCreate } from './actors.bench.ts';
 import { fields, num, type ChildHandle } from './ipc.bench.ts';
 import { request } from 'undici';
-import { errorsNote, int, jobsSummary, mb, secs, type RowResult } from './report.bench.ts';
+import { int, jobsSummary, mb, secs, type RowResult } from './report.bench.ts';
 import {
   guildEnv,
   guildPort,
@@ -127,7 +127,6 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
         ` (at most ${int(num(sinkReport, 'maxInFlight'))}), with a delivery ` +
         `concurrency of ${env['GUILD_DELIVERY_CONCURRENCY'] ?? '?'} (${env['GUILD_DELIVERY_PER_HOST'] ?? '?'} per host, ${int(sizes.servers)} hosts)`,
       `jobs: ${jobsSummary(jobs)}`,
-      ...errorsNote(await g.errors()),
     ];
     const backlogReached = queuedAt !== null && backlog >= Math.min(100_000, sizes.members);
     return {

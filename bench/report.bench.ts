@@ -94,16 +94,8 @@ export function jobsSummary(jobs: Record<string, Record<string, number>>): strin
     let line =
       `${queue}: ${int(n('enqueued'))} enqueued, ${int(n('done'))} done, ${int(n('failed'))} failed, ` +
       `${int(n('retried'))} retried`;
-    if (n('released') > 0) line += `, ${int(n('released'))} released unrun`;
     line += `; ${int(n('claims'))} claims took ${int(n('claimMs'))} ms and returned ${int(n('claimed'))} jobs`;
     parts.push(line);
   }
   return parts.join('; ');
-}
-
-/** A note naming the last error per queue, when there was one. */
-export function errorsNote(errors: Record<string, string>): string[] {
-  const list = Object.entries(errors);
-  if (list.length === 0) return [];
-  return [`last job errors: ${list.map(([q, e]) => `${q}: ${e}`).join('; ')}`];
 }

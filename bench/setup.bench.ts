@@ -84,6 +84,9 @@ export function guildEnv(
     GUILD_PORT: String(port),
     GUILD_ALLOW_PRIVATE_ADDRESSES: 'true',
     GUILD_LOG_LEVEL: 'warn',
+    // Background threads as configured by default, unless the harness's own environment says otherwise.
+    GUILD_WORKER_THREADS: process.env.GUILD_WORKER_THREADS ?? 'auto',
+    GUILD_WORKER_NICE: process.env.GUILD_WORKER_NICE ?? '10',
     GUILD_DELIVERY_CONCURRENCY: '64',
     GUILD_DELIVERY_PER_HOST: '4',
     GUILD_DELIVERY_TIMEOUT_MS: '15000',
@@ -220,8 +223,6 @@ export interface GuildProcess {
   usage(): Promise<{ rss: number; heapUsed: number; maxRss: number }>;
   /** Jobs enqueued and finished per queue (`intake`, `fanout`, `deliver`). */
   jobs(): Promise<Record<string, Record<string, number>>>;
-  /** The last error jobs of each queue were retried or failed with. */
-  errors(): Promise<Record<string, string>>;
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -236,7 +237,7 @@ export async function startGuildProcess(
   const { handle, ready } = await ChildHandle.start(
     'guild',
     here('./guild.child.ts'),
-    { env, store: store.options, pollMs: 200 },
+    { env, pollMs: 200 },
     { timeoutMs: 60_000, execArgv, echo: ctx.verbose },
   );
   const port = num(fields(ready, 'guild ready'), 'port');
@@ -254,10 +255,6 @@ export async function startGuildProcess(
         out[q] = Object.fromEntries(Object.entries(counts).map(([k]) => [k, num(counts, k)]));
       }
       return out;
-    },
-    async errors() {
-      const e = fields(await handle.call('errors', {}, 10_000), 'errors');
-      return Object.fromEntries(Object.entries(e).map(([q, v]) => [q, String(v)]));
     },
   };
 }

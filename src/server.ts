@@ -24,6 +24,7 @@ import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
 import { verifyRequest } from './federation/http-signature.ts';
 import { createApp } from './http/app.ts';
+import { inboxFastPath } from './http/inbox.fast-path.ts';
 import { Metrics } from './federation/metrics.ts';
 import { CircuitBreaker } from './federation/circuit-breaker.ts';
 import type { Job } from './storage/store.ts';
@@ -35,6 +36,8 @@ import { ModerationInbox } from './groups/moderation.handlers.ts';
 import { CommandService } from './groups/commands.service.ts';
 import { InstanceService } from './groups/instance.service.ts';
 import { FileMediaStore } from './web/media.store.ts';
+import { BackgroundThreads } from './worker/background.ts';
+import { withMeteredJobs } from './federation/metered-jobs.ts';
 import { mediaDirFor } from './web/media.store.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
@@ -66,6 +69,8 @@ export interface Guild {
   server: Server | null;
   /** Actual port listened on (useful with port 0), or null. */
   port: number | null;
+  /** This process's metrics, with those of its background threads. */
+  metrics(): Promise<Metrics>;
   /** Stops taking work, finishes in-flight jobs, closes the HTTP server and the store. */
   close(): Promise<void>;
 }
@@ -77,6 +82,15 @@ export interface StartOptions {
   keys?: KeyPairGenerator;
   /** Poll interval of the worker loops when nothing wakes them. */
   pollMs?: number;
+  /** Set when this instance is one of the background threads of a process (see worker/background.ts). */
+  thread?: { index: number; count: number; channel: string };
+}
+
+/** Opens the store the configuration names. */
+export function openConfiguredStore(config: Config): Promise<Store> {
+  return config.store === 'sqlite'
+    ? openStore({ kind: 'sqlite', path: config.sqlitePath })
+    : openStore({ kind: 'mongodb', url: config.mongodbUrl });
 }
 
 /** Opens the configured store and builds the services shared by the CLI and the server. */
@@ -84,11 +98,7 @@ export async function buildCore(
   config: Config,
   opts: { log: Logger; store?: Store; keys?: KeyPairGenerator },
 ) {
-  const store =
-    opts.store ??
-    (config.store === 'sqlite'
-      ? await openStore({ kind: 'sqlite', path: config.sqlitePath })
-      : await openStore({ kind: 'mongodb', url: config.mongodbUrl }));
+  const store = opts.store ?? (await openConfiguredStore(config));
   const keys = opts.keys ?? rsaKeyPairs;
   if ((await store.keys.getPublicKey(INSTANCE_KEY_OWNER)) === null) {
     await store.keys.putKeyPairIfAbsent({ owner: INSTANCE_KEY_OWNER, ...(await keys.generate()) });
@@ -144,7 +154,11 @@ export type Core = Awaited<ReturnType<typeof buildCore>>;
 
 export async function startGuild(config: Config, opts: StartOptions): Promise<Guild> {
   const log = opts.log;
-  const core = await buildCore(config, opts);
+  const metrics = new Metrics();
+  const core = await buildCore(config, {
+    ...opts,
+    store: withMeteredJobs(opts.store ?? (await openConfiguredStore(config)), metrics),
+  });
   const {
     store,
     urls,
@@ -160,8 +174,16 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   } = core;
   const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
 
+  // The queues run in background threads, unless this is one of them, the role has no queues, or the store was
+  // handed over by the caller (a thread could not share it).
+  const threadCount =
+    config.role === 'web' || opts.thread || opts.store ? 0 : Math.max(0, config.workerThreads);
+  const channel = opts.thread?.channel ?? `guild-queues-${randomUUID()}`;
+  if (threadCount > 0 || opts.thread) signal.bridge(channel);
+  // This instance's share of the configured concurrency when the queues are split over threads.
+  const share = (n: number): number => Math.max(1, Math.ceil(n / (opts.thread?.count ?? 1)));
+
   const runners: QueueRunner[] = [];
-  const metrics = new Metrics();
   const breaker = new CircuitBreaker({
     onChange: (host, open) => metrics.circuitOpen.set({ host }, open ? 1 : 0),
   });
@@ -170,13 +192,31 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     metrics.jobSeconds.observe({ queue: job.queue }, ms / 1000);
   };
   let client: DeliveryClient | null = null;
-  if (config.role !== 'web') {
-    const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  let background: BackgroundThreads | null = null;
+  if (threadCount > 0) {
+    background = new BackgroundThreads({
+      config,
+      count: threadCount,
+      channel,
+      pollMs: opts.pollMs ?? null,
+      log,
+    });
+    try {
+      await background.start();
+    } catch (e) {
+      await background.stop();
+      signal.close();
+      await store.close();
+      throw e;
+    }
+  } else if (config.role !== 'web') {
+    const owner = `${process.pid}-${opts.thread ? `t${opts.thread.index}-` : ''}${randomUUID().slice(0, 8)}`;
     client = new DeliveryClient({
       allowPrivateAddresses: config.allowPrivateAddresses,
       timeoutMs: config.delivery.timeoutMs,
       userAgent,
-      connectionsPerOrigin: config.delivery.perHostConcurrency,
+      connectionsPerOrigin: share(config.delivery.perHostConcurrency),
+      signOffThread: true,
     });
     const moderationInbox = new ModerationInbox({ store, urls, moderation, membership, settings });
     let groupInbox: GroupInbox | null = null;
@@ -205,7 +245,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         queue: 'intake',
         handler: intakeHandler(groupInbox),
         log: log.child({ loop: 'intake' }),
-        concurrency: 8,
+        concurrency: share(8),
         leaseMs: config.queueLeaseMs,
       }),
       new QueueRunner({
@@ -222,14 +262,17 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         handler: deliverHandler({ store, client, urls, config: config.delivery, domains, breaker, metrics }),
         skipKeys: () => breaker.openHosts(),
         log: log.child({ loop: 'deliver' }),
-        concurrency: config.delivery.concurrency,
-        perKeyConcurrency: config.delivery.perHostConcurrency,
+        concurrency: share(config.delivery.concurrency),
+        perKeyConcurrency: share(config.delivery.perHostConcurrency),
         // Longer than one attempt can take; a crashed worker's deliveries are retried when it runs out.
         leaseMs: config.delivery.timeoutMs * 2 + 5_000,
       }),
     );
     for (const r of runners) r.start();
   }
+
+  const collectMetrics = async (): Promise<Metrics> =>
+    background ? metrics.combinedWith(await background.metrics()) : metrics;
 
   let server: Server | null = null;
   let port: number | null = null;
@@ -261,14 +304,14 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       urls,
       domain: config.domain,
       groups,
-      receiver,
       log,
       software: SOFTWARE,
-      maxBodyBytes: config.inbox.maxBodyBytes,
       mediaDir: mediaDirFor(config),
       authorizeFetch,
-      isReady: () => config.role === 'web' || runners.every((r) => r.active),
+      isReady: () =>
+        config.role === 'web' || (background ? background.ready : runners.every((r) => r.active)),
       metrics,
+      collectMetrics,
       admin:
         config.adminToken === null
           ? null
@@ -281,7 +324,16 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
               handles: resolver,
             },
     });
-    server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
+    const fastInbox = inboxFastPath({
+      receiver,
+      groups,
+      metrics,
+      log,
+      maxBodyBytes: config.inbox.maxBodyBytes,
+    });
+    server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+      if (!fastInbox(req, res)) app(req, res);
+    });
     server.keepAliveTimeout = 5_000;
     const s = server;
     await new Promise<void>((resolve, reject) => {
@@ -297,7 +349,9 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       role: config.role,
     });
   }
-  if (runners.length > 0) log.info('worker running', { store: store.kind, role: config.role });
+  if (runners.length > 0 && !opts.thread)
+    log.info('worker running', { store: store.kind, role: config.role });
+  if (background) log.info('worker running', { store: store.kind, role: config.role, threads: threadCount });
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -310,7 +364,9 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         });
       }
       await Promise.all(runners.map((r) => r.stop()));
+      await background?.stop();
       await client?.close();
+      signal.close();
       await store.close();
     })();
     return closing;
@@ -327,6 +383,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     domains,
     server,
     port,
+    metrics: collectMetrics,
     close,
   };
 }

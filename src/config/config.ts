@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 
 export type StoreKind = 'sqlite' | 'mongodb';
 export type Role = 'all' | 'web' | 'worker';
@@ -36,6 +37,13 @@ export interface Config {
   sqlitePath: string;
   mongodbUrl: string;
   role: Role;
+  /**
+   * Background threads that run the queues (intake, fan-out, delivery) in the `all` and `worker` roles, each with
+   * its own store connection; 0 runs them on the main thread.
+   */
+  workerThreads: number;
+  /** Niceness (CPU priority, 0-19) of the background threads on Linux: the web side is served first. */
+  workerNice: number;
   logLevel: LogLevel;
   allowPrivateAddresses: boolean;
   /** Refuse unsigned GETs of ActivityPub documents (secure mode). */
@@ -103,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
     sqlitePath: path.resolve(ROOT, sqlitePath),
     mongodbUrl,
     role: role ?? 'all',
+    workerThreads: parseThreads(env.GUILD_WORKER_THREADS ?? raw.workerThreads, problems),
+    workerNice: parseInt_(env.GUILD_WORKER_NICE ?? raw.workerNice, 'GUILD_WORKER_NICE', 0, 19, problems),
     logLevel: logLevel ?? 'info',
     allowPrivateAddresses: bool(
       env.GUILD_ALLOW_PRIVATE_ADDRESSES ?? raw.allowPrivateAddresses,
@@ -185,6 +195,12 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `auto` (one per core but one, left to the web side; at least 1, at most 4), or a count from 0 to 64. */
+function parseThreads(value: unknown, problems: string[]): number {
+  if (value === 'auto' || value === undefined) return Math.min(4, Math.max(1, availableParallelism() - 1));
+  return parseInt_(value, 'GUILD_WORKER_THREADS', 0, 64, problems);
 }
 
 function parseOrigin(value: string, problems: string[]): URL | null {

@@ -1,12 +1,18 @@
 /**
- * HTTP client for deliveries: pooled keep-alive connections (undici), signed POSTs, and the same address rules
- * as every other outbound request (no loopback, private or link-local destinations unless allowed).
+ * HTTP client for deliveries: signed POSTs over pooled keep-alive connections (node:http and node:https agents,
+ * a bounded number of sockets per destination and overall), with the same address rules as every other
+ * outbound request (no loopback, private or link-local destinations unless allowed) and a deadline per request.
+ *
+ * node:http is used rather than undici here: a fan-out opens connections to thousands of distinct servers, and
+ * an agent's socket per origin costs far less than undici's pool and client objects per origin.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { KeyObject } from 'node:crypto';
-import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './ip-address.ts';
-import { signRequest } from './http-signature.ts';
+import { signRequest, signRequestAsync, type SignRequestInput } from './http-signature.ts';
 
 export type DeliveryResponse =
   { kind: 'status'; status: number; retryAfterMs: number | null } | { kind: 'network'; error: string };
@@ -17,7 +23,12 @@ export interface DeliveryClientOptions {
   userAgent: string;
   /** Connections kept per destination origin. */
   connectionsPerOrigin: number;
+  /** Compute signatures on libuv's thread pool (true, the default) or on the calling thread. */
+  signOffThread?: boolean;
 }
+
+/** Most of an answer's body read (and dropped) before the connection is given up instead of reused. */
+const MAX_DRAIN_BYTES = 64 * 1024;
 
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,
@@ -26,11 +37,13 @@ type LookupCallback = (
 ) => void;
 
 export class DeliveryClient {
-  private readonly agent: Agent;
+  private readonly http: HttpAgent;
+  private readonly https: HttpsAgent;
+  private readonly lookup: (hostname: string, options: object, cb: LookupCallback) => void;
 
   constructor(private readonly o: DeliveryClientOptions) {
     const allow = o.allowPrivateAddresses;
-    const guardedLookup = (hostname: string, options: object, cb: LookupCallback): void => {
+    this.lookup = (hostname, options, cb) => {
       dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
         if (err) return cb(err, []);
         const list = addresses as LookupAddress[];
@@ -47,19 +60,24 @@ export class DeliveryClient {
         cb(null, first.address, first.family);
       });
     };
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connections: o.connectionsPerOrigin,
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-      connect: { timeout: Math.min(o.timeoutMs, 10_000), lookup: guardedLookup },
-    });
+    const agentOptions = {
+      keepAlive: true,
+      keepAliveMsecs: 1_000,
+      maxSockets: o.connectionsPerOrigin,
+      // The most recently used socket first: the others time out and close when traffic drops.
+      scheduling: 'lifo' as const,
+      // Idle connections close after this long (a fan-out to thousands of servers leaves as many open).
+      timeout: 10_000,
+    };
+    this.http = new HttpAgent(agentOptions);
+    this.https = new HttpsAgent(agentOptions);
   }
 
   async post(
     inbox: string,
     body: string,
     signer: { keyId: string; privateKeyPem: string | KeyObject },
+    digest?: string,
   ): Promise<DeliveryResponse> {
     let url: URL;
     try {
@@ -69,37 +87,92 @@ export class DeliveryClient {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       return { kind: 'network', error: 'inbox is not http(s)' };
-    const headers = signRequest({
+    if (url.username !== '' || url.password !== '')
+      return { kind: 'network', error: 'credentials in inbox URL' };
+    // Names are checked when they resolve; an address written in the URL is checked here.
+    const literal = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (isIP(literal) !== 0 && !this.o.allowPrivateAddresses && isForbiddenAddress(literal))
+      return { kind: 'network', error: `EFORBIDDEN: ${literal} is a forbidden address` };
+    const input: SignRequestInput = {
       method: 'POST',
       url,
-      headers: { 'content-type': 'application/activity+json', 'user-agent': this.o.userAgent, accept: '*/*' },
+      headers: { 'Content-Type': 'application/activity+json', 'User-Agent': this.o.userAgent, Accept: '*/*' },
       body,
       keyId: signer.keyId,
       privateKeyPem: signer.privateKeyPem,
-    });
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
-      // Drain a bounded amount so the connection can be reused.
-      await res.body.dump({ limit: 64 * 1024 });
-      return {
-        kind: 'status',
-        status: res.statusCode,
-        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-      };
-    } catch (e) {
-      return { kind: 'network', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
-    }
+      ...(digest !== undefined ? { digest } : {}),
+    };
+    // Off this thread (libuv's pool), the event loop keeps sending and receiving while the key works.
+    const headers = this.o.signOffThread === false ? signRequest(input) : await signRequestAsync(input);
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+    return this.send(url, headers, body);
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  private send(url: URL, headers: Record<string, string>, body: string): Promise<DeliveryResponse> {
+    const secure = url.protocol === 'https:';
+    return new Promise<DeliveryResponse>((resolve) => {
+      let done = false;
+      const finish = (r: DeliveryResponse): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
+        resolve(r);
+      };
+      const req = (secure ? httpsRequest : httpRequest)(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+          port: url.port === '' ? undefined : Number(url.port),
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          headers,
+          agent: secure ? this.https : this.http,
+          lookup: this.lookup,
+          ...(secure ? { servername: isIP(url.hostname) === 0 ? url.hostname : undefined } : {}),
+        },
+        (res) =>
+          drain(res, (complete) => {
+            // A body that could not be read whole leaves the connection in an unknown state: it is not reused.
+            if (!complete) req.destroy();
+            finish({
+              kind: 'status',
+              status: res.statusCode ?? 0,
+              retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+            });
+          }),
+      );
+      const deadline = setTimeout(() => {
+        req.destroy(new Error(`no complete answer in ${this.o.timeoutMs} ms`));
+      }, this.o.timeoutMs);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        finish({ kind: 'network', error: `${e.code ?? e.name}: ${e.message}` });
+      });
+      req.end(body);
+    });
   }
+
+  async close(): Promise<void> {
+    this.http.destroy();
+    this.https.destroy();
+  }
+}
+
+/** Reads and drops an answer's body (at most {@link MAX_DRAIN_BYTES}); `complete` says whether it ended. */
+function drain(res: IncomingMessage, then: (complete: boolean) => void): void {
+  let read = 0;
+  let called = false;
+  const end = (complete: boolean): void => {
+    if (called) return;
+    called = true;
+    then(complete);
+  };
+  res.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > MAX_DRAIN_BYTES) end(false);
+  });
+  res.on('end', () => end(true));
+  res.on('error', () => end(false));
+  res.on('aborted', () => end(false));
 }
 
 function parseRetryAfter(v: string | string[] | undefined): number | null {

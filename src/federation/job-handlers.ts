@@ -16,6 +16,7 @@ import {
 import type { DeliveryClient } from './delivery.client.ts';
 import type { DomainPolicies } from './domain-policy.ts';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { digestOf } from './http-signature.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -59,11 +60,19 @@ export function fanoutHandler(
   now: () => number = Date.now,
 ): JobHandler {
   return async (job, { owner }) => {
-    const p = job.payload as FanoutPayload;
-    let after = p.after;
+    let p = job.payload as FanoutPayload;
     for (;;) {
-      const page = await store.members.listDeliveryInboxes(p.groupName, after, FANOUT_PAGE);
-      if (page.length === 0) return { kind: 'done' };
+      const page = await store.members.listDeliveryInboxes(p.groupName, p.after, FANOUT_PAGE);
+      if (page.length === 0) {
+        // One pass per activity, in order: every inbox is queued the first before any is queued the next.
+        const [next, ...rest] = Array.isArray(p.more) ? p.more : [];
+        if (next === undefined) return { kind: 'done' };
+        const { more: _done, ...base } = p;
+        p = { ...base, activityId: next, after: null, ...(rest.length > 0 ? { more: rest } : {}) };
+        if (!(await store.jobs.updatePayload(job.id, owner, p, now())))
+          return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };
+        continue;
+      }
       const t = now();
       // Never deliver to this server itself (an actor document may name an inbox here).
       const inboxes = localOrigin ? page.filter((inbox) => !inbox.startsWith(`${localOrigin}/`)) : page;
@@ -82,9 +91,9 @@ export function fanoutHandler(
         t,
       );
       signal.notify('deliver');
-      after = page[page.length - 1] ?? null;
+      p = { ...p, after: page[page.length - 1] ?? null };
       // Progress is saved after the page is queued: a restart re-queues at most one page (ids are idempotent).
-      if (!(await store.jobs.updatePayload(job.id, owner, { ...p, after }, now()))) {
+      if (!(await store.jobs.updatePayload(job.id, owner, p, now()))) {
         return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };
       }
       await store.jobs.extendLease(job.id, owner, now() + leaseMs);
@@ -124,11 +133,15 @@ class Bounded<V> {
     }
     this.map.set(k, v);
   }
+  delete(k: string): void {
+    this.map.delete(k);
+  }
 }
 
 export function deliverHandler(d: DeliverDeps): JobHandler {
-  const bodies = new Bounded<string>(64);
-  const keys = new Bounded<KeyObject>(256);
+  // Promises are cached, not values: the deliveries started together share one read and one key parse.
+  const bodies = new Bounded<Promise<{ body: string; digest: string } | null>>(64);
+  const keys = new Bounded<Promise<KeyObject | null>>(256);
   const random = d.random ?? Math.random;
   const now = d.now ?? Date.now;
   /** Hosts with recorded failures, as far as this process knows: a success there clears the record. */
@@ -158,31 +171,56 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
     return status.failureDays.length >= UNREACHABLE_AFTER_DAYS;
   };
 
+  /** The body of a stored activity and its digest, read once for all the deliveries started together. */
+  const bodyOf = async (activityId: string): Promise<{ body: string; digest: string } | null> => {
+    let load = bodies.get(activityId);
+    if (load === undefined) {
+      load = d.store.activities
+        .getActivity(activityId)
+        .then((stored) => (stored ? { body: stored.json, digest: digestOf(stored.json) } : null));
+      bodies.set(activityId, load);
+    }
+    try {
+      const body = await load;
+      if (!body && bodies.get(activityId) === load) bodies.delete(activityId);
+      return body;
+    } catch (e) {
+      // A failed read is not cached: the next attempt reads again.
+      if (bodies.get(activityId) === load) bodies.delete(activityId);
+      throw e;
+    }
+  };
+
+  /** The signer's private key, parsed once: parsing the PEM costs as much as signing. */
+  const keyOf = async (signer: string): Promise<KeyObject | null> => {
+    let load = keys.get(signer);
+    if (load === undefined) {
+      load = d.store.keys.getPrivateKey(signer).then((k) => (k ? createPrivateKey(k) : null));
+      keys.set(signer, load);
+    }
+    try {
+      const key = await load;
+      if (!key && keys.get(signer) === load) keys.delete(signer);
+      return key;
+    } catch (e) {
+      if (keys.get(signer) === load) keys.delete(signer);
+      throw e;
+    }
+  };
+
   return async (job) => {
     const p = job.payload as DeliverPayload;
-    if (d.domains && (await d.domains.isBlocked(hostOf(p.inbox))))
+    const host = hostOf(p.inbox);
+    if (d.domains && (await d.domains.isBlocked(host)))
       return { kind: 'fail', error: 'the destination domain is blocked' };
-    let body = bodies.get(p.activityId);
-    if (body === undefined) {
-      const stored = await d.store.activities.getActivity(p.activityId);
-      if (!stored) return { kind: 'fail', error: `activity ${p.activityId} is not stored` };
-      body = stored.json;
-      bodies.set(p.activityId, body);
-    }
-    let pem = keys.get(p.signer);
-    if (pem === undefined) {
-      const k = await d.store.keys.getPrivateKey(p.signer);
-      if (!k) return { kind: 'fail', error: `no key for ${p.signer}` };
-      // Parsed once: parsing the PEM costs as much as signing.
-      pem = createPrivateKey(k);
-      keys.set(p.signer, pem);
-    }
+    const [body, pem] = await Promise.all([bodyOf(p.activityId), keyOf(p.signer)]);
+    if (!body) return { kind: 'fail', error: `activity ${p.activityId} is not stored` };
+    if (!pem) return { kind: 'fail', error: `no key for ${p.signer}` };
     const keyId =
       p.signer === INSTANCE_KEY_OWNER
         ? d.urls.instanceKeyId()
         : d.urls.groupKeyId(p.signer.slice('group:'.length));
-    const res = await d.client.post(p.inbox, body, { keyId, privateKeyPem: pem });
-    const host = hostOf(p.inbox);
+    const res = await d.client.post(p.inbox, body.body, { keyId, privateKeyPem: pem }, body.digest);
     if (res.kind === 'network') return backoff(job, res.error, null, await hostFailed(host));
     const s = res.status;
     if (s >= 200 && s < 300) {

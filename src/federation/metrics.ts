@@ -5,6 +5,9 @@
 
 type Labels = Record<string, string>;
 
+/** The values of one metric as plain data: series key to value (counters, gauges) or to a histogram series. */
+export type MetricSnapshot = Record<string, number | { counts: number[]; sum: number; count: number }>;
+
 const MAX_SERIES = 2000;
 
 function key(labels: Labels): string {
@@ -23,6 +26,10 @@ abstract class Metric {
     readonly type: 'counter' | 'gauge' | 'histogram',
   ) {}
   abstract lines(): string[];
+  /** The values, as plain data that can be posted to another thread. */
+  abstract snapshot(): MetricSnapshot;
+  /** Adds another instance's snapshot into this one (counters and histograms add up; gauges keep the larger). */
+  abstract absorb(s: MetricSnapshot): void;
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join(
       '\n',
@@ -46,6 +53,16 @@ export class Counter extends Metric {
   lines(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
   }
+  snapshot(): MetricSnapshot {
+    return Object.fromEntries(this.values);
+  }
+  absorb(s: MetricSnapshot): void {
+    for (const [k, v] of Object.entries(s)) {
+      if (typeof v !== 'number') continue;
+      if (!this.values.has(k) && this.values.size >= MAX_SERIES) continue;
+      this.values.set(k, (this.values.get(k) ?? 0) + v);
+    }
+  }
 }
 
 export class Gauge extends Metric {
@@ -63,6 +80,16 @@ export class Gauge extends Metric {
   }
   lines(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
+  }
+  snapshot(): MetricSnapshot {
+    return Object.fromEntries(this.values);
+  }
+  absorb(s: MetricSnapshot): void {
+    for (const [k, v] of Object.entries(s)) {
+      if (typeof v !== 'number') continue;
+      if (!this.values.has(k) && this.values.size >= MAX_SERIES) continue;
+      this.values.set(k, Math.max(this.values.get(k) ?? v, v));
+    }
   }
 }
 
@@ -97,6 +124,25 @@ export class Histogram extends Metric {
       out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
     }
     return out;
+  }
+  snapshot(): MetricSnapshot {
+    const out: MetricSnapshot = {};
+    for (const [k, s] of this.series) out[k] = { counts: [...s.counts], sum: s.sum, count: s.count };
+    return out;
+  }
+  absorb(snap: MetricSnapshot): void {
+    for (const [k, v] of Object.entries(snap)) {
+      if (typeof v === 'number' || v.counts.length !== this.buckets.length) continue;
+      let s = this.series.get(k);
+      if (!s) {
+        if (this.series.size >= MAX_SERIES) continue;
+        s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+        this.series.set(k, s);
+      }
+      for (let i = 0; i < s.counts.length; i++) s.counts[i]! += v.counts[i] ?? 0;
+      s.sum += v.sum;
+      s.count += v.count;
+    }
   }
 }
 
@@ -133,10 +179,13 @@ export class Metrics {
     'Age of the oldest unfinished job, by queue.',
   );
   readonly memory = new Gauge('process_resident_memory_bytes', 'Resident memory of this process.');
+  readonly enqueued = new Counter('guild_jobs_enqueued_total', 'Jobs queued (new ones only), by queue.');
+  readonly claims = new Counter('guild_queue_claims_total', 'Claims (store round trips) by queue.');
+  readonly claimed = new Counter('guild_queue_claimed_jobs_total', 'Jobs leased by claims, by queue.');
+  readonly claimSeconds = new Counter('guild_queue_claim_seconds_total', 'Time spent claiming, by queue.');
 
-  render(): string {
-    this.memory.set({}, process.memoryUsage().rss);
-    const all: Metric[] = [
+  private all(): Metric[] {
+    return [
       this.inboxRequests,
       this.inboxSeconds,
       this.jobs,
@@ -148,7 +197,40 @@ export class Metrics {
       this.queueFailed,
       this.queueAge,
       this.memory,
+      this.enqueued,
+      this.claims,
+      this.claimed,
+      this.claimSeconds,
     ];
-    return all.map((m) => m.render()).join('\n') + '\n';
+  }
+
+  /** Every metric's values, to post to the thread that serves `/metrics`. */
+  snapshot(): MetricsSnapshot {
+    return Object.fromEntries(this.all().map((m) => [m.name, m.snapshot()]));
+  }
+
+  /** This process's metrics plus those of its background threads (their latest snapshots). */
+  combinedWith(others: MetricsSnapshot[]): Metrics {
+    const out = new Metrics();
+    const mine = this.snapshot();
+    for (const m of out.all()) {
+      for (const snap of [mine, ...others]) {
+        const part = snap[m.name];
+        if (part) m.absorb(part);
+      }
+    }
+    return out;
+  }
+
+  render(): string {
+    this.memory.set({}, process.memoryUsage().rss);
+    return (
+      this.all()
+        .map((m) => m.render())
+        .join('\n') + '\n'
+    );
   }
 }
+
+/** The values of every metric, by metric name. */
+export type MetricsSnapshot = Record<string, MetricSnapshot>;

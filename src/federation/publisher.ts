@@ -1,7 +1,7 @@
 /** The outbound side of the domain: stores emitted activities and queues their delivery durably. */
 import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import type { Publisher } from '../groups/ports.ts';
+import type { MemberActivity, Publisher } from '../groups/ports.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
 import { groupKeyOwner } from '../groups/urls.ts';
 
@@ -12,6 +12,8 @@ export interface QueueSignal {
 
 export interface FanoutPayload extends Record<string, unknown> {
   activityId: string;
+  /** Activities fanned out after `activityId`, in order, each once every inbox has been queued the one before. */
+  more?: string[];
   groupName: string;
   /** Last delivery inbox already enqueued (progress, for restarts). */
   after: string | null;
@@ -49,8 +51,21 @@ export class StorePublisher implements Publisher {
     activity: ApObject,
     opts: { inOutbox: boolean; objectId: string | null },
   ): Promise<void> {
-    const id = await this.save(groupName, activity, opts.inOutbox, opts.objectId);
-    const payload: FanoutPayload = { activityId: id, groupName, after: null };
+    await this.publishAllToMembers(groupName, [{ activity, ...opts }]);
+  }
+
+  async publishAllToMembers(groupName: string, items: MemberActivity[]): Promise<void> {
+    const ids: string[] = [];
+    for (const item of items)
+      ids.push(await this.save(groupName, item.activity, item.inOutbox, item.objectId));
+    const [id, ...more] = ids;
+    if (id === undefined) return;
+    const payload: FanoutPayload = {
+      activityId: id,
+      groupName,
+      after: null,
+      ...(more.length ? { more } : {}),
+    };
     await this.store.jobs.enqueue(
       [{ id: `fanout:${id}`, queue: 'fanout', key: groupName, payload, runAt: this.now() }],
       this.now(),

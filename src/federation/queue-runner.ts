@@ -21,17 +21,52 @@ const MAX_ATTEMPTS_ON_ERROR = 10;
 
 export type JobHandler = (job: Job, ctx: { owner: string; log: Logger }) => Promise<JobResult>;
 
-/** In-process wake-ups: loops of this process start at once instead of waiting for their next poll. */
+/**
+ * Wake-ups: loops start at once instead of waiting for their next poll. Within a process, `bridge` carries
+ * notifications to other threads (a `BroadcastChannel`), so the web thread wakes the background thread's loops.
+ */
 export class LocalQueueSignal implements QueueSignal {
   private readonly emitter = new EventEmitter();
+  private readonly generations = new Map<QueueName, number>();
+  private channel: BroadcastChannel | null = null;
   constructor() {
     this.emitter.setMaxListeners(0);
   }
+  /** Also sends and receives notifications on a broadcast channel of this name (every thread of the process). */
+  bridge(name: string): void {
+    if (this.channel) return;
+    const channel = new BroadcastChannel(name);
+    channel.onmessage = (event: unknown) => {
+      const queue = (event as { data?: unknown }).data;
+      if (queue === 'intake' || queue === 'fanout' || queue === 'deliver') this.local(queue);
+    };
+    // A channel must not keep the thread alive.
+    (channel as unknown as { unref?: () => void }).unref?.();
+    this.channel = channel;
+  }
+  close(): void {
+    this.channel?.close();
+    this.channel = null;
+  }
   notify(queue: QueueName): void {
+    this.local(queue);
+    this.channel?.postMessage(queue);
+  }
+  /** Wakes the loops of this thread only. */
+  local(queue: QueueName): void {
+    this.generations.set(queue, this.generation(queue) + 1);
     this.emitter.emit(queue);
   }
-  /** Resolves on the next notify of `queue` or after `ms`. */
-  wait(queue: QueueName, ms: number, extra?: Promise<unknown>): Promise<void> {
+  /** Counts notifications of `queue`: a loop reads it before looking for work, and waits only if unchanged. */
+  generation(queue: QueueName): number {
+    return this.generations.get(queue) ?? 0;
+  }
+  /**
+   * Resolves on the next notify of `queue`, after `ms`, or when `extra` settles; at once when `queue` was
+   * notified since `since` (a generation read before the loop last looked for work).
+   */
+  wait(queue: QueueName, ms: number, extra?: Promise<unknown>, since?: number): Promise<void> {
+    if (since !== undefined && this.generation(queue) !== since) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -90,26 +125,35 @@ export class QueueRunner {
   /** Stops claiming, waits for the jobs in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
-    this.o.signal.notify(this.o.queue);
+    this.o.signal.local(this.o.queue);
     await this.loop;
     await Promise.allSettled([...this.inflight.values()]);
   }
 
+  private free(): number {
+    return this.o.concurrency - this.inflight.size - this.parkedCount;
+  }
+
   private async run(): Promise<void> {
     const poll = this.o.pollMs ?? 500;
+    // Claim in batches: letting a few more slots free up (briefly) saves a store round trip per job.
+    const batch = Math.max(1, Math.floor(this.o.concurrency / 4));
     while (this.running) {
-      let free = this.o.concurrency - this.inflight.size - this.parkedCount;
-      if (free <= 0) {
+      if (this.free() <= 0) {
         await Promise.race(this.inflight.values());
         continue;
       }
-      // Claim in batches: letting a few more slots free up (briefly) saves a store round trip per job.
-      const batch = Math.max(1, Math.floor(this.o.concurrency / 4));
-      if (free < batch && this.inflight.size > 0) {
-        await Promise.race([Promise.race(this.inflight.values()), delay(BATCH_WAIT_MS)]);
-        free = this.o.concurrency - this.inflight.size - this.parkedCount;
-        if (free <= 0) continue;
+      if (this.free() < batch && this.inflight.size > 0) {
+        const deadline = this.now() + BATCH_WAIT_MS;
+        while (this.running && this.free() < batch && this.inflight.size > 0) {
+          const left = deadline - this.now();
+          if (left <= 0) break;
+          await Promise.race([Promise.race(this.inflight.values()), delay(left)]);
+        }
+        if (this.free() <= 0) continue;
       }
+      const want = Math.min(this.free(), 100);
+      const generation = this.o.signal.generation(this.o.queue);
       let claimed: Job[] = [];
       let exclude: string[] = [];
       try {
@@ -121,22 +165,22 @@ export class QueueRunner {
           this.o.owner,
           this.now(),
           this.o.leaseMs,
-          Math.min(free, 100),
+          want,
           exclude,
         );
       } catch (e) {
         this.o.log.error('claiming jobs failed', { queue: this.o.queue, err: e });
       }
-      claimed = this.admitPerKey(claimed);
-      for (const job of claimed) this.launch(job);
-      if (claimed.length === 0) {
-        const anyDone = this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
-        if (exclude.length > 0 && anyDone) {
-          // Whatever is left waits for busy keys: a finished job frees one; new jobs would not help.
-          await Promise.race([anyDone, new Promise((r) => setTimeout(r, poll))]);
-        } else {
-          await this.o.signal.wait(this.o.queue, poll, anyDone);
-        }
+      const got = claimed.length;
+      for (const job of this.admitPerKey(claimed)) this.launch(job);
+      if (got >= want) continue;
+      // Fewer than asked: nothing else is ready now. Wait for new work (or, when busy keys were left out, for
+      // one of their jobs to finish) instead of asking again at once.
+      const anyDone = this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
+      if (exclude.length > 0 && anyDone) {
+        await this.o.signal.wait(this.o.queue, poll, anyDone, generation);
+      } else {
+        await this.o.signal.wait(this.o.queue, poll, undefined, generation);
       }
     }
   }
@@ -233,7 +277,12 @@ export class QueueRunner {
       const t = this.now();
       if (result.kind === 'done') await this.o.jobs.complete(job.id, this.o.owner, t);
       else if (result.kind === 'fail') await this.o.jobs.fail(job.id, this.o.owner, result.error, t);
-      else await this.o.jobs.retry(job.id, this.o.owner, t + result.delayMs, result.error, t);
+      else {
+        await this.o.jobs.retry(job.id, this.o.owner, t + result.delayMs, result.error, t);
+        // A retry due before the next poll wakes this loop when it is due.
+        if (result.delayMs < (this.o.pollMs ?? 500))
+          setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
+      }
     } catch (e) {
       // The lease will expire and another attempt will run: at-least-once, never lost.
       log.error('recording a job outcome failed', { err: e });

@@ -20,7 +20,7 @@ import {
 } from '../activitypub/vocab.ts';
 import type { Urls } from './urls.ts';
 import { followAnswer } from './follow-answer.ts';
-import type { ActorLookup, DomainPolicyLookup, Publisher } from './ports.ts';
+import type { ActorLookup, DomainPolicyLookup, MemberActivity, Publisher } from './ports.ts';
 import type { ModerationInbox } from './moderation.handlers.ts';
 import type { ModerationService } from './moderation.service.ts';
 import type { CommandService } from './commands.service.ts';
@@ -291,14 +291,18 @@ export class GroupInbox {
       deletedAt: null,
     };
     await this.deps.store.posts.putPost(post);
-    await this.announce(name, a.json, objectId);
-    if (boostId) {
-      await this.deps.publisher.publishToMembers(
-        name,
-        { ...this.envelope(name, boostId), type: 'Announce', object: objectId },
-        { inOutbox: false, objectId },
-      );
-    }
+    // Announce{Create} for servers that follow FEP-1b12, then (top-level posts) a plain boost of the object
+    // that Mastodon shows in timelines; every inbox is queued the first before any is queued the second.
+    const extra: MemberActivity[] = boostId
+      ? [
+          {
+            activity: { ...this.envelope(name, boostId), type: 'Announce', object: objectId },
+            inOutbox: false,
+            objectId,
+          },
+        ]
+      : [];
+    await this.announce(name, a.json, objectId, extra);
     return applied(`${inReplyTo ? 'reply' : 'post'} ${objectId} announced to ${name} (${groupId})`);
   }
 
@@ -395,8 +399,12 @@ export class GroupInbox {
           continue;
         }
       }
-      await this.announce(name, a.json, objectId);
-      if (a.type === 'Delete' && post.boostId) await this.undoBoost(name, post.boostId, objectId);
+      await this.announce(
+        name,
+        a.json,
+        objectId,
+        a.type === 'Delete' && post.boostId ? [this.undoBoost(name, post.boostId, objectId)] : [],
+      );
       out.push(applied(`${a.type} of ${objectId} announced to ${name}`));
     }
     return out;
@@ -416,26 +424,35 @@ export class GroupInbox {
   }
 
   /** Announce{activity}: the original activity, unchanged, to every member; listed in the outbox. */
-  private async announce(name: string, activity: ApObject, objectId: string): Promise<void> {
+  private async announce(
+    name: string,
+    activity: ApObject,
+    objectId: string,
+    followedBy: MemberActivity[] = [],
+  ): Promise<void> {
     const id = this.deps.urls.activity(name, randomUUID());
-    await this.deps.publisher.publishToMembers(
-      name,
-      { ...this.envelope(name, id), type: 'Announce', object: activity },
-      { inOutbox: true, objectId },
-    );
+    await this.deps.publisher.publishAllToMembers(name, [
+      {
+        activity: { ...this.envelope(name, id), type: 'Announce', object: activity },
+        inOutbox: true,
+        objectId,
+      },
+      ...followedBy,
+    ]);
   }
 
-  private async undoBoost(name: string, boostId: string, objectId: string): Promise<void> {
+  /** Undo of the group's plain boost of a deleted post. */
+  private undoBoost(name: string, boostId: string, objectId: string): MemberActivity {
     const groupId = this.deps.urls.group(name);
-    await this.deps.publisher.publishToMembers(
-      name,
-      {
+    return {
+      activity: {
         ...this.envelope(name, this.deps.urls.activity(name, randomUUID())),
         type: 'Undo',
         object: { id: boostId, type: 'Announce', actor: groupId, object: objectId },
       },
-      { inOutbox: false, objectId: boostId },
-    );
+      inOutbox: false,
+      objectId: boostId,
+    };
   }
 }
 

@@ -3,6 +3,15 @@ import type { RemoteActor } from '../storage/store.ts';
 import type { DomainPolicy } from '../storage/moderation.store.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
 
+/** An activity for the members, with how it is stored. */
+export interface MemberActivity {
+  activity: ApObject;
+  /** Listed in the group's outbox. */
+  inOutbox: boolean;
+  /** The post (or other object) it is about, for lookups. */
+  objectId: string | null;
+}
+
 export interface Publisher {
   /**
    * Stores `activity` (so that its id dereferences) and delivers it to every accepted member of the group,
@@ -13,6 +22,11 @@ export interface Publisher {
     activity: ApObject,
     opts: { inOutbox: boolean; objectId: string | null },
   ): Promise<void>;
+  /**
+   * Stores the activities and delivers them, in this order, to every accepted member inbox: the deliveries of
+   * each activity are queued once those of the one before are queued for every inbox, so they go out first.
+   */
+  publishAllToMembers(groupName: string, items: MemberActivity[]): Promise<void>;
   /** Stores `activity` and delivers it to one inbox (Accept, Reject, direct replies). */
   sendTo(groupName: string, activity: ApObject, inbox: string): Promise<void>;
 }

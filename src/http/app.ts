@@ -1,11 +1,10 @@
 /** The express application: routes and middleware only; everything else is passed in. */
-import express, { type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { Urls } from '../groups/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Logger } from '../log.ts';
-import type { InboxReceiver } from '../federation/inbox.receiver.ts';
 import { discoveryRoutes } from './discovery.routes.ts';
 import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
@@ -18,14 +17,14 @@ export interface AppDeps {
   urls: Urls;
   domain: string;
   groups: GroupService;
-  receiver: InboxReceiver;
   log: Logger;
   software: { name: string; version: string };
-  maxBodyBytes: number;
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
   metrics: Metrics;
+  /** This process's metrics with those of its background threads; `metrics` alone when absent. */
+  collectMetrics?: () => Promise<Metrics>;
   /** Readiness beyond the store: e.g. the worker loops of this process are running. */
   isReady: () => boolean;
   /** The admin API's token and services; the API is not mounted when null. */
@@ -62,7 +61,8 @@ export function createApp(d: AppDeps): express.Express {
         // The store is unreachable: /readyz says so; the process metrics are still worth serving.
       }
     }
-    res.type('text/plain; version=0.0.4').send(d.metrics.render());
+    const all = d.collectMetrics ? await d.collectMetrics() : d.metrics;
+    res.type('text/plain; version=0.0.4').send(all.render());
   });
   app.get('/readyz', async (_req, res) => {
     try {
@@ -93,33 +93,7 @@ export function createApp(d: AppDeps): express.Express {
     }),
   );
 
-  const rawBody = express.raw({ type: () => true, limit: d.maxBodyBytes });
-  const inbox = async (req: Request, res: Response, inboxGroup: string | null): Promise<void> => {
-    const body: unknown = req.body;
-    const started = process.hrtime.bigint();
-    const answer = await d.receiver.receive({
-      method: req.method,
-      path: req.originalUrl,
-      headers: req.headers,
-      rawBody: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
-      inboxGroup,
-      requestId: String(res.locals.requestId ?? ''),
-    });
-    d.metrics.inboxRequests.inc({ status: String(answer.status) });
-    d.metrics.inboxSeconds.observe({}, Number(process.hrtime.bigint() - started) / 1e9);
-    res
-      .status(answer.status)
-      .json(answer.status < 300 ? { status: answer.message } : { error: answer.message });
-  };
-  app.post('/inbox', rawBody, (req, res) => inbox(req, res, null));
-  app.post('/groups/:name/inbox', rawBody, async (req, res) => {
-    const name = String(req.params.name);
-    if (!(await d.groups.get(name))) {
-      res.status(404).json({ error: 'no such group' });
-      return;
-    }
-    await inbox(req, res, name);
-  });
+  // Inbox POSTs are served before this application (inbox.fast-path.ts).
 
   app.use(
     actorRoutes({

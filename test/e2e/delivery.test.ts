@@ -49,6 +49,7 @@ describe('delivery queue', function () {
   let g: TestGuild;
   let sink: Awaited<ReturnType<typeof scriptedSink>>;
   const group = 'deliveries';
+  const sequenceGroup = 'sequences';
 
   before(async function () {
     g = await startTestGuild({
@@ -63,6 +64,10 @@ describe('delivery queue', function () {
       '/busy/inbox': [[429, { 'retry-after': '0' }], 202],
       '/bad/inbox': [400],
       '/gone/inbox': [410],
+      '/seq-a/inbox': [202],
+      '/seq-b/inbox': [202],
+      '/seq-c/inbox': [202],
+      '/seq-d/inbox': [202],
     });
   });
   afterEach(function () {
@@ -173,6 +178,63 @@ describe('delivery queue', function () {
         resolveKey: async () => ({ publicKeyPem, ownerId: g.groupUrl(group) }),
       });
       expect(v.ok, JSON.stringify(v)).to.equal(true);
+    }
+  });
+
+  it('fans several activities out in passes: every inbox gets the first before any gets the next', async function () {
+    // One delivery at a time to the host, so that the order of arrival is the order of the queue.
+    const ordered = await startTestGuild({ GUILD_DELIVERY_PER_HOST: '1' });
+    try {
+      await ordered.createGroup(sequenceGroup);
+      const paths = ['/seq-a/inbox', '/seq-b/inbox', '/seq-c/inbox', '/seq-d/inbox'];
+      const t = Date.now();
+      for (const path of paths)
+        await ordered.store.members.upsertMember({
+          groupName: sequenceGroup,
+          actorId: `${sink.origin}/users${path}`,
+          inbox: `${sink.origin}${path}`,
+          sharedInbox: null,
+          deliveryInbox: `${sink.origin}${path}`,
+          state: 'accepted',
+          followId: `${sink.origin}/users${path}#follow`,
+          createdAt: t,
+          updatedAt: t,
+        });
+      const activity = (id: string) => ({
+        '@context': 'https://www.w3.org/ns/activitystreams',
+        id,
+        type: 'Announce',
+        actor: ordered.groupUrl(sequenceGroup),
+        object: `${sink.origin}/notes/2`,
+      });
+      const ids = [randomUUID(), randomUUID(), randomUUID()].map((u) =>
+        ordered.guild.urls.activity(sequenceGroup, u),
+      );
+      await ordered.guild.publisher.publishAllToMembers(
+        sequenceGroup,
+        ids.map((id, i) => ({ activity: activity(id), inOutbox: i === 0, objectId: null })),
+      );
+      const received = () =>
+        sink.hits
+          .filter((h) => paths.includes(h.path))
+          .map((h) => ({ path: h.path, id: (JSON.parse(h.body) as { id: string }).id }));
+      await waitUntil(() => received().length === paths.length * ids.length || undefined, {
+        what: 'every activity at every inbox',
+        timeoutMs: 20_000,
+      });
+      const got = received();
+      expect(
+        got.map((h) => h.id),
+        'the first to every inbox, then the second, then the third',
+      ).to.deep.equal(ids.flatMap((id) => paths.map(() => id)));
+      for (const id of ids) expect(got.filter((h) => h.id === id).map((h) => h.path)).to.have.members(paths);
+      for (const id of ids)
+        for (const path of paths)
+          expect(
+            (await ordered.store.jobs.getJob(deliveryJobId(id, `${sink.origin}${path}`)))?.state,
+          ).to.equal('done');
+    } finally {
+      await ordered.close();
     }
   });
 });

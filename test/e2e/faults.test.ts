@@ -340,7 +340,7 @@ describe('faults: crashes, bad destinations, several processes', function () {
   });
 
   it('one web and one worker, then two of each: every delivery is sent exactly once', async function () {
-    const sinks = await startSinks(MONGO ? 8 : 12, { delayMs: 20 });
+    const sinks = await startSinks(MONGO ? 8 : 12, { delayMs: 40 });
     servers.push(...sinks);
     const inboxes = inboxesOn(
       sinks.map((s) => s.origin),
@@ -359,7 +359,7 @@ describe('faults: crashes, bad destinations, several processes', function () {
           for (const inbox of inboxes)
             if (!counts.has(`${inbox} ${id}`)) pending.push(deliveryJobId(id, inbox));
       // A random sample: leased jobs may be anywhere in the list.
-      for (let i = 0; i < (MONGO ? 15 : 40) && pending.length > 0; i++) {
+      for (let i = 0; i < (MONGO ? 15 : 150) && pending.length > 0; i++) {
         const jobId = pending.splice(Math.floor(Math.random() * pending.length), 1)[0] ?? '';
         const job = await store.jobs.getJob(jobId);
         if (job?.leaseOwner && job.leaseUntil > Date.now()) owners.add(job.leaseOwner);

@@ -109,6 +109,36 @@ describe('processes: CLI, npm start, web and worker apart', function () {
     procs.pop();
   });
 
+  it('npm start runs the queues in background threads: Follows are answered, /metrics adds the threads up', async function () {
+    const all = await startGuildProcess({ ...env, GUILD_WORKER_THREADS: '2' });
+    procs.push(all);
+    const bob = await startFedifyPeer({ username: 'bob' });
+    try {
+      expect(all.output.some((l) => l.includes('"worker running"') && l.includes('"threads":2'))).to.equal(
+        true,
+      );
+      await bob.follow(`${origin}/groups/rust`);
+      await bob.waitFor((a) => a.type === 'Accept', {
+        what: 'Accept from a background thread',
+        timeoutMs: 20_000,
+      });
+      // The Follow was taken in by the main thread and processed by a background thread.
+      expect(all.output.some((l) => l.includes('joined rust') && /"thread":[01]/.test(l))).to.equal(true);
+      const text = await (await fetch(`${origin}/metrics`)).text();
+      expect(text).to.match(/^guild_inbox_requests_total\{status="202"\} 1$/m);
+      expect(text).to.match(/^guild_jobs_enqueued_total\{queue="intake"\} 1$/m);
+      expect(text).to.match(/^guild_jobs_total\{outcome="done",queue="intake"\} 1$/m);
+      expect(text).to.match(/^guild_jobs_total\{outcome="done",queue="deliver"\} 1$/m);
+      // Both threads look for work from the start: their claims add up in one series.
+      const claims = /^guild_queue_claims_total\{queue="intake"\} (\d+)$/m.exec(text);
+      expect(Number(claims?.[1] ?? 0)).to.be.at.least(2);
+      expect(await all.kill('SIGTERM'), 'SIGTERM stops the threads and exits cleanly').to.equal(0);
+      procs.pop();
+    } finally {
+      await bob.close();
+    }
+  });
+
   describe('web and worker as separate processes', function () {
     let alice: FedifyPeer;
     let web: GuildProcess;

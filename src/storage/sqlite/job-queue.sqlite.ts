@@ -1,6 +1,7 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { Job, JobQueue, JobState, NewJob, QueueName, QueueStats } from '../store.ts';
 import { parseJsonObject } from './codec.sqlite.ts';
+import { WriteBatch } from './write-batch.sqlite.ts';
 
 interface JobRow {
   id: string;
@@ -56,7 +57,10 @@ function byRunAtThenId(a: Job, b: Job): number {
  * lease them with one UPDATE), so two processes sharing the file never lease the same job at once.
  */
 export class SqliteJobQueue implements JobQueue {
-  readonly #enqueue: Transaction<(jobs: NewJob[], now: number) => number>;
+  readonly #enqueue: (
+    rows: Omit<JobRow, 'attempts' | 'lease_owner' | 'lease_until' | 'last_error'>[],
+  ) => number;
+  readonly #batch: WriteBatch;
   readonly #claim: Transaction<
     (
       queue: QueueName,
@@ -76,29 +80,22 @@ export class SqliteJobQueue implements JobQueue {
   readonly #stats: Statement<[{ queue: QueueName; now: number }], StatsRow>;
   readonly #purgeDone: Statement<[QueueName, number]>;
 
-  constructor(db: Database) {
+  /**
+   * Enqueues and job outcomes are group-committed (`WriteBatch`): many deliveries finishing, or many inbox
+   * POSTs arriving, in one turn of the event loop share one transaction.
+   */
+  constructor(db: Database, batch: WriteBatch = new WriteBatch(db)) {
+    this.#batch = batch;
     const insert = db.prepare<[Omit<JobRow, 'attempts' | 'lease_owner' | 'lease_until' | 'last_error'>]>(
       `INSERT INTO jobs (id, queue, key, payload, state, run_at, created_at, updated_at)
        VALUES (@id, @queue, @key, @payload, @state, @run_at, @created_at, @updated_at)
        ON CONFLICT (id) DO NOTHING`,
     );
-    this.#enqueue = db.transaction((jobs: NewJob[], now: number): number => {
+    this.#enqueue = (rows) => {
       let inserted = 0;
-      for (const job of jobs) {
-        const row = {
-          id: job.id,
-          queue: job.queue,
-          key: job.key,
-          payload: JSON.stringify(job.payload),
-          state: 'queued' as const,
-          run_at: job.runAt,
-          created_at: now,
-          updated_at: now,
-        };
-        inserted += insert.run(row).changes;
-      }
+      for (const row of rows) inserted += insert.run(row).changes;
       return inserted;
-    });
+    };
 
     const candidates = db.prepare<
       [{ queue: QueueName; now: number; limit: number; exclude: string }],
@@ -149,7 +146,18 @@ export class SqliteJobQueue implements JobQueue {
 
   async enqueue(jobs: NewJob[], now: number): Promise<number> {
     if (jobs.length === 0) return 0;
-    return this.#enqueue.immediate(jobs, now);
+    // Serialized before the batch, so that a payload that cannot be stored fails alone.
+    const rows = jobs.map((job) => ({
+      id: job.id,
+      queue: job.queue,
+      key: job.key,
+      payload: JSON.stringify(job.payload),
+      state: 'queued' as const,
+      run_at: job.runAt,
+      created_at: now,
+      updated_at: now,
+    }));
+    return this.#batch.submit(() => this.#enqueue(rows));
   }
 
   async claim(
@@ -161,20 +169,22 @@ export class SqliteJobQueue implements JobQueue {
     excludeKeys: string[] = [],
   ): Promise<Job[]> {
     if (limit <= 0) return [];
+    // Outcomes and enqueues waiting for their batch are written first: a claim sees what this process did.
+    this.#batch.flush();
     const rows = this.#claim.immediate(queue, owner, now, now + leaseMs, limit, JSON.stringify(excludeKeys));
     return rows.map(toJob).sort(byRunAtThenId);
   }
 
   async complete(id: string, owner: string, now: number): Promise<boolean> {
-    return this.#complete.run({ id, owner, now }).changes === 1;
+    return this.#batch.submit(() => this.#complete.run({ id, owner, now }).changes === 1);
   }
 
   async retry(id: string, owner: string, runAt: number, error: string, now: number): Promise<boolean> {
-    return this.#retry.run({ id, owner, run_at: runAt, error, now }).changes === 1;
+    return this.#batch.submit(() => this.#retry.run({ id, owner, run_at: runAt, error, now }).changes === 1);
   }
 
   async fail(id: string, owner: string, error: string, now: number): Promise<boolean> {
-    return this.#fail.run({ id, owner, error, now }).changes === 1;
+    return this.#batch.submit(() => this.#fail.run({ id, owner, error, now }).changes === 1);
   }
 
   async updatePayload(
@@ -188,6 +198,11 @@ export class SqliteJobQueue implements JobQueue {
 
   async extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean> {
     return this.#extendLease.run({ id, owner, lease_until: leaseUntil }).changes === 1;
+  }
+
+  /** Commits the writes waiting for their batch. */
+  flush(): void {
+    this.#batch.flush();
   }
 
   async getJob(id: string): Promise<Job | null> {

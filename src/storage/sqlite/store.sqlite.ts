@@ -70,6 +70,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.jobs.flush();
     if (this.#db.open) this.#db.close();
   }
 }
