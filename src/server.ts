@@ -23,8 +23,6 @@ import { SafeFetcher } from './federation/safe-fetch.ts';
 import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
 import { verifyRequest } from './federation/http-signature.ts';
-import { createApp } from './http/app.ts';
-import { inboxFastPath } from './http/inbox.fast-path.ts';
 import { Metrics } from './federation/metrics.ts';
 import { CircuitBreaker } from './federation/circuit-breaker.ts';
 import type { Job } from './storage/store.ts';
@@ -37,6 +35,8 @@ import { CommandService } from './groups/commands.service.ts';
 import { InstanceService } from './groups/instance.service.ts';
 import { FileMediaStore } from './web/media.store.ts';
 import { BackgroundThreads } from './worker/background.ts';
+import { SignerPool } from './federation/signer-pool.ts';
+import { availableParallelism } from 'node:os';
 import { withMeteredJobs } from './federation/metered-jobs.ts';
 import { mediaDirFor } from './web/media.store.ts';
 
@@ -193,6 +193,11 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   };
   let client: DeliveryClient | null = null;
   let background: BackgroundThreads | null = null;
+  // A background thread signs on signer threads of its own, at its own low priority (its share of the cores);
+  // elsewhere signatures go to libuv's thread pool.
+  const signers = opts.thread
+    ? new SignerPool(Math.max(1, Math.ceil(availableParallelism() / opts.thread.count)), config.workerNice)
+    : null;
   if (threadCount > 0) {
     background = new BackgroundThreads({
       config,
@@ -216,7 +221,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       timeoutMs: config.delivery.timeoutMs,
       userAgent,
       connectionsPerOrigin: share(config.delivery.perHostConcurrency),
-      signOffThread: true,
+      signers,
     });
     const moderationInbox = new ModerationInbox({ store, urls, moderation, membership, settings });
     let groupInbox: GroupInbox | null = null;
@@ -299,41 +304,36 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
           return v.ok;
         }
       : null;
-    const app = createApp({
-      store,
-      urls,
-      domain: config.domain,
-      groups,
-      log,
-      software: SOFTWARE,
-      mediaDir: mediaDirFor(config),
-      authorizeFetch,
-      isReady: () =>
-        config.role === 'web' || (background ? background.ready : runners.every((r) => r.active)),
-      metrics,
-      collectMetrics,
-      admin:
-        config.adminToken === null
-          ? null
-          : {
-              token: config.adminToken,
-              settings,
-              membership,
-              moderation,
-              instance: core.instance,
-              handles: resolver,
-            },
-    });
-    const fastInbox = inboxFastPath({
-      receiver,
-      groups,
-      metrics,
-      log,
-      maxBodyBytes: config.inbox.maxBodyBytes,
-    });
-    server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
-      if (!fastInbox(req, res)) app(req, res);
-    });
+    const { httpHandler } = await import('./http/serve.ts');
+    const handler = httpHandler(
+      {
+        store,
+        urls,
+        domain: config.domain,
+        groups,
+        log,
+        software: SOFTWARE,
+        mediaDir: mediaDirFor(config),
+        authorizeFetch,
+        isReady: () =>
+          config.role === 'web' || (background ? background.ready : runners.every((r) => r.active)),
+        metrics,
+        collectMetrics,
+        admin:
+          config.adminToken === null
+            ? null
+            : {
+                token: config.adminToken,
+                settings,
+                membership,
+                moderation,
+                instance: core.instance,
+                handles: resolver,
+              },
+      },
+      { receiver, groups, metrics, log, maxBodyBytes: config.inbox.maxBodyBytes },
+    );
+    server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, handler);
     server.keepAliveTimeout = 5_000;
     const s = server;
     await new Promise<void>((resolve, reject) => {
@@ -366,6 +366,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       await Promise.all(runners.map((r) => r.stop()));
       await background?.stop();
       await client?.close();
+      await signers?.close();
       signal.close();
       await store.close();
     })();

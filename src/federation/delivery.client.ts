@@ -12,7 +12,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { isForbiddenAddress } from './ip-address.ts';
-import { signRequest, signRequestAsync, type SignRequestInput } from './http-signature.ts';
+import {
+  prepareSignedRequest,
+  signRequestAsync,
+  withSignature,
+  type SignRequestInput,
+} from './http-signature.ts';
+import type { SignerPool } from './signer-pool.ts';
 
 export type DeliveryResponse =
   { kind: 'status'; status: number; retryAfterMs: number | null } | { kind: 'network'; error: string };
@@ -23,8 +29,11 @@ export interface DeliveryClientOptions {
   userAgent: string;
   /** Connections kept per destination origin. */
   connectionsPerOrigin: number;
-  /** Compute signatures on libuv's thread pool (true, the default) or on the calling thread. */
-  signOffThread?: boolean;
+  /**
+   * Where signatures are computed: on these low-priority signer threads, else on libuv's thread pool (either
+   * way the calling thread keeps sending and receiving meanwhile).
+   */
+  signers?: SignerPool | null;
 }
 
 /** Most of an answer's body read (and dropped) before the connection is given up instead of reused. */
@@ -102,10 +111,16 @@ export class DeliveryClient {
       privateKeyPem: signer.privateKeyPem,
       ...(digest !== undefined ? { digest } : {}),
     };
-    // Off this thread (libuv's pool), the event loop keeps sending and receiving while the key works.
-    const headers = this.o.signOffThread === false ? signRequest(input) : await signRequestAsync(input);
+    const headers = await this.sign(input);
     headers['Content-Length'] = String(Buffer.byteLength(body));
     return this.send(url, headers, body);
+  }
+
+  private async sign(input: SignRequestInput): Promise<Record<string, string>> {
+    const signers = this.o.signers;
+    if (!signers || typeof input.privateKeyPem === 'string') return signRequestAsync(input);
+    const { headers, signingString, names } = prepareSignedRequest(input);
+    return withSignature(headers, input.keyId, names, await signers.sign(input.privateKeyPem, signingString));
   }
 
   private send(url: URL, headers: Record<string, string>, body: string): Promise<DeliveryResponse> {

@@ -49,7 +49,7 @@ export interface SignRequestInput {
  */
 export function signRequest(input: SignRequestInput): Record<string, string> {
   const { headers, signingString, names } = prepareSignedRequest(input);
-  const signature = rsaSign('sha256', signingString, input.privateKeyPem).toString('base64');
+  const signature = rsaSign('sha256', Buffer.from(signingString), input.privateKeyPem).toString('base64');
   return withSignature(headers, input.keyId, names, signature);
 }
 
@@ -60,16 +60,17 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
 export function signRequestAsync(input: SignRequestInput): Promise<Record<string, string>> {
   const { headers, signingString, names } = prepareSignedRequest(input);
   return new Promise((resolve, reject) => {
-    rsaSign('sha256', signingString, input.privateKeyPem, (error, signature) => {
+    rsaSign('sha256', Buffer.from(signingString), input.privateKeyPem, (error, signature) => {
       if (error) reject(error);
       else resolve(withSignature(headers, input.keyId, names, signature.toString('base64')));
     });
   });
 }
 
-function prepareSignedRequest(input: SignRequestInput): {
+/** The headers of a request to sign, its signing string and the names of the signed headers. */
+export function prepareSignedRequest(input: SignRequestInput): {
   headers: Record<string, string>;
-  signingString: Buffer;
+  signingString: string;
   names: string[];
 } {
   const url = typeof input.url === 'string' ? new URL(input.url) : input.url;
@@ -103,10 +104,11 @@ function prepareSignedRequest(input: SignRequestInput): {
       names.push('accept');
     }
   }
-  return { headers: out, signingString: Buffer.from(lines.join('\n')), names };
+  return { headers: out, signingString: lines.join('\n'), names };
 }
 
-function withSignature(
+/** Adds the `Signature` header (cavage, rsa-sha256) made of a base64 signature to prepared headers. */
+export function withSignature(
   headers: Record<string, string>,
   keyId: string,
   names: string[],

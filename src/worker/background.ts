@@ -81,7 +81,11 @@ export class BackgroundThreads {
       ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
         `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`
       : `import(${JSON.stringify(entry)})`;
-    const worker = new Worker(source, { eval: true, workerData: data, name: `guild-worker-${index}` });
+    const worker = new Worker(source, {
+      eval: true,
+      workerData: data,
+      name: `guild-worker-${index}`,
+    });
     slot.worker = worker;
     slot.ready = false;
     let resolveExit: () => void = () => undefined;
