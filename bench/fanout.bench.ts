@@ -28,6 +28,12 @@ export interface FanoutSizes {
 
 const TARGET = '>= 0.5 x one-core signing (aim 0.8)';
 
+/**
+ * Servers of the warm-up post (each gets its two announces) on MongoDB rows; on SQLite as many as the measured
+ * group has. FerretDB, which stands for MongoDB here, delivers a few jobs a second: a larger warm-up would not end.
+ */
+const MONGODB_WARM_UP_SERVERS = 100;
+
 interface Tally {
   count: number;
   distinct: number;
@@ -70,11 +76,16 @@ export async function runFanout(
   let sinks: ChildHandle | null = null;
   let guild: GuildProcess | null = null;
   try {
-    ctx.progress(`fan-out/${ctx.kind}: ${int(2 * sizes.servers)} sink servers (half of them for a warm-up)`);
-    const s = await startSinks(ctx, 2 * sizes.servers, 0);
+    // The warm-up group: one member on each of as many other servers (fewer on MongoDB rows).
+    const warmServers =
+      ctx.kind === 'sqlite' ? sizes.servers : Math.min(sizes.servers, MONGODB_WARM_UP_SERVERS);
+    ctx.progress(
+      `fan-out/${ctx.kind}: ${int(sizes.servers + warmServers)} sink servers (${int(warmServers)} for a warm-up)`,
+    );
+    const s = await startSinks(ctx, sizes.servers + warmServers, 0);
     sinks = s.handle;
     const ports = s.ports.slice(0, sizes.servers);
-    const warmPorts = s.ports.slice(sizes.servers);
+    const warmPorts = s.ports.slice(sizes.servers, sizes.servers + warmServers);
     const [posterKeys] = await keyPairs(1);
     if (!posterKeys) throw new Error('no key');
     const poster = benchActor(`http://127.0.0.1:${ports[0] ?? 0}`, 'poster', posterKeys);
@@ -92,7 +103,7 @@ export async function runFanout(
     // A second group, with one member on each of as many other servers: its post warms up Guild and the sinks
     // (code compiled, as in a server that has been running) before the measured post, whose deliveries still
     // open their connections afresh.
-    const warmup = await seedGroup(ctx, store, env, 'warmup', sizes.servers, (i) => {
+    const warmup = await seedGroup(ctx, store, env, 'warmup', warmServers, (i) => {
       if (i === 0) return { actorId: poster.id, inbox: poster.inbox, sharedInbox: poster.sharedInbox };
       const origin = `http://127.0.0.1:${warmPorts[i % warmPorts.length] ?? 0}`;
       const id = `${origin}/users/w${i}`;
@@ -107,11 +118,14 @@ export async function runFanout(
     if (warmRes.statusCode !== 202)
       throw new Error(`the inbox answered ${warmRes.statusCode}: ${warmAnswer}`);
     // Every server but perhaps the author's own gets both announces.
-    const warmDeliveries = 2 * (sizes.servers - 1);
+    const warmDeliveries = 2 * (warmServers - 1);
+    // A slow store (FerretDB) may not finish the warm-up in a reasonable time: the row goes on after a third of
+    // what is left of its budget, and says so.
+    const warmDeadline = Date.now() + (ctx.deadline - Date.now()) / 3;
+    let warmed = 0;
     for (;;) {
-      const r = fields(await sinks.call('report'), 'report');
-      if (num(r, 'other') >= warmDeliveries) break;
-      if (Date.now() > ctx.deadline) throw new Error('the warm-up post did not reach every server in time');
+      warmed = num(fields(await sinks.call('report'), 'report'), 'other');
+      if (warmed >= warmDeliveries || Date.now() > warmDeadline) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
@@ -137,10 +151,11 @@ export async function runFanout(
     const sample = fields(report['sample'], 'sample');
     const jobs = await guild.jobs();
 
-    const lastMs = create.lastAt - t0;
-    const rate = create.distinct > 0 ? (create.distinct * 1000) / lastMs : 0;
+    const reached = create.distinct > 0;
+    const lastMs = reached ? create.lastAt - t0 : NaN;
+    const rate = reached ? (create.distinct * 1000) / lastMs : 0;
     const allLastMs = Math.max(create.lastAt, boost.lastAt) - t0;
-    const allRate = ((create.count + boost.count) * 1000) / allLastMs;
+    const allRate = reached ? ((create.count + boost.count) * 1000) / allLastMs : 0;
     const ratio = rate / baselines.sign.perSecond;
     const sampleOk = num(sample, 'ok');
     const sampleChecked = num(sample, 'checked');
@@ -148,12 +163,19 @@ export async function runFanout(
     const complete = !timedOut && create.distinct >= expected;
     const notes = [
       `${int(sizes.members)} members on ${int(sizes.servers)} servers (one shared inbox each); seeded in ${secs(group.seedMs)}; ` +
-        `measured after a warm-up post to another group on ${int(sizes.servers)} other servers ` +
-        `(${int(2 * sizes.servers)} deliveries): warm code, new connections`,
-      `Announce{Create}: ${int(create.distinct)}/${int(expected)} inboxes (${int(create.count)} POSTs), ` +
-        `first ${ms(create.firstAt - t0)} and last ${ms(lastMs)} after the 202`,
-      `Announce{Note} boost, sent alongside: ${int(boost.distinct)}/${int(expected)} inboxes, last ${ms(boost.lastAt - t0)}` +
-        ` after the 202; both together ${int(allRate)} signed deliveries/s = ${(allRate / baselines.sign.perSecond).toFixed(2)} x one-core signing`,
+        `measured after a warm-up post to another group on ${int(warmServers)} other servers ` +
+        `(${int(2 * warmServers)} deliveries): warm code, new connections` +
+        (warmed < warmDeliveries
+          ? `; the warm-up was not over (${int(warmed)} of ${int(warmDeliveries)} delivered) and went on meanwhile`
+          : ''),
+      reached
+        ? `Announce{Create}: ${int(create.distinct)}/${int(expected)} inboxes (${int(create.count)} POSTs), ` +
+          `first ${ms(create.firstAt - t0)} and last ${ms(lastMs)} after the 202`
+        : `Announce{Create}: no inbox reached before the row's deadline`,
+      boost.distinct > 0
+        ? `Announce{Note} boost, sent alongside: ${int(boost.distinct)}/${int(expected)} inboxes, last ${ms(boost.lastAt - t0)}` +
+          ` after the 202; both together ${int(allRate)} signed deliveries/s = ${(allRate / baselines.sign.perSecond).toFixed(2)} x one-core signing`
+        : "Announce{Note} boost: no inbox reached before the row's deadline",
       `signatures: ${int(sampleOk)}/${int(sampleChecked)} sampled deliveries verified in full against the group key` +
         `${num(report, 'unsigned') > 0 ? `, ${int(num(report, 'unsigned'))} POSTs without Signature/Digest` : ''}` +
         `${JSON.stringify(sample['failures']) !== '{}' ? `, failures ${JSON.stringify(sample['failures'])}` : ''}`,
@@ -165,7 +187,9 @@ export async function runFanout(
     return {
       row: 'fan-out',
       store: ctx.kind,
-      result: `${int(rate)} deliveries/s, last at ${secs(lastMs)} (${int(create.distinct)}/${int(expected)} inboxes, ${int(sizes.members)} members)`,
+      result: reached
+        ? `${int(rate)} deliveries/s, last at ${secs(lastMs)} (${int(create.distinct)}/${int(expected)} inboxes, ${int(sizes.members)} members)`
+        : `no delivery before the row's deadline (0/${int(expected)} inboxes, ${int(sizes.members)} members)`,
       bound: `${int(baselines.sign.perSecond)} signs/s (1 core)`,
       ratio,
       target: TARGET,
