@@ -109,7 +109,7 @@ export async function runFanout(
       const id = `${origin}/users/w${i}`;
       return { actorId: id, inbox: `${id}/inbox`, sharedInbox: `${origin}/inbox` };
     });
-    guild = await startGuildProcess(ctx, store, env, `fanout-${ctx.kind}`);
+    guild = await startGuildProcess(ctx, env, `fanout-${ctx.kind}`);
 
     ctx.progress(`fan-out/${ctx.kind}: warm-up post to another group`);
     const warm = signedCreate(poster, warmup.groupId, warmup.inboxUrl, 'warm-up post');

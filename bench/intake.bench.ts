@@ -134,7 +134,7 @@ async function phase(
       if (!a) throw new Error('no actor');
       return { actorId: a.id, inbox: a.inbox, sharedInbox: a.sharedInbox };
     });
-    guild = await startGuildProcess(ctx, store, env, `intake-${role}-${ctx.kind}`);
+    guild = await startGuildProcess(ctx, env, `intake-${role}-${ctx.kind}`);
     pool = new Pool(guild.origin, { connections: sizes.concurrency, pipelining: 1 });
 
     ctx.progress(`intake/${ctx.kind} (role ${role}): signing ${int(sizes.activities)} requests`);

@@ -52,7 +52,7 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
       const id = `http://127.0.0.1:${ports[i % ports.length] ?? 0}/users/m${i}`;
       return { actorId: id, inbox: `${id}/inbox`, sharedInbox: null };
     });
-    guild = await startGuildProcess(ctx, store, env, `memory-${ctx.kind}`);
+    guild = await startGuildProcess(ctx, env, `memory-${ctx.kind}`);
     const g = guild;
     const startUsage = await g.usage();
 

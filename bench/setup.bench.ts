@@ -229,7 +229,6 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 
 export async function startGuildProcess(
   ctx: RowContext,
-  store: BenchStore,
   env: Record<string, string>,
   label: string,
 ): Promise<GuildProcess> {

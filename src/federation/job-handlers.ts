@@ -121,27 +121,37 @@ export const UNREACHABLE_RETRY_MS = 12 * 3_600_000;
 
 /** Small bounded caches: the same activity and key are used by thousands of deliveries in a row. */
 class Bounded<V> {
-  private readonly map = new Map<string, V>();
+  private readonly map = new Map<string, Promise<V>>();
   constructor(private readonly max: number) {}
-  get(k: string): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: string, v: V): void {
-    if (this.map.size >= this.max) {
-      const first = this.map.keys().next();
-      if (!first.done) this.map.delete(first.value);
+  /**
+   * The value of `k`, loaded once for all the callers that ask while it loads. A failed load, or one that found
+   * nothing (null), is not kept: the next caller loads again.
+   */
+  async get(k: string, load: () => Promise<V | null>): Promise<V | null> {
+    let p = this.map.get(k) as Promise<V | null> | undefined;
+    if (p === undefined) {
+      p = load();
+      if (this.map.size >= this.max) {
+        const first = this.map.keys().next();
+        if (!first.done) this.map.delete(first.value);
+      }
+      this.map.set(k, p as Promise<V>);
     }
-    this.map.set(k, v);
-  }
-  delete(k: string): void {
-    this.map.delete(k);
+    try {
+      const v = await p;
+      if (v === null && this.map.get(k) === p) this.map.delete(k);
+      return v;
+    } catch (e) {
+      if (this.map.get(k) === p) this.map.delete(k);
+      throw e;
+    }
   }
 }
 
 export function deliverHandler(d: DeliverDeps): JobHandler {
-  // Promises are cached, not values: the deliveries started together share one read and one key parse.
-  const bodies = new Bounded<Promise<{ body: string; digest: string } | null>>(64);
-  const keys = new Bounded<Promise<KeyObject | null>>(256);
+  // The deliveries started together share one read of the activity and one parse of the key.
+  const bodies = new Bounded<{ body: string; digest: string }>(64);
+  const keys = new Bounded<KeyObject>(256);
   const random = d.random ?? Math.random;
   const now = d.now ?? Date.now;
   /** Hosts with recorded failures, as far as this process knows: a success there clears the record. */
@@ -171,42 +181,19 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
     return status.failureDays.length >= UNREACHABLE_AFTER_DAYS;
   };
 
-  /** The body of a stored activity and its digest, read once for all the deliveries started together. */
-  const bodyOf = async (activityId: string): Promise<{ body: string; digest: string } | null> => {
-    let load = bodies.get(activityId);
-    if (load === undefined) {
-      load = d.store.activities
-        .getActivity(activityId)
-        .then((stored) => (stored ? { body: stored.json, digest: digestOf(stored.json) } : null));
-      bodies.set(activityId, load);
-    }
-    try {
-      const body = await load;
-      if (!body && bodies.get(activityId) === load) bodies.delete(activityId);
-      return body;
-    } catch (e) {
-      // A failed read is not cached: the next attempt reads again.
-      if (bodies.get(activityId) === load) bodies.delete(activityId);
-      throw e;
-    }
-  };
+  /** The body of a stored activity and its digest. */
+  const bodyOf = (activityId: string) =>
+    bodies.get(activityId, async () => {
+      const stored = await d.store.activities.getActivity(activityId);
+      return stored ? { body: stored.json, digest: digestOf(stored.json) } : null;
+    });
 
   /** The signer's private key, parsed once: parsing the PEM costs as much as signing. */
-  const keyOf = async (signer: string): Promise<KeyObject | null> => {
-    let load = keys.get(signer);
-    if (load === undefined) {
-      load = d.store.keys.getPrivateKey(signer).then((k) => (k ? createPrivateKey(k) : null));
-      keys.set(signer, load);
-    }
-    try {
-      const key = await load;
-      if (!key && keys.get(signer) === load) keys.delete(signer);
-      return key;
-    } catch (e) {
-      if (keys.get(signer) === load) keys.delete(signer);
-      throw e;
-    }
-  };
+  const keyOf = (signer: string) =>
+    keys.get(signer, async () => {
+      const pem = await d.store.keys.getPrivateKey(signer);
+      return pem ? createPrivateKey(pem) : null;
+    });
 
   return async (job) => {
     const p = job.payload as DeliverPayload;

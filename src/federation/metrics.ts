@@ -37,18 +37,21 @@ abstract class Metric {
   }
 }
 
-export class Counter extends Metric {
-  private readonly values = new Map<string, number>();
-  constructor(name: string, help: string) {
-    super(name, help, 'counter');
+/** One number per label set; `merge` says how another thread's value combines with this one's. */
+abstract class ValueMetric extends Metric {
+  protected readonly values = new Map<string, number>();
+  constructor(
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge',
+    private readonly merge: (mine: number, theirs: number) => number,
+  ) {
+    super(name, help, type);
   }
-  inc(labels: Labels = {}, by = 1): void {
+  protected put(labels: Labels, value: (old: number | undefined) => number): void {
     const k = key(labels);
     if (!this.values.has(k) && this.values.size >= MAX_SERIES) return;
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(key(labels)) ?? 0;
+    this.values.set(k, value(this.values.get(k)));
   }
   lines(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
@@ -60,36 +63,33 @@ export class Counter extends Metric {
     for (const [k, v] of Object.entries(s)) {
       if (typeof v !== 'number') continue;
       if (!this.values.has(k) && this.values.size >= MAX_SERIES) continue;
-      this.values.set(k, (this.values.get(k) ?? 0) + v);
+      const mine = this.values.get(k);
+      this.values.set(k, mine === undefined ? v : this.merge(mine, v));
     }
   }
 }
 
-export class Gauge extends Metric {
-  private readonly values = new Map<string, number>();
+export class Counter extends ValueMetric {
   constructor(name: string, help: string) {
-    super(name, help, 'gauge');
+    super(name, help, 'counter', (a, b) => a + b);
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    this.put(labels, (old) => (old ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(key(labels)) ?? 0;
+  }
+}
+
+export class Gauge extends ValueMetric {
+  constructor(name: string, help: string) {
+    super(name, help, 'gauge', Math.max);
   }
   set(labels: Labels, value: number): void {
-    const k = key(labels);
-    if (!this.values.has(k) && this.values.size >= MAX_SERIES) return;
-    this.values.set(k, value);
+    this.put(labels, () => value);
   }
   reset(): void {
     this.values.clear();
-  }
-  lines(): string[] {
-    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
-  }
-  snapshot(): MetricSnapshot {
-    return Object.fromEntries(this.values);
-  }
-  absorb(s: MetricSnapshot): void {
-    for (const [k, v] of Object.entries(s)) {
-      if (typeof v !== 'number') continue;
-      if (!this.values.has(k) && this.values.size >= MAX_SERIES) continue;
-      this.values.set(k, Math.max(this.values.get(k) ?? v, v));
-    }
   }
 }
 
