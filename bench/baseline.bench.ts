@@ -80,6 +80,16 @@ const SIGNING_STRING = Buffer.from(
   ].join('\n'),
 );
 
+/**
+ * A signer of the delivery-shaped string on one core, for measurements taken between the steps of a row (the
+ * machine's speed drifts during a run: a bound measured right next to a trial compares like with like).
+ */
+export function signRateMeter(): (ms: number) => Rate {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  loop(100, 1_000_000, () => rsaSign('sha256', SIGNING_STRING, privateKey));
+  return (ms) => loop(ms, 1_000_000, () => rsaSign('sha256', SIGNING_STRING, privateKey));
+}
+
 /** Measures the four rates, `ms` each, on the harness's own (otherwise idle) core. */
 export function measureBaselines(ms: number): Baselines {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
