@@ -197,9 +197,11 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
         }),
       );
     }
-    // A warm-up group, with one member on each of as many other servers: its post warms up Guild and the sinks
-    // (code compiled, as in a server that has been running) before the measured posts.
-    const warmup = await seedGroup(ctx, store, env, 'warmup', warmServers, (i) => {
+    // A warm-up group shaped like the measured ones (as many members, on other servers; on MongoDB rows one member
+    // per server): its post warms up Guild and the sinks (code compiled, as in a server that has been running)
+    // before the measured posts.
+    const warmMembers = ctx.kind === 'sqlite' ? sizes.members : warmServers;
+    const warmup = await seedGroup(ctx, store, env, 'warmup', warmMembers, (i) => {
       if (i === 0) return { actorId: poster.id, inbox: poster.inbox, sharedInbox: poster.sharedInbox };
       const origin = `http://127.0.0.1:${warmPorts[i % warmPorts.length] ?? 0}`;
       const id = `${origin}/users/w${i}`;
@@ -264,7 +266,7 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
       `${int(sizes.members)} members on ${int(sizes.servers)} servers (one shared inbox each) per trial, ` +
         `${done.length} trial${done.length === 1 ? '' : 's'}, each a post to its own group on servers of its own ` +
         `(new connections); seeded in ${secs(groups.reduce((a, g) => a + g.seedMs, 0))}; ` +
-        `after a warm-up post to another group on ${int(warmServers)} other servers ` +
+        `after a warm-up post to another group of ${int(warmMembers)} members on ${int(warmServers)} other servers ` +
         `(${int(2 * warmServers)} deliveries, code compiled as in a server that has been running)` +
         (warmed < warmDeliveries
           ? `; the warm-up was not over (${int(warmed)} of ${int(warmDeliveries)} delivered) and went on meanwhile`
