@@ -45,8 +45,11 @@ export function renderReport(o: {
   quick: boolean;
   rows: RowResult[];
   storeNotes: string[];
+  /** How a store is named in the table, when not by its kind alone (the server that stood for it). */
+  storeLabels?: Partial<Record<StoreKind, string>>;
   loadAtEnd: number;
 }): string {
+  const storeName = (kind: StoreKind): string => o.storeLabels?.[kind] ?? kind;
   const m = o.machine;
   const b = o.baselines;
   const lines: string[] = [];
@@ -67,13 +70,20 @@ export function renderReport(o: {
   lines.push('| row | store | result | bound (same run) | ratio | target | verdict |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of o.rows) {
-    const cells = [r.row, r.store, r.result, r.bound, r.ratio === null ? '' : r.ratio.toFixed(2), r.target];
+    const cells = [
+      r.row,
+      storeName(r.store),
+      r.result,
+      r.bound,
+      r.ratio === null ? '' : r.ratio.toFixed(2),
+      r.target,
+    ];
     lines.push(`| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} | **${r.verdict}** |`);
   }
   lines.push('');
   for (const r of o.rows) {
     if (r.notes.length === 0) continue;
-    lines.push(`${r.row} / ${r.store}:`);
+    lines.push(`${r.row} / ${storeName(r.store)}:`);
     for (const n of r.notes) lines.push(`  - ${n.replace(/\n/g, '\n    ')}`);
   }
   const missed = o.rows.filter((r) => r.verdict === 'FAIL' || r.verdict === 'ERROR');
@@ -81,7 +91,7 @@ export function renderReport(o: {
   lines.push(
     missed.length === 0
       ? 'All targets met.'
-      : `TARGETS MISSED: ${missed.map((r) => `${r.row}/${r.store} (${r.verdict})`).join(', ')}`,
+      : `TARGETS MISSED: ${missed.map((r) => `${r.row}/${storeName(r.store)} (${r.verdict})`).join(', ')}`,
   );
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { startFerretDb, type RunningFerretDb } from '../test/support/ferretdb.ts';
+import { FERRETDB_VERSION, startFerretDb, type RunningFerretDb } from '../test/support/ferretdb.ts';
 import { loadNow, machine, measureBaselines } from './baseline.bench.ts';
 import { runFanout, FANOUT_TARGET, type FanoutSizes } from './fanout.bench.ts';
 import { runIntake, INTAKE_TARGET, type IntakeSizes } from './intake.bench.ts';
@@ -116,6 +116,7 @@ async function main(): Promise<void> {
 
   const rows: RowResult[] = [];
   const storeNotes: string[] = [];
+  const storeLabels: Partial<Record<StoreKind, string>> = {};
   let ferret: RunningFerretDb | null = null;
   try {
     for (const kind of o.stores) {
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
           try {
             ferret = await startFerretDb();
             mongoUrl = ferret.url;
+            storeLabels.mongodb = `mongodb (FerretDB ${FERRETDB_VERSION})`;
             storeNotes.push(
               'mongodb: FerretDB 1.24.2 on its SQLite backend, started by the bench (same machine)',
             );
@@ -175,7 +177,15 @@ async function main(): Promise<void> {
   }
   if (o.profileDir) storeNotes.push(`CPU profiles of the Guild processes in ${o.profileDir}`);
   console.log(
-    renderReport({ machine: m, baselines, quick: o.quick, rows, storeNotes, loadAtEnd: loadNow() }),
+    renderReport({
+      machine: m,
+      baselines,
+      quick: o.quick,
+      rows,
+      storeNotes,
+      storeLabels,
+      loadAtEnd: loadNow(),
+    }),
   );
   clearTimeout(watchdog);
 }

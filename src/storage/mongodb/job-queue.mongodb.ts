@@ -127,19 +127,20 @@ export class MongoJobQueue implements JobQueue {
       if (excludeKeys.length > 0) filter.key = { $nin: excludeKeys };
       if (lost.length > 0) filter._id = { $nin: lost };
       const candidates = await this.#jobs
-        .find(filter, { projection: { _id: 1, rev: 1, seq: 1 } })
+        .find(filter)
         .sort({ runAt: 1, _id: 1 })
         .limit(limit - claimed.length)
         .toArray();
       if (candidates.length === 0) break;
       const steps = candidates.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } }));
       const result = await this.#advance(steps);
-      if (result.won.length > 0) {
-        const docs = await this.#jobs.find({ _id: { $in: result.won.map((ref) => ref._id) } }).toArray();
-        claimed.push(
-          ...docs.filter((doc) => doc.leaseOwner === owner && doc.leaseUntil === change.leaseUntil),
-        );
-      }
+      // Winning the transition from `seq` means the job was still as read (any other change would have taken
+      // that transition first) and is now as read plus this change: no need to read it again.
+      const won = new Set(result.won);
+      candidates.forEach((doc, index) => {
+        const step = steps[index];
+        if (step && won.has(step.ref)) claimed.push({ ...doc, ...step.change });
+      });
       if (result.lost.length === 0) break;
       lost.push(...result.lost.map((ref) => ref._id));
       await this.#helpStale(result.lost);
