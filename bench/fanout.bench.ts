@@ -27,6 +27,8 @@ export interface FanoutSizes {
   servers: number;
   /** Measured posts (SQLite rows; one on MongoDB rows); the row reports the median. */
   trials: number;
+  /** Posts before the trials, each to a group of its own on servers of its own (SQLite rows; one on MongoDB). */
+  warmUps: number;
   /** How long each signing-rate measurement next to a trial runs. */
   signMs: number;
 }
@@ -91,9 +93,13 @@ interface Trial {
   ratio: number;
   signaturesOk: boolean;
   signatureNote: string;
+  /** CPU time (all threads) from just before the POST to the last delivery. */
+  guildCpuMs: number;
+  sinkCpuMs: number;
 }
 
 async function runTrial(
+  guild: GuildProcess,
   sinks: ChildHandle,
   poster: BenchActor,
   group: SeededGroup,
@@ -113,11 +119,17 @@ async function runTrial(
     sampleEvery: 100,
   });
   const signBefore = signRate(signMs).perSecond;
+  const guildCpu0 = (await guild.usage()).cpuMs;
+  const sinkCpu0 = num(fields(await sinks.call('report'), 'report'), 'cpuMs');
   const res = await request(post.url, { method: 'POST', headers: post.headers, body: post.body });
   const answer = await res.body.text();
   const t0 = performance.timeOrigin + performance.now();
   if (res.statusCode !== 202) throw new Error(`the inbox answered ${res.statusCode}: ${answer}`);
   const { report, timedOut } = await waitForDeliveries(sinks, expected, deadline);
+  const guildCpuMs = (await guild.usage()).cpuMs - guildCpu0;
+  const sinkCpuMs = num(report, 'cpuMs') - sinkCpu0;
+  // The next trial opens connections of its own; these would otherwise end by idle timeout in its midst.
+  await sinks.call('closeIdle');
   const signAfter = signRate(signMs).perSecond;
   const create = tally(report['create'], 'create');
   const boost = tally(report['boost'], 'boost');
@@ -144,6 +156,8 @@ async function runTrial(
     allLastMs,
     bound,
     ratio: rate / bound,
+    guildCpuMs,
+    sinkCpuMs,
     signaturesOk: sampleChecked > 0 && sampleOk === sampleChecked && unsigned === 0,
     signatureNote:
       `${int(sampleOk)}/${int(sampleChecked)} sampled deliveries verified in full against the group key` +
@@ -159,73 +173,80 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
   // FerretDB (MongoDB rows) delivers a few jobs a second: one trial is all it can do within the row's budget.
   const trials = ctx.kind === 'sqlite' ? sizes.trials : 1;
   try {
-    // The warm-up group: one member on each of as many other servers (fewer on MongoDB rows).
+    // Warm-up groups, each on servers of its own (fewer on MongoDB rows).
     const warmServers =
       ctx.kind === 'sqlite' ? sizes.servers : Math.min(sizes.servers, MONGODB_WARM_UP_SERVERS);
+    const warmUps = ctx.kind === 'sqlite' ? sizes.warmUps : 1;
+    const servers = trials * sizes.servers + warmUps * warmServers;
     ctx.progress(
-      `fan-out/${ctx.kind}: ${int(trials * sizes.servers + warmServers)} sink servers ` +
-        `(${int(sizes.servers)} per trial, ${int(warmServers)} for a warm-up)`,
+      `fan-out/${ctx.kind}: ${int(servers)} sink servers ` +
+        `(${int(sizes.servers)} per trial, ${int(warmServers)} per warm-up post)`,
     );
-    const s = await startSinks(ctx, trials * sizes.servers + warmServers, 0);
+    const s = await startSinks(ctx, servers, 0);
     sinks = s.handle;
-    const warmPorts = s.ports.slice(trials * sizes.servers);
+    const trialPorts = (k: number): number[] => s.ports.slice(k * sizes.servers, (k + 1) * sizes.servers);
+    const warmPorts = (j: number): number[] => {
+      const from = trials * sizes.servers + j * warmServers;
+      return s.ports.slice(from, from + warmServers);
+    };
     const [posterKeys] = await keyPairs(1);
     if (!posterKeys) throw new Error('no key');
     // The author of each post is a member on one of the group's servers (the first).
-    const poster = benchActor(`http://127.0.0.1:${warmPorts[0] ?? 0}`, 'poster', posterKeys);
-    const posters = Array.from({ length: trials }, (_, k) =>
-      benchActor(`http://127.0.0.1:${s.ports[k * sizes.servers] ?? 0}`, `poster${k + 1}`, posterKeys),
-    );
+    const author = (ports: number[], name: string): BenchActor =>
+      benchActor(`http://127.0.0.1:${ports[0] ?? 0}`, name, posterKeys);
+    const posters = Array.from({ length: trials }, (_, k) => author(trialPorts(k), `poster${k + 1}`));
+    const warmPosters = Array.from({ length: warmUps }, (_, j) => author(warmPorts(j), `warm${j + 1}`));
     await sinks.call('serve', {
-      documents: [poster, ...posters].map((a) => [a.path, actorDocument(a)]),
+      documents: [...posters, ...warmPosters].map((a) => [a.path, actorDocument(a)]),
     });
 
     const port = await guildPort();
     const env = guildEnv(port, store);
+    const seed = (name: string, members: number, ports: number[], poster: BenchActor): Promise<SeededGroup> =>
+      seedGroup(ctx, store, env, name, members, (i) => {
+        if (i === 0) return { actorId: poster.id, inbox: poster.inbox, sharedInbox: poster.sharedInbox };
+        const origin = `http://127.0.0.1:${ports[i % ports.length] ?? 0}`;
+        const id = `${origin}/users/m${i}`;
+        return { actorId: id, inbox: `${id}/inbox`, sharedInbox: `${origin}/inbox` };
+      });
     // One group per trial, each on servers of its own: every trial opens its connections afresh.
     const groups: SeededGroup[] = [];
     for (let k = 0; k < trials; k++) {
-      const ports = s.ports.slice(k * sizes.servers, (k + 1) * sizes.servers);
       ctx.progress(`fan-out/${ctx.kind}: seeding ${int(sizes.members)} members (trial ${k + 1})`);
-      const author = posters[k] ?? poster;
-      groups.push(
-        await seedGroup(ctx, store, env, `bench${k + 1}`, sizes.members, (i) => {
-          if (i === 0) return { actorId: author.id, inbox: author.inbox, sharedInbox: author.sharedInbox };
-          const origin = `http://127.0.0.1:${ports[i % ports.length] ?? 0}`;
-          const id = `${origin}/users/m${i}`;
-          return { actorId: id, inbox: `${id}/inbox`, sharedInbox: `${origin}/inbox` };
-        }),
-      );
+      groups.push(await seed(`bench${k + 1}`, sizes.members, trialPorts(k), posters[k] as BenchActor));
     }
-    // A warm-up group shaped like the measured ones (as many members, on other servers; on MongoDB rows one member
-    // per server): its post warms up Guild and the sinks (code compiled, as in a server that has been running)
+    // Warm-up groups shaped like the measured ones (as many members; on MongoDB rows one per server): their
+    // posts warm up Guild and the sinks (code compiled and heaps grown, as in servers that have been running)
     // before the measured posts.
     const warmMembers = ctx.kind === 'sqlite' ? sizes.members : warmServers;
-    const warmup = await seedGroup(ctx, store, env, 'warmup', warmMembers, (i) => {
-      if (i === 0) return { actorId: poster.id, inbox: poster.inbox, sharedInbox: poster.sharedInbox };
-      const origin = `http://127.0.0.1:${warmPorts[i % warmPorts.length] ?? 0}`;
-      const id = `${origin}/users/w${i}`;
-      return { actorId: id, inbox: `${id}/inbox`, sharedInbox: `${origin}/inbox` };
-    });
+    const warmGroups: SeededGroup[] = [];
+    for (let j = 0; j < warmUps; j++) {
+      warmGroups.push(await seed(`warmup${j + 1}`, warmMembers, warmPorts(j), warmPosters[j] as BenchActor));
+    }
     guild = await startGuildProcess(ctx, env, `fanout-${ctx.kind}`);
 
-    ctx.progress(`fan-out/${ctx.kind}: warm-up post to another group`);
-    const warm = signedCreate(poster, warmup.groupId, warmup.inboxUrl, 'warm-up post');
-    const warmRes = await request(warm.url, { method: 'POST', headers: warm.headers, body: warm.body });
-    const warmAnswer = await warmRes.body.text();
-    if (warmRes.statusCode !== 202)
-      throw new Error(`the inbox answered ${warmRes.statusCode}: ${warmAnswer}`);
-    // Every server but the author's own gets both announces.
-    const warmDeliveries = 2 * (warmServers - 1);
-    // A slow store (FerretDB) may not finish the warm-up in a reasonable time: the row goes on after a third of
-    // what is left of its budget, and says so.
+    // Every server of a warm-up group (the author's too) gets both announces. A slow store (FerretDB) may not
+    // finish the warm-up in a reasonable time: the row goes on after a third of what is left of its budget, and
+    // says so.
+    const warmDeliveries = 2 * warmServers * warmUps;
     const warmDeadline = Date.now() + (ctx.deadline - Date.now()) / 3;
     let warmed = 0;
-    for (;;) {
-      warmed = num(fields(await sinks.call('report'), 'report'), 'other');
-      if (warmed >= warmDeliveries || Date.now() > warmDeadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let j = 0; j < warmUps; j++) {
+      const group = warmGroups[j] as SeededGroup;
+      ctx.progress(`fan-out/${ctx.kind}: warm-up post ${j + 1} of ${warmUps}`);
+      const warm = signedCreate(warmPosters[j] as BenchActor, group.groupId, group.inboxUrl, 'warm-up post');
+      const warmRes = await request(warm.url, { method: 'POST', headers: warm.headers, body: warm.body });
+      const warmAnswer = await warmRes.body.text();
+      if (warmRes.statusCode !== 202)
+        throw new Error(`the inbox answered ${warmRes.statusCode}: ${warmAnswer}`);
+      for (;;) {
+        warmed = num(fields(await sinks.call('report'), 'report'), 'other');
+        if (warmed >= 2 * warmServers * (j + 1) || Date.now() > warmDeadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (Date.now() > warmDeadline) break;
     }
+    await sinks.call('closeIdle');
 
     const signRate = signRateMeter();
     const done: Trial[] = [];
@@ -236,8 +257,9 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
       ctx.progress(`fan-out/${ctx.kind}: trial ${k + 1} of ${trials}: posting`);
       done.push(
         await runTrial(
+          guild,
           sinks,
-          posters[k] ?? poster,
+          posters[k] as BenchActor,
           group,
           sizes.servers,
           signRate,
@@ -260,14 +282,17 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
       `${int(t.rate)}/s; with the Announce{Note} boosts sent alongside, ${int(t.create.count + t.boost.count)} ` +
       `deliveries, last ${ms(t.allLastMs)}: ${int(t.allRate)}/s = ${(t.allRate / t.bound).toFixed(2)} x signing; ` +
       `one-core signing ${int(t.signBefore)}/s before, ${int(t.signAfter)}/s after: ratio ${t.ratio.toFixed(2)}; ` +
+      `CPU per delivery (all threads, until the last): Guild ${(t.guildCpuMs / Math.max(1, t.create.count + t.boost.count)).toFixed(2)} ms ` +
+      `(${(t.guildCpuMs / t.allLastMs).toFixed(2)} cores busy), sinks ${(t.sinkCpuMs / Math.max(1, t.create.count + t.boost.count)).toFixed(2)} ms; ` +
       `signatures: ${t.signatureNote}` +
       (t.timedOut ? `; timed out at the row deadline` : '');
     const notes = [
       `${int(sizes.members)} members on ${int(sizes.servers)} servers (one shared inbox each) per trial, ` +
         `${done.length} trial${done.length === 1 ? '' : 's'}, each a post to its own group on servers of its own ` +
         `(new connections); seeded in ${secs(groups.reduce((a, g) => a + g.seedMs, 0))}; ` +
-        `after a warm-up post to another group of ${int(warmMembers)} members on ${int(warmServers)} other servers ` +
-        `(${int(2 * warmServers)} deliveries, code compiled as in a server that has been running)` +
+        `after ${warmUps} warm-up post${warmUps === 1 ? '' : 's'} to other groups of ${int(warmMembers)} members, ` +
+        `each on ${int(warmServers)} servers of its own (${int(warmDeliveries)} deliveries: code compiled and heaps ` +
+        `grown as in servers that have been running)` +
         (warmed < warmDeliveries
           ? `; the warm-up was not over (${int(warmed)} of ${int(warmDeliveries)} delivered) and went on meanwhile`
           : ''),

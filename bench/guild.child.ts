@@ -76,7 +76,14 @@ serveIpc(
   {
     async usage() {
       const m = process.memoryUsage();
-      return { rss: m.rss, heapUsed: m.heapUsed, maxRss: process.resourceUsage().maxRSS * 1024 };
+      const cpu = process.cpuUsage();
+      return {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        maxRss: process.resourceUsage().maxRSS * 1024,
+        // Every thread of the process (web, background and signer threads), in ms.
+        cpuMs: (cpu.user + cpu.system) / 1000,
+      };
     },
     async jobs() {
       return counters((await guild.metrics()).snapshot());

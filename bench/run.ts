@@ -66,12 +66,12 @@ function parseArgs(argv: string[]): Options {
 
 const SIZES: Record<'full' | 'quick', { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes }> = {
   full: {
-    fanout: { members: 10_000, servers: 1_000, trials: 3, signMs: 1000 },
+    fanout: { members: 10_000, servers: 1_000, trials: 3, warmUps: 2, signMs: 1000 },
     intake: { activities: 2_000, actors: 200, concurrency: 64 },
     memory: { members: 100_000, servers: 100, sinkDelayMs: 1000, holdMs: 10_000 },
   },
   quick: {
-    fanout: { members: 1_000, servers: 100, trials: 1, signMs: 500 },
+    fanout: { members: 1_000, servers: 100, trials: 1, warmUps: 1, signMs: 500 },
     intake: { activities: 300, actors: 20, concurrency: 64 },
     memory: { members: 5_000, servers: 20, sinkDelayMs: 1000, holdMs: 2_000 },
   },

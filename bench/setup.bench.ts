@@ -220,7 +220,7 @@ export interface GuildProcess {
   handle: ChildHandle;
   origin: string;
   /** Current and peak memory of the Guild process. */
-  usage(): Promise<{ rss: number; heapUsed: number; maxRss: number }>;
+  usage(): Promise<{ rss: number; heapUsed: number; maxRss: number; cpuMs: number }>;
   /** Jobs enqueued and finished per queue (`intake`, `fanout`, `deliver`). */
   jobs(): Promise<Record<string, Record<string, number>>>;
 }
@@ -245,7 +245,12 @@ export async function startGuildProcess(
     origin: `http://127.0.0.1:${port}`,
     async usage() {
       const u = fields(await handle.call('usage', {}, 10_000), 'usage');
-      return { rss: num(u, 'rss'), heapUsed: num(u, 'heapUsed'), maxRss: num(u, 'maxRss') };
+      return {
+        rss: num(u, 'rss'),
+        heapUsed: num(u, 'heapUsed'),
+        maxRss: num(u, 'maxRss'),
+        cpuMs: num(u, 'cpuMs'),
+      };
     },
     async jobs() {
       const out: Record<string, Record<string, number>> = {};

@@ -4,7 +4,8 @@
  * `Digest` header (202, else 401), fully verifies a sample of them against the group's key, tallies the
  * deliveries of the activity being watched, and serves actor documents by path on GET.
  *
- * Commands (see ipc.bench.ts): `listen {count, delayMs}`, `serve {documents}`, `watch {...}`, `report`, `close`.
+ * Commands (see ipc.bench.ts): `listen {count, delayMs}`, `serve {documents}`, `watch {...}`, `report`, `closeIdle`,
+ * `close`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -160,6 +161,14 @@ serveIpc(
       delayMs = num(args, 'delayMs');
       return { ports: await listen(num(args, 'count')) };
     },
+    /**
+     * Closes the connections that carry no request (between the steps of a row: so that a step's connections
+     * are not closed by their idle timeout in the middle of the next one).
+     */
+    async closeIdle() {
+      for (const s of servers) s.closeIdleConnections();
+      return {};
+    },
     async serve(args) {
       const list = args['documents'];
       if (!Array.isArray(list)) throw new Error('documents: expected a list of [path, document]');
@@ -197,6 +206,7 @@ serveIpc(
         sample,
         inFlight,
         maxInFlight,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       };
     },
     async close() {
