@@ -75,6 +75,55 @@ describe('WriteBatch (SQLite group commit)', function () {
     expect((await pending).changes).to.equal(1);
   });
 
+  it('keeps the event loop running while another connection holds the write lock, then commits', async function () {
+    db.pragma('busy_timeout = 3000');
+    const other = new BetterSqlite3(join(dir, 'b.sqlite'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const batch = new WriteBatch(db);
+      const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+      let settled = false;
+      const first = batch.submit(() => insert.run(1, 'a')).finally(() => (settled = true));
+      // A timer of 20 ms: SQLite's busy handler would hold the thread for the whole 3 s busy_timeout.
+      const started = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(performance.now() - started, 'the event loop was not stopped').to.be.below(1_000);
+      expect(settled, 'not committed while the lock is held').to.equal(false);
+      // Writes that arrive meanwhile join the waiting ones, in order.
+      const second = batch.submit(() => insert.run(2, 'b'));
+      other.exec('COMMIT');
+      expect((await first).changes).to.equal(1);
+      expect((await second).changes).to.equal(1);
+      expect(db.prepare('SELECT id FROM t ORDER BY rowid').all()).to.deep.equal([{ id: 1 }, { id: 2 }]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('fails the writes with SQLITE_BUSY when the lock stays held for busy_timeout, writing nothing', async function () {
+    db.pragma('busy_timeout = 100');
+    const other = new BetterSqlite3(join(dir, 'b.sqlite'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const batch = new WriteBatch(db);
+      const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+      const outcome = await batch
+        .submit(() => insert.run(1, 'a'))
+        .then(
+          () => 'committed',
+          (e: unknown) => (e as { code?: string }).code,
+        );
+      expect(outcome).to.equal('SQLITE_BUSY');
+      expect(db.pragma('busy_timeout', { simple: true }), 'busy_timeout restored').to.equal(100);
+      other.exec('ROLLBACK');
+      expect(db.prepare('SELECT count(*) AS n FROM t').get()).to.deep.equal({ n: 0 });
+      // The database is usable again at once.
+      expect((await batch.submit(() => insert.run(2, 'b'))).changes).to.equal(1);
+    } finally {
+      other.close();
+    }
+  });
+
   it('refuses writes once the database is closed, without writing', async function () {
     const batch = new WriteBatch(db);
     const pending = batch.submit(() => 1);

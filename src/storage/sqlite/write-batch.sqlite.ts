@@ -2,6 +2,11 @@
  * Group commit: writes requested during one turn of the event loop run together in one IMMEDIATE transaction,
  * started on the next turn. Each caller's promise settles once that transaction has committed (or failed), so
  * an acknowledged write is as durable as before; the cost of a commit is shared by every write of the batch.
+ *
+ * When another connection (another thread or process) holds the write lock, the batch does not wait for it in
+ * SQLite's busy handler, which would stop this thread's event loop (an inbox thread would stop answering for as
+ * long): it tries again a millisecond later, gathering the writes that arrive meanwhile, and fails them all (the
+ * inbox answers 503) once the lock has been out of reach for the connection's `busy_timeout`.
  */
 import type { Database } from 'better-sqlite3';
 
@@ -14,6 +19,8 @@ interface Pending {
 export class WriteBatch {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** When the current run of busy attempts began, or null. */
+  private busySince: number | null = null;
   private readonly runAll: { immediate: (ops: Pending[]) => unknown[] };
   private readonly runOne: { immediate: (op: () => unknown) => unknown };
 
@@ -26,16 +33,30 @@ export class WriteBatch {
   submit<R>(op: () => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule(0);
     });
   }
 
-  /** Commits whatever is pending now (also called before the database is closed). */
+  /**
+   * Commits whatever is pending now, waiting for the write lock if need be (before a claim, and before the
+   * database is closed).
+   */
   flush(): void {
-    this.scheduled = false;
+    this.commit(true);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = (): void => {
+      this.scheduled = false;
+      this.commit(false);
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
+  }
+
+  private commit(wait: boolean): void {
     const ops = this.pending;
     if (ops.length === 0) return;
     this.pending = [];
@@ -46,8 +67,19 @@ export class WriteBatch {
     }
     let results: unknown[];
     try {
-      results = this.runAll.immediate(ops);
+      results = wait ? this.runAll.immediate(ops) : this.withoutWaiting(() => this.runAll.immediate(ops));
     } catch (error) {
+      if (!wait && isBusy(error)) {
+        const now = Date.now();
+        this.busySince ??= now;
+        if (now - this.busySince < this.busyTimeoutMs()) {
+          // Nothing was written: the writes go back to the front of the queue and are tried again shortly.
+          this.pending = ops.concat(this.pending);
+          this.schedule(1);
+          return;
+        }
+      }
+      this.busySince = null;
       // The batch rolled back. When the database itself failed (busy, full, I/O), every caller is told (the inbox
       // answers 503). When one write was refused, each write is tried again alone, so that the refused one fails
       // only its own caller and the others are committed.
@@ -67,8 +99,30 @@ export class WriteBatch {
       }
       return;
     }
+    this.busySince = null;
     ops.forEach((p, i) => p.resolve(results[i]));
   }
+
+  private busyTimeoutMs(): number {
+    const value: unknown = this.db.pragma('busy_timeout', { simple: true });
+    return typeof value === 'number' ? value : 0;
+  }
+
+  /** Runs `fn` with SQLite's busy handler off: a held write lock fails at once with SQLITE_BUSY. */
+  private withoutWaiting<T>(fn: () => T): T {
+    const previous = this.busyTimeoutMs();
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${previous}`);
+    }
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 /** A constraint or a bad value refused one write; anything else concerns the database as a whole. */
