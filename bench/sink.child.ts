@@ -9,6 +9,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { verifyRequest } from '../src/federation/http-signature.ts';
 import { fields, num, serveIpc, text, type Fields } from './ipc.bench.ts';
 
@@ -38,6 +40,18 @@ interface Watch {
   ownerId: string;
   publicKeyPem: string;
   sampleEvery: number;
+}
+
+/**
+ * The sinks stand for servers on other machines. Here they share Guild's cores, so they run at the priority of
+ * Guild's background threads (GUILD_WORKER_NICE in the bench, 10): answering the deliveries Guild makes must not
+ * take CPU from Guild's inbox at a higher priority than Guild's own delivery work has (Linux; elsewhere a no-op).
+ */
+const SINK_NICE = 10;
+try {
+  for (const tid of readdirSync('/proc/self/task')) setPriority(Number(tid), SINK_NICE);
+} catch {
+  // Not Linux, or not allowed: the sinks run at normal priority.
 }
 
 const servers: Server[] = [];
