@@ -211,6 +211,7 @@ serveIpc(
       return {};
     },
     async report() {
+      const cpu = process.cpuUsage();
       return {
         create: create.toJSON(),
         boost: boost.toJSON(),
@@ -220,7 +221,7 @@ serveIpc(
         sample,
         inFlight,
         maxInFlight,
-        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+        cpuMs: (cpu.user + cpu.system) / 1000,
       };
     },
     async close() {

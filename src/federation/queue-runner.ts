@@ -176,12 +176,9 @@ export class QueueRunner {
       if (got >= want) continue;
       // Fewer than asked: nothing else is ready now. Wait for new work (or, when busy keys were left out, for
       // one of their jobs to finish) instead of asking again at once.
-      const anyDone = this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
-      if (exclude.length > 0 && anyDone) {
-        await this.o.signal.wait(this.o.queue, poll, anyDone, generation);
-      } else {
-        await this.o.signal.wait(this.o.queue, poll, undefined, generation);
-      }
+      const anyDone =
+        exclude.length > 0 && this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
+      await this.o.signal.wait(this.o.queue, poll, anyDone, generation);
     }
   }
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { WriteBatch } from '../../src/storage/sqlite/write-batch.sqlite.ts';
 import { LocalQueueSignal } from '../../src/federation/queue-runner.ts';
 import { Metrics } from '../../src/federation/metrics.ts';
@@ -75,13 +75,26 @@ describe('WriteBatch (SQLite group commit)', function () {
     expect((await pending).changes).to.equal(1);
   });
 
-  it('keeps the event loop running while another connection holds the write lock, then commits', async function () {
-    db.pragma('busy_timeout = 3000');
+  /** Runs `fn` with a batch on `db` while a second connection to the file holds the write lock. */
+  async function withLockHeld(
+    fn: (o: { batch: WriteBatch; insert: Statement; other: Database }) => Promise<void>,
+  ): Promise<void> {
     const other = new BetterSqlite3(join(dir, 'b.sqlite'));
     try {
       other.exec('BEGIN IMMEDIATE');
-      const batch = new WriteBatch(db);
-      const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+      await fn({
+        batch: new WriteBatch(db),
+        insert: db.prepare('INSERT INTO t (id, v) VALUES (?, ?)'),
+        other,
+      });
+    } finally {
+      other.close();
+    }
+  }
+
+  it('keeps the event loop running while another connection holds the write lock, then commits', async function () {
+    db.pragma('busy_timeout = 3000');
+    await withLockHeld(async ({ batch, insert, other }) => {
       let settled = false;
       const first = batch.submit(() => insert.run(1, 'a')).finally(() => (settled = true));
       // A timer of 20 ms: SQLite's busy handler would hold the thread for the whole 3 s busy_timeout.
@@ -95,18 +108,12 @@ describe('WriteBatch (SQLite group commit)', function () {
       expect((await first).changes).to.equal(1);
       expect((await second).changes).to.equal(1);
       expect(db.prepare('SELECT id FROM t ORDER BY rowid').all()).to.deep.equal([{ id: 1 }, { id: 2 }]);
-    } finally {
-      other.close();
-    }
+    });
   });
 
   it('fails the writes with SQLITE_BUSY when the lock stays held for busy_timeout, writing nothing', async function () {
     db.pragma('busy_timeout = 100');
-    const other = new BetterSqlite3(join(dir, 'b.sqlite'));
-    try {
-      other.exec('BEGIN IMMEDIATE');
-      const batch = new WriteBatch(db);
-      const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+    await withLockHeld(async ({ batch, insert, other }) => {
       const outcome = await batch
         .submit(() => insert.run(1, 'a'))
         .then(
@@ -119,9 +126,7 @@ describe('WriteBatch (SQLite group commit)', function () {
       expect(db.prepare('SELECT count(*) AS n FROM t').get()).to.deep.equal({ n: 0 });
       // The database is usable again at once.
       expect((await batch.submit(() => insert.run(2, 'b'))).changes).to.equal(1);
-    } finally {
-      other.close();
-    }
+    });
   });
 
   it('refuses writes once the database is closed, without writing', async function () {

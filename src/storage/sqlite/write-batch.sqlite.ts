@@ -21,10 +21,14 @@ export class WriteBatch {
   private scheduled = false;
   /** When the current run of busy attempts began, or null. */
   private busySince: number | null = null;
+  /** The connection's `busy_timeout` when the batch was made: how long the lock is tried for. */
+  private readonly busyTimeoutMs: number;
   private readonly runAll: { immediate: (ops: Pending[]) => unknown[] };
   private readonly runOne: { immediate: (op: () => unknown) => unknown };
 
   constructor(private readonly db: Database) {
+    const timeout: unknown = db.pragma('busy_timeout', { simple: true });
+    this.busyTimeoutMs = typeof timeout === 'number' ? timeout : 0;
     this.runAll = db.transaction((ops: Pending[]) => ops.map((p) => p.op()));
     this.runOne = db.transaction((op: () => unknown) => op());
   }
@@ -72,7 +76,7 @@ export class WriteBatch {
       if (!wait && isBusy(error)) {
         const now = Date.now();
         this.busySince ??= now;
-        if (now - this.busySince < this.busyTimeoutMs()) {
+        if (now - this.busySince < this.busyTimeoutMs) {
           // Nothing was written: the writes go back to the front of the queue and are tried again shortly.
           this.pending = ops.concat(this.pending);
           this.schedule(1);
@@ -103,19 +107,13 @@ export class WriteBatch {
     ops.forEach((p, i) => p.resolve(results[i]));
   }
 
-  private busyTimeoutMs(): number {
-    const value: unknown = this.db.pragma('busy_timeout', { simple: true });
-    return typeof value === 'number' ? value : 0;
-  }
-
   /** Runs `fn` with SQLite's busy handler off: a held write lock fails at once with SQLITE_BUSY. */
   private withoutWaiting<T>(fn: () => T): T {
-    const previous = this.busyTimeoutMs();
     this.db.pragma('busy_timeout = 0');
     try {
       return fn();
     } finally {
-      this.db.pragma(`busy_timeout = ${previous}`);
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     }
   }
 }
