@@ -13,9 +13,11 @@ import type { Store } from './storage/store.ts';
 import { openStore } from './storage/open-store.ts';
 import { Urls, INSTANCE_KEY_OWNER } from './groups/urls.ts';
 import { GroupService } from './groups/group.service.ts';
-import { GroupInbox } from './groups/inbox.handlers.ts';
-import type { KeyPairGenerator, Publisher } from './groups/ports.ts';
-import { StorePublisher } from './federation/publisher.ts';
+import { GroupInbox } from './groups/group-inbox.ts';
+import { handlerTable } from './groups/handlers/handler-table.ts';
+import type { KeyPairGenerator } from './groups/ports.ts';
+import { StorePublisher, type Publisher } from './federation/publisher.ts';
+import { OutboundTranslator } from './federation/outbound/outbound.translator.ts';
 import { LocalQueueSignal, QueueRunner } from './federation/queue-runner.ts';
 import { deliverHandler, fanoutHandler, intakeHandler } from './federation/job-handlers.ts';
 import { DeliveryClient } from './federation/delivery.client.ts';
@@ -30,8 +32,9 @@ import { DomainPolicies } from './federation/domain-policy.ts';
 import { MembershipService } from './groups/membership.service.ts';
 import { SettingsService } from './groups/settings.service.ts';
 import { ModerationService } from './groups/moderation.service.ts';
-import { ModerationInbox } from './groups/moderation.handlers.ts';
 import { CommandService } from './groups/commands.service.ts';
+import { NoticeService } from './groups/notices.service.ts';
+import { PostingService } from './groups/posting.service.ts';
 import { InstanceService } from './groups/instance.service.ts';
 import { FileMediaStore } from './web/media.store.ts';
 import { BackgroundThreads } from './worker/background.ts';
@@ -106,7 +109,8 @@ export async function buildCore(
   const urls = new Urls(config.origin);
   const signal = new LocalQueueSignal();
   const publisher = new StorePublisher(store, signal, Date.now, urls.origin);
-  const groups = new GroupService({ store, urls, publisher, keys });
+  const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain });
+  const groups = new GroupService({ store, urls, events, keys, reservedNames: [config.serviceActor] });
   const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
   const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
   if (!instanceKey) throw new Error('the application actor has no key');
@@ -117,16 +121,40 @@ export async function buildCore(
   });
   const resolver = new ActorResolver({ fetcher, cache: store.remoteActors, localOrigin: urls.origin });
   const domains = new DomainPolicies(store.domains, config.federationMode);
-  const membership = new MembershipService({ store, urls, publisher });
+  const membership = new MembershipService({ store, events });
   const settings = new SettingsService({
     store,
-    urls,
-    publisher,
-    domain: config.domain,
+    events,
     media: new FileMediaStore(mediaDirFor(config), config.origin),
     membership,
   });
-  const moderation = new ModerationService({ store, urls, publisher, actors: resolver });
+  const notices = new NoticeService({ store, actors: resolver, events });
+  const posting = new PostingService({ store, urls, events, notices, domains });
+  const moderation = new ModerationService({
+    store,
+    urls,
+    events,
+    actors: resolver,
+    notices,
+    membership,
+    settings,
+    posting,
+  });
+  const commands = new CommandService({ store, moderation, membership, handles: resolver });
+  const inbox = new GroupInbox(
+    handlerTable({
+      store,
+      urls,
+      actors: resolver,
+      events,
+      posting,
+      moderation,
+      membership,
+      notices,
+      commands,
+      now: Date.now,
+    }),
+  );
   const instance = new InstanceService({
     store,
     policies: domains,
@@ -138,7 +166,9 @@ export async function buildCore(
     urls,
     signal,
     publisher,
+    events,
     groups,
+    inbox,
     userAgent,
     fetcher,
     resolver,
@@ -172,6 +202,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     settings,
     moderation,
   } = core;
+  void membership;
   const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
 
   // The queues run in background threads, unless this is one of them, the role has no queues, or the store was
@@ -223,32 +254,13 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       connectionsPerOrigin: share(config.delivery.perHostConcurrency),
       signers,
     });
-    const moderationInbox = new ModerationInbox({ store, urls, moderation, membership, settings });
-    let groupInbox: GroupInbox | null = null;
-    const commands = new CommandService({
-      store,
-      moderation,
-      membership,
-      handles: resolver,
-      releaseHeld: (group, objectId) => groupInbox?.releaseHeld(group, objectId) ?? Promise.resolve(false),
-    });
-    groupInbox = new GroupInbox({
-      store,
-      urls,
-      publisher,
-      actors: resolver,
-      moderationInbox,
-      moderation,
-      commands,
-      domains,
-    });
     const pollMs = opts.pollMs ?? 500;
     const base = { jobs: store.jobs, owner, signal, pollMs, onOutcome };
     runners.push(
       new QueueRunner({
         ...base,
         queue: 'intake',
-        handler: intakeHandler(groupInbox),
+        handler: intakeHandler(core.inbox),
         log: log.child({ loop: 'intake' }),
         concurrency: share(8),
         leaseMs: config.queueLeaseMs,
@@ -310,6 +322,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         store,
         urls,
         domain: config.domain,
+        serviceActor: config.serviceActor,
         groups,
         log,
         software: SOFTWARE,

@@ -7,30 +7,11 @@ import type { Store } from '../storage/store.ts';
 import type { Logger } from '../log.ts';
 import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
 import { toCompactedAs2, UnknownContextError } from '../activitypub/json-ld.ts';
+import { parseInbound } from '../activitypub/inbound.parser.ts';
 import { parseJsonObject } from './json-limits.ts';
 import { verifyRequest } from './http-signature.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
-
-/** Activity types a group inbox takes; anything else is acknowledged and dropped. */
-export const ACCEPTED_TYPES = new Set([
-  'Follow',
-  'Undo',
-  'Create',
-  'Update',
-  'Delete',
-  'Like',
-  'Dislike',
-  'Announce',
-  'Accept',
-  'Reject',
-  'Flag',
-  'Block',
-  'Add',
-  'Remove',
-  'Lock',
-  'Move',
-]);
 
 export interface InboxRequest {
   method: string;
@@ -135,8 +116,11 @@ export class InboxReceiver {
       return { status: 400, message: "the activity id is not on the actor's origin" };
     // The key's host was checked against the domain policy above; a key and its actor share an origin.
     const host = new URL(actorId).host;
-    if (!ACCEPTED_TYPES.has(type)) {
-      log.debug('inbox: activity type not handled', { type, activityId: id });
+    // The one parse of inbound activities: what does not parse is not handled by any group.
+    const inbound = parseInbound(doc);
+    if (!inbound.ok) {
+      if (inbound.error.type === 'malformed') return { status: 400, message: inbound.error.detail };
+      log.debug('inbox: activity refused', { reason: inbound.error.detail, type, activityId: id });
       return { status: 202, message: 'accepted' };
     }
     const payload: IntakePayload = { activity: doc, actorId, inboxGroup: req.inboxGroup };

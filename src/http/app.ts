@@ -16,6 +16,8 @@ export interface AppDeps {
   store: Store;
   urls: Urls;
   domain: string;
+  /** preferredUsername of the instance's Service actor (`@NAME@HOST`). */
+  serviceActor: string;
   groups: GroupService;
   log: Logger;
   software: { name: string; version: string };
@@ -87,6 +89,7 @@ export function createApp(d: AppDeps): express.Express {
     discoveryRoutes({
       urls: d.urls,
       domain: d.domain,
+      serviceActor: d.serviceActor,
       groups: d.groups,
       store: d.store,
       software: d.software,
@@ -100,6 +103,7 @@ export function createApp(d: AppDeps): express.Express {
       store: d.store,
       urls: d.urls,
       domain: d.domain,
+      serviceActor: d.serviceActor,
       groups: d.groups,
       authorizeFetch: d.authorizeFetch,
     }),

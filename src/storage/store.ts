@@ -210,6 +210,11 @@ export interface Post {
   boostId: string | null;
   createdAt: number;
   deletedAt: number | null;
+  /**
+   * Who removed the post when a moderator or the admin did (`admin` or an actor id); null when it is live or
+   * its author deleted it. Its author may undelete only what they deleted themselves.
+   */
+  removedBy: string | null;
 }
 
 export interface PostRepository {
@@ -218,8 +223,21 @@ export interface PostRepository {
   getPost(groupName: string, objectId: string): Promise<Post | null>;
   /** Names of the groups (at most 100) that hold a post with this object id. */
   listGroupsOfPost(objectId: string): Promise<string[]>;
-  /** Marks deleted; returns false when absent or already deleted. */
-  markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean>;
+  /**
+   * Marks deleted at `at`, by its author (`removedBy` null) or removed by a moderator or the admin; returns false
+   * when absent or already deleted.
+   */
+  markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean>;
+  /**
+   * Makes a deleted post live again (deletedAt and removedBy cleared) with `boostId` as its boost; returns false
+   * when absent or not deleted.
+   */
+  restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean>;
   /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */
   listThread(
     groupName: string,

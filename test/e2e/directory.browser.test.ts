@@ -12,8 +12,6 @@ import { crc32, deflateSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
-import { StorePublisher } from '../../src/federation/publisher.ts';
-import { SettingsService } from '../../src/groups/settings.service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-output', 'screenshots');
@@ -69,12 +67,7 @@ describe('directory and group page in a browser', function () {
     await mkdir(SCREENSHOTS, { recursive: true });
     g = await startTestGuild();
     host = new URL(g.origin).host;
-    const settings = new SettingsService({
-      store: g.store,
-      urls: g.guild.urls,
-      publisher: new StorePublisher(g.store, { notify: () => undefined }),
-      domain: g.config.domain,
-    });
+    const settings = g.guild.settings;
     const groups: Array<[string, string, string, string[]]> = [
       [
         'birds',

@@ -228,6 +228,7 @@ describe('guild CLI: moderation and domains', function () {
           boostId: null,
           createdAt: Date.now(),
           deletedAt: null,
+          removedBy: null,
         });
       }
     });
@@ -255,6 +256,7 @@ describe('guild CLI: moderation and domains', function () {
         boostId: null,
         createdAt: Date.now(),
         deletedAt: null,
+        removedBy: null,
       }),
     );
     expect((await cli('remove-post', 'rust', 'not a url')).code).to.equal(1);

@@ -14,6 +14,7 @@ const POST_FIELDS = {
   boostId: 1,
   createdAt: 1,
   deletedAt: 1,
+  removedBy: 1,
 } as const;
 
 /** The most group names listGroupsOfPost returns (the port's bound). */
@@ -30,6 +31,7 @@ function toPost(doc: PostDoc): Post {
     boostId: doc.boostId ?? null,
     createdAt: doc.createdAt,
     deletedAt: doc.deletedAt ?? null,
+    removedBy: doc.removedBy ?? null,
   };
 }
 
@@ -53,6 +55,7 @@ export class MongoPostRepository implements PostRepository {
         boostId: post.boostId,
         createdAt: post.createdAt,
         deletedAt: post.deletedAt,
+        removedBy: post.removedBy,
       });
       return true;
     } catch (error) {
@@ -75,10 +78,23 @@ export class MongoPostRepository implements PostRepository {
     return doc ? toPost(doc) : null;
   }
 
-  async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
+  async markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean> {
     const result = await this.#posts.updateOne(
       { groupName, objectId, deletedAt: null },
-      { $set: { deletedAt: at } },
+      { $set: { deletedAt: at, removedBy } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean> {
+    const result = await this.#posts.updateOne(
+      { groupName, objectId, deletedAt: { $ne: null } },
+      { $set: { deletedAt: null, removedBy: null, boostId } },
     );
     return result.modifiedCount === 1;
   }

@@ -227,6 +227,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'who removed a post',
+    sql: `
+      -- NULL: live, or deleted by its author; else the moderator (or admin) who removed it.
+      ALTER TABLE posts ADD COLUMN removed_by TEXT;
+    `,
+  },
 ];
 
 /**

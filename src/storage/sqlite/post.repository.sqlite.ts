@@ -11,10 +11,11 @@ interface PostRow {
   boost_id: string | null;
   created_at: number;
   deleted_at: number | null;
+  removed_by: string | null;
 }
 
 const COLUMNS =
-  'group_name, object_id, author_id, in_reply_to, thread_root, create_id, boost_id, created_at, deleted_at';
+  'group_name, object_id, author_id, in_reply_to, thread_root, create_id, boost_id, created_at, deleted_at, removed_by';
 
 /** The most group names listGroupsOfPost returns (the port's bound). */
 const GROUPS_OF_POST_LIMIT = 100;
@@ -30,6 +31,7 @@ function toPost(row: PostRow): Post {
     boostId: row.boost_id,
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
+    removedBy: row.removed_by,
   };
 }
 
@@ -37,7 +39,8 @@ function toPost(row: PostRow): Post {
 export class SqlitePostRepository implements PostRepository {
   readonly #insert: Statement<[PostRow]>;
   readonly #get: Statement<[string, string], PostRow>;
-  readonly #markDeleted: Statement<[number, string, string]>;
+  readonly #markDeleted: Statement<[number, string | null, string, string]>;
+  readonly #restore: Statement<[string | null, string, string]>;
   readonly #threadFirst: Statement<[string, string, number], PostRow>;
   readonly #threadAfter: Statement<[string, string, number, string, number], PostRow>;
   readonly #groupsOf: Statement<[string], { group_name: string }>;
@@ -46,7 +49,7 @@ export class SqlitePostRepository implements PostRepository {
     this.#insert = db.prepare(
       `INSERT INTO posts (${COLUMNS})
        VALUES (@group_name, @object_id, @author_id, @in_reply_to, @thread_root, @create_id, @boost_id,
-               @created_at, @deleted_at)
+               @created_at, @deleted_at, @removed_by)
        ON CONFLICT (group_name, object_id) DO NOTHING`,
     );
     this.#groupsOf = db.prepare(
@@ -54,7 +57,11 @@ export class SqlitePostRepository implements PostRepository {
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND object_id = ?`);
     this.#markDeleted = db.prepare(
-      'UPDATE posts SET deleted_at = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
+      'UPDATE posts SET deleted_at = ?, removed_by = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
+    );
+    this.#restore = db.prepare(
+      `UPDATE posts SET deleted_at = NULL, removed_by = NULL, boost_id = ?
+       WHERE group_name = ? AND object_id = ? AND deleted_at IS NOT NULL`,
     );
     this.#threadFirst = db.prepare(
       `SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND thread_root = ?
@@ -77,6 +84,7 @@ export class SqlitePostRepository implements PostRepository {
       boost_id: post.boostId,
       created_at: post.createdAt,
       deleted_at: post.deletedAt,
+      removed_by: post.removedBy,
     });
     return result.changes === 1;
   }
@@ -90,8 +98,17 @@ export class SqlitePostRepository implements PostRepository {
     return row ? toPost(row) : null;
   }
 
-  async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
-    return this.#markDeleted.run(at, groupName, objectId).changes === 1;
+  async markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean> {
+    return this.#markDeleted.run(at, removedBy, groupName, objectId).changes === 1;
+  }
+
+  async restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean> {
+    return this.#restore.run(boostId, groupName, objectId).changes === 1;
   }
 
   async listThread(
