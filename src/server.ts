@@ -202,7 +202,6 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     settings,
     moderation,
   } = core;
-  void membership;
   const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
 
   // The queues run in background threads, unless this is one of them, the role has no queues, or the store was
