@@ -92,20 +92,23 @@ export function buildUndoBoost(
   };
 }
 
-/** Accept or Reject of a Follow, to the follower only, with the Follow embedded. */
+/** Accept or Reject of a Follow of the group, to the follower only, with the Follow embedded. */
 export function buildFollowAnswer(o: {
   id: string;
   type: 'Accept' | 'Reject';
   group: string;
-  follow: ApFollowRef;
+  /** The Follow's id, when known (Mastodon finds the request by it). */
+  followId: string | null;
+  follower: string;
   published: string;
 }): ApFollowAnswer {
+  const follow: ApFollowRef = { type: 'Follow', actor: o.follower, object: o.group };
   return {
     id: o.id,
     type: o.type,
     actor: o.group,
-    object: o.follow,
-    to: [o.follow.actor],
+    object: o.followId === null ? follow : { id: o.followId, ...follow },
+    to: [o.follower],
     cc: [],
     published: o.published,
   };

@@ -98,11 +98,10 @@ describe('activity builders', function () {
   });
 
   it('answers a Follow with Accept or Reject to the follower only, the Follow embedded', function () {
-    const follow = { id: `${BOB}/follows/1`, type: 'Follow' as const, actor: BOB, object: GROUP };
+    const follow = { id: `${BOB}/follows/1`, type: 'Follow', actor: BOB, object: GROUP };
+    const answer = { group: GROUP, followId: follow.id, follower: BOB, published: T };
     for (const type of ['Accept', 'Reject'] as const) {
-      expect(
-        buildFollowAnswer({ id: `${GROUP}/activities/a`, type, group: GROUP, follow, published: T }),
-      ).to.deep.equal({
+      expect(buildFollowAnswer({ ...answer, id: `${GROUP}/activities/a`, type })).to.deep.equal({
         id: `${GROUP}/activities/a`,
         type,
         actor: GROUP,
@@ -112,6 +111,9 @@ describe('activity builders', function () {
         published: T,
       });
     }
+    // A member stored without the id of its Follow: the Follow named by its actor and object.
+    const noId = buildFollowAnswer({ ...answer, followId: null, id: 'x', type: 'Reject' });
+    expect(noId.object).to.deep.equal({ type: 'Follow', actor: BOB, object: GROUP });
   });
 
   it("updates the group as itself (Mastodon-style) or as the Service actor (Lemmy's UpdateCommunity)", function () {

@@ -296,12 +296,12 @@ export class OutboundTranslator implements EventSink {
     type: 'Accept' | 'Reject',
     f: FollowRef,
   ): Promise<void> {
-    const follow = { type: 'Follow' as const, actor: f.follower, object: this.d.urls.group(e.group) };
     const answer = buildFollowAnswer({
       id: this.id(e, type.toLowerCase()),
       type,
       group: this.d.urls.group(e.group),
-      follow: f.id === null ? follow : { id: f.id, ...follow },
+      followId: f.id,
+      follower: f.follower,
       published: this.published(),
     });
     await this.d.publisher.sendTo(e.group, withContext(answer), f.inbox);
