@@ -39,13 +39,13 @@ export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain
   return actor;
 }
 
-/** A deleted group answers with a Tombstone (410), so peers drop it. */
-export function toApTombstone(id: string, deletedAt: number): ApObject {
+/** Something deleted (a group, a removed post's activities) answers with a Tombstone (410), so peers drop it. */
+export function toApTombstone(id: string, deletedAt: number, formerType = 'Group'): ApObject {
   return {
     '@context': GUILD_CONTEXT,
     id,
     type: 'Tombstone',
-    formerType: 'Group',
+    formerType,
     deleted: new Date(deletedAt).toISOString(),
   };
 }

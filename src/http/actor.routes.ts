@@ -159,7 +159,12 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     const group = await d.groups.get(req.params.name);
     if (!group) return notFound(res);
     if (!(await authorized(req, res))) return;
-    const pinned = await d.store.postFlags.listPinned(group.name, 50);
+    // A removed or deleted post leaves the collection, pinned or not.
+    const pinned: string[] = [];
+    for (const objectId of await d.store.postFlags.listPinned(group.name, 50)) {
+      const post = await d.store.posts.getPost(group.name, objectId);
+      if (post && post.deletedAt === null) pinned.push(objectId);
+    }
     sendActivityJson(
       res,
       toApOrderedCollection(d.urls.featured(group.name), pinned.length, { orderedItems: pinned }),
@@ -210,6 +215,11 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     const stored = await d.store.activities.getActivity(id);
     if (!stored) return notFound(res);
     if (!(await authorized(req, res))) return;
+    // The post it carried was deleted or removed: nothing of it is served any more.
+    if (stored.withdrawnAt !== null) {
+      sendActivityJson(res, toApTombstone(id, stored.withdrawnAt, stored.type), 410);
+      return;
+    }
     res.status(200).set('Content-Type', 'application/activity+json; charset=utf-8').send(stored.json);
   });
 

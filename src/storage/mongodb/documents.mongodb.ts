@@ -66,6 +66,8 @@ export interface ActivityDoc {
   json: string;
   published: number;
   inOutbox: boolean;
+  /** Absent from documents written before withdrawal existed, which reads the same as null. */
+  withdrawnAt?: number | null;
 }
 
 /**
@@ -184,8 +186,12 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // getRemoteActorByKeyId
   remoteActors: [{ key: { keyId: 1, fetchedAt: -1 } }],
-  // listOutbox, countOutbox
-  activities: [{ key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } }],
+  activities: [
+    // listOutbox, countOutbox
+    { key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } },
+    // markPostDeleted (withdrawal), listActivitiesAbout
+    { key: { groupName: 1, objectId: 1, published: 1, _id: 1 } },
+  ],
   posts: [
     // getPost, putPost, markPostDeleted
     { key: { groupName: 1, objectId: 1 }, unique: true },

@@ -53,7 +53,7 @@ export class MongoStore implements Store {
     this.members = new MongoMemberRepository(collections.members);
     this.remoteActors = new MongoRemoteActorRepository(collections.remoteActors);
     this.activities = new MongoActivityRepository(collections.activities);
-    this.posts = new MongoPostRepository(collections.posts);
+    this.posts = new MongoPostRepository(collections.posts, collections.activities);
     this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
     this.moderators = new MongoModeratorRepository(collections.moderators);
     this.bans = new MongoBanRepository(collections.bans);
