@@ -34,9 +34,26 @@ export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain
   };
   if (s.iconUrl) actor.icon = { type: 'Image', url: s.iconUrl };
   if (s.bannerUrl) actor.image = { type: 'Image', url: s.bannerUrl };
-  if (s.language) actor.language = { identifier: s.language, name: s.language };
+  if (s.language) actor.language = toApLanguages(s.language);
   if (s.tags.length > 0) actor.tag = s.tags.map((t) => ({ type: 'Hashtag', name: `#${t}` }));
   return actor;
+}
+
+/**
+ * The group's language as Lemmy reads it: an array of schema.org `Language` objects (LemmyNet/lemmy,
+ * crates/apub/src/protocol/objects/group.rs `language: Vec<LanguageTag>`; a single object makes the whole
+ * Group unreadable there). Lemmy matches `identifier` against ISO 639-1 codes only
+ * (`LanguageTag::to_language_id_multiple`), so the tag's primary subtag is sent (`pt` for `pt-BR`).
+ */
+export function toApLanguages(tag: string): ApObject[] {
+  const identifier = (tag.split('-')[0] ?? tag).toLowerCase();
+  let name = identifier;
+  try {
+    name = new Intl.DisplayNames(['en'], { type: 'language' }).of(identifier) ?? identifier;
+  } catch {
+    // Not a tag ICU knows: the code stands for its name.
+  }
+  return [{ identifier, name }];
 }
 
 /** Something deleted (a group, a removed post's activities) answers with a Tombstone (410), so peers drop it. */
@@ -48,8 +65,4 @@ export function toApTombstone(id: string, deletedAt: number, formerType = 'Group
     formerType,
     deleted: new Date(deletedAt).toISOString(),
   };
-}
-
-export function toApOrderedCollection(id: string, totalItems: number, extra: ApObject = {}): ApObject {
-  return { '@context': GUILD_CONTEXT, id, type: 'OrderedCollection', totalItems, ...extra };
 }

@@ -203,6 +203,16 @@ export interface ActivityRepository {
   listOutbox(groupName: string, before: OutboxCursor | null, limit: number): Promise<StoredActivity[]>;
   /** Number of outbox entries that are not withdrawn. */
   countOutbox(groupName: string): Promise<number>;
+  /**
+   * The activities of a group about an object (`objectId`), withdrawn or not, oldest first (published, then id),
+   * strictly after `after`.
+   */
+  listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]>;
 }
 
 /** A post accepted into a group (a top-level post or a reply in one of its threads). */

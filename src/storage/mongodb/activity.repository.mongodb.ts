@@ -64,6 +64,24 @@ export class MongoActivityRepository implements ActivityRepository {
     return docs.map(toActivity);
   }
 
+  async listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<ActivityDoc> = { groupName, objectId };
+    if (after !== null) {
+      filter.$or = [
+        { published: { $gt: after.published } },
+        { published: after.published, _id: { $gt: after.id } },
+      ];
+    }
+    const docs = await this.#activities.find(filter).sort({ published: 1, _id: 1 }).limit(limit).toArray();
+    return docs.map(toActivity);
+  }
+
   async countOutbox(groupName: string): Promise<number> {
     return this.#activities.countDocuments({ groupName, inOutbox: true, withdrawnAt: null });
   }

@@ -38,6 +38,8 @@ export class SqliteActivityRepository implements ActivityRepository {
   readonly #outboxFirst: Statement<[string, number], ActivityRow>;
   readonly #outboxBefore: Statement<[string, number, string, number], ActivityRow>;
   readonly #count: Statement<[string], { n: number }>;
+  readonly #aboutFirst: Statement<[string, string, number], ActivityRow>;
+  readonly #aboutAfter: Statement<[string, string, number, string, number], ActivityRow>;
 
   constructor(db: Database) {
     this.#insert = db.prepare(
@@ -57,6 +59,14 @@ export class SqliteActivityRepository implements ActivityRepository {
     );
     this.#count = db.prepare(
       'SELECT count(*) AS n FROM activities WHERE group_name = ? AND in_outbox = 1 AND withdrawn_at IS NULL',
+    );
+    this.#aboutFirst = db.prepare(
+      `SELECT ${COLUMNS} FROM activities WHERE group_name = ? AND object_id = ?
+       ORDER BY published, id LIMIT ?`,
+    );
+    this.#aboutAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM activities WHERE group_name = ? AND object_id = ? AND (published, id) > (?, ?)
+       ORDER BY published, id LIMIT ?`,
     );
   }
 
@@ -89,5 +99,19 @@ export class SqliteActivityRepository implements ActivityRepository {
 
   async countOutbox(groupName: string): Promise<number> {
     return this.#count.get(groupName)?.n ?? 0;
+  }
+
+  async listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]> {
+    if (limit <= 0) return [];
+    const rows =
+      after === null
+        ? this.#aboutFirst.all(groupName, objectId, limit)
+        : this.#aboutAfter.all(groupName, objectId, after.published, after.id, limit);
+    return rows.map(toActivity);
   }
 }
