@@ -1,6 +1,15 @@
 /**
  * Wire forms of a group's collections, in the shapes Lemmy 0.19 deserializes (LemmyNet/lemmy,
  * crates/apub/src/protocol/collections/) and Mastodon and GoToSocial read. No I/O.
+ *
+ * ActivityStreams omits an empty `items`/`orderedItems`; Guild does so on every page, which Mastodon
+ * (app/helpers/json_ld_helper.rb: `as_array` of the page's items) and GoToSocial (internal/ap/collections.go:
+ * the iterators end at once without items) read as no items, and Lemmy does not read. The collections that
+ * Lemmy deserializes as a whole keep the property even when empty, because Lemmy declares it without a
+ * default and refuses the document without it: `group_outbox.rs` (`ordered_items`, `total_items`),
+ * `group_featured.rs` (the same), `group_moderators.rs` (`ordered_items`) and `group_followers.rs` (`items`,
+ * always empty there). Mastodon needs it too on `featured` (fetch_featured_collection_service.rb calls
+ * `filter_map` on the items it finds, which fails on none).
  */
 import { GUILD_CONTEXT, type ApObject } from './vocab.ts';
 
@@ -20,7 +29,7 @@ export function toApOutbox(id: string, totalItems: number, newestPosts: ApObject
   };
 }
 
-/** One page of an ordered collection. */
+/** One page of an ordered collection; an empty page has no `orderedItems`. */
 export function toApOrderedPage(p: {
   id: string;
   partOf: string;
@@ -34,7 +43,7 @@ export function toApOrderedPage(p: {
     type: 'OrderedCollectionPage',
     partOf: p.partOf,
     ...(p.totalItems === undefined ? {} : { totalItems: p.totalItems }),
-    orderedItems: p.items.map(withoutContextIfObject),
+    ...(p.items.length > 0 ? { orderedItems: p.items.map(withoutContextIfObject) } : {}),
     ...(p.next ? { next: p.next } : {}),
   };
 }
@@ -56,7 +65,7 @@ export function toApFollowers(id: string, totalItems: number, first: string | nu
   };
 }
 
-/** One page of the followers: member ids. */
+/** One page of the followers: member ids; an empty page has no `items`. */
 export function toApFollowersPage(p: {
   id: string;
   partOf: string;
@@ -70,7 +79,7 @@ export function toApFollowersPage(p: {
     type: 'CollectionPage',
     partOf: p.partOf,
     totalItems: p.totalItems,
-    items: p.actorIds,
+    ...(p.actorIds.length > 0 ? { items: p.actorIds } : {}),
     ...(p.next ? { next: p.next } : {}),
   };
 }

@@ -62,6 +62,27 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
     expect((await getJson(`${empty}/featured`)).orderedItems).to.deep.equal([]);
   });
 
+  it('an empty page has no items (ActivityStreams omits them; Mastodon and GoToSocial read none)', async function () {
+    const group = await g.createGroup('quiet');
+    const listed = await g.guild.settings.update('quiet', { listFollowers: true });
+    expect(listed.ok, JSON.stringify(listed)).to.equal(true);
+    const outbox = await getJson(`${group}/outbox`);
+    const outboxPage = await getJson(outbox.first as string);
+    expect(outboxPage).to.include({
+      type: 'OrderedCollectionPage',
+      partOf: `${group}/outbox`,
+      totalItems: 0,
+    });
+    expect(outboxPage).not.to.have.property('orderedItems');
+    const followers = await getJson(`${group}/followers`);
+    expect(followers).to.include({ type: 'Collection', totalItems: 0, first: `${group}/followers?page=1` });
+    // Lemmy's GroupFollowers requires `items`, even empty, on the collection itself.
+    expect(followers.items).to.deep.equal([]);
+    const followersPage = await getJson(followers.first as string);
+    expect(followersPage).to.include({ type: 'CollectionPage', totalItems: 0 });
+    expect(followersPage).not.to.have.property('items');
+  });
+
   it('the Group: its language as an array of ISO 639-1 codes', async function () {
     const group = await g.createGroup('lusophones');
     const set = await g.guild.settings.update('lusophones', { language: 'pt-BR' });
@@ -76,6 +97,15 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
     const doc = await getJson(`${group}/followers`);
     expect(lemmyReads.followers(doc).subscribers).to.equal(2);
     expect(doc).to.include({ type: 'Collection', totalItems: 2 });
+    expect(doc).not.to.have.property('first');
+    // Listed, the members are on the pages; Lemmy still counts from the collection itself.
+    const listed = await g.guild.settings.update('counted', { listFollowers: true });
+    expect(listed.ok, JSON.stringify(listed)).to.equal(true);
+    const paged = await getJson(`${group}/followers`);
+    expect(lemmyReads.followers(paged).subscribers).to.equal(2);
+    const page = await getJson(paged.first as string);
+    expect(page).to.include({ type: 'CollectionPage', partOf: `${group}/followers`, totalItems: 2 });
+    expect(page.items).to.have.members([alice.actorId, bob.actorId]);
   });
 
   it('the outbox: the newest posts inline, as Lemmy backfills them; all activities on its pages', async function () {
