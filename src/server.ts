@@ -304,6 +304,21 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
           return v.ok;
         }
       : null;
+    // Who signed a GET, in every mode: documents that are not public are served to their audience only.
+    const fetchSigner = async (req: Request): Promise<string | null> => {
+      if (req.headers['signature'] === undefined && req.headers['signature-input'] === undefined) return null;
+      const v = await verifyRequest({
+        method: 'GET',
+        path: req.originalUrl,
+        headers: req.headers,
+        rawBody: null,
+        now: new Date(),
+        resolveKey,
+        scheme,
+      });
+      if (!v.ok || !URL.canParse(v.ownerId)) return null;
+      return (await domains.isBlocked(new URL(v.ownerId).hostname)) ? null : v.ownerId;
+    };
     const { httpHandler } = await import('./http/serve.ts');
     const handler = httpHandler(
       {
@@ -315,6 +330,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         software: SOFTWARE,
         mediaDir: mediaDirFor(config),
         authorizeFetch,
+        fetchSigner,
         isReady: () =>
           config.role === 'web' || (background ? background.ready : runners.every((r) => r.active)),
         metrics,

@@ -8,11 +8,13 @@ import type { Urls } from '../groups/urls.ts';
 import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../groups/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import { toApGroup, toApTombstone } from '../activitypub/group.serializer.ts';
-import { GUILD_CONTEXT } from '../activitypub/vocab.ts';
+import { GUILD_CONTEXT, isObject } from '../activitypub/vocab.ts';
+import { addresseesOf, isPublicDocument, readerIsAddressed } from '../activitypub/audience.ts';
+import type { Logger } from '../log.ts';
 import { sendActivityJson, wantsActivityJson } from './negotiation.ts';
 import { renderGroupPage } from '../web/group.page.ts';
 import { collectionRoutes } from './collections.routes.ts';
-import { notFound } from './fetch-access.ts';
+import { notFound, type FetchSigner } from './fetch-access.ts';
 
 export interface ActorRoutesDeps {
   store: Store;
@@ -21,6 +23,9 @@ export interface ActorRoutesDeps {
   groups: GroupService;
   /** Checks a GET's signature when signed fetches are required; null lets every GET through. */
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Who signed a GET: non-public documents are served only to their audience, in every mode. */
+  fetchSigner: FetchSigner;
+  log: Logger;
 }
 
 export function actorRoutes(d: ActorRoutesDeps): Router {
@@ -82,11 +87,38 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     sendActivityJson(res, toApGroup(group, d.urls, pem, d.domain));
   });
 
+  /** An addressee, the server of one, or a member when the group's followers are addressed. */
+  const mayRead = async (name: string, doc: Record<string, unknown>, reader: string): Promise<boolean> => {
+    const addressees = addresseesOf(doc);
+    if (readerIsAddressed(addressees, reader, (a) => d.urls.isLocal(a))) return true;
+    if (!addressees.includes(d.urls.followers(name))) return false;
+    return (await d.store.members.getMember(name, reader))?.state === 'accepted';
+  };
+
+  /**
+   * An activity or object the group emitted. One that is not public (a direct message, a notice to the
+   * moderators, the answer to a Follow) is served only to a signed request from an actor it is addressed to
+   * or from that actor's server, in every mode; anyone else gets 404, as for an id never used (Mastodon does
+   * the same for private statuses).
+   */
   r.get('/groups/:name/activities/:id', async (req, res) => {
-    const id = d.urls.activity(req.params.name, req.params.id);
+    const name = req.params.name;
+    const id = d.urls.activity(name, req.params.id);
     const stored = await d.store.activities.getActivity(id);
     if (!stored) return notFound(res);
-    if (!(await authorized(req, res))) return;
+    const doc: unknown = JSON.parse(stored.json);
+    if (!isObject(doc)) throw new Error(`stored activity ${id} is not a JSON object`);
+    if (isPublicDocument(doc)) {
+      if (!(await authorized(req, res))) return;
+    } else {
+      const reader = await d.fetchSigner(req);
+      if (reader === null || !(await mayRead(name, doc, reader))) {
+        d.log.debug('non-public activity not served', { id, reader: reader ?? '(no valid signature)' });
+        return notFound(res);
+      }
+      // Never kept by a shared cache for someone else.
+      res.set('Cache-Control', 'private, no-store');
+    }
     // The post it carried was deleted or removed: nothing of it is served any more.
     if (stored.withdrawnAt !== null) {
       sendActivityJson(res, toApTombstone(id, stored.withdrawnAt, stored.type), 410);

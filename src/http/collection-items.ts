@@ -5,6 +5,7 @@
 import type { OutboxCursor, StoredActivity, Store } from '../storage/store.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
 import { backfillableByLemmy, readableAsLemmyPage } from '../activitypub/lemmy-shapes.ts';
+import { isPublicDocument } from '../activitypub/audience.ts';
 
 /** Outbox entries read at most to find the newest posts (votes and replies are skipped over). */
 const OUTBOX_SCAN_LIMIT = 300;
@@ -26,13 +27,12 @@ function parse(stored: StoredActivity): ApObject | null {
 /**
  * Up to `limit` outbox entries, newest first, each the latest `Announce{Create}` or `Announce{Update}` of a
  * different top-level post, in the form Lemmy backfills a community from (lemmy-shapes.ts). Entries that are
- * not public (see `isPublicDocument`) are never taken.
+ * not public are never taken.
  */
 export async function newestPostAnnounces(
   store: Store,
   groupName: string,
   limit: number,
-  isPublicDocument: (doc: ApObject) => boolean,
 ): Promise<ApObject[]> {
   const out: ApObject[] = [];
   const seen = new Set<string>();
@@ -74,7 +74,9 @@ export async function featuredObjects(store: Store, groupName: string): Promise<
       ABOUT_SCAN_LIMIT,
     )) {
       if (stored.withdrawnAt !== null) continue;
-      const inner = parse(stored)?.object;
+      const doc = parse(stored);
+      if (!doc || !isPublicDocument(doc)) continue;
+      const inner = doc.object;
       if (!isObject(inner) || (inner.type !== 'Create' && inner.type !== 'Update')) continue;
       if (isObject(inner.object) && inner.object.id === objectId) object = inner.object;
     }

@@ -65,7 +65,7 @@ export function collectionRoutes(d: CollectionRoutesDeps): Router {
     const total = await d.store.activities.countOutbox(group.name);
     const beforeParam = typeof req.query.before === 'string' ? req.query.before : null;
     if (req.query.page === undefined && beforeParam === null) {
-      const newest = await newestPostAnnounces(d.store, group.name, OUTBOX_INLINE_POSTS, isPublicDocument);
+      const newest = await newestPostAnnounces(d.store, group.name, OUTBOX_INLINE_POSTS);
       sendActivityJson(res, toApOutbox(id, total, newest));
       return;
     }
