@@ -39,6 +39,8 @@ export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain
   return actor;
 }
 
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
+
 /**
  * The group's language as Lemmy reads it: an array of schema.org `Language` objects (LemmyNet/lemmy,
  * crates/apub/src/protocol/objects/group.rs `language: Vec<LanguageTag>`; a single object makes the whole
@@ -49,7 +51,7 @@ export function toApLanguages(tag: string): ApObject[] {
   const identifier = (tag.split('-')[0] ?? tag).toLowerCase();
   let name = identifier;
   try {
-    name = new Intl.DisplayNames(['en'], { type: 'language' }).of(identifier) ?? identifier;
+    name = LANGUAGE_NAMES.of(identifier) ?? identifier;
   } catch {
     // Not a tag ICU knows: the code stands for its name.
   }

@@ -11,7 +11,7 @@ import { isPublicDocument } from '../activitypub/audience.ts';
 const OUTBOX_SCAN_LIMIT = 300;
 const OUTBOX_SCAN_PAGE = 100;
 /** Pinned posts listed at most (Lemmy reads 50: `FETCH_LIMIT_MAX`). */
-export const FEATURED_LIMIT = 50;
+const FEATURED_LIMIT = 50;
 /** Activities read about one pinned post to find the post (its Create comes first). */
 const ABOUT_SCAN_LIMIT = 20;
 
@@ -66,21 +66,23 @@ export async function featuredObjects(store: Store, groupName: string): Promise<
   for (const objectId of await store.postFlags.listPinned(groupName, FEATURED_LIMIT)) {
     const post = await store.posts.getPost(groupName, objectId);
     if (!post || post.deletedAt !== null || post.inReplyTo !== null) continue;
-    let object: ApObject | null = null;
-    for (const stored of await store.activities.listActivitiesAbout(
-      groupName,
-      objectId,
-      null,
-      ABOUT_SCAN_LIMIT,
-    )) {
-      if (stored.withdrawnAt !== null) continue;
-      const doc = parse(stored);
-      if (!doc || !isPublicDocument(doc)) continue;
-      const inner = doc.object;
-      if (!isObject(inner) || (inner.type !== 'Create' && inner.type !== 'Update')) continue;
-      if (isObject(inner.object) && inner.object.id === objectId) object = inner.object;
-    }
+    const object = await announcedObject(store, groupName, objectId);
     if (object && readableAsLemmyPage(object)) out.push(object);
   }
   return out;
+}
+
+/** The post as carried by the latest public Announce{Create|Update} among the first activities about it. */
+async function announcedObject(store: Store, groupName: string, objectId: string): Promise<ApObject | null> {
+  let object: ApObject | null = null;
+  const about = await store.activities.listActivitiesAbout(groupName, objectId, null, ABOUT_SCAN_LIMIT);
+  for (const stored of about) {
+    if (stored.withdrawnAt !== null) continue;
+    const doc = parse(stored);
+    if (!doc || !isPublicDocument(doc)) continue;
+    const inner = doc.object;
+    if (!isObject(inner) || (inner.type !== 'Create' && inner.type !== 'Update')) continue;
+    if (isObject(inner.object) && inner.object.id === objectId) object = inner.object;
+  }
+  return object;
 }
