@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
 import { buildCore } from '../src/server.ts';
 import { openStore, type StoreOptions } from '../src/storage/open-store.ts';
-import { groupKeyOwner } from '../src/groups/urls.ts';
+import { groupKeyOwner } from '../src/activitypub/urls.ts';
 import type { Member, Store } from '../src/storage/store.ts';
 import type { MemberDoc } from '../src/storage/mongodb/documents.mongodb.ts';
 import { int } from './report.bench.ts';

@@ -4,17 +4,17 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPair, randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type { Config } from './config/config.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './storage/store.ts';
 import { openStore } from './storage/open-store.ts';
-import { Urls, INSTANCE_KEY_OWNER } from './groups/urls.ts';
+import { Urls, INSTANCE_KEY_OWNER } from './activitypub/urls.ts';
 import { GroupService } from './groups/group.service.ts';
 import { GroupInbox } from './groups/inbox.handlers.ts';
 import type { KeyPairGenerator, Publisher } from './groups/ports.ts';
+import { rsaKeyPairs } from './federation/keys.ts';
 import { StorePublisher } from './federation/publisher.ts';
 import { LocalQueueSignal, QueueRunner } from './federation/queue-runner.ts';
 import { deliverHandler, fanoutHandler, intakeHandler } from './federation/job-handlers.ts';
@@ -34,26 +34,13 @@ import { ModerationInbox } from './groups/moderation.handlers.ts';
 import { CommandService } from './groups/commands.service.ts';
 import { InstanceService } from './groups/instance.service.ts';
 import { FileMediaStore } from './web/media.store.ts';
-import { BackgroundThreads } from './worker/background.ts';
+import { BackgroundThreads } from './app/threads/background.ts';
 import { SignerPool } from './federation/signer-pool.ts';
 import { availableParallelism } from 'node:os';
 import { withMeteredJobs } from './federation/metered-jobs.ts';
 import { mediaDirFor } from './web/media.store.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-export const rsaKeyPairs: KeyPairGenerator = {
-  async generate() {
-    const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
-    return { publicKeyPem: publicKey, privateKeyPem: privateKey };
-  },
-};
 
 export interface Guild {
   config: Config;

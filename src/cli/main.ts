@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import { createLogger } from '../log.ts';
 import { buildCore } from '../server.ts';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { SettingsService } from '../groups/settings.service.ts';
 import type { MembershipService } from '../groups/membership.service.ts';

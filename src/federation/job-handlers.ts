@@ -3,8 +3,8 @@ import type { Job, Store } from '../storage/store.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
 import type { GroupInbox } from '../groups/inbox.handlers.ts';
 import type { DeliveryConfig } from '../config/config.ts';
-import type { Urls } from '../groups/urls.ts';
-import { INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import type { JobHandler, JobResult } from './queue-runner.ts';
 import {
   deliveryJobId,

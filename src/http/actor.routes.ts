@@ -1,8 +1,8 @@
 /** The group actors, their collections and emitted activities, and the server's application actor. */
 import { Router, type Request, type Response } from 'express';
 import type { Store, OutboxCursor } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
-import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import { toApGroup, toApOrderedCollection, toApTombstone } from '../activitypub/group.serializer.ts';
 import { GUILD_CONTEXT } from '../activitypub/vocab.ts';

@@ -1,9 +1,9 @@
 /** WebFinger, host-meta and NodeInfo. WebFinger answers only for groups that exist: asking never creates one. */
 import { Router } from 'express';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Store } from '../storage/store.ts';
-import { escapeHtml } from '../groups/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
 
 export interface DiscoveryDeps {
   urls: Urls;

@@ -10,7 +10,7 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { freePort, waitUntil } from '../support/net.ts';
 import { deliveryJobId } from '../../src/federation/publisher.ts';
 import { verifyRequest } from '../../src/federation/http-signature.ts';
-import { groupKeyOwner } from '../../src/groups/urls.ts';
+import { groupKeyOwner } from '../../src/activitypub/urls.ts';
 
 interface Hit {
   path: string;

@@ -29,7 +29,7 @@ import { testStoreKind } from '../support/test-store.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { deliveryJobId } from '../../src/federation/publisher.ts';
-import { groupKeyOwner } from '../../src/groups/urls.ts';
+import { groupKeyOwner } from '../../src/activitypub/urls.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;

@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { createLogger } from '../log.ts';
-import { startGuild } from '../server.ts';
+import { createLogger } from '../../log.ts';
+import { startGuild } from '../../server.ts';
 import type { FromThread, ThreadData, ToThread } from './background.ts';
 
 const data = workerData as ThreadData;
