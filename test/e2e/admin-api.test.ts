@@ -447,12 +447,12 @@ describe('admin API', function () {
     const router = adminRoutes({
       token: TOKEN,
       store: g.store,
-      urls: g.guild.urls,
+      urls: g.guild.services.urls,
       domain: g.config.domain,
-      groups: g.guild.groups,
-      settings: g.guild.settings,
-      membership: g.guild.membership,
-      moderation: g.guild.moderation,
+      groups: g.guild.services.groups,
+      settings: g.guild.services.settings,
+      membership: g.guild.services.membership,
+      moderation: g.guild.services.moderation,
       instance: new InstanceService({ store: g.store, localDomain: g.config.domain, federationMode: 'open' }),
       handles: { resolveHandle: async () => null },
     });
