@@ -1,4 +1,4 @@
-/** The service graph, built once from the configuration: store, federation layer and domain services. No I/O but the store's. */
+/** The service graph, built once from the configuration: store, federation layer, domain services. */
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
@@ -47,7 +47,7 @@ export interface Services {
   /** This process's (or thread's) metrics. */
   metrics: Metrics;
   urls: Urls;
-  /** Wakes this process's queue runners when work is queued (bridged to background threads by the starter). */
+  /** Wakes this process's queue runners when work is queued (bridged to background threads by start.ts). */
   signal: LocalQueueSignal;
   publisher: Publisher;
   /** The User-Agent of every outgoing request. */
@@ -74,7 +74,7 @@ export function openConfiguredStore(config: Config): Promise<Store> {
     : openStore({ kind: 'mongodb', url: config.mongodbUrl });
 }
 
-/** Opens the store (unless given one), makes sure the application actor has a key, and builds every service. */
+/** Opens the store (unless given one), gives the application actor a key if needed, builds every service. */
 export async function compose(config: Config, opts: ComposeOptions): Promise<Services> {
   const { log } = opts;
   const clock = opts.clock ?? Date.now;

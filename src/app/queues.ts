@@ -13,8 +13,8 @@ export interface QueueOptions {
   /** Poll interval of the runners when nothing wakes them (default 500 ms). */
   pollMs?: number;
   /**
-   * Set in a background thread (see threads/): this thread's position and how many there are. Each thread takes
-   * its share of the configured concurrency and signs on signer threads of its own.
+   * Set in a background thread (see threads/): this thread's position and how many there are. Each thread
+   * takes its share of the configured concurrency and signs on signer threads of its own.
    */
   thread?: { index: number; count: number };
 }

@@ -1,6 +1,7 @@
 /**
- * Starts the roles of one process from the configuration: builds the service graph (compose.ts), runs the queues
- * in background threads or in this thread (queues.ts), and serves HTTP (web.ts) unless the role is `worker`.
+ * Starts the roles of one process from the configuration: builds the service graph (compose.ts), runs the
+ * queues in background threads or in this thread (queues.ts), and serves HTTP (web.ts) unless the role is
+ * `worker`. `main.ts`, the tests and the bench start Guild through {@link startGuild}.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -16,7 +17,7 @@ import type { Web } from './web.ts';
 
 export interface StartOptions {
   log: Logger;
-  /** Use this store instead of opening the configured one (it is closed by close()); no background threads. */
+  /** Use this store instead of the configured one (closed by close()); the queues then run in this thread. */
   store?: Store;
   keys?: KeyPairGenerator;
   /** Poll interval of the queue runners when nothing wakes them. */

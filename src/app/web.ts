@@ -1,4 +1,4 @@
-/** The web side of a process: the HTTP server (inbox fast path, then express), started from the service graph. */
+/** The web side of a process: the HTTP server (inbox fast path, then express), built on the service graph. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request } from 'express';

@@ -1,11 +1,11 @@
-/** Generation of the RSA key pairs that sign this server's requests (the application actor and each group). */
+/** Generation of the RSA key pairs that sign this server's requests (the application actor, each group). */
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { KeyPairGenerator } from '../groups/ports.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** RSA-2048 key pairs, generated on libuv's thread pool. Tests pass fixed keys instead where speed matters. */
+/** RSA-2048 key pairs, generated on libuv's thread pool. Tests may pass fixed keys instead. */
 export const rsaKeyPairs: KeyPairGenerator = {
   async generate() {
     const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {

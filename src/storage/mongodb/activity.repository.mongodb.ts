@@ -1,4 +1,4 @@
-/** MongoDB adapter of the storage port: stored activities (what the group published, so that their ids dereference). */
+/** MongoDB adapter of the storage port: activities groups published, kept so that their ids dereference. */
 import type { Collection, Filter } from 'mongodb';
 import type { ActivityRepository, OutboxCursor, StoredActivity } from '../store.ts';
 import type { ActivityDoc } from './documents.mongodb.ts';

@@ -1,4 +1,4 @@
-/** Shapes of the MongoDB documents of moderation (moderators, bans, domain policies, reports, held posts, audit) and of host failures. */
+/** MongoDB documents of moderation (moderators, bans, policies, reports, held posts, audit) and hosts. */
 import type { ObjectId } from 'mongodb';
 import type { DomainPolicyKind, ReportState } from '../moderation.store.ts';
 

@@ -1,4 +1,4 @@
-/** SQLite adapter of the storage port: stored activities (what the group published, so that their ids dereference). */
+/** SQLite adapter of the storage port: activities groups published, kept so that their ids dereference. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { ActivityRepository, OutboxCursor, StoredActivity } from '../store.ts';
 import { toFlag } from './codec.sqlite.ts';
