@@ -1,7 +1,7 @@
 /**
- * Entry of a background thread (see background.ts): lowers its own CPU priority, builds the service graph on a
- * store connection of its own and runs only the queues (never the HTTP server), answers metrics requests and
- * stops cleanly when asked.
+ * Entry of a background thread (see background.ts): lowers its own CPU priority, builds the service graph
+ * on a store connection of its own and runs only the queues (never the HTTP server), answers metrics
+ * requests and stops cleanly when asked.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readlinkSync } from 'node:fs';
