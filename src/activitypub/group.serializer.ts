@@ -1,7 +1,7 @@
 /** Wire forms of the group actor and its collections. No I/O. */
 import type { Group } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
-import { markdownToHtml } from '../groups/markdown.ts';
+import type { Urls } from './urls.ts';
+import { markdownToHtml } from '../text/markdown.ts';
 import { GUILD_CONTEXT, type ApObject } from './vocab.ts';
 
 export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain: string): ApObject {

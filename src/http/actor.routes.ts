@@ -4,8 +4,8 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
-import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import { toApGroup, toApTombstone } from '../activitypub/group.serializer.ts';
 import { GUILD_CONTEXT, isObject } from '../activitypub/vocab.ts';

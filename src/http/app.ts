@@ -2,7 +2,7 @@
 import express, { type Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Logger } from '../log.ts';
 import { discoveryRoutes } from './discovery.routes.ts';

@@ -1,7 +1,7 @@
 /** The collections of a group: followers, outbox, moderators, featured posts and threads. */
 import { Router } from 'express';
 import type { Store, OutboxCursor } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import {
   toApFeatured,

@@ -3,10 +3,10 @@
  * for groups that exist: asking never creates one.
  */
 import { Router } from 'express';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Store } from '../storage/store.ts';
-import { escapeHtml } from '../groups/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
 import { wantsActivityJson } from './negotiation.ts';
 
 export interface DiscoveryDeps {

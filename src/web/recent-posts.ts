@@ -7,7 +7,7 @@
 import type { OutboxCursor, Store } from '../storage/store.ts';
 import { POST_TYPES, httpUrl, idOf, isObject, str, typeOf, type ApObject } from '../activitypub/vocab.ts';
 import { isPublicDocument } from '../activitypub/audience.ts';
-import { escapeHtml } from '../groups/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
 import { htmlToText, sanitizeHtml } from './sanitize-html.ts';
 
 export interface RecentPost {

@@ -102,7 +102,7 @@ describe('deleted and removed content', function () {
     await alice.waitFor(wraps(reply.createId), { what: 'the reply' });
     await alice.update(noteId, '<p>edited, then deleted</p>');
     const update = await bob.waitFor(wrapsTypeAbout('Update', noteId), { what: 'Announce{Update}' });
-    const pinned = await g.guild.moderation.setPinned('news', noteId, true, { by: 'admin' });
+    const pinned = await g.guild.services.moderation.setPinned('news', noteId, true, { by: 'admin' });
     expect(pinned.ok).to.equal(true);
     const before = await outboxIds();
     expect(before.ids).to.include.members([announceId, idOf(update)]);
@@ -124,14 +124,17 @@ describe('deleted and removed content', function () {
     const featured = await getJson(`${group}/featured`);
     expect(featured.json).to.include({ totalItems: 0 });
     expect(featured.json.orderedItems).to.deep.equal([]);
-    const thread = await getJson(g.guild.urls.thread('news', noteId));
+    const thread = await getJson(g.guild.services.urls.thread('news', noteId));
     const page = await getJson(thread.json.first as string);
     expect(page.json.orderedItems).to.deep.equal([reply.noteId]);
   });
 
   it("a moderator's removal", async function () {
     const { noteId, announceId, boostId } = await postSeenByBob(alice, '<p>off topic</p>');
-    const removed = await g.guild.moderation.removePost('news', noteId, { by: 'admin', reason: 'off topic' });
+    const removed = await g.guild.services.moderation.removePost('news', noteId, {
+      by: 'admin',
+      reason: 'off topic',
+    });
     expect(removed.ok && removed.value).to.equal(true);
     await bob.waitFor((a) => a.type === 'Undo' && (a.json.object as { id?: string }).id === boostId, {
       what: 'Undo of the boost',
@@ -146,7 +149,10 @@ describe('deleted and removed content', function () {
       await carol.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
       const first = await postSeenByBob(carol, '<p>spam 1</p>');
       const second = await postSeenByBob(carol, '<p>spam 2</p>');
-      const banned = await g.guild.moderation.ban('news', carol.actorId, { by: 'admin', removePosts: true });
+      const banned = await g.guild.services.moderation.ban('news', carol.actorId, {
+        by: 'admin',
+        removePosts: true,
+      });
       expect(banned.ok && banned.value).to.equal(true);
       await expectGone([first.announceId, first.boostId, second.announceId, second.boostId]);
     } finally {

@@ -64,7 +64,7 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
 
   it('an empty page has no items (ActivityStreams omits them; Mastodon and GoToSocial read none)', async function () {
     const group = await g.createGroup('quiet');
-    const listed = await g.guild.settings.update('quiet', { listFollowers: true });
+    const listed = await g.guild.services.settings.update('quiet', { listFollowers: true });
     expect(listed.ok, JSON.stringify(listed)).to.equal(true);
     const outbox = await getJson(`${group}/outbox`);
     const outboxPage = await getJson(outbox.first as string);
@@ -85,7 +85,7 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
 
   it('the Group: its language as an array of ISO 639-1 codes', async function () {
     const group = await g.createGroup('lusophones');
-    const set = await g.guild.settings.update('lusophones', { language: 'pt-BR' });
+    const set = await g.guild.services.settings.update('lusophones', { language: 'pt-BR' });
     expect(set.ok, JSON.stringify(set)).to.equal(true);
     const doc = await getJson(group);
     expect(lemmyReads.group(doc).languages).to.deep.equal(['pt']);
@@ -99,7 +99,7 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
     expect(doc).to.include({ type: 'Collection', totalItems: 2 });
     expect(doc).not.to.have.property('first');
     // Listed, the members are on the pages; Lemmy still counts from the collection itself.
-    const listed = await g.guild.settings.update('counted', { listFollowers: true });
+    const listed = await g.guild.services.settings.update('counted', { listFollowers: true });
     expect(listed.ok, JSON.stringify(listed)).to.equal(true);
     const paged = await getJson(`${group}/followers`);
     expect(lemmyReads.followers(paged).subscribers).to.equal(2);
@@ -144,7 +144,7 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
     await alice.waitFor((a) => JSON.stringify(a.json).includes(reply.createId), { what: 'the reply' });
     await g.idle();
     for (const id of [post.noteId, reply.noteId]) {
-      const pinned = await g.guild.moderation.setPinned('pins', id, true, { by: 'admin' });
+      const pinned = await g.guild.services.moderation.setPinned('pins', id, true, { by: 'admin' });
       expect(pinned.ok, JSON.stringify(pinned)).to.equal(true);
     }
     const doc = await getJson(`${group}/featured`);
@@ -163,7 +163,7 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
     const ld = await fetch(`${g.origin}/`, {
       headers: { accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' },
     });
-    expect(((await ld.json()) as { id: string }).id).to.equal(g.guild.urls.instanceActor());
+    expect(((await ld.json()) as { id: string }).id).to.equal(g.guild.services.urls.instanceActor());
     const page = await fetch(`${g.origin}/`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type')).to.match(/text\/html/);
     expect(page.headers.get('vary')).to.match(/accept/i);

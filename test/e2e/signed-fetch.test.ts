@@ -161,7 +161,7 @@ for (const secure of [false, true]) {
       };
       expect((await member.post(`${group}/inbox`, follow)).status).to.equal(202);
       await g.processed(follow.id);
-      const added = await g.guild.moderation.addModerator('private', mod.actorId, { by: 'admin' });
+      const added = await g.guild.services.moderation.addModerator('private', mod.actorId, { by: 'admin' });
       expect(added.ok).to.equal(true);
 
       const command = {
@@ -245,7 +245,7 @@ for (const secure of [false, true]) {
 
     it('lists them in no collection and on no page', async function () {
       // Even a non-public announcement stored in the outbox is not listed.
-      const hidden = g.guild.urls.activity('private', `hidden-${secure}`);
+      const hidden = g.guild.services.urls.activity('private', `hidden-${secure}`);
       const note = {
         id: `${member.actorId}/notes/hidden`,
         type: 'Note',

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: activities groups published, kept so that their ids dereference. */
 import type { Collection, Filter } from 'mongodb';
 import type { ActivityRepository, NewActivity, OutboxCursor, StoredActivity } from '../store.ts';
 import type { ActivityDoc } from './documents.mongodb.ts';

@@ -1,3 +1,4 @@
+/** The MongoDB collections and indexes, and the documents of groups, keys, members, actors, posts and jobs. */
 import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
 import type { GroupSettings, JobState, MemberState, QueueName } from '../store.ts';
 import type {

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: posts announced by groups and their threads. */
 import type { Collection, Filter } from 'mongodb';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
 import type { ActivityDoc, PostDoc } from './documents.mongodb.ts';

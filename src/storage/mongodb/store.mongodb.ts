@@ -1,3 +1,4 @@
+/** The MongoDB store: opens the database, builds every repository of the storage port on it, closes it. */
 import { MongoClient, type Db } from 'mongodb';
 import type { Store } from '../store.ts';
 import { MongoActivityRepository } from './activity.repository.mongodb.ts';

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: activities groups published, kept so that their ids dereference. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { ActivityRepository, NewActivity, OutboxCursor, StoredActivity } from '../store.ts';
 import { toFlag } from './codec.sqlite.ts';

@@ -1,3 +1,4 @@
+/** The numbered schema migrations of the SQLite store and how they are applied. */
 import type { Database } from 'better-sqlite3';
 
 /** One step of the schema. Steps are applied in version order and never edited once released. */

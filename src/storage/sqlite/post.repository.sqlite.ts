@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: posts announced by groups and their threads. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
 
