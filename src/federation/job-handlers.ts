@@ -3,8 +3,8 @@ import type { Job, Store } from '../storage/store.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
 import { parseInbound, type InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { DeliveryConfig } from '../config/config.ts';
-import type { Urls } from '../groups/urls.ts';
-import { INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import type { JobHandler, JobResult } from './queue-runner.ts';
 import {
   deliveryJobId,
@@ -27,16 +27,22 @@ export interface IntakePayload extends Record<string, unknown> {
   inboxGroup: string | null;
 }
 
-/** What the groups do with a parsed activity (the domain's `GroupInbox`). */
-export interface InboundHandling {
-  /** One outcome per group concerned: applied, with what was done, or not, with why. */
-  handle(
-    a: InboundActivity,
-    inboxGroup: string | null,
-  ): Promise<Array<{ applied: true; what: string } | { applied: false; reason: string }>>;
+/** One effect an inbound activity had, or why it had none. */
+export type InboundOutcome = { applied: true; what: string } | { applied: false; reason: string };
+
+/**
+ * Port: what applies a parsed inbound activity (the groups' inbox). The intake queue depends on this, not on
+ * the domain.
+ */
+export interface InboundActivityProcessor {
+  /**
+   * Applies the activity, received at the inbox of `inboxGroup` (null: the shared inbox), and tells, group by
+   * group, what was done or why not; throws only on failures (the job is then retried).
+   */
+  handle(activity: InboundActivity, inboxGroup: string | null): Promise<InboundOutcome[]>;
 }
 
-export function intakeHandler(inbox: InboundHandling): JobHandler {
+export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
   return async (job, { log }) => {
     const p = job.payload as IntakePayload;
     if (!isObject(p.activity) || typeof p.actorId !== 'string')

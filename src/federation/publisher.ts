@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
-import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 
 /** An activity for the members, with how it is stored. */
 export interface MemberActivity {

@@ -41,11 +41,10 @@ interface About {
 export type GroupEvent =
   /** A post was accepted: it is announced, and a top-level post also boosted with `boostId`. */
   | (About & { type: 'PostAccepted'; create: ApObject; objectId: string; boostId: string | null })
-  /**
-   * An author's activity about a post (edit, deletion, vote, undone vote) is re-shared unchanged; when it
-   * deleted a boosted post, the boost `undoBoost` is undone.
-   */
-  | (About & { type: 'ActivityReshared'; activity: ApObject; objectId: string; undoBoost: string | null })
+  /** A member's activity about a post (its author's edit, a vote, an undone vote) is re-shared unchanged. */
+  | (About & { type: 'ActivityReshared'; activity: ApObject; objectId: string })
+  /** An author deleted their post: their Delete is re-shared unchanged, and the group's boost undone. */
+  | (About & { type: 'PostDeleted'; source: ApObject; objectId: string; boostId: string | null })
   | (About & { type: 'MemberJoined'; follow: FollowRef })
   | (About & { type: 'JoinRequested'; follower: string })
   /** A join request was refused, a banned actor's Follow refused, or a member removed. */

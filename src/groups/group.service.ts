@@ -1,6 +1,6 @@
 /** Creating, listing and deleting the groups hosted here. */
 import { DEFAULT_GROUP_SETTINGS, type Group, type Store } from '../storage/store.ts';
-import { GROUP_NAME_RE, groupKeyOwner, type Urls } from './urls.ts';
+import { GROUP_NAME_RE, groupKeyOwner, type Urls } from '../activitypub/urls.ts';
 import { err, ok, type KeyPairGenerator, type Result } from './ports.ts';
 import type { EventSink } from './events.ts';
 

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { ModerationStore } from '../storage/moderation.store.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import { err, ok, type ActorLookup, type Result } from './ports.ts';
 import type { EventSink } from './events.ts';
 import type { NoticeService } from './notices.service.ts';

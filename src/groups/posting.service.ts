@@ -7,7 +7,7 @@ import type { Post, Store } from '../storage/store.ts';
 import type { ModerationStore } from '../storage/moderation.store.ts';
 import { isPublic, sameOrigin, type ApObject } from '../activitypub/vocab.ts';
 import type { ApPostObject } from '../activitypub/inbound.parser.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import { err, ok, type DomainPolicyLookup, type Result } from './ports.ts';
 import type { EventSink } from './events.ts';
 import type { NoticeService } from './notices.service.ts';

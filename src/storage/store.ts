@@ -178,7 +178,15 @@ export interface StoredActivity {
   published: number;
   /** Listed in the group's outbox. */
   inOutbox: boolean;
+  /**
+   * When the post it is about (`objectId`) was deleted or removed, for the activities stored before that: a
+   * withdrawn activity leaves the outbox and is served as a Tombstone. Null otherwise.
+   */
+  withdrawnAt: number | null;
 }
+
+/** An activity as stored first: nothing is withdrawn when it is stored. */
+export type NewActivity = Omit<StoredActivity, 'withdrawnAt'>;
 
 /** Cursor into an outbox: entries strictly older than this (published, then id descending). */
 export interface OutboxCursor {
@@ -187,12 +195,24 @@ export interface OutboxCursor {
 }
 
 export interface ActivityRepository {
-  /** Inserts; returns false (and changes nothing) when the id exists. */
-  putActivity(activity: StoredActivity): Promise<boolean>;
+  /** Inserts (not withdrawn); returns false (and changes nothing) when the id exists. */
+  putActivity(activity: NewActivity): Promise<boolean>;
+  /** The activity with this id, withdrawn or not. */
   getActivity(id: string): Promise<StoredActivity | null>;
-  /** Outbox entries newest first, strictly before `before`. */
+  /** Outbox entries that are not withdrawn, newest first, strictly before `before`. */
   listOutbox(groupName: string, before: OutboxCursor | null, limit: number): Promise<StoredActivity[]>;
+  /** Number of outbox entries that are not withdrawn. */
   countOutbox(groupName: string): Promise<number>;
+  /**
+   * The activities of a group about an object (`objectId`), withdrawn or not, oldest first (published, then id),
+   * strictly after `after`.
+   */
+  listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]>;
 }
 
 /** A post accepted into a group (a top-level post or a reply in one of its threads). */
@@ -224,8 +244,12 @@ export interface PostRepository {
   /** Names of the groups (at most 100) that hold a post with this object id. */
   listGroupsOfPost(objectId: string): Promise<string[]>;
   /**
-   * Marks deleted at `at`, by its author (`removedBy` null) or removed by a moderator or the admin; returns false
-   * when absent or already deleted.
+   * Marks a live post deleted at `at`, by its author (`removedBy` null) or removed by a moderator or the admin
+   * (`removedBy` names them), and withdraws, at `at`, the activities of the group stored so far about it
+   * (`objectId`): its Create, Updates, votes and boost leave the outbox and are served as Tombstones. Activities
+   * stored afterwards, or about something else (the announcement of the deletion is about the Delete), are not
+   * withdrawn. Returns false, changing nothing, when the post is absent or already deleted. A failure part way
+   * leaves the post live, so calling again completes the withdrawal.
    */
   markPostDeleted(
     groupName: string,
@@ -234,8 +258,9 @@ export interface PostRepository {
     removedBy: string | null,
   ): Promise<boolean>;
   /**
-   * Makes a deleted post live again (deletedAt and removedBy cleared) with `boostId` as its boost; returns false
-   * when absent or not deleted.
+   * Makes a deleted post live again (deletedAt and removedBy cleared, `boostId` its boost) and its withdrawn
+   * activities with it (back in the outbox, served again); returns false, changing nothing, when the post is
+   * absent or not deleted. A failure part way leaves the post deleted, so calling again completes it.
    */
   restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean>;
   /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */

@@ -67,7 +67,7 @@ describe('directory and group page in a browser', function () {
     await mkdir(SCREENSHOTS, { recursive: true });
     g = await startTestGuild();
     host = new URL(g.origin).host;
-    const settings = g.guild.settings;
+    const settings = g.guild.services.settings;
     const groups: Array<[string, string, string, string[]]> = [
       [
         'birds',

@@ -89,7 +89,7 @@ describe('moderation reaching Lemmy members', function () {
     for (const p of [alpha, beta, spammer]) await p.follow(group);
     await mod.follow(group);
     await mod.waitFor((a) => a.type === 'Accept', { what: 'Accept to the moderator' });
-    const added = await g.guild.moderation.addModerator('ferris', mod.actorId, { by: 'admin' });
+    const added = await g.guild.services.moderation.addModerator('ferris', mod.actorId, { by: 'admin' });
     expect(added.ok && added.value).to.equal(true);
   });
   afterEach(function () {
@@ -121,7 +121,7 @@ describe('moderation reaching Lemmy members', function () {
     ).json()) as { subject: string; links: Array<{ rel: string; href: string }> };
     expect(wf.subject).to.equal(`acct:guild@${host}`);
     expect(wf.links.find((l) => l.rel === 'self')?.href).to.equal(`${g.origin}/actor`);
-    expect((await g.guild.groups.create('guild')).ok, 'no group takes the name').to.equal(false);
+    expect((await g.guild.services.groups.create('guild')).ok, 'no group takes the name').to.equal(false);
   });
 
   it("the admin's ban reaches Lemmy members and the banned person's server; the unban lifts it there too", async function () {
@@ -247,6 +247,12 @@ describe('moderation reaching Lemmy members', function () {
     await beta.waitFor((s) => !s.deleted.has(post), 'the undeletion');
     const restored = await g.store.posts.getPost('ferris', post);
     expect(restored?.deletedAt).to.equal(null);
+    // What carried the post is served again: its Announce{Create} is back in the outbox.
+    const about = await g.store.activities.listActivitiesAbout('ferris', post, null, 20);
+    expect(about.length).to.be.above(0);
+    expect(about.map((a) => a.withdrawnAt)).to.deep.equal(about.map(() => null));
+    const outbox = await g.store.activities.listOutbox('ferris', null, 50);
+    expect(outbox.some((a) => a.objectId === post && a.type === 'Announce')).to.equal(true);
     // Mastodon-style members see it again: a new boost.
     await mod.waitFor(
       (a: ReceivedActivity) =>

@@ -33,8 +33,8 @@ describe('membership policy and settings with independent peers', function () {
   before(async function () {
     g = await startTestGuild();
     group = await g.createGroup('club', { title: 'The Club', summary: 'Members only' });
-    settings = g.guild.settings;
-    membership = g.guild.membership;
+    settings = g.guild.services.settings;
+    membership = g.guild.services.membership;
     const r = await settings.update('club', { membershipPolicy: 'approval' });
     expect(r.ok).to.equal(true);
     [alice, bob] = await Promise.all([
@@ -66,7 +66,7 @@ describe('membership policy and settings with independent peers', function () {
     const listed = await membership.listPending('club', null, 10);
     expect(listed.ok && listed.value.map((m) => m.actorId)).to.deep.equal([alice.actorId]);
 
-    const r = await g.guild.moderation.approveMember('club', alice.actorId, { by: 'admin' });
+    const r = await g.guild.services.moderation.approveMember('club', alice.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
     const accept = await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept to alice' });
     expect(accept.actorId).to.equal(group);
@@ -79,7 +79,7 @@ describe('membership policy and settings with independent peers', function () {
     const bobFollow = await bob.follow(group);
     await g.processed(bobFollow);
     expect((await g.store.members.getMember('club', bob.actorId))?.state).to.equal('pending');
-    const r = await g.guild.moderation.rejectMember('club', bob.actorId, { by: 'admin' });
+    const r = await g.guild.services.moderation.rejectMember('club', bob.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
     const reject = await bob.waitFor((a) => a.type === 'Reject', { what: 'Reject to bob' });
     expect(reject.actorId).to.equal(group);
@@ -108,7 +108,7 @@ describe('membership policy and settings with independent peers', function () {
   });
 
   it('removing a member tells its server with Reject', async function () {
-    const r = await g.guild.moderation.removeMember('club', alice.actorId, { by: 'admin' });
+    const r = await g.guild.services.moderation.removeMember('club', alice.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
     const reject = await alice.waitFor((a) => a.type === 'Reject', { what: 'Reject to alice' });
     expect(answeredFollowId(reject)).to.equal(aliceFollow);

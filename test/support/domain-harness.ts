@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { openTestStore } from './test-store.ts';
 import type { Member, Post, RemoteActor, Store } from '../../src/storage/store.ts';
-import { Urls } from '../../src/groups/urls.ts';
+import { Urls } from '../../src/activitypub/urls.ts';
 import { GroupService } from '../../src/groups/group.service.ts';
 import { MembershipService } from '../../src/groups/membership.service.ts';
 import { SettingsService } from '../../src/groups/settings.service.ts';

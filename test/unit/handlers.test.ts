@@ -236,10 +236,10 @@ describe('inbound handlers', function () {
       const undoLike = act(BOB, 'Undo', { object: { type: 'Like', actor: BOB, object: `${ALICE}/notes/1` } });
       for (const doc of [update, like, undoLike])
         expect((await h.deliver(doc))[0]?.applied, String(doc.type)).to.equal(true);
-      expect(h.events.of('ActivityReshared').map((e) => [e.basis, e.activity, e.undoBoost])).to.deep.equal([
-        [update.id, update, null],
-        [like.id, like, null],
-        [undoLike.id, undoLike, null],
+      expect(h.events.of('ActivityReshared').map((e) => [e.basis, e.activity, e.objectId])).to.deep.equal([
+        [update.id, update, `${ALICE}/notes/1`],
+        [like.id, like, `${ALICE}/notes/1`],
+        [undoLike.id, undoLike, `${ALICE}/notes/1`],
       ]);
       const notAuthor = act(BOB, 'Update', { object: { id: `${ALICE}/notes/1`, type: 'Note' }, cc: [group] });
       expect((await h.deliver(notAuthor))[0]).to.deep.equal({
@@ -260,14 +260,14 @@ describe('inbound handlers', function () {
       const del = act(ALICE, 'Delete', { object: post.objectId, to: [PUBLIC] });
       // Mastodon's Delete names no group: the group is found by the post.
       expect((await h.deliver(del))[0]?.applied).to.equal(true);
-      expect(h.events.of('ActivityReshared')).to.deep.equal([
+      expect(h.events.of('PostDeleted')).to.deep.equal([
         {
-          type: 'ActivityReshared',
+          type: 'PostDeleted',
           group: 'club',
           basis: del.id,
-          activity: del,
+          source: del,
           objectId: post.objectId,
-          undoBoost: post.boostId,
+          boostId: post.boostId,
         },
       ]);
       expect(await h.store.posts.getPost('club', post.objectId)).to.deep.include({
@@ -279,11 +279,11 @@ describe('inbound handlers', function () {
     it('finishes a Delete whose re-share failed: the post stays live until it is told', async function () {
       const post = await h.post('club', `${ALICE}/notes/1`, ALICE);
       const del = act(ALICE, 'Delete', { object: post.objectId });
-      h.events.failNext('ActivityReshared');
+      h.events.failNext('PostDeleted');
       await h.deliver(del).catch(() => undefined);
       expect((await h.store.posts.getPost('club', post.objectId))?.deletedAt).to.equal(null);
       expect((await h.deliver(del))[0]?.applied).to.equal(true);
-      expect(h.events.of('ActivityReshared')).to.have.length(1);
+      expect(h.events.of('PostDeleted')).to.have.length(1);
       expect((await h.store.posts.getPost('club', post.objectId))?.deletedAt).to.equal(T0);
     });
 

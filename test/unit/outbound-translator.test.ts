@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { openTestStore } from '../support/test-store.ts';
 import type { Group, Store } from '../../src/storage/store.ts';
 import { DEFAULT_GROUP_SETTINGS } from '../../src/storage/store.ts';
-import { Urls, groupKeyOwner } from '../../src/groups/urls.ts';
+import { Urls, groupKeyOwner } from '../../src/activitypub/urls.ts';
 import {
   StorePublisher,
   type MemberActivity,
@@ -139,6 +139,24 @@ describe('outbound translator', function () {
         },
       ],
     });
+  });
+
+  it('re-shares an author’s Delete, stored as about the Delete (not withdrawn with the post), then undoes the boost', async function () {
+    const del = { id: about.basis, type: 'Delete', actor: BOB, object: POST };
+    await out.emit({
+      ...about,
+      type: 'PostDeleted',
+      source: del,
+      objectId: POST,
+      boostId: `${GROUP}/activities/b`,
+    });
+    const [call] = publisher.calls;
+    if (call?.op !== 'members') throw new Error('expected a delivery to members');
+    expect(call.items.map((i) => [i.activity.type, i.objectId])).to.deep.equal([
+      ['Announce', del.id],
+      ['Undo', `${GROUP}/activities/b`],
+    ]);
+    expect(call.items[0]?.activity.object).to.equal(del);
   });
 
   it('announces a remote moderator’s own activity unchanged, and nothing else', async function () {

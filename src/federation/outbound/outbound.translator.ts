@@ -11,7 +11,7 @@
  * mod.rs`) and which is signed by the instance's key where it is sent on its own.
  */
 import type { Store } from '../../storage/store.ts';
-import type { ApObject } from '../../activitypub/vocab.ts';
+import { idOf, type ApObject } from '../../activitypub/vocab.ts';
 import type { ApAnnounce, ApOutbound } from '../../activitypub/ap-types.ts';
 import {
   buildAnnounce,
@@ -36,7 +36,7 @@ import {
 } from '../../activitypub/moderation.builders.ts';
 import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
-import { groupKeyOwner, type Urls } from '../../groups/urls.ts';
+import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
 import type { EventSink, FollowRef, GroupEvent, RecipientRef } from '../../groups/events.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 
@@ -77,9 +77,13 @@ export class OutboundTranslator implements EventSink {
         if (e.boostId !== null) items.push(this.boost(e.group, e.boostId, e.objectId));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }
-      case 'ActivityReshared': {
-        const items = [this.announce(e, e.activity, e.objectId)];
-        if (e.undoBoost !== null) items.push(await this.undoBoost(e, e.undoBoost, e.objectId));
+      case 'ActivityReshared':
+        return this.d.publisher.publishAllToMembers(e.group, [this.announce(e, e.activity, e.objectId)]);
+      case 'PostDeleted': {
+        // The deletion's announcement is about the Delete, not the post: withdrawing what carried the post
+        // (storage/store.ts, markPostDeleted) leaves it.
+        const items = [this.announce(e, e.source, idOf(e.source) ?? e.objectId)];
+        if (e.boostId !== null) items.push(await this.undoBoost(e, e.boostId, e.objectId));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }
       case 'MemberJoined':
@@ -110,8 +114,9 @@ export class OutboundTranslator implements EventSink {
           e.userInbox,
         );
       case 'PostRemoved': {
-        const inner = e.source ?? (await this.kept(e.group, this.removal(e), e.objectId));
-        const items = [this.announce(e, inner, e.objectId)];
+        // About the removal's Delete, not the post (see PostDeleted).
+        const inner = e.source ?? (await this.kept(e.group, this.removal(e), null));
+        const items = [this.announce(e, inner, idOf(inner) ?? e.objectId)];
         if (e.boostId !== null) items.push(await this.undoBoost(e, e.boostId, e.objectId));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }
@@ -121,9 +126,9 @@ export class OutboundTranslator implements EventSink {
           (await this.kept(
             e.group,
             buildRestorePost({ ...this.byService(e, 'restore'), remove: this.removal(e) }),
-            e.objectId,
+            null,
           ));
-        const items = [this.announce(e, inner, e.objectId)];
+        const items = [this.announce(e, inner, idOf(inner) ?? e.objectId)];
         if (e.boostId !== null) items.push(this.boost(e.group, e.boostId, e.objectId));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }

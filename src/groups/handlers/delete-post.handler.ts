@@ -42,12 +42,12 @@ export function deletePostHandler(d: HandlerDeps): Handler<InboundOf<'delete-pos
       }
       // Told first, marked last: a retry after a failure in between finds the post live and tells nothing twice.
       await d.events.emit({
-        type: 'ActivityReshared',
+        type: 'PostDeleted',
         group,
         basis: a.id,
-        activity: a.raw,
+        source: a.raw,
         objectId: a.objectId,
-        undoBoost: plan.boostId,
+        boostId: plan.boostId,
       });
       await d.store.posts.markPostDeleted(group, a.objectId, d.now(), null);
       return applied(`Delete of ${a.objectId} announced to ${group}`);

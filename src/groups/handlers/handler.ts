@@ -11,7 +11,7 @@
 import type { Group, Store } from '../../storage/store.ts';
 import type { ModerationStore } from '../../storage/moderation.store.ts';
 import type { InboundActivity, InboundKind, InboundOf } from '../../activitypub/inbound.parser.ts';
-import type { Urls } from '../urls.ts';
+import type { Urls } from '../../activitypub/urls.ts';
 import type { ActorLookup, Result } from '../ports.ts';
 import type { EventSink } from '../events.ts';
 import type { PostingService } from '../posting.service.ts';

@@ -22,7 +22,6 @@ export function undoVoteHandler(d: HandlerDeps): Handler<InboundOf<'undo-vote'>,
         basis: a.id,
         activity: a.raw,
         objectId: a.vote.objectId,
-        undoBoost: null,
       });
       return applied(`Undo{${a.vote.type}} of ${a.vote.objectId} announced to ${group}`);
     },

@@ -32,7 +32,6 @@ export function updatePostHandler(d: HandlerDeps): Handler<InboundOf<'update-pos
         basis: a.id,
         activity: a.raw,
         objectId: a.objectId,
-        undoBoost: null,
       });
       return applied(`Update of ${a.objectId} announced to ${group}`);
     },

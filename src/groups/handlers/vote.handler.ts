@@ -33,7 +33,6 @@ export function voteHandler(d: HandlerDeps): Handler<InboundOf<'like' | 'dislike
         basis: a.id,
         activity: a.raw,
         objectId: a.objectId,
-        undoBoost: null,
       });
       return applied(`${a.kind === 'like' ? 'Like' : 'Dislike'} of ${a.objectId} announced to ${group}`);
     },

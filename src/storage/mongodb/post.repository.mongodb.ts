@@ -1,6 +1,7 @@
+/** MongoDB adapter of the storage port: posts announced by groups and their threads. */
 import type { Collection, Filter } from 'mongodb';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
-import type { PostDoc } from './documents.mongodb.ts';
+import type { ActivityDoc, PostDoc } from './documents.mongodb.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';
 
 const POST_FIELDS = {
@@ -35,12 +36,17 @@ function toPost(doc: PostDoc): Post {
   };
 }
 
-/** Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). */
+/**
+ * Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). Deleting a post
+ * withdraws the documents of `activities` about it.
+ */
 export class MongoPostRepository implements PostRepository {
   readonly #posts: Collection<PostDoc>;
+  readonly #activities: Collection<ActivityDoc>;
 
-  constructor(posts: Collection<PostDoc>) {
+  constructor(posts: Collection<PostDoc>, activities: Collection<ActivityDoc>) {
     this.#posts = posts;
+    this.#activities = activities;
   }
 
   async putPost(post: Post): Promise<boolean> {
@@ -84,6 +90,17 @@ export class MongoPostRepository implements PostRepository {
     at: number,
     removedBy: string | null,
   ): Promise<boolean> {
+    // The activities first, the post last: if this stops part way, the post is still live and a second call
+    // finds the activities to withdraw (a deleted post's activities are never left in the outbox).
+    const live = await this.#posts.findOne(
+      { groupName, objectId, deletedAt: null },
+      { projection: { _id: 1 } },
+    );
+    if (!live) return false;
+    await this.#activities.updateMany(
+      { groupName, objectId, withdrawnAt: null },
+      { $set: { withdrawnAt: at } },
+    );
     const result = await this.#posts.updateOne(
       { groupName, objectId, deletedAt: null },
       { $set: { deletedAt: at, removedBy } },
@@ -92,6 +109,17 @@ export class MongoPostRepository implements PostRepository {
   }
 
   async restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean> {
+    // The activities first, the post last: if this stops part way, the post is still deleted and a second call
+    // brings back what is left.
+    const deleted = await this.#posts.findOne(
+      { groupName, objectId, deletedAt: { $ne: null } },
+      { projection: { _id: 1 } },
+    );
+    if (!deleted) return false;
+    await this.#activities.updateMany(
+      { groupName, objectId, withdrawnAt: { $ne: null } },
+      { $set: { withdrawnAt: null } },
+    );
     const result = await this.#posts.updateOne(
       { groupName, objectId, deletedAt: { $ne: null } },
       { $set: { deletedAt: null, removedBy: null, boostId } },

@@ -1,4 +1,5 @@
-import type { Database, Statement } from 'better-sqlite3';
+/** SQLite adapter of the storage port: posts announced by groups and their threads. */
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
 
 interface PostRow {
@@ -35,12 +36,17 @@ function toPost(row: PostRow): Post {
   };
 }
 
-/** Posts accepted into groups, in the `posts` table keyed by (group_name, object_id). */
+/**
+ * Posts accepted into groups, in the `posts` table keyed by (group_name, object_id). Deleting a post withdraws
+ * the rows of `activities` about it in the same transaction; restoring it brings them back.
+ */
 export class SqlitePostRepository implements PostRepository {
   readonly #insert: Statement<[PostRow]>;
   readonly #get: Statement<[string, string], PostRow>;
-  readonly #markDeleted: Statement<[number, string | null, string, string]>;
-  readonly #restore: Statement<[string | null, string, string]>;
+  readonly #markDeleted: Transaction<
+    (at: number, removedBy: string | null, groupName: string, objectId: string) => boolean
+  >;
+  readonly #restore: Transaction<(boostId: string | null, groupName: string, objectId: string) => boolean>;
   readonly #threadFirst: Statement<[string, string, number], PostRow>;
   readonly #threadAfter: Statement<[string, string, number, string, number], PostRow>;
   readonly #groupsOf: Statement<[string], { group_name: string }>;
@@ -56,13 +62,35 @@ export class SqlitePostRepository implements PostRepository {
       `SELECT group_name FROM posts WHERE object_id = ? ORDER BY group_name LIMIT ${GROUPS_OF_POST_LIMIT}`,
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND object_id = ?`);
-    this.#markDeleted = db.prepare(
+    const markDeleted = db.prepare<[number, string | null, string, string]>(
       'UPDATE posts SET deleted_at = ?, removed_by = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
     );
-    this.#restore = db.prepare(
+    const withdraw = db.prepare<[number, string, string]>(
+      `UPDATE activities SET withdrawn_at = ?
+       WHERE group_name = ? AND object_id = ? AND object_id IS NOT NULL AND withdrawn_at IS NULL`,
+    );
+    // One transaction: the post and the activities that carried it go together.
+    this.#markDeleted = db.transaction(
+      (at: number, removedBy: string | null, groupName: string, objectId: string): boolean => {
+        if (markDeleted.run(at, removedBy, groupName, objectId).changes !== 1) return false;
+        withdraw.run(at, groupName, objectId);
+        return true;
+      },
+    );
+    const restore = db.prepare<[string | null, string, string]>(
       `UPDATE posts SET deleted_at = NULL, removed_by = NULL, boost_id = ?
        WHERE group_name = ? AND object_id = ? AND deleted_at IS NOT NULL`,
     );
+    const unwithdraw = db.prepare<[string, string]>(
+      `UPDATE activities SET withdrawn_at = NULL
+       WHERE group_name = ? AND object_id = ? AND object_id IS NOT NULL AND withdrawn_at IS NOT NULL`,
+    );
+    // The post and its activities come back together too.
+    this.#restore = db.transaction((boostId: string | null, groupName: string, objectId: string): boolean => {
+      if (restore.run(boostId, groupName, objectId).changes !== 1) return false;
+      unwithdraw.run(groupName, objectId);
+      return true;
+    });
     this.#threadFirst = db.prepare(
       `SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND thread_root = ?
        ORDER BY created_at, object_id LIMIT ?`,
@@ -104,11 +132,11 @@ export class SqlitePostRepository implements PostRepository {
     at: number,
     removedBy: string | null,
   ): Promise<boolean> {
-    return this.#markDeleted.run(at, removedBy, groupName, objectId).changes === 1;
+    return this.#markDeleted.immediate(at, removedBy, groupName, objectId);
   }
 
   async restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean> {
-    return this.#restore.run(boostId, groupName, objectId).changes === 1;
+    return this.#restore.immediate(boostId, groupName, objectId);
   }
 
   async listThread(
