@@ -208,11 +208,12 @@ export class OutboundTranslator implements EventSink {
     };
   }
 
-  /** The group's Announce of an activity (listed in its outbox). */
+  /** The group's Announce of an activity, listed in its outbox unless `inOutbox` is false. */
   private announce(
     e: { group: string; basis: string },
     activity: ApObject,
     objectId: string,
+    inOutbox = true,
   ): MemberActivity {
     const announce = buildAnnounce({
       ...this.ids(e.group),
@@ -220,7 +221,7 @@ export class OutboundTranslator implements EventSink {
       activity,
       published: this.published(),
     });
-    return { activity: withContext(announce), inOutbox: true, objectId };
+    return { activity: withContext(announce), inOutbox, objectId };
   }
 
   private boost(group: string, boostId: string, objectId: string): MemberActivity {
@@ -334,7 +335,8 @@ export class OutboundTranslator implements EventSink {
     const inner = await this.kept(e.group, byService, ids.group);
     await this.d.publisher.publishAllToMembers(e.group, [
       { activity: withContext(own), inOutbox: false, objectId: ids.group },
-      this.announce(e, inner, ids.group),
+      // The group's own profile is not content: it stays out of the outbox, as its Update always did.
+      this.announce(e, inner, ids.group, false),
     ]);
   }
 
@@ -351,7 +353,8 @@ export class OutboundTranslator implements EventSink {
     const inner = await this.kept(e.group, byService, ids.group);
     await this.d.publisher.publishAllToMembers(e.group, [
       { activity: withContext(own), inOutbox: false, objectId: ids.group },
-      this.announce(e, inner, ids.group),
+      // The group's own profile is not content: it stays out of the outbox, as its Update always did.
+      this.announce(e, inner, ids.group, false),
     ]);
   }
 
