@@ -304,9 +304,9 @@ export class CommandService {
     const r = await this.d.moderation.changeSettings(group, patch, o);
     if (r.ok)
       return r.value.changed.length > 0 ? `Changed ${r.value.changed.join(', ')}.` : 'Nothing to change.';
-    return r.error.type === 'invalid' && 'problems' in r.error
-      ? r.error.problems.map((p) => p.detail).join('; ')
-      : `Not done: ${r.error.type}.`;
+    const e = r.error;
+    if (e.type !== 'invalid') return `Not done: ${e.type}.`;
+    return 'problems' in e ? e.problems.map((p) => p.detail).join('; ') : e.detail;
   }
 
   private async memberActor(group: string, arg: string | undefined): Promise<string | null> {
