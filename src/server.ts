@@ -23,7 +23,7 @@ import { SafeFetcher } from './federation/safe-fetch.ts';
 import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
 import { verifyRequest } from './federation/http-signature.ts';
-import { Metrics } from './federation/metrics.ts';
+import { Metrics, type MetricsSnapshot } from './federation/metrics.ts';
 import { CircuitBreaker } from './federation/circuit-breaker.ts';
 import type { Job } from './storage/store.ts';
 import { DomainPolicies } from './federation/domain-policy.ts';
@@ -69,8 +69,8 @@ export interface Guild {
   server: Server | null;
   /** Actual port listened on (useful with port 0), or null. */
   port: number | null;
-  /** This process's metrics, with those of its background threads. */
-  metrics(): Promise<Metrics>;
+  /** This process's metrics, with those of its background threads, as plain data. */
+  metrics(): Promise<MetricsSnapshot>;
   /** Stops taking work, finishes in-flight jobs, closes the HTTP server and the store. */
   close(): Promise<void>;
 }
@@ -188,7 +188,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     onChange: (host, open) => metrics.circuitOpen.set({ host }, open ? 1 : 0),
   });
   const onOutcome = (job: Job, result: { kind: string }, ms: number): void => {
-    metrics.jobs.inc({ queue: job.queue, outcome: result.kind });
+    metrics.jobs.inc({ outcome: result.kind, queue: job.queue });
     metrics.jobSeconds.observe({ queue: job.queue }, ms / 1000);
   };
   let client: DeliveryClient | null = null;
@@ -276,8 +276,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     for (const r of runners) r.start();
   }
 
-  const collectMetrics = async (): Promise<Metrics> =>
-    background ? metrics.combinedWith(await background.metrics()) : metrics;
+  const threadMetrics = async (): Promise<MetricsSnapshot[]> => (background ? background.metrics() : []);
 
   let server: Server | null = null;
   let port: number | null = null;
@@ -318,7 +317,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         isReady: () =>
           config.role === 'web' || (background ? background.ready : runners.every((r) => r.active)),
         metrics,
-        collectMetrics,
+        threadMetrics,
         admin:
           config.adminToken === null
             ? null
@@ -384,7 +383,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     domains,
     server,
     port,
-    metrics: collectMetrics,
+    metrics: async () => metrics.snapshot(await threadMetrics()),
     close,
   };
 }

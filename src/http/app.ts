@@ -9,7 +9,7 @@ import { discoveryRoutes } from './discovery.routes.ts';
 import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
-import type { Metrics } from '../federation/metrics.ts';
+import { METRICS_CONTENT_TYPE, type Metrics, type MetricsSnapshot } from '../federation/metrics.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
 
 export interface AppDeps {
@@ -23,8 +23,8 @@ export interface AppDeps {
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
   metrics: Metrics;
-  /** This process's metrics with those of its background threads; `metrics` alone when absent. */
-  collectMetrics?: () => Promise<Metrics>;
+  /** The latest metrics of this process's background threads, added to `metrics` in `/metrics`. */
+  threadMetrics?: () => Promise<MetricsSnapshot[]>;
   /** Readiness beyond the store: e.g. the worker loops of this process are running. */
   isReady: () => boolean;
   /** The admin API's token and services; the API is not mounted when null. */
@@ -61,8 +61,8 @@ export function createApp(d: AppDeps): express.Express {
         // The store is unreachable: /readyz says so; the process metrics are still worth serving.
       }
     }
-    const all = d.collectMetrics ? await d.collectMetrics() : d.metrics;
-    res.type('text/plain; version=0.0.4').send(all.render());
+    const text = await d.metrics.render((await d.threadMetrics?.()) ?? []);
+    res.type(METRICS_CONTENT_TYPE).send(text);
   });
   app.get('/readyz', async (_req, res) => {
     try {

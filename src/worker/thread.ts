@@ -42,7 +42,7 @@ try {
   let stopping = false;
   port.on('message', (m: ToThread) => {
     if (m.kind === 'metrics') {
-      void guild.metrics().then((all) => post({ kind: 'metrics', id: m.id, snapshot: all.snapshot() }));
+      void guild.metrics().then((snapshot) => post({ kind: 'metrics', id: m.id, snapshot }));
     } else if (m.kind === 'stop' && !stopping) {
       stopping = true;
       guild.close().then(
