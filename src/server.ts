@@ -39,6 +39,8 @@ import { SignerPool } from './federation/signer-pool.ts';
 import { availableParallelism } from 'node:os';
 import { withMeteredJobs } from './federation/metered-jobs.ts';
 import { mediaDirFor } from './web/media.store.ts';
+import { httpServerOptions, limitConnections } from './http/connection-limits.ts';
+import { startMetricsListener } from './http/metrics.route.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
 
@@ -332,7 +334,11 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       },
       { receiver, groups, metrics, log, maxBodyBytes: config.inbox.maxBodyBytes },
     );
-    server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, handler);
+    server = createServer(httpServerOptions(config.http), handler);
+    limitConnections(server, config.http, {
+      log: log.child({ part: 'http' }),
+      onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+    });
     server.keepAliveTimeout = 5_000;
     const s = server;
     await new Promise<void>((resolve, reject) => {
@@ -348,6 +354,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       role: config.role,
     });
   }
+  let metricsServer: Server | null = null;
   if (runners.length > 0 && !opts.thread)
     log.info('worker running', { store: store.kind, role: config.role });
   if (background) log.info('worker running', { store: store.kind, role: config.role, threads: threadCount });
@@ -355,8 +362,8 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      if (server) {
-        const s = server;
+      for (const s of [server, metricsServer]) {
+        if (!s) continue;
         await new Promise<void>((resolve) => {
           s.close(() => resolve());
           s.closeIdleConnections();
@@ -371,6 +378,13 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     })();
     return closing;
   };
+  if (config.metricsListen && !opts.thread) {
+    const at = { ...config.metricsListen, limits: config.http, store, metrics, threadMetrics, log };
+    metricsServer = await startMetricsListener(at).catch(async (e: unknown) => {
+      await close();
+      throw e;
+    });
+  }
   return {
     config,
     store,

@@ -26,6 +26,16 @@ export interface DeliveryConfig {
   timeoutMs: number;
 }
 
+/** Limits of the HTTP server, against clients that hold connections open or send slowly. */
+export interface HttpLimits {
+  /** Connections open at once, over all clients; more are closed as they come. */
+  maxConnections: number;
+  /** Connections open at once from one client address (an IPv6 client: its /64); more are closed. */
+  maxConnectionsPerClient: number;
+  /** Time for a request's headers and body to arrive; then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+}
+
 export interface Config {
   /** Public origin, no trailing slash, e.g. https://guild.example */
   origin: string;
@@ -52,6 +62,9 @@ export interface Config {
   adminToken: string | null;
   delivery: DeliveryConfig;
   inbox: { maxBodyBytes: number };
+  http: HttpLimits;
+  /** A second listener that serves `/metrics` without a token (keep it off the public network), or null. */
+  metricsListen: { host: string; port: number } | null;
   /** `open`: federate with every domain not blocked; `allowlist`: only with domains allowed by the admin. */
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
@@ -78,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
   const raw = deepMerge(base, extra);
   const delivery = obj(raw.delivery);
   const inbox = obj(raw.inbox);
+  const http = obj(raw.http);
 
   const origin = parseOrigin(env.GUILD_ORIGIN ?? str(raw.origin), problems);
   const port = parseInt_(env.GUILD_PORT ?? raw.port, 'GUILD_PORT', 0, 65535, problems);
@@ -192,6 +206,34 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
     },
+    http: {
+      maxConnections: parseInt_(
+        env.GUILD_MAX_CONNECTIONS ?? http.maxConnections,
+        'GUILD_MAX_CONNECTIONS',
+        1,
+        1_000_000,
+        problems,
+      ),
+      maxConnectionsPerClient: parseInt_(
+        env.GUILD_MAX_CONNECTIONS_PER_CLIENT ?? http.maxConnectionsPerClient,
+        'GUILD_MAX_CONNECTIONS_PER_CLIENT',
+        1,
+        1_000_000,
+        problems,
+      ),
+      requestTimeoutMs: parseInt_(
+        env.GUILD_REQUEST_TIMEOUT_MS ?? http.requestTimeoutMs,
+        'GUILD_REQUEST_TIMEOUT_MS',
+        500,
+        600_000,
+        problems,
+      ),
+    },
+    metricsListen: parseListen(
+      env.GUILD_METRICS_LISTEN ?? (raw.metricsListen === null ? '' : str(raw.metricsListen)),
+      'GUILD_METRICS_LISTEN',
+      problems,
+    ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -201,6 +243,18 @@ export function loadConfig(env: Env = process.env): Config {
 function parseThreads(value: unknown, problems: string[]): number {
   if (value === 'auto' || value === undefined) return Math.min(4, Math.max(1, availableParallelism() - 1));
   return parseInt_(value, 'GUILD_WORKER_THREADS', 0, 64, problems);
+}
+
+/** `host:port` (an IPv6 host in brackets: `[::1]:9464`), or null when empty. */
+function parseListen(value: string, name: string, problems: string[]): { host: string; port: number } | null {
+  if (value.trim() === '') return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    problems.push(`${name} must be host:port, such as 127.0.0.1:9464 or [::1]:9464 (got "${value}")`);
+    return null;
+  }
+  return { host: m[1] ?? m[2] ?? '', port };
 }
 
 function parseOrigin(value: string, problems: string[]): URL | null {

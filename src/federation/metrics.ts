@@ -104,6 +104,11 @@ export class Metrics {
   readonly claimed = this.counter('guild_queue_claimed_jobs_total', 'Jobs leased by claims, by queue.', [
     'queue',
   ]);
+  readonly connectionsRefused = this.counter(
+    'guild_http_connections_refused_total',
+    'Connections closed as they came, by reason (client-connection-cap, total-connection-cap).',
+    ['reason'],
+  );
   readonly claimSeconds = this.counter('guild_queue_claim_seconds_total', 'Time spent claiming, by queue.', [
     'queue',
   ]);

@@ -9,7 +9,9 @@ import { discoveryRoutes } from './discovery.routes.ts';
 import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
-import { METRICS_CONTENT_TYPE, type Metrics, type MetricsSnapshot } from '../federation/metrics.ts';
+import type { Metrics, MetricsSnapshot } from '../federation/metrics.ts';
+import { METRICS_CONTENT_TYPE, metricsText } from './metrics.route.ts';
+import { bearerAuth } from './admin-auth.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
 
 export interface AppDeps {
@@ -48,22 +50,12 @@ export function createApp(d: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', async (_req, res) => {
-    const now = Date.now();
-    for (const queue of ['intake', 'fanout', 'deliver'] as const) {
-      try {
-        const s = await d.store.jobs.stats(queue, now);
-        d.metrics.queueDepth.set({ queue }, s.queued);
-        d.metrics.queueLeased.set({ queue }, s.leased);
-        d.metrics.queueFailed.set({ queue }, s.failed);
-        d.metrics.queueAge.set({ queue }, s.oldestCreatedAt === null ? 0 : (now - s.oldestCreatedAt) / 1000);
-      } catch {
-        // The store is unreachable: /readyz says so; the process metrics are still worth serving.
-      }
-    }
-    const text = await d.metrics.render((await d.threadMetrics?.()) ?? []);
-    res.type(METRICS_CONTENT_TYPE).send(text);
-  });
+  // Metrics name member hosts and their outages: only with the admin token here (or GUILD_METRICS_LISTEN).
+  if (d.admin) {
+    app.get('/metrics', bearerAuth(d.admin.token), async (_req, res) => {
+      res.type(METRICS_CONTENT_TYPE).send(await metricsText(d));
+    });
+  }
   app.get('/readyz', async (_req, res) => {
     try {
       await d.store.ping();
