@@ -23,6 +23,7 @@ import {
 import { domainCommand, DOMAIN_USAGE } from './domain.command.ts';
 import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
+import { terminalSafe } from './terminal-text.ts';
 
 export const USAGE = `Usage: guild <command>
 
@@ -84,9 +85,14 @@ const COMMANDS: Record<string, Command> = {
 
 export async function runCli(
   argv: string[],
-  io: CliIo,
+  terminal: CliIo,
   env: Record<string, string | undefined>,
 ): Promise<number> {
+  // Much of what is printed came from other servers: no control character reaches the terminal.
+  const io: CliIo = {
+    out: (line) => terminal.out(terminalSafe(line)),
+    err: (line) => terminal.err(terminalSafe(line)),
+  };
   const args: ParsedArgs = parseArgs(argv, SWITCHES);
   if (args.positional.length === 0 || args.positional[0] === 'help' || args.flags.help !== undefined) {
     io.out(USAGE);

@@ -415,6 +415,32 @@ describe('guild CLI: moderation and domains', function () {
     expect((await cli('held', 'go')).out).to.contain('no posts are waiting');
   });
 
+  it('prints held posts and members from other servers with control characters escaped', async function () {
+    const odd = 'https://odd.example/users/\u001b[2J\u001b]0;x\u0007\n\tz';
+    await withStore(async (s) => {
+      await s.held.holdPost({
+        groupName: 'go',
+        objectId: `${odd}/posts/1`,
+        authorId: odd,
+        activityJson: '{}',
+        reason: 'first post',
+        createdAt: 7,
+      });
+      await s.members.upsertMember(member('go', odd));
+    });
+    for (const argv of [
+      ['held', 'go'],
+      ['group', 'members', 'go'],
+    ]) {
+      const r = await cli(...argv);
+      expect(r.code, r.err).to.equal(0);
+      // eslint-disable-next-line no-control-regex -- control characters are what the test looks for
+      expect(r.out, argv.join(' ')).not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(r.out).to.contain('https://odd.example/users/\\x1b[2J\\x1b]0;x\\x07\\n\\tz');
+    }
+    expect((await cli('held', 'go')).out.split('\n')).to.have.length(1);
+  });
+
   it('shows the audit log of a group or of everything, newest first, paged', async function () {
     const all = await cli('audit');
     expect(all.code).to.equal(0);
