@@ -215,8 +215,8 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
       maxConnectionsPerClient: parseInt_(
-        env.GUILD_MAX_CONNECTIONS_PER_CLIENT ?? http.maxConnectionsPerClient,
-        'GUILD_MAX_CONNECTIONS_PER_CLIENT',
+        env.GUILD_CONNECTIONS_PER_CLIENT ?? http.maxConnectionsPerClient,
+        'GUILD_CONNECTIONS_PER_CLIENT',
         1,
         1_000_000,
         problems,

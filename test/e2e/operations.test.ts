@@ -107,7 +107,7 @@ describe('connection limits', function () {
     g = await startTestGuild({
       GUILD_ADMIN_TOKEN: TOKEN,
       GUILD_MAX_CONNECTIONS: '10',
-      GUILD_MAX_CONNECTIONS_PER_CLIENT: '4',
+      GUILD_CONNECTIONS_PER_CLIENT: '4',
       // Long enough that no slow request of these tests is cut while the test runs.
       GUILD_REQUEST_TIMEOUT_MS: '120000',
     });

@@ -53,7 +53,7 @@ describe('configuration', function () {
     expect(d.metricsListen).to.equal(null);
     const c = loadConfig({
       GUILD_MAX_CONNECTIONS: '50',
-      GUILD_MAX_CONNECTIONS_PER_CLIENT: '5',
+      GUILD_CONNECTIONS_PER_CLIENT: '5',
       GUILD_REQUEST_TIMEOUT_MS: '3000',
       GUILD_METRICS_LISTEN: '[::1]:9464',
     });
@@ -65,13 +65,13 @@ describe('configuration', function () {
     });
     const p = problemsOf({
       GUILD_MAX_CONNECTIONS: '0',
-      GUILD_MAX_CONNECTIONS_PER_CLIENT: 'many',
+      GUILD_CONNECTIONS_PER_CLIENT: 'many',
       GUILD_REQUEST_TIMEOUT_MS: '10',
       GUILD_METRICS_LISTEN: '9464',
     });
     expect(p.join('\n'))
       .to.contain('GUILD_MAX_CONNECTIONS ')
-      .and.contain('GUILD_MAX_CONNECTIONS_PER_CLIENT')
+      .and.contain('GUILD_CONNECTIONS_PER_CLIENT')
       .and.contain('GUILD_REQUEST_TIMEOUT_MS')
       .and.contain('GUILD_METRICS_LISTEN');
     expect(p).to.have.length(4);
