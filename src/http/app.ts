@@ -2,7 +2,7 @@
 import express, { type Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Logger } from '../log.ts';
 import { discoveryRoutes } from './discovery.routes.ts';
@@ -13,6 +13,7 @@ import type { Metrics, MetricsSnapshot } from '../federation/metrics.ts';
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.route.ts';
 import { bearerAuth } from './admin-auth.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
+import type { FetchSigner } from './fetch-access.ts';
 
 export interface AppDeps {
   store: Store;
@@ -22,6 +23,8 @@ export interface AppDeps {
   log: Logger;
   software: { name: string; version: string };
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Who signed a GET (verified), or null: non-public documents are served only to their audience. */
+  fetchSigner: FetchSigner;
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
   metrics: Metrics;
@@ -94,6 +97,8 @@ export function createApp(d: AppDeps): express.Express {
       domain: d.domain,
       groups: d.groups,
       authorizeFetch: d.authorizeFetch,
+      fetchSigner: d.fetchSigner,
+      log: d.log,
     }),
   );
   app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain, mediaDir: d.mediaDir }));
