@@ -12,6 +12,7 @@ import { describeJobQueue } from './store-suite/job-queue.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
+import { describePurges } from './store-suite/purges.contract.ts';
 
 describe(`Store contract (${testStoreKind()})`, () => {
   let current: Store | undefined;
@@ -35,6 +36,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeJobQueue(store);
   describeModeration(store);
   describeHosts(store);
+  describePurges(store);
   describeLifecycle();
   describeIndexes();
 });
