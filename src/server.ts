@@ -39,6 +39,9 @@ import { SignerPool } from './federation/signer-pool.ts';
 import { availableParallelism } from 'node:os';
 import { withMeteredJobs } from './federation/metered-jobs.ts';
 import { mediaDirFor } from './web/media.store.ts';
+import { leaseOwnerName, thisProcess } from './federation/lease-owner.ts';
+import { Maintenance, releaseLeasesOfGoneProcesses } from './federation/maintenance.ts';
+import { IntakeAdmission } from './federation/intake-admission.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
 
@@ -198,6 +201,11 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   const signers = opts.thread
     ? new SignerPool(Math.max(1, Math.ceil(availableParallelism() / opts.thread.count)), config.workerNice)
     : null;
+  const me = thisProcess();
+  let maintenance: Maintenance | null = null;
+  // A restarted process takes back at once the jobs its previous start held (and those of gone siblings).
+  if (config.role !== 'web' && !opts.thread)
+    await releaseLeasesOfGoneProcesses(store.jobs, me, Date.now(), log.child({ loop: 'maintenance' }));
   if (threadCount > 0) {
     background = new BackgroundThreads({
       config,
@@ -215,7 +223,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       throw e;
     }
   } else if (config.role !== 'web') {
-    const owner = `${process.pid}-${opts.thread ? `t${opts.thread.index}-` : ''}${randomUUID().slice(0, 8)}`;
+    const owner = leaseOwnerName(me, opts.thread ? `t${opts.thread.index}` : 'main');
     client = new DeliveryClient({
       allowPrivateAddresses: config.allowPrivateAddresses,
       timeoutMs: config.delivery.timeoutMs,
@@ -274,6 +282,15 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       }),
     );
     for (const r of runners) r.start();
+    if (!opts.thread || opts.thread.index === 0) {
+      maintenance = new Maintenance({
+        store,
+        config: config.maintenance,
+        me,
+        log: log.child({ loop: 'maintenance' }),
+      });
+      maintenance.start();
+    }
   }
 
   const collectMetrics = async (): Promise<Metrics> =>
@@ -290,6 +307,12 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       scheme,
       log: log.child({ part: 'inbox' }),
       isBlockedHost: (host) => domains.isBlocked(host),
+      admission: new IntakeAdmission({
+        store,
+        origin: urls.origin,
+        maxStoredBytesPerSender: config.inbox.maxStoredBytesPerSender,
+        windowMs: config.maintenance.doneRetentionMs,
+      }),
     });
     const authorizeFetch = config.requireSignedFetch
       ? async (req: Request): Promise<boolean> => {
@@ -363,6 +386,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
           s.closeIdleConnections();
         });
       }
+      await maintenance?.stop();
       await Promise.all(runners.map((r) => r.stop()));
       await background?.stop();
       await client?.close();

@@ -76,6 +76,8 @@ async function serve(
     requestId,
     result.status,
     result.status < 300 ? { status: result.message } : { error: result.message },
+    false,
+    result.retryAfterSeconds,
   );
 }
 
@@ -119,6 +121,7 @@ function answer(
   status: number,
   json: Record<string, string>,
   close = false,
+  retryAfterSeconds?: number,
 ): void {
   if (res.headersSent) return;
   const text = JSON.stringify(json);
@@ -127,6 +130,7 @@ function answer(
     'Content-Length': String(Buffer.byteLength(text)),
     'X-Request-Id': requestId,
   };
+  if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
   // The rest of a refused body is not read: the connection cannot carry another request.
   if (close) headers['Connection'] = 'close';
   res.writeHead(status, headers).end(text);
