@@ -42,6 +42,7 @@ import { mediaDirFor } from './web/media.store.ts';
 import { leaseOwnerName, thisProcess } from './federation/lease-owner.ts';
 import { Maintenance, releaseLeasesOfGoneProcesses } from './federation/maintenance.ts';
 import { IntakeAdmission } from './federation/intake-admission.ts';
+import { registerRunningServer } from './storage/sqlite/running-servers.sqlite.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
 
@@ -202,6 +203,11 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     ? new SignerPool(Math.max(1, Math.ceil(availableParallelism() / opts.thread.count)), config.workerNice)
     : null;
   const me = thisProcess();
+  // `guild restore` refuses while a server runs on the SQLite file.
+  const unregister =
+    config.store === 'sqlite' && !opts.thread && !opts.store
+      ? registerRunningServer(config.sqlitePath, me)
+      : null;
   let maintenance: Maintenance | null = null;
   // A restarted process takes back at once the jobs its previous start held (and those of gone siblings).
   if (config.role !== 'web' && !opts.thread)
@@ -220,6 +226,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       await background.stop();
       signal.close();
       await store.close();
+      unregister?.();
       throw e;
     }
   } else if (config.role !== 'web') {
@@ -393,6 +400,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       await signers?.close();
       signal.close();
       await store.close();
+      unregister?.();
     })();
     return closing;
   };
