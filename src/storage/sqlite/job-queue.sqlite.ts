@@ -230,6 +230,11 @@ export class SqliteJobQueue implements JobQueue {
     return this.#extendLease.run({ id, owner, lease_until: leaseUntil }).changes === 1;
   }
 
+  /** The write batch of this queue (its health tells whether the database takes writes). */
+  get batch(): WriteBatch {
+    return this.#batch;
+  }
+
   /** Commits the writes waiting for their batch. */
   flush(): void {
     this.#batch.flush();
