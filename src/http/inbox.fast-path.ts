@@ -35,8 +35,9 @@ export function inboxFastPath(d: InboxFastPathDeps): (req: IncomingMessage, res:
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' ? header.slice(0, 64) : randomUUID();
     void serve(d, req, res, path, group, requestId).catch((e: unknown) => {
+      // Most often the store is unavailable: the sender tries again later, and nothing is lost.
       d.log.error('request failed', { method: 'POST', path, err: e });
-      answer(res, requestId, 500, { error: 'internal error' });
+      answer(res, requestId, 503, { error: 'try again later' }, false, 30);
     });
     return true;
   };
