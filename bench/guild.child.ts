@@ -11,7 +11,7 @@
  */
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
-import { startGuild } from '../src/server.ts';
+import { startGuild } from '../src/app/start.ts';
 import type { MetricSnapshot } from '../src/federation/metrics.ts';
 import { fields, num, serveIpc } from './ipc.bench.ts';
 

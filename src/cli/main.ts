@@ -1,9 +1,9 @@
 /** The admin command line. Works on the configured store; running servers pick up queued work. */
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createLogger } from '../log.ts';
-import { buildCore } from '../server.ts';
+import { compose } from '../app/compose.ts';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { SettingsService } from '../groups/settings.service.ts';
 import type { MembershipService } from '../groups/membership.service.ts';
@@ -117,7 +117,7 @@ export async function runCli(
   const log = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn', { service: 'guild-cli' });
   let built;
   try {
-    built = await buildCore(config, { log });
+    built = await compose(config, { log });
   } catch (e) {
     io.err(`guild: cannot open the ${config.store} store: ${(e as Error).message}`);
     return 1;
@@ -135,6 +135,6 @@ export async function runCli(
   try {
     return command === null ? await groupCommand(args, core, config, io) : await command(args, core, io);
   } finally {
-    await built.store.close();
+    await built.close();
   }
 }

@@ -1,5 +1,5 @@
 /** `guild reports|report|held|audit ...`: the moderation queues and the audit log. */
-import { GROUP_NAME_RE } from '../groups/urls.ts';
+import { GROUP_NAME_RE } from '../activitypub/urls.ts';
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
 import {

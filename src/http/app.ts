@@ -2,7 +2,7 @@
 import express, { type Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Logger } from '../log.ts';
 import { discoveryRoutes } from './discovery.routes.ts';
@@ -11,6 +11,7 @@ import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
 import type { Metrics } from '../federation/metrics.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
+import type { FetchSigner } from './fetch-access.ts';
 
 export interface AppDeps {
   store: Store;
@@ -20,6 +21,8 @@ export interface AppDeps {
   log: Logger;
   software: { name: string; version: string };
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Who signed a GET (verified), or null: non-public documents are served only to their audience. */
+  fetchSigner: FetchSigner;
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
   metrics: Metrics;
@@ -102,6 +105,8 @@ export function createApp(d: AppDeps): express.Express {
       domain: d.domain,
       groups: d.groups,
       authorizeFetch: d.authorizeFetch,
+      fetchSigner: d.fetchSigner,
+      log: d.log,
     }),
   );
   app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain, mediaDir: d.mediaDir }));

@@ -183,7 +183,15 @@ export interface StoredActivity {
   published: number;
   /** Listed in the group's outbox. */
   inOutbox: boolean;
+  /**
+   * When the post it is about (`objectId`) was deleted or removed, for the activities stored before that: a
+   * withdrawn activity leaves the outbox and is served as a Tombstone. Null otherwise.
+   */
+  withdrawnAt: number | null;
 }
+
+/** An activity as stored first: nothing is withdrawn when it is stored. */
+export type NewActivity = Omit<StoredActivity, 'withdrawnAt'>;
 
 /** Cursor into an outbox: entries strictly older than this (published, then id descending). */
 export interface OutboxCursor {
@@ -192,12 +200,24 @@ export interface OutboxCursor {
 }
 
 export interface ActivityRepository {
-  /** Inserts; returns false (and changes nothing) when the id exists. */
-  putActivity(activity: StoredActivity): Promise<boolean>;
+  /** Inserts (not withdrawn); returns false (and changes nothing) when the id exists. */
+  putActivity(activity: NewActivity): Promise<boolean>;
+  /** The activity with this id, withdrawn or not. */
   getActivity(id: string): Promise<StoredActivity | null>;
-  /** Outbox entries newest first, strictly before `before`. */
+  /** Outbox entries that are not withdrawn, newest first, strictly before `before`. */
   listOutbox(groupName: string, before: OutboxCursor | null, limit: number): Promise<StoredActivity[]>;
+  /** Number of outbox entries that are not withdrawn. */
   countOutbox(groupName: string): Promise<number>;
+  /**
+   * The activities of a group about an object (`objectId`), withdrawn or not, oldest first (published, then id),
+   * strictly after `after`.
+   */
+  listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]>;
 }
 
 /** A post accepted into a group (a top-level post or a reply in one of its threads). */
@@ -223,7 +243,13 @@ export interface PostRepository {
   getPost(groupName: string, objectId: string): Promise<Post | null>;
   /** Names of the groups (at most 100) that hold a post with this object id. */
   listGroupsOfPost(objectId: string): Promise<string[]>;
-  /** Marks deleted; returns false when absent or already deleted. */
+  /**
+   * Marks a live post deleted at `at` and withdraws, at `at`, the activities of the group stored so far about it
+   * (`objectId`): its Create, Updates, votes and boost leave the outbox and are served as Tombstones. Activities
+   * stored afterwards (the announcement of the deletion) are not withdrawn. Returns false, changing nothing, when
+   * the post is absent or already deleted. A failure part way leaves the post live, so calling again completes
+   * the withdrawal.
+   */
   markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean>;
   /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */
   listThread(

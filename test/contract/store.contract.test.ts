@@ -13,6 +13,7 @@ import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
 import { describePurges } from './store-suite/purges.contract.ts';
+import { describeWithdrawal } from './store-suite/withdrawal.contract.ts';
 
 describe(`Store contract (${testStoreKind()})`, () => {
   let current: Store | undefined;
@@ -33,6 +34,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeGroupsAndKeys(store);
   describeMembersAndActors(store);
   describeActivitiesAndPosts(store);
+  describeWithdrawal(store);
   describeJobQueue(store);
   describeModeration(store);
   describeHosts(store);

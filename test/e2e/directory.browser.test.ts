@@ -74,7 +74,7 @@ describe('directory and group page in a browser', function () {
     host = new URL(g.origin).host;
     const settings = new SettingsService({
       store: g.store,
-      urls: g.guild.urls,
+      urls: g.guild.services.urls,
       publisher: new StorePublisher(g.store, { notify: () => undefined }),
       domain: g.config.domain,
     });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { startGuild, type Guild } from '../../src/server.ts';
+import { startGuild, type Guild } from '../../src/app/start.ts';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.sqlite.ts';
 import { freePort } from '../support/net.ts';
 import { testStoreKind } from '../support/test-store.ts';

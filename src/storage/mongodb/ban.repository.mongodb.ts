@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: bans of actors from groups. */
 import type { Collection, Filter } from 'mongodb';
 import type { Ban, BanRepository } from '../moderation.store.ts';
 import { retryOnDuplicateKey } from './errors.mongodb.ts';

@@ -1,3 +1,4 @@
+/** The MongoDB collections and indexes, and the documents of groups, keys, members, actors, posts and jobs. */
 import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
 import type { GroupSettings, JobState, MemberState, QueueName } from '../store.ts';
 import type {
@@ -66,6 +67,8 @@ export interface ActivityDoc {
   json: string;
   published: number;
   inOutbox: boolean;
+  /** Absent from documents written before withdrawal existed, which reads the same as null. */
+  withdrawnAt?: number | null;
 }
 
 /**
@@ -189,8 +192,12 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     // purgeStale
     { key: { fetchedAt: 1 } },
   ],
-  // listOutbox, countOutbox
-  activities: [{ key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } }],
+  activities: [
+    // listOutbox, countOutbox
+    { key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } },
+    // markPostDeleted (withdrawal), listActivitiesAbout
+    { key: { groupName: 1, objectId: 1, published: 1, _id: 1 } },
+  ],
   posts: [
     // getPost, putPost, markPostDeleted
     { key: { groupName: 1, objectId: 1 }, unique: true },

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: the durable job queue (intake, fan-out, deliveries) with leases. */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';

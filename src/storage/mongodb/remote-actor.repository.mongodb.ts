@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: the cache of remote actors and their keys. */
 import type { Collection } from 'mongodb';
 import type { RemoteActor, RemoteActorRepository } from '../store.ts';
 import type { MemberDoc, RemoteActorDoc } from './documents.mongodb.ts';

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: bans of actors from groups. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Ban, BanRepository } from '../moderation.store.ts';
 

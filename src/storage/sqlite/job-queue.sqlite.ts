@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: the durable job queue (intake, fan-out, deliveries) with leases. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { Job, JobQueue, JobState, NewJob, QueueName, QueueStats } from '../store.ts';
 import { parseJsonObject } from './codec.sqlite.ts';

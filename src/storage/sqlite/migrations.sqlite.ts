@@ -1,3 +1,4 @@
+/** The numbered schema migrations of the SQLite store and how they are applied. */
 import type { Database } from 'better-sqlite3';
 
 /** One step of the schema. Steps are applied in version order and never edited once released. */
@@ -229,6 +230,21 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 5,
+    name: 'withdrawn activities',
+    sql: `
+      -- Set when the post an activity carried was deleted or removed (markPostDeleted).
+      ALTER TABLE activities ADD COLUMN withdrawn_at INTEGER;
+      DROP INDEX activities_outbox;
+      -- listOutbox, countOutbox
+      CREATE INDEX activities_outbox ON activities (group_name, published, id)
+        WHERE in_outbox = 1 AND withdrawn_at IS NULL;
+      -- markPostDeleted (withdrawal), listActivitiesAbout
+      CREATE INDEX activities_by_object ON activities (group_name, object_id, published, id)
+        WHERE object_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 6,
     name: 'purges: ids of purged jobs, expired bans, stale actor copies',
     sql: `
       -- Ids of purged jobs kept for de-duplication (enqueue looks them up by id); forgetPurgedIds reads

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: the cache of remote actors and their keys. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { RemoteActor, RemoteActorRepository } from '../store.ts';
 

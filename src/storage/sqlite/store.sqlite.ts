@@ -1,3 +1,4 @@
+/** The SQLite store: opens the database, builds every repository of the storage port on it, closes it. */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';

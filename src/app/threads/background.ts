@@ -5,9 +5,9 @@
  * their leases end.
  */
 import { Worker } from 'node:worker_threads';
-import type { Config } from '../config/config.ts';
-import type { Logger } from '../log.ts';
-import type { MetricsSnapshot } from '../federation/metrics.ts';
+import type { Config } from '../../config/config.ts';
+import type { Logger } from '../../log.ts';
+import type { MetricsSnapshot } from '../../federation/metrics.ts';
 
 /** What a background thread is started with (structured-cloned into it). */
 export interface ThreadData {
