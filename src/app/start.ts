@@ -15,6 +15,9 @@ import { compose, type Services } from './compose.ts';
 import { startQueues, type Queues } from './queues.ts';
 import { BackgroundThreads } from './threads/background.ts';
 import type { Web } from './web.ts';
+import { thisProcess } from '../federation/lease-owner.ts';
+import { releaseLeasesOfGoneProcesses } from '../federation/maintenance.ts';
+import { registerRunningServer } from '../storage/sqlite/running-servers.sqlite.ts';
 
 export interface StartOptions {
   log: Logger;
@@ -42,6 +45,13 @@ export interface Guild {
 export async function startGuild(config: Config, opts: StartOptions): Promise<Guild> {
   const { log } = opts;
   const s = await compose(config, opts);
+  const me = thisProcess();
+  // `guild restore` refuses while a server runs on the SQLite file.
+  const unregister =
+    config.store === 'sqlite' && !opts.store ? registerRunningServer(config.sqlitePath, me) : null;
+  // A restarted process takes back at once the jobs its previous start held (and those of gone siblings).
+  if (config.role !== 'web')
+    await releaseLeasesOfGoneProcesses(s.store.jobs, me, s.clock(), log.child({ loop: 'maintenance' }));
 
   // The queues run in background threads, unless the role has no queues or the store was handed over by the
   // caller (a thread could not share it).
@@ -63,6 +73,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     } catch (e) {
       await background.stop();
       await s.close();
+      unregister?.();
       throw e;
     }
   } else if (config.role !== 'web') {
@@ -101,6 +112,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       await queues?.stop();
       await background?.stop();
       await s.close();
+      unregister?.();
     })();
     return closing;
   };

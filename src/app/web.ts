@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request } from 'express';
 import { InboxReceiver } from '../federation/inbox.receiver.ts';
+import { IntakeAdmission } from '../federation/intake-admission.ts';
 import { verifyRequest } from '../federation/http-signature.ts';
 import type { MetricsSnapshot } from '../federation/metrics.ts';
 import { httpServerOptions, limitConnections } from '../http/connection-limits.ts';
@@ -36,6 +37,12 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
     scheme: config.origin.startsWith('https:') ? 'https' : 'http',
     log: log.child({ part: 'inbox' }),
     isBlockedHost: (host) => domains.isBlocked(host),
+    admission: new IntakeAdmission({
+      store,
+      origin: urls.origin,
+      maxStoredBytesPerSender: config.inbox.maxStoredBytesPerSender,
+      windowMs: config.maintenance.doneRetentionMs,
+    }),
     now: s.clock,
   });
   const authorizeFetch = config.requireSignedFetch

@@ -24,6 +24,7 @@ import { domainCommand, DOMAIN_USAGE } from './domain.command.ts';
 import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
 import { terminalSafe } from './terminal-text.ts';
+import { backupCommand, BACKUP_USAGE } from './backup.command.ts';
 
 export const USAGE = `Usage: guild <command>
 
@@ -39,6 +40,9 @@ ${DOMAIN_USAGE}
 
 Delivery:
 ${HOSTS_USAGE}
+
+Backup (SQLite store):
+${BACKUP_USAGE}
 
 ACTOR is an actor id (https://...) or a handle (@user@host, looked up with WebFinger).
 Configuration comes from config/default.json and GUILD_* environment variables (see README).
@@ -99,7 +103,7 @@ export async function runCli(
     return args.positional.length === 0 ? 2 : 0;
   }
   const name = args.positional[0] ?? '';
-  const command = name === 'group' ? null : COMMANDS[name];
+  const command = name === 'group' || name === 'backup' || name === 'restore' ? null : COMMANDS[name];
   if (command === undefined) {
     io.err(`unknown command "${name}"\n\n${USAGE}`);
     return 2;
@@ -114,6 +118,8 @@ export async function runCli(
     }
     throw e;
   }
+  // Backup and restore work on the database file: no service is built, nothing is written to the store.
+  if (name === 'backup' || name === 'restore') return backupCommand(args, config, io);
   const log = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn', { service: 'guild-cli' });
   let built;
   try {

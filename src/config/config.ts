@@ -36,6 +36,18 @@ export interface HttpLimits {
   requestTimeoutMs: number;
 }
 
+export interface MaintenanceConfig {
+  /** Time between two passes. */
+  intervalMs: number;
+  /** Done jobs (and the payload of done intake jobs) are deleted this long after they finished. */
+  doneRetentionMs: number;
+  /**
+   * How long the id of a received activity is remembered after the activity was first received: a replay of it
+   * within this time is recognised and dropped. Keep it above a signature's longest validity plus clock skew.
+   */
+  replayWindowMs: number;
+}
+
 export interface Config {
   /** Public origin, no trailing slash, e.g. https://guild.example */
   origin: string;
@@ -61,10 +73,19 @@ export interface Config {
   /** Bearer token of the admin API, or null when the API is off. */
   adminToken: string | null;
   delivery: DeliveryConfig;
-  inbox: { maxBodyBytes: number };
   http: HttpLimits;
   /** A second listener that serves `/metrics` without a token (keep it off the public network), or null. */
   metricsListen: { host: string; port: number } | null;
+  inbox: {
+    maxBodyBytes: number;
+    /**
+     * Bytes of activities one sending host may have stored in the intake queue within a retention period of
+     * finished jobs (more: 429); 0 = no cap.
+     */
+    maxStoredBytesPerSender: number;
+  };
+  /** The maintenance loop of the worker role: what it purges and when. */
+  maintenance: MaintenanceConfig;
   /** `open`: federate with every domain not blocked; `allowlist`: only with domains allowed by the admin. */
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
@@ -92,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
   const delivery = obj(raw.delivery);
   const inbox = obj(raw.inbox);
   const http = obj(raw.http);
+  const maintenance = obj(raw.maintenance);
 
   const origin = parseOrigin(env.GUILD_ORIGIN ?? str(raw.origin), problems);
   const port = parseInt_(env.GUILD_PORT ?? raw.port, 'GUILD_PORT', 0, 65535, problems);
@@ -203,6 +225,36 @@ export function loadConfig(env: Env = process.env): Config {
         'GUILD_INBOX_MAX_BODY_BYTES',
         1024,
         16 * 1024 * 1024,
+        problems,
+      ),
+      maxStoredBytesPerSender: parseInt_(
+        env.GUILD_INBOX_MAX_STORED_BYTES_PER_SENDER ?? inbox.maxStoredBytesPerSender,
+        'GUILD_INBOX_MAX_STORED_BYTES_PER_SENDER',
+        0,
+        1024 * 1024 * 1024,
+        problems,
+      ),
+    },
+    maintenance: {
+      intervalMs: parseInt_(
+        env.GUILD_MAINTENANCE_INTERVAL_MS ?? maintenance.intervalMs,
+        'GUILD_MAINTENANCE_INTERVAL_MS',
+        100,
+        86_400_000,
+        problems,
+      ),
+      doneRetentionMs: parseInt_(
+        env.GUILD_DONE_JOBS_RETENTION_MS ?? maintenance.doneRetentionMs,
+        'GUILD_DONE_JOBS_RETENTION_MS',
+        0,
+        30 * 86_400_000,
+        problems,
+      ),
+      replayWindowMs: parseInt_(
+        env.GUILD_REPLAY_WINDOW_MS ?? maintenance.replayWindowMs,
+        'GUILD_REPLAY_WINDOW_MS',
+        1000,
+        30 * 86_400_000,
         problems,
       ),
     },

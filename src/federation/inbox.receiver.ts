@@ -11,6 +11,7 @@ import { parseJsonObject } from './json-limits.ts';
 import { verifyRequest } from './http-signature.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
+import type { IntakeAdmission } from './intake-admission.ts';
 
 /** Activity types a group inbox takes; anything else is acknowledged and dropped. */
 export const ACCEPTED_TYPES = new Set([
@@ -47,6 +48,8 @@ export interface InboxRequest {
 export interface InboxAnswer {
   status: number;
   message: string;
+  /** Sent as `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
 }
 
 export interface InboxReceiverDeps {
@@ -59,6 +62,8 @@ export interface InboxReceiverDeps {
   log: Logger;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
   scheme: 'http' | 'https';
+  /** Whether an activity is stored at all (concerns something here, its sender within its cap). */
+  admission?: IntakeAdmission;
   /** True when activities from this host are refused. */
   isBlockedHost?: (host: string) => Promise<boolean> | boolean;
   now?: () => number;
@@ -138,6 +143,16 @@ export class InboxReceiver {
     if (!ACCEPTED_TYPES.has(type)) {
       log.debug('inbox: activity type not handled', { type, activityId: id });
       return { status: 202, message: 'accepted' };
+    }
+    const admission = await this.d.admission?.admit(doc, { actorId, host, bytes: req.rawBody.length });
+    if (admission?.kind === 'unrelated') {
+      log.debug('inbox: not stored', { reason: admission.reason, type, activityId: id });
+      return { status: 202, message: 'accepted' };
+    }
+    if (admission?.kind === 'over-quota') {
+      log.info('inbox: sender over its stored bytes', { host, activityId: id });
+      const retryAfterSeconds = admission.retryAfterSeconds;
+      return { status: 429, message: 'too much stored for your server; try again later', retryAfterSeconds };
     }
     const payload: IntakePayload = { activity: doc, actorId, inboxGroup: req.inboxGroup };
     let inserted: number;
