@@ -68,7 +68,7 @@ const AP = { accept: 'application/activity+json' };
     });
 
     it('keeps its groups, members, moderators and posts', async function () {
-      const store = guild?.store;
+      const store = guild?.services.store;
       if (!store) throw new Error('not started');
       expect((await store.groups.listGroups(null, 10)).map((g) => [g.name, g.title])).to.deep.equal([
         ['birds', 'Birdwatchers'],
