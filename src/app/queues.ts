@@ -1,5 +1,4 @@
 /** The queue side of a process: the intake, fan-out and delivery runners, started from the service graph. */
-import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Job } from '../storage/store.ts';
 import { QueueRunner } from '../federation/queue-runner.ts';
@@ -7,6 +6,8 @@ import { deliverHandler, fanoutHandler, intakeHandler } from '../federation/job-
 import { DeliveryClient } from '../federation/delivery.client.ts';
 import { CircuitBreaker } from '../federation/circuit-breaker.ts';
 import { SignerPool } from '../federation/signer-pool.ts';
+import { leaseOwnerName, thisProcess } from '../federation/lease-owner.ts';
+import { Maintenance } from '../federation/maintenance.ts';
 import type { Services } from './compose.ts';
 
 export interface QueueOptions {
@@ -40,7 +41,7 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
     onChange: (host, open) => metrics.circuitOpen.set({ host }, open ? 1 : 0),
   });
   const onOutcome = (job: Job, result: { kind: string }, ms: number): void => {
-    metrics.jobs.inc({ queue: job.queue, outcome: result.kind });
+    metrics.jobs.inc({ outcome: result.kind, queue: job.queue });
     metrics.jobSeconds.observe({ queue: job.queue }, ms / 1000);
   };
   const client = new DeliveryClient({
@@ -50,7 +51,8 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
     connectionsPerOrigin: share(config.delivery.perHostConcurrency),
     signers,
   });
-  const owner = `${process.pid}-${o.thread ? `t${o.thread.index}-` : ''}${randomUUID().slice(0, 8)}`;
+  const me = thisProcess();
+  const owner = leaseOwnerName(me, o.thread ? `t${o.thread.index}` : 'main');
   const base = { jobs: store.jobs, owner, signal, pollMs: o.pollMs ?? 500, onOutcome, now: s.clock };
   const runners = [
     new QueueRunner({
@@ -91,11 +93,18 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
     }),
   ];
   for (const r of runners) r.start();
+  // One maintenance loop per process: in its first background thread, or here when there are none.
+  const maintenance =
+    !o.thread || o.thread.index === 0
+      ? new Maintenance({ store, config: config.maintenance, me, log: log.child({ loop: 'maintenance' }) })
+      : null;
+  maintenance?.start();
   return {
     get ready() {
       return runners.every((r) => r.active);
     },
     async stop() {
+      await maintenance?.stop();
       await Promise.all(runners.map((r) => r.stop()));
       await client.close();
       await signers?.close();

@@ -3,8 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request } from 'express';
 import { InboxReceiver } from '../federation/inbox.receiver.ts';
+import { IntakeAdmission } from '../federation/intake-admission.ts';
 import { verifyRequest } from '../federation/http-signature.ts';
-import type { Metrics } from '../federation/metrics.ts';
+import type { MetricsSnapshot } from '../federation/metrics.ts';
+import { httpServerOptions, limitConnections } from '../http/connection-limits.ts';
 import { httpHandler } from '../http/serve.ts';
 import { mediaDirFor } from '../web/media.store.ts';
 import { SOFTWARE, type Services } from './compose.ts';
@@ -12,8 +14,8 @@ import { SOFTWARE, type Services } from './compose.ts';
 export interface WebOptions {
   /** Readiness beyond the store (the queues of this process are running). */
   isReady: () => boolean;
-  /** This process's metrics with those of its background threads. */
-  collectMetrics: () => Promise<Metrics>;
+  /** The latest metrics of this process's background threads, added to its own in `/metrics`. */
+  threadMetrics: () => Promise<MetricsSnapshot[]>;
 }
 
 /** A listening HTTP server. */
@@ -35,6 +37,12 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
     scheme: config.origin.startsWith('https:') ? 'https' : 'http',
     log: log.child({ part: 'inbox' }),
     isBlockedHost: (host) => domains.isBlocked(host),
+    admission: new IntakeAdmission({
+      store,
+      origin: urls.origin,
+      maxStoredBytesPerSender: config.inbox.maxStoredBytesPerSender,
+      windowMs: config.maintenance.doneRetentionMs,
+    }),
     now: s.clock,
   });
   const authorizeFetch = config.requireSignedFetch
@@ -79,7 +87,7 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
       fetchSigner,
       isReady: o.isReady,
       metrics,
-      collectMetrics: o.collectMetrics,
+      threadMetrics: o.threadMetrics,
       admin:
         config.adminToken === null
           ? null
@@ -94,7 +102,11 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
     },
     { receiver, groups, metrics, log, maxBodyBytes: config.inbox.maxBodyBytes },
   );
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, handler);
+  const server = createServer(httpServerOptions(config.http), handler);
+  limitConnections(server, config.http, {
+    log: log.child({ part: 'http' }),
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+  });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

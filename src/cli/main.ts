@@ -24,6 +24,8 @@ import {
 import { domainCommand, DOMAIN_USAGE } from './domain.command.ts';
 import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
+import { terminalSafe } from './terminal-text.ts';
+import { backupCommand, BACKUP_USAGE } from './backup.command.ts';
 
 export const USAGE = `Usage: guild <command>
 
@@ -39,6 +41,9 @@ ${DOMAIN_USAGE}
 
 Delivery:
 ${HOSTS_USAGE}
+
+Backup (SQLite store):
+${BACKUP_USAGE}
 
 ACTOR is an actor id (https://...) or a handle (@user@host, looked up with WebFinger).
 Configuration comes from config/default.json and GUILD_* environment variables (see README).
@@ -92,16 +97,21 @@ const COMMANDS: Record<string, Command> = {
 
 export async function runCli(
   argv: string[],
-  io: CliIo,
+  terminal: CliIo,
   env: Record<string, string | undefined>,
 ): Promise<number> {
+  // Much of what is printed came from other servers: no control character reaches the terminal.
+  const io: CliIo = {
+    out: (line) => terminal.out(terminalSafe(line)),
+    err: (line) => terminal.err(terminalSafe(line)),
+  };
   const args: ParsedArgs = parseArgs(argv, SWITCHES);
   if (args.positional.length === 0 || args.positional[0] === 'help' || args.flags.help !== undefined) {
     io.out(USAGE);
     return args.positional.length === 0 ? 2 : 0;
   }
   const name = args.positional[0] ?? '';
-  const command = name === 'group' ? null : COMMANDS[name];
+  const command = name === 'group' || name === 'backup' || name === 'restore' ? null : COMMANDS[name];
   if (command === undefined) {
     io.err(`unknown command "${name}"\n\n${USAGE}`);
     return 2;
@@ -116,6 +126,8 @@ export async function runCli(
     }
     throw e;
   }
+  // Backup and restore work on the database file: no service is built, nothing is written to the store.
+  if (name === 'backup' || name === 'restore') return backupCommand(args, config, io);
   const log = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn', { service: 'guild-cli' });
   let built;
   try {

@@ -12,6 +12,7 @@ import { parseJsonObject } from './json-limits.ts';
 import { verifyRequest } from './http-signature.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
+import type { IntakeAdmission } from './intake-admission.ts';
 
 export interface InboxRequest {
   method: string;
@@ -28,6 +29,8 @@ export interface InboxRequest {
 export interface InboxAnswer {
   status: number;
   message: string;
+  /** Sent as `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
 }
 
 export interface InboxReceiverDeps {
@@ -40,6 +43,8 @@ export interface InboxReceiverDeps {
   log: Logger;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
   scheme: 'http' | 'https';
+  /** Whether an activity is stored at all (concerns something here, its sender within its cap). */
+  admission?: IntakeAdmission;
   /** True when activities from this host are refused. */
   isBlockedHost?: (host: string) => Promise<boolean> | boolean;
   now?: () => number;
@@ -122,6 +127,16 @@ export class InboxReceiver {
       if (inbound.error.type === 'malformed') return { status: 400, message: inbound.error.detail };
       log.debug('inbox: activity refused', { reason: inbound.error.detail, type, activityId: id });
       return { status: 202, message: 'accepted' };
+    }
+    const admission = await this.d.admission?.admit(doc, { actorId, host, bytes: req.rawBody.length });
+    if (admission?.kind === 'unrelated') {
+      log.debug('inbox: not stored', { reason: admission.reason, type, activityId: id });
+      return { status: 202, message: 'accepted' };
+    }
+    if (admission?.kind === 'over-quota') {
+      log.info('inbox: sender over its stored bytes', { host, activityId: id });
+      const retryAfterSeconds = admission.retryAfterSeconds;
+      return { status: 429, message: 'too much stored for your server; try again later', retryAfterSeconds };
     }
     const payload: IntakePayload = { activity: doc, actorId, inboxGroup: req.inboxGroup };
     let inserted: number;

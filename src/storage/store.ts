@@ -163,6 +163,11 @@ export interface RemoteActorRepository {
   putRemoteActor(actor: RemoteActor): Promise<void>;
   getRemoteActor(id: string): Promise<RemoteActor | null>;
   getRemoteActorByKeyId(keyId: string): Promise<RemoteActor | null>;
+  /**
+   * Deletes up to `limit` copies fetched before `fetchedBefore` of actors that are neither members (or pending
+   * members) of a group nor moderators of one; they are fetched again when needed. Returns how many.
+   */
+  purgeStale(fetchedBefore: number, limit: number): Promise<number>;
 }
 
 /** An activity or object this server emitted or announced, kept so that its id can be dereferenced. */
@@ -338,8 +343,31 @@ export interface JobQueue {
   extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean>;
   getJob(id: string): Promise<Job | null>;
   stats(queue: QueueName, now: number): Promise<QueueStats>;
-  /** Deletes done jobs updated before `before`. Returns how many. */
-  purgeDone(queue: QueueName, before: number): Promise<number>;
+  /**
+   * Deletes up to `limit` finished jobs of `queue`: done jobs last updated before `doneBefore` and failed jobs
+   * last updated before `failedBefore`. With `keepIds`, their ids stay known, so that enqueueing one of them
+   * again inserts nothing (de-duplication outlives the job), until {@link forgetPurgedIds} drops it. Returns how
+   * many jobs were deleted.
+   */
+  purgeFinished(
+    queue: QueueName,
+    o: { doneBefore: number; failedBefore: number; keepIds: boolean },
+    limit: number,
+  ): Promise<number>;
+  /**
+   * Forgets up to `limit` ids kept by {@link purgeFinished} of jobs of `queue` created before `createdBefore`;
+   * those ids can be enqueued again. Returns how many.
+   */
+  forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number>;
+  /**
+   * Distinct owners (at most `limit`) of the leases in force at `now`: queued jobs leased until after `now`.
+   */
+  listLeaseOwners(now: number, limit: number): Promise<string[]>;
+  /**
+   * Releases every queued job leased by `owner`, whose holder is known to be gone (a crashed process): they can
+   * be claimed at once instead of when the lease ends; no attempt is counted. Returns how many.
+   */
+  releaseLeases(owner: string, now: number): Promise<number>;
 }
 
 /** The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts). */

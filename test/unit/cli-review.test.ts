@@ -253,6 +253,33 @@ describe('guild CLI: bans, posts, reports and the audit log', function () {
     expect((await cli('held', 'go')).out).to.contain('no posts are waiting');
   });
 
+  it('prints held posts and members from other servers with control characters escaped', async function () {
+    const odd = 'https://odd.example/users/\u001b[2J\u001b]0;x\u0007\n\tz';
+    expect((await cli('group', 'create', 'escapes')).code).to.equal(0);
+    await withStore(async (s) => {
+      await s.held.holdPost({
+        groupName: 'escapes',
+        objectId: `${odd}/posts/1`,
+        authorId: odd,
+        activityJson: '{}',
+        reason: 'first post',
+        createdAt: 7,
+      });
+      await s.members.upsertMember(member('escapes', odd));
+    });
+    for (const argv of [
+      ['held', 'escapes'],
+      ['group', 'members', 'escapes'],
+    ]) {
+      const r = await cli(...argv);
+      expect(r.code, r.err).to.equal(0);
+      // eslint-disable-next-line no-control-regex -- control characters are what the test looks for
+      expect(r.out, argv.join(' ')).not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(r.out).to.contain('https://odd.example/users/\\x1b[2J\\x1b]0;x\\x07\\n\\tz');
+    }
+    expect((await cli('held', 'escapes')).out.split('\n')).to.have.length(1);
+  });
+
   it('shows the audit log of a group or of everything, newest first, paged', async function () {
     // An instance-wide entry, which the log of a group leaves out.
     expect((await cli('domain', 'block', 'spam.example')).code).to.equal(0);

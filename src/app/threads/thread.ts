@@ -42,7 +42,7 @@ try {
   let stopping = false;
   port.on('message', (m: ToThread) => {
     if (m.kind === 'metrics') {
-      post({ kind: 'metrics', id: m.id, snapshot: services.metrics.snapshot() });
+      void services.metrics.snapshot().then((snapshot) => post({ kind: 'metrics', id: m.id, snapshot }));
     } else if (m.kind === 'stop' && !stopping) {
       stopping = true;
       queues

@@ -71,4 +71,9 @@ export class MongoBanRepository implements BanRepository {
       .toArray();
     return docs.map(toBan);
   }
+
+  /** `$lt` on a number never matches a permanent ban's null. */
+  async purgeExpired(before: number): Promise<number> {
+    return (await this.#bans.deleteMany({ expiresAt: { $lt: before } })).deletedCount;
+  }
 }

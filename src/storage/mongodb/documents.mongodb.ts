@@ -101,7 +101,8 @@ export interface JobDoc {
   queue: QueueName;
   key: string;
   payload: string;
-  state: JobState;
+  /** `purged`: only the id is kept (see purgeFinished), so that enqueueing it again inserts nothing. */
+  state: JobState | 'purged';
   runAt: number;
   attempts: number;
   leaseOwner: string | null;
@@ -187,8 +188,12 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     // listGroupsOfActor
     { key: { actorId: 1, groupName: 1 } },
   ],
-  // getRemoteActorByKeyId
-  remoteActors: [{ key: { keyId: 1, fetchedAt: -1 } }],
+  remoteActors: [
+    // getRemoteActorByKeyId
+    { key: { keyId: 1, fetchedAt: -1 } },
+    // purgeStale
+    { key: { fetchedAt: 1 } },
+  ],
   activities: [
     // listOutbox, countOutbox
     { key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } },
@@ -214,14 +219,16 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { queue: 1, state: 1, runAt: 1 } },
     // stats (oldest queued job)
     { key: { queue: 1, state: 1, createdAt: 1 } },
-    // purgeDone
+    // purgeFinished
     { key: { queue: 1, state: 1, updatedAt: 1 } },
   ],
-  // purgeDone
+  // purgeFinished
   jobTransitions: [{ key: { rev: 1 } }],
   moderators: [
     // addModerator, removeModerator, isModerator
     { key: { groupName: 1, actorId: 1 }, unique: true },
+    // purgeStale of remote actors
+    { key: { actorId: 1 } },
     // listModerators, countModerators
     { key: { groupName: 1, addedAt: 1, actorId: 1 } },
   ],

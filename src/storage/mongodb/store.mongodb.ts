@@ -52,7 +52,11 @@ export class MongoStore implements Store {
     this.groups = new MongoGroupRepository(collections.groups);
     this.keys = new MongoKeyRepository(collections.keyPairs);
     this.members = new MongoMemberRepository(collections.members);
-    this.remoteActors = new MongoRemoteActorRepository(collections.remoteActors);
+    this.remoteActors = new MongoRemoteActorRepository(
+      collections.remoteActors,
+      collections.members,
+      collections.moderators,
+    );
     this.activities = new MongoActivityRepository(collections.activities);
     this.posts = new MongoPostRepository(collections.posts, collections.activities);
     this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);

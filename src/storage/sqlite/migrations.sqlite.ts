@@ -245,6 +245,26 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 6,
+    name: 'purges: ids of purged jobs, expired bans, stale actor copies',
+    sql: `
+      -- Ids of purged jobs kept for de-duplication (enqueue looks them up by id); forgetPurgedIds reads
+      -- (queue, created_at) in order.
+      CREATE TABLE purged_job_ids (
+        id TEXT PRIMARY KEY,
+        queue TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX purged_job_ids_by_created_at ON purged_job_ids (queue, created_at);
+      -- purgeExpired
+      CREATE INDEX bans_by_expires_at ON bans (expires_at) WHERE expires_at IS NOT NULL;
+      -- purgeStale
+      CREATE INDEX remote_actors_by_fetched_at ON remote_actors (fetched_at);
+      -- purgeStale (moderators of any group)
+      CREATE INDEX moderators_by_actor ON moderators (actor_id);
+    `,
+  },
+  {
+    version: 7,
     name: 'who removed a post',
     sql: `
       -- NULL: live, or deleted by its author; else the moderator (or admin) who removed it.
