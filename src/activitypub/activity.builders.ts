@@ -4,7 +4,7 @@
  * Resolve of a report. Ids are given by the caller (derived from what caused the activity, so that a retry
  * builds the same ids). No I/O.
  */
-import { GUILD_CONTEXT, PUBLIC, type ApObject } from './vocab.ts';
+import { GUILD_CONTEXT, PUBLIC, isObject, typeOf, type ApObject } from './vocab.ts';
 import type {
   ApActivityBase,
   ApAnnounce,
@@ -61,6 +61,19 @@ export function buildAnnounce(
     ...toMembers(o),
     published: o.published,
   };
+}
+
+/**
+ * A member's Like or Dislike, or the Undo of one, as the group re-shares it: as received but for the post voted
+ * on, reduced to its id. An embedded copy of the post is only the voter's word (a member's Like could carry a
+ * forged copy of another member's post). Lemmy reads a vote's `object` as an id (`Vote` in LemmyNet/lemmy
+ * crates/apub/src/protocol/activities/voting/vote.rs) and Mastodon looks the status up by its URI
+ * (app/lib/activitypub/activity/like.rb), so the id is all they need.
+ */
+export function voteWithObjectId(vote: ApObject, objectId: string): ApObject {
+  if (typeOf(vote) === 'Undo' && isObject(vote.object))
+    return { ...vote, object: { ...vote.object, object: objectId } };
+  return { ...vote, object: objectId };
 }
 
 /** The plain boost of a post (`Announce{object id}`): what Mastodon shows in its members' timelines. */

@@ -16,6 +16,8 @@ import { CommandService } from '../groups/commands.service.ts';
 import { GroupInbox } from '../groups/group-inbox.ts';
 import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
+import { RateLimiter } from '../groups/rate-limiter.ts';
+import { ActivityBudget } from '../groups/activity-budget.service.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -151,6 +153,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
 
     const commands = new CommandService({ store, moderation, membership, handles: resolver });
+    const limiter = new RateLimiter({ limits: store.rateLimits, now: clock });
+    const budget = new ActivityBudget({ store, limiter });
     const inbox = new GroupInbox(
       handlerTable({
         store,
@@ -162,6 +166,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         membership,
         notices,
         commands,
+        budget,
         now: clock,
       }),
     );

@@ -71,6 +71,22 @@ const FLAGS: Record<string, { field: SettingsField; parse: Parser; boolean?: tru
       return null;
     },
   },
+  'max-activities-per-hour': {
+    field: 'maxActivitiesPerHour',
+    parse: (v, f, p) => {
+      if (!/^\d{1,9}$/.test(v)) return `--${f} must be a whole number (got "${v}")`;
+      p.maxActivitiesPerHour = Number(v);
+      return null;
+    },
+  },
+  'max-edits-per-post-per-hour': {
+    field: 'maxEditsPerPostPerHour',
+    parse: (v, f, p) => {
+      if (!/^\d{1,9}$/.test(v)) return `--${f} must be a whole number (got "${v}")`;
+      p.maxEditsPerPostPerHour = Number(v);
+      return null;
+    },
+  },
   'premoderate-first-posts': {
     field: 'premoderateFirstPosts',
     parse: (v, f, p) => {

@@ -90,6 +90,8 @@ export async function groupCommand(
         ['posting', s.postingPolicy],
         ['max-group-mentions', String(s.maxGroupMentions)],
         ['max-posts-per-hour', String(s.maxPostsPerHour)],
+        ['max-activities-per-hour', String(s.maxActivitiesPerHour)],
+        ['max-edits-per-post-per-hour', String(s.maxEditsPerPostPerHour)],
         ['premoderate-first-posts', String(s.premoderateFirstPosts)],
         ['list-followers', String(s.listFollowers)],
         ['members', String(accepted)],

@@ -10,11 +10,13 @@
  *   the activity was first received, so that a replayed activity is never taken in twice while its signature
  *   could still be valid;
  * - deletes bans that ended {@link ENDED_BANS_RETENTION_MS} ago, and copies of remote actors not fetched for
- *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed).
+ *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed);
+ * - deletes the hits of rate limits older than the longest window ({@link MAX_RATE_WINDOW_MS}).
  */
 import type { MaintenanceConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { JobQueue, QueueName, Store } from '../storage/store.ts';
+import { MAX_RATE_WINDOW_MS } from '../storage/brakes.store.ts';
 import { isGoneHolder, type ProcessIdentity, type ProcessProbe } from './lease-owner.ts';
 import { SIGNATURE_CLOCK_SKEW_MS, SIGNATURE_MAX_LIFETIME_MS } from './http-signature.ts';
 
@@ -43,6 +45,7 @@ export interface MaintenanceReport {
   forgottenIds: number;
   purgedBans: number;
   purgedActors: number;
+  purgedRateHits: number;
 }
 
 /**
@@ -140,6 +143,7 @@ export class Maintenance {
       forgottenIds: 0,
       purgedBans: 0,
       purgedActors: 0,
+      purgedRateHits: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -156,6 +160,9 @@ export class Maintenance {
     report.purgedBans = await store.bans.purgeExpired(now - ENDED_BANS_RETENTION_MS);
     report.purgedActors = await batches((limit) =>
       store.remoteActors.purgeStale(now - REMOTE_ACTOR_MAX_AGE_MS, limit),
+    );
+    report.purgedRateHits = await batches((limit) =>
+      store.rateLimits.purgeHits(now - MAX_RATE_WINDOW_MS, limit),
     );
     return report;
   }

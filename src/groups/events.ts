@@ -41,8 +41,13 @@ interface About {
 export type GroupEvent =
   /** A post was accepted: it is announced, and a top-level post also boosted with `boostId`. */
   | (About & { type: 'PostAccepted'; create: ApObject; objectId: string; boostId: string | null })
-  /** A member's activity about a post (its author's edit, a vote, an undone vote) is re-shared unchanged. */
+  /** A member's activity about a post (its author's edit) is re-shared unchanged. */
   | (About & { type: 'ActivityReshared'; activity: ApObject; objectId: string })
+  /**
+   * A member's vote on a post changed (a Like or Dislike, or the Undo of their current vote): it is re-shared
+   * with the post reduced to its id (`objectId`).
+   */
+  | (About & { type: 'VoteReshared'; activity: ApObject; objectId: string })
   /** An author deleted their post: their Delete is re-shared unchanged, and the group's boost undone. */
   | (About & { type: 'PostDeleted'; source: ApObject; objectId: string; boostId: string | null })
   | (About & { type: 'MemberJoined'; follow: FollowRef })

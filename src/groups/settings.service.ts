@@ -55,6 +55,8 @@ export interface SettingsPatch {
   postingPolicy?: PostingPolicy;
   maxGroupMentions?: number;
   maxPostsPerHour?: number;
+  maxActivitiesPerHour?: number;
+  maxEditsPerPostPerHour?: number;
   premoderateFirstPosts?: number;
   listFollowers?: boolean;
   icon?: ImageSource | null;
@@ -146,6 +148,8 @@ export class SettingsService {
     if (v.postingPolicy !== undefined) s.postingPolicy = v.postingPolicy;
     if (v.maxGroupMentions !== undefined) s.maxGroupMentions = v.maxGroupMentions;
     if (v.maxPostsPerHour !== undefined) s.maxPostsPerHour = v.maxPostsPerHour;
+    if (v.maxActivitiesPerHour !== undefined) s.maxActivitiesPerHour = v.maxActivitiesPerHour;
+    if (v.maxEditsPerPostPerHour !== undefined) s.maxEditsPerPostPerHour = v.maxEditsPerPostPerHour;
     if (v.premoderateFirstPosts !== undefined) s.premoderateFirstPosts = v.premoderateFirstPosts;
     if (v.listFollowers !== undefined) s.listFollowers = v.listFollowers;
     // Images last: they are written only once everything else is known to be valid.
@@ -293,6 +297,8 @@ export function validateSettingsPatch(
   }
   for (const [field, max, label] of [
     ['maxPostsPerHour', 10_000, 'posts per member per hour (0 = no limit)'],
+    ['maxActivitiesPerHour', 10_000, 'votes and edits per member per hour (0 = no limit)'],
+    ['maxEditsPerPostPerHour', 1_000, 'edits per post per hour (0 = no limit)'],
     ['premoderateFirstPosts', 100, "new members' posts held for approval (0 = off)"],
   ] as const) {
     const n = patch[field];
@@ -384,6 +390,8 @@ function changedFields(before: Group, after: Group): SettingsField[] {
   if (a.postingPolicy !== b.postingPolicy) out.push('postingPolicy');
   if (a.maxGroupMentions !== b.maxGroupMentions) out.push('maxGroupMentions');
   if (a.maxPostsPerHour !== b.maxPostsPerHour) out.push('maxPostsPerHour');
+  if (a.maxActivitiesPerHour !== b.maxActivitiesPerHour) out.push('maxActivitiesPerHour');
+  if (a.maxEditsPerPostPerHour !== b.maxEditsPerPostPerHour) out.push('maxEditsPerPostPerHour');
   if (a.premoderateFirstPosts !== b.premoderateFirstPosts) out.push('premoderateFirstPosts');
   if (a.listFollowers !== b.listFollowers) out.push('listFollowers');
   if (a.iconUrl !== b.iconUrl) out.push('icon');

@@ -42,6 +42,8 @@ const SETTINGS_FIELDS = [
   'postingPolicy',
   'maxGroupMentions',
   'maxPostsPerHour',
+  'maxActivitiesPerHour',
+  'maxEditsPerPostPerHour',
   'premoderateFirstPosts',
   'iconUrl',
   'bannerUrl',
@@ -264,6 +266,10 @@ function settingsPatch(body: Body): SettingsPatch {
   if (mentions !== undefined) patch.maxGroupMentions = mentions;
   const perHour = optInteger(body, 'maxPostsPerHour');
   if (perHour !== undefined) patch.maxPostsPerHour = perHour;
+  const activities = optInteger(body, 'maxActivitiesPerHour');
+  if (activities !== undefined) patch.maxActivitiesPerHour = activities;
+  const edits = optInteger(body, 'maxEditsPerPostPerHour');
+  if (edits !== undefined) patch.maxEditsPerPostPerHour = edits;
   const firstPosts = optInteger(body, 'premoderateFirstPosts');
   if (firstPosts !== undefined) patch.premoderateFirstPosts = firstPosts;
   const icon = optNullableString(body, 'iconUrl', MAX_URL_LENGTH);

@@ -11,6 +11,7 @@
  */
 
 import type { ModerationStore } from './moderation.store.ts';
+import type { BrakesStore } from './brakes.store.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -38,6 +39,13 @@ export interface GroupSettings {
   listFollowers: boolean;
   /** Posts (top-level and replies) one member may make per hour; 0 = no limit. */
   maxPostsPerHour: number;
+  /**
+   * Votes, undone votes and edits of one member that the group re-shares per hour (posts have their own
+   * limit); 0 = no limit.
+   */
+  maxActivitiesPerHour: number;
+  /** Edits of one post that the group re-shares per hour; 0 = no limit. */
+  maxEditsPerPostPerHour: number;
   /** A new member's first posts are held for a moderator's approval; 0 = off. */
   premoderateFirstPosts: number;
 }
@@ -55,6 +63,8 @@ export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
   maxGroupMentions: 5,
   listFollowers: false,
   maxPostsPerHour: 30,
+  maxActivitiesPerHour: 60,
+  maxEditsPerPostPerHour: 5,
   premoderateFirstPosts: 0,
 };
 
@@ -370,8 +380,11 @@ export interface JobQueue {
   releaseLeases(owner: string, now: number): Promise<number>;
 }
 
-/** The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts). */
-export interface Store extends ModerationStore {
+/**
+ * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, vote
+ * state and rate limits in brakes.store.ts).
+ */
+export interface Store extends ModerationStore, BrakesStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

@@ -5,6 +5,7 @@
 import type { Store } from '../../src/storage/store.ts';
 import { openTestStore, testStoreKind } from '../support/test-store.ts';
 import { describeActivitiesAndPosts } from './store-suite/activities-posts.contract.ts';
+import { describeBrakes } from './store-suite/brakes.contract.ts';
 import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
 import { describeHosts } from './store-suite/hosts.contract.ts';
 import { describeIndexes } from './store-suite/indexes.contract.ts';
@@ -39,6 +40,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeModeration(store);
   describeHosts(store);
   describePurges(store);
+  describeBrakes(store);
   describeLifecycle();
   describeIndexes();
 });

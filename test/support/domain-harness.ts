@@ -15,11 +15,15 @@ import { PostingService } from '../../src/groups/posting.service.ts';
 import { ModerationService } from '../../src/groups/moderation.service.ts';
 import { CommandService } from '../../src/groups/commands.service.ts';
 import { GroupInbox } from '../../src/groups/group-inbox.ts';
+import { RateLimiter } from '../../src/groups/rate-limiter.ts';
+import { ActivityBudget } from '../../src/groups/activity-budget.service.ts';
 import { handlerTable } from '../../src/groups/handlers/handler-table.ts';
 import type { Outcome } from '../../src/groups/handlers/handler.ts';
 import type { EventSink, GroupEvent } from '../../src/groups/events.ts';
 import type { ActorLookup, DomainPolicyLookup } from '../../src/groups/ports.ts';
 import { parseInbound } from '../../src/activitypub/inbound.parser.ts';
+import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
+import type { Publisher } from '../../src/federation/publisher.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
 
 export const ORIGIN = 'https://guild.example';
@@ -100,6 +104,8 @@ export interface Harness {
   posting: PostingService;
   moderation: ModerationService;
   commands: CommandService;
+  limiter: RateLimiter;
+  budget: ActivityBudget;
   inbox: GroupInbox;
   /** Creates an open group and returns its actor id. */
   group(name: string): Promise<string>;
@@ -111,12 +117,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { sink?: EventSink } = {}): Promise<Harness> {
+/**
+ * `sink` receives the events after they are recorded; or, with `publisher`, the outbound translator turns them
+ * into activities handed to that publisher.
+ */
+export async function startHarness(opts: { sink?: EventSink; publisher?: Publisher } = {}): Promise<Harness> {
   const store = await openTestStore();
   const urls = new Urls(ORIGIN);
   const clock = { now: T0 };
   const now = () => clock.now;
-  const events = new RecordingEvents(opts.sink ?? null);
+  const translator = opts.publisher
+    ? new OutboundTranslator({ publisher: opts.publisher, store, urls, domain: 'guild.example', now })
+    : null;
+  const events = new RecordingEvents(opts.sink ?? translator);
   const actors = new KnownActors();
   const domains: DomainPolicyLookup = { policyOf: (host) => store.domains.getDomainPolicy(host) };
   const groups = new GroupService({ store, urls, events, keys: { generate: async () => keyPair() }, now });
@@ -139,8 +152,22 @@ export async function startHarness(opts: { sink?: EventSink } = {}): Promise<Har
     resolveHandle: async (h: string) => `https://${h.split('@').pop()}/users/${h.split('@')[1]}`,
   };
   const commands = new CommandService({ store, moderation, membership, handles });
+  const limiter = new RateLimiter({ limits: store.rateLimits, now });
+  const budget = new ActivityBudget({ store, limiter });
   const inbox = new GroupInbox(
-    handlerTable({ store, urls, actors, events, posting, moderation, membership, notices, commands, now }),
+    handlerTable({
+      store,
+      urls,
+      actors,
+      events,
+      posting,
+      moderation,
+      membership,
+      notices,
+      commands,
+      budget,
+      now,
+    }),
   );
   return {
     store,
@@ -155,6 +182,8 @@ export async function startHarness(opts: { sink?: EventSink } = {}): Promise<Har
     posting,
     moderation,
     commands,
+    limiter,
+    budget,
     inbox,
     async group(name) {
       const r = await groups.create(name);

@@ -80,6 +80,8 @@ export async function openTestStore(): Promise<Store> {
     audit: opened.audit,
     postFlags: opened.postFlags,
     hosts: opened.hosts,
+    votes: opened.votes,
+    rateLimits: opened.rateLimits,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

@@ -122,6 +122,10 @@ describe('guild CLI', function () {
       '3',
       '--list-followers',
       'true',
+      '--max-activities-per-hour',
+      '20',
+      '--max-edits-per-post-per-hour',
+      '2',
       '--banner',
       'https://cdn.example/banner.jpg',
     );
@@ -143,11 +147,16 @@ describe('guild CLI', function () {
       maxGroupMentions: 3,
       listFollowers: true,
       maxPostsPerHour: 30,
+      maxActivitiesPerHour: 20,
+      maxEditsPerPostPerHour: 2,
       premoderateFirstPosts: 0,
     });
     expect(await fanoutQueued()).to.equal(before + 1);
     const show = await cli('group', 'show', 'rust');
     expect(show.out).to.contain('membership:\tapproval').and.contain('tags:\trust,systems');
+    expect(show.out)
+      .to.contain('max-activities-per-hour:\t20')
+      .and.contain('max-edits-per-post-per-hour:\t2');
   });
 
   it('changes nothing when any value is bad, and names every problem', async function () {

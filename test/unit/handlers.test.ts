@@ -226,10 +226,10 @@ describe('inbound handlers', function () {
   });
 
   describe('update-post, votes', function () {
-    it('re-shares an author’s Update and a member’s votes unchanged; refuses others', async function () {
+    it('re-shares an author’s Update unchanged and a member’s votes; refuses others', async function () {
       await h.post('club', `${ALICE}/notes/1`, ALICE);
       const update = act(ALICE, 'Update', {
-        object: { id: `${ALICE}/notes/1`, type: 'Note', attributedTo: ALICE },
+        object: { id: `${ALICE}/notes/1`, type: 'Note', attributedTo: ALICE, to: [PUBLIC], cc: [group] },
         cc: [group],
       });
       const like = act(BOB, 'Like', { object: `${ALICE}/notes/1` });
@@ -238,6 +238,8 @@ describe('inbound handlers', function () {
         expect((await h.deliver(doc))[0]?.applied, String(doc.type)).to.equal(true);
       expect(h.events.of('ActivityReshared').map((e) => [e.basis, e.activity, e.objectId])).to.deep.equal([
         [update.id, update, `${ALICE}/notes/1`],
+      ]);
+      expect(h.events.of('VoteReshared').map((e) => [e.basis, e.activity, e.objectId])).to.deep.equal([
         [like.id, like, `${ALICE}/notes/1`],
         [undoLike.id, undoLike, `${ALICE}/notes/1`],
       ]);

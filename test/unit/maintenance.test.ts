@@ -140,7 +140,7 @@ describe('maintenance pass', function () {
     expect(await store.jobs.listLeaseOwners(clock, 10)).to.deep.equal(['elsewhere:9:1:main-aaaaaaaa']);
   });
 
-  it('purges bans a week after they ended, and stale copies of strangers', async function () {
+  it('purges bans a week after they ended, stale copies of strangers and old rate-limit hits', async function () {
     const ban = (actorId: string, expiresAt: number | null) => ({
       groupName: 'g',
       actorId,
@@ -166,7 +166,13 @@ describe('maintenance pass', function () {
     });
     await store.remoteActors.putRemoteActor(actor('https://r.example/stranger', clock - 31 * DAY));
     await store.remoteActors.putRemoteActor(actor('https://r.example/seen', clock - 29 * DAY));
+    await store.rateLimits.tryHit('answers:x', 'old', clock - DAY - 1, DAY, 10);
+    await store.rateLimits.tryHit('answers:x', 'recent', clock - DAY + 1, DAY, 10);
     const report = await maintenance().pass();
+    expect(report.purgedRateHits, 'rate-limit hits older than the longest window').to.equal(1);
+    expect((await store.rateLimits.listHits('answers:x', 0, 10)).map((h) => h.hitId)).to.deep.equal([
+      'recent',
+    ]);
     expect(report.purgedBans).to.equal(1);
     expect(report.purgedActors).to.equal(1);
     expect((await store.bans.listBans('g', null, 10)).map((b) => b.actorId)).to.deep.equal([

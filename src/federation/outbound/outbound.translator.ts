@@ -22,6 +22,7 @@ import {
   buildUndoBoost,
   buildUpdateGroup,
   embedded,
+  voteWithObjectId,
   withContext,
   type GroupIds,
 } from '../../activitypub/activity.builders.ts';
@@ -79,6 +80,10 @@ export class OutboundTranslator implements EventSink {
       }
       case 'ActivityReshared':
         return this.d.publisher.publishAllToMembers(e.group, [this.announce(e, e.activity, e.objectId)]);
+      case 'VoteReshared':
+        return this.d.publisher.publishAllToMembers(e.group, [
+          this.announce(e, voteWithObjectId(e.activity, e.objectId), e.objectId),
+        ]);
       case 'PostDeleted': {
         // The deletion's announcement is about the Delete, not the post: withdrawing what carried the post
         // (storage/store.ts, markPostDeleted) leaves it.

@@ -11,6 +11,7 @@ import type {
   ReportDoc,
   ReportResolutionDoc,
 } from './moderation-documents.mongodb.ts';
+import type { RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
 
 /** A group; `_id` is its name. */
 export interface GroupDoc {
@@ -149,6 +150,8 @@ export interface MongoCollections {
   heldPosts: Collection<HeldPostDoc>;
   audit: Collection<AuditDoc>;
   hosts: Collection<HostDoc>;
+  votes: Collection<VoteDoc>;
+  rateHits: Collection<RateHitDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -170,6 +173,8 @@ export function collectionsOf(db: Db): MongoCollections {
     heldPosts: db.collection<HeldPostDoc>('held_posts'),
     audit: db.collection<AuditDoc>('audit_log'),
     hosts: db.collection<HostDoc>('host_status'),
+    votes: db.collection<VoteDoc>('votes'),
+    rateHits: db.collection<RateHitDoc>('rate_hits'),
   };
 }
 
@@ -253,6 +258,14 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // getHost, recordFailure, recordSuccess use `_id`; listFailingHosts reads `_id` in order (failing hosts only).
   hosts: [],
+  // getVote, putVote, removeVote
+  votes: [{ key: { groupName: 1, actorId: 1, objectId: 1 }, unique: true }],
+  rateHits: [
+    // tryHit (count in the window), listHits
+    { key: { bucket: 1, at: 1 } },
+    // purgeHits
+    { key: { at: 1 } },
+  ],
 };
 
 /**

@@ -4,6 +4,7 @@ import type { Store } from '../store.ts';
 import { MongoActivityRepository } from './activity.repository.mongodb.ts';
 import { MongoAuditRepository } from './audit.repository.mongodb.ts';
 import { MongoBanRepository } from './ban.repository.mongodb.ts';
+import { MongoRateLimitRepository, MongoVoteRepository } from './brakes.repository.mongodb.ts';
 import { collectionsOf, ensureIndexes } from './documents.mongodb.ts';
 import { MongoDomainPolicyRepository } from './domain-policy.repository.mongodb.ts';
 import { MongoGroupRepository } from './group.repository.mongodb.ts';
@@ -41,6 +42,8 @@ export class MongoStore implements Store {
   readonly audit: MongoAuditRepository;
   readonly postFlags: MongoPostFlagsRepository;
   readonly hosts: MongoHostRepository;
+  readonly votes: MongoVoteRepository;
+  readonly rateLimits: MongoRateLimitRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -68,6 +71,8 @@ export class MongoStore implements Store {
     this.audit = new MongoAuditRepository(collections.audit);
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
     this.hosts = new MongoHostRepository(collections.hosts);
+    this.votes = new MongoVoteRepository(collections.votes);
+    this.rateLimits = new MongoRateLimitRepository(collections.rateHits);
   }
 
   async ping(): Promise<void> {

@@ -271,6 +271,33 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE posts ADD COLUMN removed_by TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'vote state, rate-limit hits',
+    sql: `
+      -- The current vote of a member on a post (getVote, putVote, removeVote use the primary key).
+      CREATE TABLE votes (
+        group_name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('Like', 'Dislike')),
+        activity_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (group_name, actor_id, object_id)
+      ) WITHOUT ROWID;
+      -- Hits counted against rate limits (tryHit looks a hit up by the primary key).
+      CREATE TABLE rate_hits (
+        bucket TEXT NOT NULL,
+        hit_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (bucket, hit_id)
+      );
+      -- tryHit (count in the window), listHits
+      CREATE INDEX rate_hits_by_bucket_at ON rate_hits (bucket, at);
+      -- purgeHits
+      CREATE INDEX rate_hits_by_at ON rate_hits (at);
+    `,
+  },
 ];
 
 /**

@@ -6,6 +6,7 @@ import type { Store } from '../store.ts';
 import { SqliteActivityRepository } from './activity.repository.sqlite.ts';
 import { SqliteAuditRepository } from './audit.repository.sqlite.ts';
 import { SqliteBanRepository } from './ban.repository.sqlite.ts';
+import { SqliteRateLimitRepository, SqliteVoteRepository } from './brakes.repository.sqlite.ts';
 import { SqliteDomainPolicyRepository } from './domain-policy.repository.sqlite.ts';
 import { SqliteGroupRepository } from './group.repository.sqlite.ts';
 import { SqliteHeldPostRepository } from './held-post.repository.sqlite.ts';
@@ -41,6 +42,8 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditRepository;
   readonly postFlags: SqlitePostFlagsRepository;
   readonly hosts: SqliteHostRepository;
+  readonly votes: SqliteVoteRepository;
+  readonly rateLimits: SqliteRateLimitRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -62,6 +65,8 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditRepository(db);
     this.postFlags = new SqlitePostFlagsRepository(db);
     this.hosts = new SqliteHostRepository(db);
+    this.votes = new SqliteVoteRepository(db);
+    this.rateLimits = new SqliteRateLimitRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 

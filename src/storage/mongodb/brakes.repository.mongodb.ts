@@ -1,0 +1,99 @@
+/** MongoDB adapter of the storage port: vote state and rate-limit hits. */
+import type { Collection } from 'mongodb';
+import type { RateHit, RateLimitRepository, Vote, VoteRepository } from '../brakes.store.ts';
+import { isDuplicateKeyError, retryOnDuplicateKey } from './errors.mongodb.ts';
+import type { RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
+
+const VOTE_FIELDS = { _id: 0, groupName: 1, actorId: 1, objectId: 1, type: 1, activityId: 1, at: 1 } as const;
+
+/** Votes in the `votes` collection, unique on (groupName, actorId, objectId). */
+export class MongoVoteRepository implements VoteRepository {
+  readonly #votes: Collection<VoteDoc>;
+
+  constructor(votes: Collection<VoteDoc>) {
+    this.#votes = votes;
+  }
+
+  async getVote(groupName: string, actorId: string, objectId: string): Promise<Vote | null> {
+    const doc = await this.#votes.findOne({ groupName, actorId, objectId }, { projection: VOTE_FIELDS });
+    return doc
+      ? {
+          groupName: doc.groupName,
+          actorId: doc.actorId,
+          objectId: doc.objectId,
+          type: doc.type,
+          activityId: doc.activityId,
+          at: doc.at,
+        }
+      : null;
+  }
+
+  async putVote(v: Vote): Promise<void> {
+    const doc: VoteDoc = {
+      groupName: v.groupName,
+      actorId: v.actorId,
+      objectId: v.objectId,
+      type: v.type,
+      activityId: v.activityId,
+      at: v.at,
+    };
+    await retryOnDuplicateKey(() =>
+      this.#votes.replaceOne({ groupName: v.groupName, actorId: v.actorId, objectId: v.objectId }, doc, {
+        upsert: true,
+      }),
+    );
+  }
+
+  async removeVote(groupName: string, actorId: string, objectId: string): Promise<boolean> {
+    return (await this.#votes.deleteOne({ groupName, actorId, objectId })).deletedCount === 1;
+  }
+}
+
+/** `_id` of a hit: its bucket and hit id, which cannot contain a newline between them ambiguously. */
+const hitKey = (bucket: string, hitId: string): string => `${bucket}\n${hitId}`;
+
+/**
+ * Hits in the `rate_hits` collection, `_id` = bucket and hit id. The count and the insert are two operations
+ * (no transactions here, see store.mongodb.ts), so racing callers may pass a limit by the number of racers.
+ */
+export class MongoRateLimitRepository implements RateLimitRepository {
+  readonly #hits: Collection<RateHitDoc>;
+
+  constructor(hits: Collection<RateHitDoc>) {
+    this.#hits = hits;
+  }
+
+  async tryHit(bucket: string, hitId: string, at: number, windowMs: number, limit: number): Promise<boolean> {
+    if (limit <= 0) return false;
+    const _id = hitKey(bucket, hitId);
+    if (await this.#hits.findOne({ _id }, { projection: { _id: 1 } })) return true;
+    const counted = await this.#hits.countDocuments({ bucket, at: { $gt: at - windowMs } }, { limit });
+    if (counted >= limit) return false;
+    try {
+      await this.#hits.insertOne({ _id, bucket, hitId, at });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    return true;
+  }
+
+  async listHits(bucket: string, since: number, limit: number): Promise<RateHit[]> {
+    if (limit <= 0) return [];
+    const docs = await this.#hits
+      .find({ bucket, at: { $gt: since } })
+      .sort({ at: 1, hitId: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => ({ bucket: d.bucket, hitId: d.hitId, at: d.at }));
+  }
+
+  async purgeHits(before: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const ids = await this.#hits
+      .find({ at: { $lt: before } }, { projection: { _id: 1 } })
+      .limit(limit)
+      .toArray();
+    if (ids.length === 0) return 0;
+    return (await this.#hits.deleteMany({ _id: { $in: ids.map((d) => d._id) } })).deletedCount;
+  }
+}

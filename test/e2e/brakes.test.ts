@@ -1,0 +1,94 @@
+/**
+ * What one member or outsider can make a group do, end to end with independent Fedify peers: a member's 300
+ * Likes of one post are announced once, a Like carrying a forged copy of a post is re-shared with the post
+ * reduced to its id.
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
+import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
+
+const AS = 'https://www.w3.org/ns/activitystreams';
+
+const wrapsType = (type: string) => (a: ReceivedActivity) =>
+  a.type === 'Announce' && (a.json.object as { type?: string } | undefined)?.type === type;
+
+describe('brakes on what one member or outsider makes a group do', function () {
+  this.timeout(120_000);
+  let g: TestGuild;
+  let alice: FedifyPeer;
+  let bob: FedifyPeer;
+  let group: string;
+
+  before(async function () {
+    g = await startTestGuild();
+    group = await g.createGroup('brakes');
+    [alice, bob] = await Promise.all([
+      startFedifyPeer({ username: 'alice' }),
+      startFedifyPeer({ username: 'bob' }),
+    ]);
+    for (const p of [alice, bob]) {
+      await p.follow(group);
+      await p.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
+    }
+  });
+  afterEach(function () {
+    printLogsOnFailure(this, [g]);
+  });
+  after(async function () {
+    await Promise.all([alice?.close(), bob?.close()]);
+    await g?.close();
+  });
+
+  /** A post of alice's in the group, once bob has it. */
+  const alicePost = async (content: string): Promise<string> => {
+    const { createId, noteId } = await alice.post({ to: [group], content });
+    await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
+      what: 'the post',
+    });
+    return noteId;
+  };
+  const likeOf = (object: unknown) => ({
+    '@context': AS,
+    id: `${bob.actorId}/likes/${randomUUID()}`,
+    type: 'Like',
+    actor: bob.actorId,
+    object,
+  });
+  const announcedLikes = (noteId: string) =>
+    alice.received.filter(
+      (a) =>
+        wrapsType('Like')(a) &&
+        JSON.stringify((a.json.object as { object?: unknown }).object).includes(noteId),
+    );
+
+  it("announces a member's 300 Likes of one post, each with a new id, once", async function () {
+    const noteId = await alicePost('<p>liked a lot</p>');
+    const likes = Array.from({ length: 300 }, () => likeOf(noteId));
+    for (const like of likes) expect((await bob.sendRaw(`${group}/inbox`, like)).status).to.equal(202);
+    for (const like of likes) await g.processed(like.id);
+    await g.idle();
+    expect(announcedLikes(noteId)).to.have.length(1);
+    const logged = g.logs.filter((l) => l.includes('already has a Like')).length;
+    expect(logged).to.equal(299);
+  });
+
+  it('re-shares a Like carrying a forged copy of a post with the post reduced to its id', async function () {
+    const noteId = await alicePost('<p>what alice wrote</p>');
+    const forged = {
+      id: noteId,
+      type: 'Note',
+      attributedTo: alice.actorId,
+      content: '<p>words alice never wrote</p>',
+      to: [`${AS}#Public`],
+    };
+    const like = likeOf(forged);
+    expect((await bob.sendRaw(`${group}/inbox`, like)).status).to.equal(202);
+    const got = await alice.waitFor(
+      (a) => wrapsType('Like')(a) && (a.json.object as { id?: string }).id === like.id,
+      { what: 'Announce{Like}' },
+    );
+    expect((got.json.object as { object?: unknown }).object).to.equal(noteId);
+    expect(JSON.stringify(alice.received.map((a) => a.json))).not.to.contain('never wrote');
+  });
+});
