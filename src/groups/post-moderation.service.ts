@@ -119,9 +119,9 @@ export class PostModeration extends ModerationBase {
   }
 
   /**
-   * Shares a post held for approval, as if it had just been received (the holds do not apply again); it
-   * leaves the queue once shared. Refused with the reason when the posting rules no longer let it in (its
-   * author was banned meanwhile...): it stays held, for `rejectPost`.
+   * Shares a post (or an edit of one) held for approval, as if it had just been received (the holds do not
+   * apply again); it leaves the queue once shared. Refused with the reason when the posting rules no longer
+   * let it in (its author was banned meanwhile...): it stays held, for `rejectPost`.
    */
   async approvePost(
     group: string,
@@ -133,15 +133,21 @@ export class PostModeration extends ModerationBase {
     const held = await this.d.store.held.getHeldPost(group, objectId);
     if (!held) return err({ type: 'not-found' });
     const parsed = parseInbound(JSON.parse(held.activityJson));
-    if (!parsed.ok || parsed.value.kind !== 'create-post')
-      return err({ type: 'invalid', detail: 'the held activity is not a post' });
-    const a = parsed.value;
-    const submission = { createId: a.id, author: held.authorId, object: a.object, create: a.raw };
-    const plan = await this.d.posting.check(group, submission, { groupMentions: 0, released: true });
+    const a = parsed.ok ? parsed.value : null;
+    const object = a?.kind === 'create-post' || a?.kind === 'update-post' ? a.object : null;
+    if (a === null || object === null)
+      return err({ type: 'invalid', detail: 'the held activity is not a post or an edit of one' });
+    const submission = { activityId: a.id, author: held.authorId, object, activity: a.raw };
+    const edit = a.kind === 'update-post';
+    const check = { groupMentions: 0, released: true };
+    const plan = edit
+      ? await this.d.posting.checkEdit(group, submission, check)
+      : await this.d.posting.check(group, submission, check);
     if (!plan.ok) return err({ type: 'invalid', detail: plan.error });
     if (plan.value.kind !== 'accept') return err({ type: 'invalid', detail: 'the post would be held again' });
     const basis = this.basisOf(o);
-    await this.d.posting.accept(plan.value.post, submission);
+    if (edit) await this.d.posting.acceptEdit(plan.value.post, submission);
+    else await this.d.posting.accept(plan.value.post, submission);
     await this.audit(group, o.by, 'approve-post', objectId, { ...o, basis });
     await this.d.store.held.takeHeldPost(group, objectId);
     return ok(true);

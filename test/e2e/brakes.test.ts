@@ -1,7 +1,7 @@
 /**
  * What one member or outsider can make a group do, end to end with independent Fedify peers: a member's 300
  * Likes of one post are announced once, a Like carrying a forged copy of a post is re-shared with the post
- * reduced to its id.
+ * reduced to its id, a banned member's edit is neither re-shared nor shown on the group page.
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -90,5 +90,46 @@ describe('brakes on what one member or outsider makes a group do', function () {
     );
     expect((got.json.object as { object?: unknown }).object).to.equal(noteId);
     expect(JSON.stringify(alice.received.map((a) => a.json))).not.to.contain('never wrote');
+  });
+
+  it("neither re-shares a banned member's edit nor shows it on the group page", async function () {
+    const carol = await startFedifyPeer({ username: 'carol' });
+    try {
+      await carol.follow(group);
+      await carol.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
+      const { createId, noteId } = await carol.post({ to: [group], content: '<p>an honest post</p>' });
+      await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
+        what: 'the post',
+      });
+      const banned = await g.guild.services.moderation.ban('brakes', carol.actorId, { by: 'admin' });
+      expect(banned.ok).to.equal(true);
+      const update = {
+        '@context': AS,
+        id: `${carol.actorId}/updates/${randomUUID()}`,
+        type: 'Update',
+        actor: carol.actorId,
+        object: {
+          id: noteId,
+          type: 'Note',
+          attributedTo: carol.actorId,
+          content: '<p>BUY CHEAP PILLS</p>',
+          to: [`${AS}#Public`],
+          cc: [group],
+          tag: [{ type: 'Mention', href: group }],
+        },
+        to: [`${AS}#Public`],
+        cc: [group],
+      };
+      expect((await carol.sendRaw(`${group}/inbox`, update)).status).to.equal(202);
+      await g.processed(update.id);
+      await g.idle();
+      expect(JSON.stringify(bob.received.map((a) => a.json))).not.to.contain('CHEAP PILLS');
+      const html = await (await fetch(group, { headers: { accept: 'text/html' } })).text();
+      expect(html).to.contain('an honest post');
+      expect(html).not.to.contain('CHEAP PILLS');
+      expect(g.logs.some((l) => l.includes(update.id) && l.includes('is banned from brakes'))).to.equal(true);
+    } finally {
+      await carol.close();
+    }
   });
 });

@@ -3,14 +3,18 @@
  * post is stored and re-shared, or held for a moderator (see PostingService).
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
+import type { ApPostObject } from '../../activitypub/inbound.parser.ts';
 import type { PostingPlan, Submission } from '../posting.service.ts';
 import { applied, localGroups, type Handler, type HandlerDeps } from './handler.ts';
 
 type CreatePost = InboundOf<'create-post'>;
 
-/** The groups here that a post is addressed to, by the Create and by the post itself. */
-export function postGroups(d: HandlerDeps, a: CreatePost | InboundOf<'direct-message'>): string[] {
-  const o = a.object;
+/** The groups here that a post is addressed to, by the activity and by the post itself. */
+export function postGroups(
+  d: HandlerDeps,
+  a: { to: string[]; cc: string[]; audience: string[] },
+  o: ApPostObject,
+): string[] {
   return localGroups(d.urls, [
     ...a.to,
     ...a.cc,
@@ -22,27 +26,37 @@ export function postGroups(d: HandlerDeps, a: CreatePost | InboundOf<'direct-mes
   ]);
 }
 
+/** Remote groups among a post's mentions, as far as the actor cache knows them (at most 50 looked up). */
+async function remoteGroupsMentioned(d: HandlerDeps, o: ApPostObject): Promise<number> {
+  const hrefs = [...new Set(o.mentions)].filter((h) => !d.urls.isLocal(h)).slice(0, 50);
+  let n = 0;
+  for (const href of hrefs) if ((await d.store.remoteActors.getRemoteActor(href))?.type === 'Group') n++;
+  return n;
+}
+
+/** How many groups, here and elsewhere, a post (or the new version of one) mentions: the spam cap. */
+export async function groupMentions(
+  d: HandlerDeps,
+  a: { to: string[]; cc: string[]; audience: string[] },
+  o: ApPostObject,
+): Promise<number> {
+  return postGroups(d, a, o).length + (await remoteGroupsMentioned(d, o));
+}
+
 export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPlan> {
-  /** Remote groups among the post's mentions, as far as the actor cache knows them (at most 50 looked up). */
-  const remoteGroupsMentioned = async (a: CreatePost): Promise<number> => {
-    const hrefs = [...new Set(a.object.mentions)].filter((h) => !d.urls.isLocal(h)).slice(0, 50);
-    let n = 0;
-    for (const href of hrefs) if ((await d.store.remoteActors.getRemoteActor(href))?.type === 'Group') n++;
-    return n;
-  };
   const submission = (a: CreatePost): Submission => ({
-    createId: a.id,
+    activityId: a.id,
     author: a.actor,
     object: a.object,
-    create: a.raw,
+    activity: a.raw,
   });
   return {
     async groups(a) {
-      return postGroups(d, a);
+      return postGroups(d, a, a.object);
     },
     async verify(a, group) {
-      const groupMentions = postGroups(d, a).length + (await remoteGroupsMentioned(a));
-      return d.posting.check(group, submission(a), { groupMentions, released: false });
+      const mentions = await groupMentions(d, a, a.object);
+      return d.posting.check(group, submission(a), { groupMentions: mentions, released: false });
     },
     async apply(a, group, plan) {
       if (plan.kind === 'hold') return applied(await d.posting.hold(group, submission(a), plan.reason));

@@ -12,7 +12,7 @@ import { applied, liveGroup, type Handler, type HandlerDeps } from './handler.ts
 export function directMessageHandler(d: HandlerDeps): Handler<InboundOf<'direct-message'>, null> {
   return {
     async groups(a) {
-      return postGroups(d, a);
+      return postGroups(d, a, a.object);
     },
     async verify(a, group) {
       if (!(await liveGroup(d, group))) return err(`direct message to ${group}, which does not exist`);

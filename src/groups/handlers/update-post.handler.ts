@@ -1,14 +1,24 @@
 /**
- * `Update` of a post by its author: re-shared unchanged to the members, within the member's hourly budget of
- * votes and edits and the post's hourly budget of edits.
+ * `Update` of a post by its author. It passes the same rules as the post did (PostingService): a banned or
+ * former member's edit is refused, an edit is held when its author's posts would be, and the new version is
+ * checked again for public addressing, locked threads and the group-mention cap. Accepted, it is re-shared
+ * unchanged, within the member's hourly budget of votes and edits and the post's hourly budget of edits.
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
-import type { Group } from '../../storage/store.ts';
-import { sameOrigin } from '../../activitypub/vocab.ts';
-import { err, ok } from '../ports.ts';
+import { err } from '../ports.ts';
+import type { PostingPlan, Submission } from '../posting.service.ts';
 import { applied, groupsOfPost, liveGroup, notApplied, type Handler, type HandlerDeps } from './handler.ts';
+import { groupMentions } from './create-post.handler.ts';
 
-export function updatePostHandler(d: HandlerDeps): Handler<InboundOf<'update-post'>, Group> {
+type UpdatePost = InboundOf<'update-post'>;
+
+export function updatePostHandler(d: HandlerDeps): Handler<UpdatePost, PostingPlan> {
+  const submission = (a: UpdatePost & { object: NonNullable<UpdatePost['object']> }): Submission => ({
+    activityId: a.id,
+    author: a.actor,
+    object: a.object,
+    activity: a.raw,
+  });
   return {
     async groups(a, inboxGroup) {
       const o = a.object;
@@ -21,29 +31,25 @@ export function updatePostHandler(d: HandlerDeps): Handler<InboundOf<'update-pos
       );
     },
     async verify(a, group) {
-      const g = await liveGroup(d, group);
-      if (!g) return err(`group ${group} does not exist`);
-      const post = await d.store.posts.getPost(group, a.objectId);
-      if (!post) return err(`Update of ${a.objectId}, which is not a post of ${group}`);
-      if (post.authorId !== a.actor) return err(`Update of ${a.objectId} by someone who is not its author`);
-      if (a.object !== null && !sameOrigin(a.objectId, a.actor))
-        return err('Update of an object on another origin');
-      if (post.deletedAt !== null) return err(`${a.objectId} was deleted`);
-      return ok(g);
+      const object = a.object;
+      if (object === null)
+        return err(`Update of ${a.objectId} without the post inline: the new version cannot be checked`);
+      const mentions = await groupMentions(d, a, object);
+      return d.posting.checkEdit(group, submission({ ...a, object }), {
+        groupMentions: mentions,
+        released: false,
+      });
     },
-    async apply(a, group, g) {
+    async apply(a, group, plan) {
+      const g = await liveGroup(d, group);
+      if (!g || a.object === null) return notApplied(`group ${group} does not exist`);
+      const s = submission({ ...a, object: a.object });
       const over =
         (await d.budget.takeEdit(g, a.actor, a.objectId, a.id)) ??
         (await d.budget.takeMember(g, a.actor, a.id));
       if (over) return notApplied(over);
-      await d.events.emit({
-        type: 'ActivityReshared',
-        group,
-        basis: a.id,
-        activity: a.raw,
-        objectId: a.objectId,
-      });
-      return applied(`Update of ${a.objectId} announced to ${group}`);
+      if (plan.kind === 'hold') return applied(await d.posting.hold(group, s, plan.reason, true));
+      return applied(await d.posting.acceptEdit(plan.post, s));
     },
   };
 }
