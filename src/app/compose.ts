@@ -18,6 +18,7 @@ import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
 import { RateLimiter } from '../groups/rate-limiter.ts';
 import { ActivityBudget } from '../groups/activity-budget.service.ts';
+import { ReportService } from '../groups/report.service.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -70,6 +71,8 @@ export interface Services {
   settings: SettingsService;
   moderation: ModerationService;
   instance: InstanceService;
+  /** Reports and the digests that tell moderators of them (sent by the maintenance loop when due). */
+  reports: ReportService;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -152,9 +155,16 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    const commands = new CommandService({ store, moderation, membership, handles: resolver });
     const limiter = new RateLimiter({ limits: store.rateLimits, now: clock });
     const budget = new ActivityBudget({ store, limiter });
+    const reports = new ReportService({
+      store,
+      notices,
+      limiter,
+      digestIntervalMs: config.reportDigestIntervalMs,
+      now: clock,
+    });
+    const commands = new CommandService({ store, moderation, membership, reports, handles: resolver });
     const inbox = new GroupInbox(
       handlerTable({
         store,
@@ -167,6 +177,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         notices,
         commands,
         budget,
+        reports,
         now: clock,
       }),
     );
@@ -190,6 +201,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       settings,
       moderation,
       instance,
+      reports,
       inbox,
       async close() {
         signal.close();

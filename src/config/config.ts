@@ -95,6 +95,8 @@ export interface Config {
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
   queueLeaseMs: number;
+  /** Moderators of a group get at most one digest of new reports in this time. */
+  reportDigestIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -228,6 +230,13 @@ export function loadConfig(env: Env = process.env): Config {
       'GUILD_QUEUE_LEASE_MS',
       1000,
       3_600_000,
+      problems,
+    ),
+    reportDigestIntervalMs: parseInt_(
+      env.GUILD_REPORT_DIGEST_INTERVAL_MS ?? raw.reportDigestIntervalMs,
+      'GUILD_REPORT_DIGEST_INTERVAL_MS',
+      1000,
+      86_400_000,
       problems,
     ),
     inbox: {

@@ -11,7 +11,9 @@
  *   could still be valid;
  * - deletes bans that ended {@link ENDED_BANS_RETENTION_MS} ago, and copies of remote actors not fetched for
  *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed);
- * - deletes the hits of rate limits older than the longest window ({@link MAX_RATE_WINDOW_MS}).
+ * - deletes the hits of rate limits older than the longest window ({@link MAX_RATE_WINDOW_MS});
+ * - sends the digests of new reports that are due (the moderators of a group get one at most per interval, so
+ *   the reports that came in after the last one wait for this pass).
  */
 import type { MaintenanceConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
@@ -46,6 +48,13 @@ export interface MaintenanceReport {
   purgedBans: number;
   purgedActors: number;
   purgedRateHits: number;
+  sentReportDigests: number;
+}
+
+/** Port: the digests of new reports owed to the moderators of the groups (the domain's ReportService). */
+export interface ReportDigests {
+  /** Sends every digest that is due; returns how many were sent. */
+  sendDueDigests(): Promise<number>;
 }
 
 /**
@@ -75,6 +84,8 @@ export interface MaintenanceOptions {
   log: Logger;
   now?: () => number;
   probe?: ProcessProbe;
+  /** When given, the digests that are due are sent on each pass. */
+  digests?: ReportDigests;
 }
 
 export class Maintenance {
@@ -144,6 +155,7 @@ export class Maintenance {
       purgedBans: 0,
       purgedActors: 0,
       purgedRateHits: 0,
+      sentReportDigests: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -164,6 +176,7 @@ export class Maintenance {
     report.purgedRateHits = await batches((limit) =>
       store.rateLimits.purgeHits(now - MAX_RATE_WINDOW_MS, limit),
     );
+    report.sentReportDigests = (await this.o.digests?.sendDueDigests()) ?? 0;
     return report;
   }
 }

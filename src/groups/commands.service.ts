@@ -8,6 +8,7 @@ import type { ModerationStore } from '../storage/moderation.store.ts';
 import type { ModerationService } from './moderation.service.ts';
 import type { MembershipService } from './membership.service.ts';
 import type { SettingsPatch } from './settings.service.ts';
+import type { ReportService } from './report.service.ts';
 
 export const COMMAND_HELP = `Commands (send them to the group in a direct message):
 help · rules · report <post url> <reason>
@@ -22,6 +23,7 @@ export interface CommandDeps {
   store: Store & ModerationStore;
   moderation: ModerationService;
   membership: MembershipService;
+  reports: ReportService;
   handles: HandleResolver;
 }
 
@@ -119,7 +121,7 @@ export class CommandService {
         if (!isMod && member?.state !== 'accepted') return 'Only members may report posts.';
         if (!url) return 'Usage: report <post url> <reason>';
         const post = await this.d.store.posts.getPost(group, url);
-        const r = await this.d.moderation.report({
+        const r = await this.d.reports.file({
           groupName: group,
           reporterId: sender,
           targetActorId: post?.authorId ?? null,
@@ -127,9 +129,19 @@ export class CommandService {
           reason: cmd.rest(1),
           flagId: null,
         });
-        return r.ok
-          ? `Thank you: report ${r.value.id} is with the moderators.`
-          : 'That report could not be filed.';
+        if (r.ok) return `Thank you: report ${r.value.id} is with the moderators.`;
+        switch (r.error.type) {
+          case 'duplicate':
+            return 'You already reported that; the moderators have it.';
+          case 'rate-limited':
+            return 'You have sent many reports lately; please try again later.';
+          case 'group-not-found':
+            return 'That report could not be filed.';
+          default: {
+            const never: never = r.error;
+            throw new Error(`unhandled ${JSON.stringify(never)}`);
+          }
+        }
       }
     }
     if (!isMod) return refuse;

@@ -52,6 +52,13 @@ export interface ModerationDeps {
   now?: () => number;
 }
 
+/** The id of the audit entry of an action: the same action (same basis) gets the same id, recorded once. */
+export function auditEntryId(basis: string, action: string, group: string | null, target: string): string {
+  return createHash('sha256')
+    .update(`${basis}\n${action}\n${group ?? ''}\n${target}`)
+    .digest('base64url');
+}
+
 export class ModerationBase {
   protected readonly now: () => number;
   constructor(protected readonly d: ModerationDeps) {
@@ -86,11 +93,8 @@ export class ModerationBase {
     target: string,
     o: { reason?: string; basis: string },
   ): Promise<void> {
-    const id = createHash('sha256')
-      .update(`${o.basis}\n${action}\n${group ?? ''}\n${target}`)
-      .digest('base64url');
     await this.d.store.audit.appendAudit({
-      id,
+      id: auditEntryId(o.basis, action, group, target),
       groupName: group,
       actorId: by,
       action,

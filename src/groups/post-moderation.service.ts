@@ -3,8 +3,6 @@
  * moderation service (see `moderation.service.ts`); the order of each action's steps is explained in
  * `moderation.base.ts`.
  */
-import { createHash } from 'node:crypto';
-import type { Report } from '../storage/moderation.store.ts';
 import { parseInbound } from '../activitypub/inbound.parser.ts';
 import { err, ok, type Result } from './ports.ts';
 import { ModerationBase, type ActionOptions, type ModerationError } from './moderation.base.ts';
@@ -165,41 +163,6 @@ export class PostModeration extends ModerationBase {
     await this.audit(group, o.by, 'reject-post', objectId, { ...o, basis: this.basisOf(o) });
     await this.d.store.held.takeHeldPost(group, objectId);
     return ok(true);
-  }
-
-  /**
-   * Files a report and tells every moderator by direct message. The report's id derives from the Flag (or from
-   * the reporter, posts and reason of a DM report), so that filing it again files and tells nothing new.
-   */
-  async report(
-    r: Omit<Report, 'id' | 'state' | 'createdAt' | 'resolvedAt' | 'resolvedBy'>,
-  ): Promise<Result<Report, ModerationError>> {
-    const g = await this.d.store.groups.getGroup(r.groupName);
-    if (!g || g.deletedAt !== null) return err({ type: 'group-not-found' });
-    const basis = r.flagId ?? `${r.reporterId}\n${r.objectIds.join(' ')}\n${r.reason}`;
-    const id = createHash('sha256').update(`${r.groupName}\n${basis}`).digest('hex').slice(0, 12);
-    const report: Report = {
-      ...r,
-      id,
-      state: 'open',
-      createdAt: this.now(),
-      resolvedAt: null,
-      resolvedBy: null,
-    };
-    const filed = (await this.d.store.reports.putReport(report))
-      ? report
-      : ((await this.d.store.reports.getReport(id)) ?? report);
-    await this.audit(r.groupName, r.reporterId, 'report', r.targetActorId ?? r.objectIds[0] ?? '', {
-      reason: r.reason,
-      basis: `report:${id}`,
-    });
-    const what = [r.targetActorId, ...r.objectIds].filter(Boolean).join(' ');
-    await this.d.notices.notifyModerators(
-      r.groupName,
-      `New report ${id} from ${r.reporterId}: ${r.reason || '(no reason)'} — ${what}. Answer "resolve ${id}" when handled.`,
-      `report:${id}`,
-    );
-    return ok(filed);
   }
 
   /** Marks a report handled; a Flag's sender is told with Resolve. */

@@ -293,6 +293,7 @@ describe('admin API', function () {
       createdAt: 1000,
       resolvedAt: null,
       resolvedBy: null,
+      notifiedAt: null,
     });
     await g.store.held.holdPost({
       groupName: 'rust',

@@ -1,7 +1,8 @@
 /**
  * What one member or outsider can make a group do, end to end with independent Fedify peers: a member's 300
  * Likes of one post are announced once, a Like carrying a forged copy of a post is re-shared with the post
- * reduced to its id, a banned member's edit is neither re-shared nor shown on the group page.
+ * reduced to its id, a banned member's edit is neither re-shared nor shown on the group page, 20 Flags from an
+ * outsider are one report and one message to each moderator.
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -130,6 +131,38 @@ describe('brakes on what one member or outsider makes a group do', function () {
       expect(g.logs.some((l) => l.includes(update.id) && l.includes('is banned from brakes'))).to.equal(true);
     } finally {
       await carol.close();
+    }
+  });
+
+  it('files 20 Flags of one post from an outsider once and tells the moderator in one message', async function () {
+    const [mod, eve] = await Promise.all([
+      startFedifyPeer({ username: 'mod' }),
+      startFedifyPeer({ username: 'eve' }),
+    ]);
+    try {
+      const added = await g.guild.services.moderation.addModerator('brakes', mod.actorId, { by: 'admin' });
+      expect(added.ok).to.equal(true);
+      const noteId = await alicePost('<p>reported a lot</p>');
+      const flags = Array.from({ length: 20 }, (_, i) => ({
+        '@context': AS,
+        id: `${eve.actorId}/flags/${randomUUID()}`,
+        type: 'Flag',
+        actor: eve.actorId,
+        object: [alice.actorId, noteId],
+        content: `harassment number ${i}`,
+      }));
+      for (const f of flags) expect((await eve.sendRaw(`${group}/inbox`, f)).status).to.equal(202);
+      for (const f of flags) await g.processed(f.id);
+      await g.idle();
+      const reports = await g.store.reports.listReports('brakes', 'open', null, 100);
+      expect(reports.map((r) => [r.reporterId, r.objectIds])).to.deep.equal([[eve.actorId, [noteId]]]);
+      const dms = mod.received.filter(
+        (a) => a.type === 'Create' && JSON.stringify(a.json.object ?? '').includes('harassment number'),
+      );
+      expect(dms).to.have.length(1);
+      expect(JSON.stringify(dms[0]?.json.object)).to.contain(reports[0]?.id ?? '?');
+    } finally {
+      await Promise.all([mod.close(), eve.close()]);
     }
   });
 });

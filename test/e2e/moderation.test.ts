@@ -166,7 +166,7 @@ describe('moderation across servers', function () {
     };
     expect((await bob.sendRaw(`${group}/inbox`, flag)).status).to.equal(202);
     const dm = await mod.waitFor(dmContaining('New report'), { what: 'report DM to the moderator' });
-    const id = /report ([0-9a-f]{12})/.exec(JSON.stringify(dm.json))?.[1];
+    const id = /• ([0-9a-f]{12}) from/.exec(JSON.stringify(dm.json))?.[1];
     expect(id).to.be.a('string');
     const [report] = await g.store.reports.listReports('mods', 'open', null, 10);
     expect(report).to.include({ id, reporterId: bob.actorId, targetActorId: alice.actorId, reason: 'rude' });

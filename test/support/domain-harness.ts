@@ -17,6 +17,7 @@ import { CommandService } from '../../src/groups/commands.service.ts';
 import { GroupInbox } from '../../src/groups/group-inbox.ts';
 import { RateLimiter } from '../../src/groups/rate-limiter.ts';
 import { ActivityBudget } from '../../src/groups/activity-budget.service.ts';
+import { ReportService } from '../../src/groups/report.service.ts';
 import { handlerTable } from '../../src/groups/handlers/handler-table.ts';
 import type { Outcome } from '../../src/groups/handlers/handler.ts';
 import type { EventSink, GroupEvent } from '../../src/groups/events.ts';
@@ -106,6 +107,7 @@ export interface Harness {
   commands: CommandService;
   limiter: RateLimiter;
   budget: ActivityBudget;
+  reports: ReportService;
   inbox: GroupInbox;
   /** Creates an open group and returns its actor id. */
   group(name: string): Promise<string>;
@@ -151,9 +153,10 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
   const handles = {
     resolveHandle: async (h: string) => `https://${h.split('@').pop()}/users/${h.split('@')[1]}`,
   };
-  const commands = new CommandService({ store, moderation, membership, handles });
   const limiter = new RateLimiter({ limits: store.rateLimits, now });
   const budget = new ActivityBudget({ store, limiter });
+  const reports = new ReportService({ store, notices, limiter, digestIntervalMs: 600_000, now });
+  const commands = new CommandService({ store, moderation, membership, reports, handles });
   const inbox = new GroupInbox(
     handlerTable({
       store,
@@ -166,6 +169,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
       notices,
       commands,
       budget,
+      reports,
       now,
     }),
   );
@@ -184,6 +188,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
     commands,
     limiter,
     budget,
+    reports,
     inbox,
     async group(name) {
       const r = await groups.create(name);

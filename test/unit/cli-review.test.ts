@@ -215,6 +215,7 @@ describe('guild CLI: bans, posts, reports and the audit log', function () {
           createdAt: at,
           resolvedAt: null,
           resolvedBy: null,
+          notifiedAt: null,
         });
       }
       await s.held.holdPost({

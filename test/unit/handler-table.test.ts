@@ -37,6 +37,7 @@ describe('handler table', function () {
       notices: h.notices,
       commands: h.commands,
       budget: h.budget,
+      reports: h.reports,
       now: () => h.clock.now,
     });
     expect(Object.keys(table).sort()).to.deep.equal([...INBOUND_KINDS].sort());

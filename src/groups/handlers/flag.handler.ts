@@ -1,7 +1,7 @@
 /**
  * `Flag`: a report, from anyone. Mastodon's comes from an instance actor with `object` = [account, posts...]
- * and no addressing; Lemmy's and Mbin's name the group. It goes to the group's moderation queue and every
- * moderator is told by direct message.
+ * and no addressing; Lemmy's and Mbin's name the group. It goes to the group's moderation queue (within the
+ * limits of `report.service.ts`), and the moderators are told in a digest of new reports.
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import { ok } from '../ports.ts';
@@ -34,7 +34,7 @@ export function flagHandler(d: HandlerDeps): Handler<InboundOf<'flag'>, Plan> {
       return ok({ posts, account });
     },
     async apply(a, group, plan) {
-      const r = await d.moderation.report({
+      const r = await d.reports.file({
         groupName: group,
         reporterId: a.actor,
         targetActorId: plan.account,
@@ -42,7 +42,19 @@ export function flagHandler(d: HandlerDeps): Handler<InboundOf<'flag'>, Plan> {
         reason: a.content,
         flagId: a.id,
       });
-      return r.ok ? applied(`report ${r.value.id} filed in ${group}`) : notApplied(r.error.type);
+      if (r.ok) return applied(`report ${r.value.id} filed in ${group}`);
+      switch (r.error.type) {
+        case 'duplicate':
+          return notApplied(`${a.actor} already has an open report of everything the Flag names in ${group}`);
+        case 'rate-limited':
+          return notApplied(r.error.detail);
+        case 'group-not-found':
+          return notApplied(`group ${group} does not exist`);
+        default: {
+          const never: never = r.error;
+          throw new Error(`unhandled ${JSON.stringify(never)}`);
+        }
+      }
     },
   };
 }

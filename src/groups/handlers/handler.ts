@@ -20,6 +20,7 @@ import type { MembershipService } from '../membership.service.ts';
 import type { NoticeService } from '../notices.service.ts';
 import type { CommandService } from '../commands.service.ts';
 import type { ActivityBudget } from '../activity-budget.service.ts';
+import type { ReportService } from '../report.service.ts';
 
 /** What became of an activity in one group: applied (what was done), or refused (why). */
 export type Outcome = { applied: true; what: string } | { applied: false; reason: string };
@@ -54,6 +55,8 @@ export interface HandlerDeps {
   commands: CommandService;
   /** Members' hourly budgets of votes and edits. */
   budget: ActivityBudget;
+  /** Files reports within their limits and tells moderators in digests. */
+  reports: ReportService;
   now: () => number;
 }
 

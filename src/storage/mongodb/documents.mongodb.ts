@@ -241,8 +241,14 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   bans: [{ key: { groupName: 1, actorId: 1 }, unique: true }],
   // listDomainPolicies of one kind, countDomainPolicies
   domainPolicies: [{ key: { policy: 1, _id: 1 } }],
-  // listReports
-  reports: [{ key: { groupName: 1, state: 1, createdAt: -1, _id: -1 } }],
+  reports: [
+    // listReports
+    { key: { groupName: 1, state: 1, createdAt: -1, _id: -1 } },
+    // listUnnotified, listGroupsWithUnnotified
+    { key: { notifyPending: 1, groupName: 1, createdAt: 1, _id: 1 } },
+    // hasOpenReport
+    { key: { groupName: 1, reporterId: 1, state: 1 } },
+  ],
   reportResolutions: [],
   heldPosts: [
     // holdPost, getHeldPost, takeHeldPost

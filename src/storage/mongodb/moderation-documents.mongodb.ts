@@ -43,6 +43,13 @@ export interface ReportDoc {
   createdAt: number;
   resolvedAt: number | null;
   resolvedBy: string | null;
+  /**
+   * When the moderators were told of it. Absent, with `notifyPending`, from documents written before reports
+   * were told of in digests: they were told of at once, which reads as `createdAt`.
+   */
+  notifiedAt?: number | null;
+  /** True while the moderators were not told of it (the digests' query). */
+  notifyPending?: boolean;
 }
 
 /**

@@ -26,6 +26,7 @@ function toReport(doc: ReportDoc): Report {
     createdAt: doc.createdAt,
     resolvedAt: doc.resolvedAt ?? null,
     resolvedBy: doc.resolvedBy ?? null,
+    notifiedAt: doc.notifyPending === true ? null : (doc.notifiedAt ?? doc.createdAt),
   };
 }
 
@@ -53,6 +54,8 @@ export class MongoReportRepository implements ReportRepository {
         createdAt: r.createdAt,
         resolvedAt: r.resolvedAt,
         resolvedBy: r.resolvedBy,
+        notifiedAt: r.notifiedAt,
+        notifyPending: r.notifiedAt === null,
       });
       return true;
     } catch (error) {
@@ -98,6 +101,50 @@ export class MongoReportRepository implements ReportRepository {
     }
     await this.#apply({ _id: id, by, at });
     return true;
+  }
+
+  async hasOpenReport(groupName: string, reporterId: string, id: string): Promise<boolean> {
+    const doc = await this.#reports.findOne(
+      { groupName, reporterId, state: 'open', $or: [{ targetActorId: id }, { objectIds: id }] },
+      { projection: { _id: 1 } },
+    );
+    return doc !== null;
+  }
+
+  async listUnnotified(groupName: string, limit: number): Promise<Report[]> {
+    if (limit <= 0) return [];
+    const docs = await this.#reports
+      .find({ notifyPending: true, groupName, state: 'open' })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toReport);
+  }
+
+  /** Walks the groups in order, one index lookup each, rather than using `distinct` (FerretDB's is partial). */
+  async listGroupsWithUnnotified(limit: number): Promise<string[]> {
+    const groups: string[] = [];
+    let after: string | null = null;
+    while (groups.length < limit) {
+      const filter: Filter<ReportDoc> = { notifyPending: true, state: 'open' };
+      if (after !== null) filter.groupName = { $gt: after };
+      const next = await this.#reports.findOne(filter, {
+        sort: { notifyPending: 1, groupName: 1 },
+        projection: { groupName: 1 },
+      });
+      if (!next) break;
+      groups.push(next.groupName);
+      after = next.groupName;
+    }
+    return groups;
+  }
+
+  async markNotified(ids: string[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#reports.updateMany(
+      { _id: { $in: ids }, notifyPending: true },
+      { $set: { notifyPending: false, notifiedAt: at } },
+    );
   }
 
   async #apply(resolution: ReportResolutionDoc): Promise<void> {

@@ -273,7 +273,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 8,
-    name: 'vote state, rate-limit hits',
+    name: 'vote state, rate-limit hits, report notices',
     sql: `
       -- The current vote of a member on a post (getVote, putVote, removeVote use the primary key).
       CREATE TABLE votes (
@@ -296,6 +296,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX rate_hits_by_bucket_at ON rate_hits (bucket, at);
       -- purgeHits
       CREATE INDEX rate_hits_by_at ON rate_hits (at);
+      -- When the moderators were told of a report (NULL: not yet); they were told of every earlier one at once.
+      ALTER TABLE reports ADD COLUMN notified_at INTEGER;
+      UPDATE reports SET notified_at = created_at;
+      -- listUnnotified, listGroupsWithUnnotified
+      CREATE INDEX reports_unnotified ON reports (group_name, created_at, id)
+        WHERE notified_at IS NULL AND state = 'open';
+      -- hasOpenReport
+      CREATE INDEX reports_open_by_reporter ON reports (group_name, reporter_id) WHERE state = 'open';
     `,
   },
 ];

@@ -1,5 +1,5 @@
 /** SQLite adapter of the storage port: reports (Flag activities and DM reports). */
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { Report, ReportRepository, ReportState } from '../moderation.store.ts';
 
 interface ReportRow {
@@ -15,11 +15,12 @@ interface ReportRow {
   created_at: number;
   resolved_at: number | null;
   resolved_by: string | null;
+  notified_at: number | null;
 }
 
 const COLUMNS =
   'id, group_name, reporter_id, target_actor_id, object_ids, reason, flag_id, state, created_at, resolved_at, ' +
-  'resolved_by';
+  'resolved_by, notified_at';
 
 /** Reads the JSON array written by this adapter; anything that is not a string is dropped. */
 function decodeObjectIds(text: string): string[] {
@@ -40,6 +41,7 @@ function toReport(row: ReportRow): Report {
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
     resolvedBy: row.resolved_by,
+    notifiedAt: row.notified_at,
   };
 }
 
@@ -50,12 +52,16 @@ export class SqliteReportRepository implements ReportRepository {
   readonly #listFirst: Statement<[string, ReportState, number], ReportRow>;
   readonly #listBefore: Statement<[string, ReportState, number, string, number], ReportRow>;
   readonly #resolve: Statement<[number, string, string]>;
+  readonly #hasOpen: Statement<[string, string, string, string], { n: number }>;
+  readonly #unnotified: Statement<[string, number], ReportRow>;
+  readonly #groupsUnnotified: Statement<[number], { group_name: string }>;
+  readonly #markNotified: Transaction<(ids: string[], at: number) => void>;
 
   constructor(db: Database) {
     this.#insert = db.prepare(
       `INSERT INTO reports (${COLUMNS})
        VALUES (@id, @group_name, @reporter_id, @target_actor_id, @object_ids, @reason, @flag_id, @state,
-               @created_at, @resolved_at, @resolved_by)
+               @created_at, @resolved_at, @resolved_by, @notified_at)
        ON CONFLICT (id) DO NOTHING`,
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM reports WHERE id = ?`);
@@ -70,6 +76,25 @@ export class SqliteReportRepository implements ReportRepository {
     this.#resolve = db.prepare(
       `UPDATE reports SET state = 'resolved', resolved_at = ?, resolved_by = ? WHERE id = ? AND state = 'open'`,
     );
+    this.#hasOpen = db.prepare(
+      `SELECT 1 AS n FROM reports r WHERE r.group_name = ? AND r.reporter_id = ? AND r.state = 'open'
+       AND (r.target_actor_id = ? OR EXISTS (SELECT 1 FROM json_each(r.object_ids) j WHERE j.value = ?))
+       LIMIT 1`,
+    );
+    this.#unnotified = db.prepare(
+      `SELECT ${COLUMNS} FROM reports WHERE group_name = ? AND notified_at IS NULL AND state = 'open'
+       ORDER BY created_at, id LIMIT ?`,
+    );
+    this.#groupsUnnotified = db.prepare(
+      `SELECT DISTINCT group_name FROM reports WHERE notified_at IS NULL AND state = 'open'
+       ORDER BY group_name LIMIT ?`,
+    );
+    const mark = db.prepare<[number, string]>(
+      'UPDATE reports SET notified_at = ? WHERE id = ? AND notified_at IS NULL',
+    );
+    this.#markNotified = db.transaction((ids: string[], at: number) => {
+      for (const id of ids) mark.run(at, id);
+    });
   }
 
   async putReport(r: Report): Promise<boolean> {
@@ -85,6 +110,7 @@ export class SqliteReportRepository implements ReportRepository {
       created_at: r.createdAt,
       resolved_at: r.resolvedAt,
       resolved_by: r.resolvedBy,
+      notified_at: r.notifiedAt,
     });
     return result.changes === 1;
   }
@@ -110,5 +136,23 @@ export class SqliteReportRepository implements ReportRepository {
 
   async resolveReport(id: string, by: string, at: number): Promise<boolean> {
     return this.#resolve.run(at, by, id).changes === 1;
+  }
+
+  async hasOpenReport(groupName: string, reporterId: string, id: string): Promise<boolean> {
+    return this.#hasOpen.get(groupName, reporterId, id, id) !== undefined;
+  }
+
+  async listUnnotified(groupName: string, limit: number): Promise<Report[]> {
+    if (limit <= 0) return [];
+    return this.#unnotified.all(groupName, limit).map(toReport);
+  }
+
+  async listGroupsWithUnnotified(limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    return this.#groupsUnnotified.all(limit).map((row) => row.group_name);
+  }
+
+  async markNotified(ids: string[], at: number): Promise<void> {
+    if (ids.length > 0) this.#markNotified.immediate(ids, at);
   }
 }

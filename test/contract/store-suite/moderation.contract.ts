@@ -40,6 +40,7 @@ function report(id: string, overrides: Partial<Report> = {}): Report {
     createdAt: 1_000,
     resolvedAt: null,
     resolvedBy: null,
+    notifiedAt: 1_000,
     ...overrides,
   };
 }
@@ -293,6 +294,49 @@ export function describeModeration(store: StoreProvider): void {
       }
       const resolved = await store().reports.listReports('cats', 'resolved', null, 10);
       expect(resolved.map((r) => r.id)).to.deep.equal(['closed']);
+    });
+  });
+
+  describe('report notices', () => {
+    it('finds an open report of a reporter by any object it names or by its account', async () => {
+      const reports = store().reports;
+      await reports.putReport(report('r1'));
+      await reports.putReport(report('r2', { reporterId: user(3), targetActorId: null, objectIds: [] }));
+      const note = 'https://remote.example/notes/r1';
+      expect(await reports.hasOpenReport('cats', user(1), note)).to.equal(true);
+      expect(await reports.hasOpenReport('cats', user(1), 'https://remote.example/notes/x')).to.equal(true);
+      expect(await reports.hasOpenReport('cats', user(1), user(2)), 'the account').to.equal(true);
+      expect(await reports.hasOpenReport('cats', user(1), 'https://remote.example/notes/y')).to.equal(false);
+      expect(await reports.hasOpenReport('cats', user(3), note), 'another reporter').to.equal(false);
+      expect(await reports.hasOpenReport('dogs', user(1), note), 'another group').to.equal(false);
+      expect(await reports.resolveReport('r1', 'admin', 2_000)).to.equal(true);
+      expect(await reports.hasOpenReport('cats', user(1), note), 'once resolved').to.equal(false);
+    });
+
+    it('lists the open reports not told of yet, oldest first, and the groups that have some', async () => {
+      const reports = store().reports;
+      const pending = { notifiedAt: null };
+      await reports.putReport(report('b', { ...pending, createdAt: 20 }));
+      await reports.putReport(report('a', { ...pending, createdAt: 20 }));
+      await reports.putReport(report('c', { ...pending, createdAt: 10 }));
+      await reports.putReport(report('told', { createdAt: 5 }));
+      await reports.putReport(
+        report('gone', { ...pending, state: 'resolved', resolvedAt: 30, resolvedBy: 'x' }),
+      );
+      await reports.putReport(report('d', { ...pending, groupName: 'dogs' }));
+      await reports.putReport(report('e', { ...pending, groupName: 'ants' }));
+      expect((await reports.listUnnotified('cats', 10)).map((r) => r.id)).to.deep.equal(['c', 'a', 'b']);
+      expect((await reports.listUnnotified('cats', 2)).map((r) => r.id)).to.deep.equal(['c', 'a']);
+      expect(await reports.listGroupsWithUnnotified(10)).to.deep.equal(['ants', 'cats', 'dogs']);
+      expect(await reports.listGroupsWithUnnotified(2)).to.deep.equal(['ants', 'cats']);
+      await reports.markNotified(['c', 'a', 'e', 'told'], 100);
+      expect((await reports.listUnnotified('cats', 10)).map((r) => r.id)).to.deep.equal(['b']);
+      expect(await reports.listGroupsWithUnnotified(10)).to.deep.equal(['cats', 'dogs']);
+      expect((await reports.getReport('c'))?.notifiedAt).to.equal(100);
+      expect((await reports.getReport('told'))?.notifiedAt, 'told of before').to.equal(1_000);
+      await reports.markNotified(['c'], 200);
+      expect((await reports.getReport('c'))?.notifiedAt).to.equal(100);
+      await reports.markNotified([], 300);
     });
   });
 
