@@ -19,6 +19,7 @@ import { InstanceService } from '../groups/instance.service.ts';
 import { RateLimiter } from '../groups/rate-limiter.ts';
 import { ActivityBudget } from '../groups/activity-budget.service.ts';
 import { ReportService } from '../groups/report.service.ts';
+import { AnswerLimiter } from '../groups/answer-limiter.service.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -73,6 +74,8 @@ export interface Services {
   instance: InstanceService;
   /** Reports and the digests that tell moderators of them (sent by the maintenance loop when due). */
   reports: ReportService;
+  /** Bounds the answers and refusals the groups send to actors who are not their members. */
+  answers: AnswerLimiter;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -164,6 +167,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       digestIntervalMs: config.reportDigestIntervalMs,
       now: clock,
     });
+    const answers = new AnswerLimiter({ store, limiter });
     const commands = new CommandService({ store, moderation, membership, reports, handles: resolver });
     const inbox = new GroupInbox(
       handlerTable({
@@ -178,6 +182,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         commands,
         budget,
         reports,
+        answers,
         now: clock,
       }),
     );
@@ -202,6 +207,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       moderation,
       instance,
       reports,
+      answers,
       inbox,
       async close() {
         signal.close();

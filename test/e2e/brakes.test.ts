@@ -2,7 +2,8 @@
  * What one member or outsider can make a group do, end to end with independent Fedify peers: a member's 300
  * Likes of one post are announced once, a Like carrying a forged copy of a post is re-shared with the post
  * reduced to its id, a banned member's edit is neither re-shared nor shown on the group page, 20 Flags from an
- * outsider are one report and one message to each moderator.
+ * outsider are one report and one message to each moderator, an outsider's flood of direct messages gets a
+ * bounded number of answers.
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -163,6 +164,41 @@ describe('brakes on what one member or outsider makes a group do', function () {
       expect(JSON.stringify(dms[0]?.json.object)).to.contain(reports[0]?.id ?? '?');
     } finally {
       await Promise.all([mod.close(), eve.close()]);
+    }
+  });
+
+  it("answers an outsider's flood of 200 direct messages at most 10 times", async function () {
+    const eve = await startFedifyPeer({ username: 'eve' });
+    try {
+      const dms = Array.from({ length: 200 }, () => {
+        const id = randomUUID();
+        const object = {
+          id: `${eve.actorId}/notes/${id}`,
+          type: 'Note',
+          attributedTo: eve.actorId,
+          content: `<p>@brakes help</p>`,
+          to: [group],
+          cc: [],
+          tag: [{ type: 'Mention', href: group }],
+        };
+        return {
+          '@context': AS,
+          id: `${eve.actorId}/creates/${id}`,
+          type: 'Create',
+          actor: eve.actorId,
+          object,
+          to: [group],
+          cc: [],
+        };
+      });
+      for (const m of dms) expect((await eve.sendRaw(`${group}/inbox`, m)).status).to.equal(202);
+      for (const m of dms) await g.processed(m.id);
+      await g.idle();
+      const answers = eve.received.filter((a) => a.type === 'Create');
+      expect(answers).to.have.length(10);
+      expect(g.logs.filter((l) => l.includes('not answered: 10 answers went to'))).to.have.length(190);
+    } finally {
+      await eve.close();
     }
   });
 });

@@ -18,6 +18,7 @@ import { GroupInbox } from '../../src/groups/group-inbox.ts';
 import { RateLimiter } from '../../src/groups/rate-limiter.ts';
 import { ActivityBudget } from '../../src/groups/activity-budget.service.ts';
 import { ReportService } from '../../src/groups/report.service.ts';
+import { AnswerLimiter } from '../../src/groups/answer-limiter.service.ts';
 import { handlerTable } from '../../src/groups/handlers/handler-table.ts';
 import type { Outcome } from '../../src/groups/handlers/handler.ts';
 import type { EventSink, GroupEvent } from '../../src/groups/events.ts';
@@ -108,6 +109,7 @@ export interface Harness {
   limiter: RateLimiter;
   budget: ActivityBudget;
   reports: ReportService;
+  answers: AnswerLimiter;
   inbox: GroupInbox;
   /** Creates an open group and returns its actor id. */
   group(name: string): Promise<string>;
@@ -156,6 +158,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
   const limiter = new RateLimiter({ limits: store.rateLimits, now });
   const budget = new ActivityBudget({ store, limiter });
   const reports = new ReportService({ store, notices, limiter, digestIntervalMs: 600_000, now });
+  const answers = new AnswerLimiter({ store, limiter });
   const commands = new CommandService({ store, moderation, membership, reports, handles });
   const inbox = new GroupInbox(
     handlerTable({
@@ -170,6 +173,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
       commands,
       budget,
       reports,
+      answers,
       now,
     }),
   );
@@ -189,6 +193,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
     limiter,
     budget,
     reports,
+    answers,
     inbox,
     async group(name) {
       const r = await groups.create(name);

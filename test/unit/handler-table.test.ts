@@ -38,6 +38,7 @@ describe('handler table', function () {
       commands: h.commands,
       budget: h.budget,
       reports: h.reports,
+      answers: h.answers,
       now: () => h.clock.now,
     });
     expect(Object.keys(table).sort()).to.deep.equal([...INBOUND_KINDS].sort());

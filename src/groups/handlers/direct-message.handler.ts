@@ -1,13 +1,14 @@
 /**
  * A direct message to a group (a post addressed to actors only): a command from a moderator or member,
  * answered by direct message. The command's effects and its answer take their ids from the message's Create,
- * so that a retried job neither acts nor answers twice.
+ * so that a retried job neither acts nor answers twice. Messages from actors who are not members are answered
+ * within the limits of `answer-limiter.service.ts`; beyond them, they are neither run nor answered.
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import { str } from '../../activitypub/vocab.ts';
 import { err, ok } from '../ports.ts';
 import { postGroups } from './create-post.handler.ts';
-import { applied, liveGroup, type Handler, type HandlerDeps } from './handler.ts';
+import { applied, liveGroup, notApplied, type Handler, type HandlerDeps } from './handler.ts';
 
 export function directMessageHandler(d: HandlerDeps): Handler<InboundOf<'direct-message'>, null> {
   return {
@@ -21,6 +22,9 @@ export function directMessageHandler(d: HandlerDeps): Handler<InboundOf<'direct-
       return ok(null);
     },
     async apply(a, group) {
+      const answering = await d.answers.mayAnswer(group, a.actor, a.id);
+      if (!answering.send)
+        return notApplied(`message from ${a.actor} to ${group} not answered: ${answering.reason}`);
       const html = str(a.object.raw.content) ?? '';
       const answer = await d.commands.run(group, a.actor, { html, basis: a.id }, d.now());
       await d.notices.sendDirect(group, a.actor, answer, { basis: a.id, inReplyTo: a.object.id });

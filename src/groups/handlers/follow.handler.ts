@@ -1,12 +1,12 @@
 /**
  * `Follow` of a group: a request to join. Open groups accept at once; approval groups keep the request for a
- * moderator; a banned actor is refused with `Reject`.
+ * moderator; a banned actor is refused with `Reject` (within the limits on answers to non-members).
  */
 import type { Member } from '../../storage/store.ts';
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { RemoteActor } from '../../storage/store.ts';
 import { err, ok } from '../ports.ts';
-import { applied, liveGroup, type Handler, type HandlerDeps } from './handler.ts';
+import { applied, liveGroup, notApplied, type Handler, type HandlerDeps } from './handler.ts';
 
 type Plan =
   | { kind: 'refuse-banned'; inbox: string }
@@ -32,6 +32,9 @@ export function followHandler(d: HandlerDeps): Handler<InboundOf<'follow'>, Plan
     async apply(a, group, plan) {
       const follow = { id: a.id, follower: a.actor };
       if (plan.kind === 'refuse-banned') {
+        const answering = await d.answers.mayAnswer(group, a.actor, a.id);
+        if (!answering.send)
+          return notApplied(`${a.actor} is banned from ${group}; Follow not answered: ${answering.reason}`);
         await d.events.emit({
           type: 'JoinRejected',
           group,

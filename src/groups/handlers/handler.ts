@@ -21,6 +21,7 @@ import type { NoticeService } from '../notices.service.ts';
 import type { CommandService } from '../commands.service.ts';
 import type { ActivityBudget } from '../activity-budget.service.ts';
 import type { ReportService } from '../report.service.ts';
+import type { AnswerLimiter } from '../answer-limiter.service.ts';
 
 /** What became of an activity in one group: applied (what was done), or refused (why). */
 export type Outcome = { applied: true; what: string } | { applied: false; reason: string };
@@ -57,6 +58,8 @@ export interface HandlerDeps {
   budget: ActivityBudget;
   /** Files reports within their limits and tells moderators in digests. */
   reports: ReportService;
+  /** Bounds the answers and refusals sent to actors who are not members. */
+  answers: AnswerLimiter;
   now: () => number;
 }
 

@@ -1,15 +1,21 @@
 /**
- * `Undo` of a member's `Like` or `Dislike`: re-shared (with the post reduced to its id) when it undoes the
- * member's current vote, which it then clears; an Undo of a vote that is not current (never announced, or
- * replaced since) is not announced. It counts against the member's hourly budget like a vote.
+ * `Undo` of a member's `Like` or `Dislike`: re-shared (with the post reduced to its id) when the member has a
+ * current vote on the post, which it then clears; an Undo when there is none (the vote was never announced, or
+ * is undone already) is not announced. Any Undo of a vote undoes the current one, whatever its type: Lemmy
+ * sends `Undo{Like}` to take back a Dislike too ("Lemmy API doesnt distinguish between Undo/Like and
+ * Undo/Dislike", `send_like_activity` in LemmyNet/lemmy crates/apub/src/activities/voting/mod.rs) and removes
+ * the vote whatever its score when it receives one. It counts against the member's hourly budget like a vote.
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { Group } from '../../storage/store.ts';
+import type { Vote } from '../../storage/brakes.store.ts';
 import { err, ok } from '../ports.ts';
 import { applied, groupsOfPost, notApplied, type Handler, type HandlerDeps } from './handler.ts';
 import { checkVote } from './vote.handler.ts';
 
-export function undoVoteHandler(d: HandlerDeps): Handler<InboundOf<'undo-vote'>, Group> {
+export function undoVoteHandler(
+  d: HandlerDeps,
+): Handler<InboundOf<'undo-vote'>, { group: Group; current: Vote }> {
   return {
     async groups(a, inboxGroup) {
       return groupsOfPost(d, a, a.vote.objectId, inboxGroup);
@@ -20,14 +26,14 @@ export function undoVoteHandler(d: HandlerDeps): Handler<InboundOf<'undo-vote'>,
       const checked = await checkVote(d, group, a.actor, a.vote.objectId);
       if (!checked.ok) return checked;
       const current = await d.store.votes.getVote(group, a.actor, a.vote.objectId);
-      if (current?.type !== a.vote.type)
+      if (!current)
         return err(
-          `Undo of a ${a.vote.type} of ${a.vote.objectId} that is not ${a.actor}'s current vote in ${group}; not announced`,
+          `Undo of a ${a.vote.type} of ${a.vote.objectId}, on which ${a.actor} has no current vote in ${group}; not announced`,
         );
-      return ok(checked.value);
+      return ok({ group: checked.value, current });
     },
-    async apply(a, group, g) {
-      const over = await d.budget.takeMember(g, a.actor, a.id);
+    async apply(a, group, plan) {
+      const over = await d.budget.takeMember(plan.group, a.actor, a.id);
       if (over) return notApplied(over);
       await d.events.emit({
         type: 'VoteReshared',
@@ -37,7 +43,9 @@ export function undoVoteHandler(d: HandlerDeps): Handler<InboundOf<'undo-vote'>,
         objectId: a.vote.objectId,
       });
       await d.store.votes.removeVote(group, a.actor, a.vote.objectId);
-      return applied(`Undo{${a.vote.type}} of ${a.vote.objectId} announced to ${group}`);
+      return applied(
+        `Undo{${a.vote.type}} of ${a.vote.objectId} announced to ${group} (the ${plan.current.type} is undone)`,
+      );
     },
   };
 }
