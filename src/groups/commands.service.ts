@@ -1,7 +1,9 @@
 /**
  * Moderation by direct message: Mastodon has no screen for group moderation, so a moderator (or, for
  * `report`, any member) sends the group a DM with a command and the group answers by DM. The sender is the
- * signed actor of the message; anyone not allowed gets a short refusal and nothing changes.
+ * signed actor of the message; anyone not allowed gets a short refusal and nothing changes. An answer about an
+ * account given by its handle names the actor id the handle was found to be, so that a handle that resolves
+ * to someone unexpected shows.
  */
 import type { Store } from '../storage/store.ts';
 import type { ModerationStore } from '../storage/moderation.store.ts';
@@ -52,6 +54,11 @@ export function messageText(html: string): string {
     .map((l) => decode(l).trim())
     .filter(Boolean)
     .join('\n');
+}
+
+/** An account as given in a command, with the actor id a handle was found to be: `@a@b (https://b/users/a)`. */
+function named(given: string | undefined, actorId: string): string {
+  return given === undefined || given === actorId ? actorId : `${given} (${actorId})`;
 }
 
 function decode(s: string): string {
@@ -158,14 +165,16 @@ export class CommandService {
         });
         if (!r.ok) return r.error.type === 'invalid' ? r.error.detail : `Not done: ${r.error.type}.`;
         return r.value
-          ? `Banned ${cmd.args[0]}${duration === null ? '' : ` for ${cmd.args[1]}`}.`
-          : `${cmd.args[0]} was already banned.`;
+          ? `Banned ${named(cmd.args[0], who)}${duration === null ? '' : ` for ${cmd.args[1]}`}.`
+          : `${named(cmd.args[0], who)} was already banned.`;
       }
       case 'unban': {
         const who = await this.actorOf(cmd.args[0]);
         if (!who) return 'Usage: unban @user@host';
         const r = await this.d.moderation.unban(group, who, o);
-        return r.ok && r.value ? `Unbanned ${cmd.args[0]}.` : `${cmd.args[0]} was not banned.`;
+        return r.ok && r.value
+          ? `Unbanned ${named(cmd.args[0], who)}.`
+          : `${named(cmd.args[0], who)} was not banned.`;
       }
       case 'remove': {
         const url = cmd.args[0];
@@ -193,14 +202,16 @@ export class CommandService {
             ? await this.d.moderation.approveMember(group, who, o)
             : await this.d.moderation.rejectMember(group, who, o);
         return r.ok
-          ? `${cmd.name === 'approve' ? 'Approved' : 'Rejected'} ${cmd.args[0]}.`
-          : 'There is no such pending request.';
+          ? `${cmd.name === 'approve' ? 'Approved' : 'Rejected'} ${named(cmd.args[0], who)}.`
+          : `There is no pending request of ${named(cmd.args[0], who)}.`;
       }
       case 'kick': {
         const who = await this.memberActor(group, cmd.args[0]);
         if (!who) return 'Usage: kick @user@host (a member)';
         const r = await this.d.moderation.removeMember(group, who, o);
-        return r.ok ? `Removed ${cmd.args[0]} from the group.` : `${cmd.args[0]} is not a member.`;
+        return r.ok
+          ? `Removed ${named(cmd.args[0], who)} from the group.`
+          : `${named(cmd.args[0], who)} is not a member.`;
       }
       case 'approve-post':
       case 'reject-post': {
@@ -251,9 +262,9 @@ export class CommandService {
             ? await this.d.moderation.addModerator(group, who, o)
             : await this.d.moderation.removeModerator(group, who, o);
         if (!r.ok) return `Not done: ${r.error.type}.`;
-        if (cmd.name === 'mod')
-          return r.value ? `${cmd.args[0]} is now a moderator.` : `${cmd.args[0]} already was one.`;
-        return r.value ? `${cmd.args[0]} is no longer a moderator.` : `${cmd.args[0]} was not a moderator.`;
+        const whom = named(cmd.args[0], who);
+        if (cmd.name === 'mod') return r.value ? `${whom} is now a moderator.` : `${whom} already was one.`;
+        return r.value ? `${whom} is no longer a moderator.` : `${whom} was not a moderator.`;
       }
       case 'log': {
         const entries = await this.d.store.audit.listAudit({ group }, null, 10);

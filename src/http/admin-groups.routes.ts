@@ -194,7 +194,7 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
     const actorId = await actorFrom(param(req, 'actor'), d.handles);
     const removed = await d.moderation.removeMember(name, actorId, { by: 'admin' });
     if (!removed.ok) throw membershipHttpError(removed.error);
-    res.status(204).end();
+    res.json({ actor: actorId, removed: true });
   });
 }
 

@@ -61,7 +61,7 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
     const removed = await d.moderation.removeModerator(name, actorId, { by: 'admin' });
     if (!removed.ok) throw moderationHttpError(removed.error);
     if (!removed.value) throw new HttpError(404, 'the actor is not a moderator of this group');
-    res.status(204).end();
+    res.json({ actor: actorId, removed: true });
   });
 
   r.get('/groups/:name/bans', async (req, res) => {
@@ -93,6 +93,7 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
     if (!banned.ok) throw moderationHttpError(banned.error);
     const ban = await d.store.bans.getActiveBan(name, actorId, Date.now());
     res.status(banned.value ? 201 : 200).json({
+      actor: actorId,
       changed: banned.value,
       ban: ban ? banJson(ban, Date.now()) : null,
     });
@@ -105,7 +106,7 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
     const lifted = await d.moderation.unban(name, actorId, { by: 'admin' });
     if (!lifted.ok) throw moderationHttpError(lifted.error);
     if (!lifted.value) throw new HttpError(404, 'the actor is not banned from this group');
-    res.status(204).end();
+    res.json({ actor: actorId, removed: true });
   });
 
   r.get('/groups/:name/reports', async (req, res) => {

@@ -196,7 +196,8 @@ describe('admin API', function () {
       addedBy: 'admin',
     });
 
-    expect((await api('DELETE', `/groups/rust/moderators/${enc(ALICE)}`)).status).to.equal(204);
+    const removed = await api('DELETE', `/groups/rust/moderators/${enc(ALICE)}`);
+    expect([removed.status, removed.body]).to.deep.equal([200, { actor: ALICE, removed: true }]);
     expect(await g.store.moderators.isModerator('rust', ALICE)).to.equal(false);
     expect((await api('DELETE', `/groups/rust/moderators/${enc(ALICE)}`)).status).to.equal(404);
     expect((await api('GET', '/groups/nope/moderators')).status).to.equal(404);
@@ -223,12 +224,14 @@ describe('admin API', function () {
       body: { actor: ALICE, duration: '7d', reason: 'spam' },
     });
     expect(banned.status, JSON.stringify(banned.body)).to.equal(201);
+    expect(banned.body.actor).to.equal(ALICE);
     expect(banned.body.ban).to.include({ actor: ALICE, reason: 'spam', by: 'admin', active: true });
     expect(await g.store.members.getMember('rust', ALICE)).to.equal(null);
     const list = await api('GET', '/groups/rust/bans');
     expect((list.body.items as Array<{ actor: string }>).map((b) => b.actor)).to.deep.equal([ALICE]);
 
-    expect((await api('DELETE', `/groups/rust/bans/${enc(ALICE)}`)).status).to.equal(204);
+    const lifted = await api('DELETE', `/groups/rust/bans/${enc(ALICE)}`);
+    expect([lifted.status, lifted.body]).to.deep.equal([200, { actor: ALICE, removed: true }]);
     expect(await g.store.bans.getActiveBan('rust', ALICE, Date.now())).to.equal(null);
     expect((await api('DELETE', `/groups/rust/bans/${enc(ALICE)}`)).status).to.equal(404);
     expect(await auditCount()).to.equal(audits + 2);
@@ -378,7 +381,8 @@ describe('admin API', function () {
     expect(await g.store.held.getHeldPost('rust', held)).to.equal(null);
     expect((await api('POST', `/groups/rust/held/${enc(held)}/reject`)).status).to.equal(404);
 
-    expect((await api('DELETE', `/groups/rust/members/${enc(ALICE)}`)).status).to.equal(204);
+    const gone = await api('DELETE', `/groups/rust/members/${enc(ALICE)}`);
+    expect([gone.status, gone.body]).to.deep.equal([200, { actor: ALICE, removed: true }]);
     expect(await g.store.members.getMember('rust', ALICE)).to.equal(null);
     expect((await api('DELETE', `/groups/rust/members/${enc(ALICE)}`)).status).to.equal(404);
     const after = await g.store.audit.listAudit({ group: 'rust' }, null, 100);

@@ -3,12 +3,14 @@
  * Likes of one post are announced once, a Like carrying a forged copy of a post is re-shared with the post
  * reduced to its id, a banned member's edit is neither re-shared nor shown on the group page, 20 Flags from an
  * outsider are one report and one message to each moderator, an outsider's flood of direct messages gets a
- * bounded number of answers.
+ * bounded number of answers; the admin API and DM commands that take a handle answer with the actor id it
+ * was found to be.
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
+import { TOKEN, adminApi } from '../support/admin-api.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 
@@ -23,7 +25,7 @@ describe('brakes on what one member or outsider makes a group do', function () {
   let group: string;
 
   before(async function () {
-    g = await startTestGuild();
+    g = await startTestGuild({ GUILD_ADMIN_TOKEN: TOKEN });
     group = await g.createGroup('brakes');
     [alice, bob] = await Promise.all([
       startFedifyPeer({ username: 'alice' }),
@@ -199,6 +201,38 @@ describe('brakes on what one member or outsider makes a group do', function () {
       expect(g.logs.filter((l) => l.includes('not answered: 10 answers went to'))).to.have.length(190);
     } finally {
       await eve.close();
+    }
+  });
+
+  it('answers with the actor id a handle was found to be, in the admin API and in DM commands', async function () {
+    const [mod, dave] = await Promise.all([
+      startFedifyPeer({ username: 'mod2' }),
+      startFedifyPeer({ username: 'dave' }),
+    ]);
+    try {
+      const api = adminApi(() => g.origin);
+      const added = await api('POST', '/groups/brakes/moderators', { body: { actor: mod.actorId } });
+      expect(added.status).to.be.oneOf([200, 201]);
+      const banned = await api('POST', '/groups/brakes/bans', {
+        body: { actor: dave.handle, reason: 'test' },
+      });
+      expect([banned.status, banned.body.actor]).to.deep.equal([201, dave.actorId]);
+      const lifted = await api('DELETE', `/groups/brakes/bans/${encodeURIComponent(dave.handle)}`);
+      expect([lifted.status, lifted.body]).to.deep.equal([200, { actor: dave.actorId, removed: true }]);
+      const { createId } = await mod.post({
+        to: [group],
+        visibility: 'direct',
+        content: `<p>@brakes ban ${dave.handle} spam</p>`,
+      });
+      const answer = await mod.waitFor(
+        (a) => a.type === 'Create' && JSON.stringify(a.json.object ?? '').includes('Banned'),
+        { what: 'the answer to the ban command' },
+      );
+      expect(JSON.stringify(answer.json.object)).to.contain(`Banned ${dave.handle} (${dave.actorId})`);
+      await g.processed(createId);
+      expect(await g.store.bans.getActiveBan('brakes', dave.actorId, Date.now())).to.not.equal(null);
+    } finally {
+      await Promise.all([mod.close(), dave.close()]);
     }
   });
 });

@@ -56,6 +56,25 @@ describe('DM commands', function () {
     expect(h.events.events.map((e) => e.type)).to.deep.equal(['JoinRejected', 'PostRemoved', 'PostRestored']);
   });
 
+  it('names the actor id a handle was found to be in its answers', async function () {
+    // The harness finds @user@host at https://host/users/user.
+    const carol = 'https://c.example/users/carol';
+    expect(await run(MOD, 'ban @carol@c.example spam')).to.equal(`Banned @carol@c.example (${carol}).`);
+    expect(await run(MOD, 'ban @carol@c.example')).to.equal(
+      `@carol@c.example (${carol}) was already banned.`,
+    );
+    expect(await run(MOD, 'unban @carol@c.example')).to.equal(`Unbanned @carol@c.example (${carol}).`);
+    expect(await run(MOD, 'mod @carol@c.example')).to.equal(
+      `@carol@c.example (${carol}) is now a moderator.`,
+    );
+    expect(await run(MOD, 'unmod @carol@c.example')).to.equal(
+      `@carol@c.example (${carol}) is no longer a moderator.`,
+    );
+    expect(await run(MOD, 'kick @carol@c.example')).to.equal(`@carol@c.example (${carol}) is not a member.`);
+    // Given as an actor id, it is named once.
+    expect(await run(MOD, `ban ${carol}`)).to.equal(`Banned ${carol}.`);
+  });
+
   it('approves or rejects a held post', async function () {
     await h.settings.update('club', { premoderateFirstPosts: 1 });
     await h.deliver(createNote(ALICE, group, '1'));
