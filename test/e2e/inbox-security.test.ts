@@ -178,8 +178,49 @@ describe('inbox security (attack classes)', function () {
     mallory.documents.set('/context.jsonld', { '@context': { '@vocab': AS + '#' } });
     const res = await mallory.post(inbox, a);
     expect(res.status).to.equal(400);
+    expect(res.text).to.contain('does not include the ActivityStreams context');
     expect(mallory.requests.filter((r) => r.includes('context.jsonld'))).to.deep.equal([]);
     await nothingStored(a.id);
+    const known = { ...note(mallory), '@context': [AS, `${mallory.origin}/context.jsonld`] };
+    const second = await mallory.post(inbox, known);
+    expect(second.status).to.equal(400);
+    expect(second.text).to.contain('is not a known context');
+    await nothingStored(known.id);
+  });
+
+  it('refuses documents without the ActivityStreams context at once, while /healthz keeps answering', async function () {
+    // Scoped contexts nested 14 deep (within the JSON depth limit), without the ActivityStreams context: what
+    // JSON-LD processing would spend the event loop on, in a burst.
+    const hostile = Array.from({ length: 8 }, () => scopedContextChain(mallory, 14, 40));
+    let polling = true;
+    const health: number[] = [];
+    const poller = (async () => {
+      while (polling) health.push((await fetch(`${g.origin}/healthz`)).status);
+    })();
+    const answers = await Promise.all(hostile.map((doc) => mallory.post(inbox, doc)));
+    polling = false;
+    await poller;
+    for (const a of answers) {
+      expect(a.status).to.equal(400);
+      expect(a.text).to.contain('does not include the ActivityStreams context');
+    }
+    expect(health.length, '/healthz polled during the burst').to.be.above(0);
+    expect(health.filter((s) => s !== 200)).to.deep.equal([]);
+    for (const doc of hostile) await nothingStored(doc.id);
+  });
+
+  it('never re-shares a post whose inline context redefines attributedTo and aliases @id', async function () {
+    const outbox = await g.store.activities.countOutbox('security');
+    const a = {
+      ...note(mallory, { url: `${alice.actorId}/notes/${randomUUID()}` }),
+      '@context': [AS, { attributedTo: 'as:actor', url: '@id' }],
+    };
+    const res = await mallory.post(inbox, a);
+    expect(res.status).to.equal(400);
+    expect(res.text).to.match(/redefines the term attributedTo|alias of the keyword @id/);
+    await nothingStored(a.id);
+    expect(await g.store.posts.getPost('security', a.object.id)).to.equal(null);
+    expect(await g.store.activities.countOutbox('security')).to.equal(outbox);
   });
 
   it('refuses a key document whose id is on another origin, and keeps the cached actor', async function () {
@@ -278,3 +319,30 @@ describe('inbox security (attack classes)', function () {
     });
   });
 });
+
+/**
+ * A signed-looking Create whose context is a chain of property-scoped contexts `levels` deep (each level
+ * defining `terms` terms and the next level under `a`), with a body that walks the chain, and no
+ * ActivityStreams context.
+ */
+function scopedContextChain(
+  actor: RawActor,
+  levels: number,
+  terms: number,
+): { id: string } & Record<string, unknown> {
+  const contextAt = (k: number): Record<string, unknown> => {
+    const c: Record<string, unknown> = {};
+    for (let i = 0; i < terms; i++) c[`t${i}`] = `https://vocab.invalid/${k}/${i}`;
+    if (k < levels) c['a'] = { '@id': `https://vocab.invalid/a/${k}`, '@context': contextAt(k + 1) };
+    return c;
+  };
+  let body: Record<string, unknown> = { t0: 'x' };
+  for (let k = 0; k < levels; k++) body = { a: body, t1: 'y' };
+  return {
+    '@context': [{ '@version': 1.1 }, contextAt(0)],
+    id: `${actor.actorId}/activities/${randomUUID()}`,
+    type: 'Create',
+    actor: actor.actorId,
+    ...body,
+  };
+}
