@@ -110,13 +110,14 @@ export async function buildCore(
   const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
   const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
   if (!instanceKey) throw new Error('the application actor has no key');
+  const domains = new DomainPolicies(store.domains, config.federationMode);
   const fetcher = new SafeFetcher({
     allowPrivateAddresses: config.allowPrivateAddresses,
     userAgent,
     signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+    isRefusedHost: (host) => domains.isBlocked(host),
   });
   const resolver = new ActorResolver({ fetcher, cache: store.remoteActors, localOrigin: urls.origin });
-  const domains = new DomainPolicies(store.domains, config.federationMode);
   const membership = new MembershipService({ store, urls, publisher });
   const settings = new SettingsService({
     store,

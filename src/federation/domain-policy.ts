@@ -1,14 +1,109 @@
 /**
- * The instance's federation policy for remote hosts: blocked domains (no activities, no fetches, no
- * deliveries), and, in allow-list mode, only listed domains. Lookups are cached briefly: they sit on the
- * inbox and delivery hot paths.
+ * The instance's federation policy for remote hosts, and the one matcher every check uses (inbox keys, fetches,
+ * deliveries, limit holds, member purges). Hosts are compared in one canonical form (lowercase, IDNA as punycode,
+ * no trailing dot, one text form per IP address, IPv4-mapped and IPv4-compatible IPv6 as IPv4); a policy on a
+ * domain covers its sub-domains (the most specific entry wins, as Mastodon's `DomainBlock.rule_for` walks the
+ * parents); IP addresses match exact entries and CIDR ranges. The policies are held in memory and reloaded from
+ * the store when older than a few seconds (other processes' changes) or when this process changed one.
  */
 import type { DomainPolicy, DomainPolicyRepository } from '../storage/moderation.store.ts';
+import { canonicalIp, inIpRange, parseIpRange, type IpRange } from './ip-address.ts';
 
 export type FederationMode = 'open' | 'allowlist';
 
+/**
+ * The canonical host of a URL, `host[:port]` or bare host (port dropped), or null when it is none. IPv6
+ * addresses come without brackets.
+ */
+export function canonicalHost(hostOrUrl: string): string | null {
+  const text = hostOrUrl.trim();
+  const bareIp = canonicalIp(text);
+  if (bareIp !== null) return bareIp;
+  let hostname: string;
+  try {
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? new URL(text) : new URL(`http://${text}`);
+    hostname = url.hostname;
+  } catch {
+    return null;
+  }
+  if (hostname.startsWith('[')) return canonicalIp(hostname);
+  const name = hostname.replace(/\.+$/, '');
+  if (name === '') return null;
+  return canonicalIp(name) ?? name;
+}
+
+/**
+ * `host[:port]` of a URL with the host in canonical form (IPv6 in brackets): one name per sender, for rate
+ * limits and queue keys.
+ */
+export function canonicalAuthority(url: URL): string {
+  const host = canonicalHost(url.hostname) ?? url.hostname;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return url.port ? `${shown}:${url.port}` : shown;
+}
+
+/** How the policies bear on one host: the most specific block or limit, and the most specific allow. */
+export interface HostRule {
+  /** `block` or `limit` entry covering the host, the most specific one; null when none. */
+  restriction: DomainPolicy | null;
+  /** `allow` entry covering the host, the most specific one; null when none. */
+  allowed: DomainPolicy | null;
+}
+
+/** A set of policies, indexed for matching. Pure. */
+export class DomainRules {
+  private readonly names = new Map<string, DomainPolicy>();
+  private readonly ranges: Array<{ range: IpRange; policy: DomainPolicy }> = [];
+
+  constructor(policies: Iterable<DomainPolicy>) {
+    for (const p of policies) {
+      const range = p.domain.includes('/') ? parseIpRange(p.domain) : null;
+      if (range !== null) this.ranges.push({ range, policy: p });
+      else this.names.set(canonicalHost(p.domain) ?? p.domain, p);
+    }
+    // Most specific first.
+    this.ranges.sort((a, b) => b.range.prefix - a.range.prefix);
+  }
+
+  /** The entries covering a host, most specific first; null when the host cannot be read. */
+  covering(host: string): DomainPolicy[] | null {
+    const h = canonicalHost(host);
+    if (h === null) return null;
+    const out: DomainPolicy[] = [];
+    if (canonicalIp(h) !== null) {
+      const exact = this.names.get(h);
+      if (exact) out.push(exact);
+      for (const { range, policy } of this.ranges) if (inIpRange(h, range)) out.push(policy);
+      return out;
+    }
+    const labels = h.split('.');
+    for (let i = 0; i < labels.length; i++) {
+      const p = this.names.get(labels.slice(i).join('.'));
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** The rule for a host; a host that cannot be read is treated as blocked. */
+  ruleFor(host: string): HostRule {
+    const covering = this.covering(host);
+    if (covering === null) return { restriction: UNREADABLE, allowed: null };
+    return {
+      restriction: covering.find((p) => p.policy !== 'allow') ?? null,
+      allowed: covering.find((p) => p.policy === 'allow') ?? null,
+    };
+  }
+}
+
+const UNREADABLE: DomainPolicy = { domain: '', policy: 'block', reason: 'unreadable host', createdAt: 0 };
+
+/** Policies read per store call when loading. */
+const LOAD_PAGE = 500;
+
 export class DomainPolicies {
-  private readonly cache = new Map<string, { policy: DomainPolicy | null; until: number }>();
+  private rules: DomainRules | null = null;
+  private loadedAt = 0;
+  private loading: Promise<DomainRules> | null = null;
 
   constructor(
     private readonly repo: DomainPolicyRepository,
@@ -17,37 +112,66 @@ export class DomainPolicies {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The policy of a host (port ignored), from a short-lived cache. */
+  /** The rule for a host (any form: URL, host[:port], IP literal). */
+  async ruleFor(host: string): Promise<HostRule> {
+    return (await this.current()).ruleFor(host);
+  }
+
+  /** The policy in force for a host: its block or limit when there is one, else its allow entry, else null. */
   async policyOf(host: string): Promise<DomainPolicy | null> {
-    const domain = hostnameOf(host);
-    const hit = this.cache.get(domain);
-    const t = this.now();
-    if (hit && hit.until > t) return hit.policy;
-    const policy = await this.repo.getDomainPolicy(domain);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(domain, { policy, until: t + this.ttlMs });
-    return policy;
+    const rule = await this.ruleFor(host);
+    return rule.restriction ?? rule.allowed;
   }
 
-  /** True when this server does not federate with the host. */
+  /** True when this server does not federate with the host (blocked, or not allowed in allow-list mode). */
   async isBlocked(host: string): Promise<boolean> {
-    const p = await this.policyOf(host);
-    if (p?.policy === 'block') return true;
-    return this.mode === 'allowlist' && p?.policy !== 'allow';
+    const rule = await this.ruleFor(host);
+    if (rule.restriction?.policy === 'block') return true;
+    return this.mode === 'allowlist' && rule.allowed === null;
   }
 
-  /** Forgets cached answers (after the admin changed a policy in this process). */
+  /** True when the host's most specific block or limit is a block (its members are purged). */
+  async isSuspended(host: string): Promise<boolean> {
+    return (await this.ruleFor(host)).restriction?.policy === 'block';
+  }
+
+  /** Forgets the loaded policies (after the admin changed one in this process): the next lookup reloads. */
   invalidate(): void {
-    this.cache.clear();
+    this.rules = null;
+    this.loading = null;
   }
-}
 
-/** `host[:port]` or a URL to a lowercase host name without port. */
-export function hostnameOf(hostOrUrl: string): string {
-  try {
-    if (/^[a-z]+:\/\//i.test(hostOrUrl)) return new URL(hostOrUrl).hostname.toLowerCase();
-    return new URL(`http://${hostOrUrl}`).hostname.toLowerCase();
-  } catch {
-    return hostOrUrl.toLowerCase();
+  private async current(): Promise<DomainRules> {
+    if (this.rules !== null && this.now() - this.loadedAt < this.ttlMs) return this.rules;
+    if (this.loading === null) {
+      const started = this.now();
+      const loading = this.load().then(
+        (rules) => {
+          if (this.loading === loading) {
+            this.rules = rules;
+            this.loadedAt = started;
+            this.loading = null;
+          }
+          return rules;
+        },
+        (e: unknown) => {
+          if (this.loading === loading) this.loading = null;
+          throw e;
+        },
+      );
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  private async load(): Promise<DomainRules> {
+    const all: DomainPolicy[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.repo.listDomainPolicies(null, after, LOAD_PAGE);
+      all.push(...page);
+      if (page.length < LOAD_PAGE) return new DomainRules(all);
+      after = page[page.length - 1]?.domain ?? null;
+    }
   }
 }

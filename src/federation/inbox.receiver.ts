@@ -9,6 +9,7 @@ import type { Store } from '../storage/store.ts';
 import type { Logger } from '../log.ts';
 import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
 import { checkContexts } from '../activitypub/context-policy.ts';
+import { canonicalAuthority } from './domain-policy.ts';
 import { parseJsonObject } from './json-limits.ts';
 import { prepareSignature, verifyPrepared } from './http-signature.ts';
 import type { IntakePayload } from './job-handlers.ts';
@@ -135,8 +136,9 @@ export class InboxReceiver {
     }
     if (!sameOrigin(id, actorId))
       return { status: 400, message: "the activity id is not on the actor's origin" };
-    // The key's host was checked against the domain policy above; a key and its actor share an origin.
-    const host = new URL(actorId).host;
+    // The key's host was checked against the domain policy above; a key and its actor share an origin. The
+    // intake job's key is the sender's canonical host (with its port), whatever form the id writes it in.
+    const host = canonicalAuthority(new URL(actorId));
     if (!ACCEPTED_TYPES.has(type)) {
       log.debug('inbox: activity type not handled', { type, activityId: id });
       return { status: 202, message: 'accepted' };

@@ -8,6 +8,7 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startRawActor, customSignature, sha256Digest, type RawActor } from '../support/raw-actor.ts';
 import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
 import { waitUntil } from '../support/net.ts';
+import { InstanceService } from '../../src/groups/instance.service.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
@@ -296,6 +297,73 @@ describe('inbox security (attack classes)', function () {
     expect(post.status).to.equal(404);
     expect(await g.store.groups.countGroups()).to.equal(count);
     expect(await g.store.groups.getGroup('newname')).to.equal(null);
+  });
+
+  describe('domain policies that cannot be sidestepped', function () {
+    let instance: InstanceService;
+    before(function () {
+      instance = new InstanceService({
+        store: g.store,
+        policies: g.guild.domains,
+        localDomain: g.config.domain,
+        federationMode: 'open',
+      });
+    });
+
+    const follow = (actor: RawActor) => ({
+      '@context': AS,
+      id: `${actor.actorId}/follows/${randomUUID()}`,
+      type: 'Follow',
+      actor: actor.actorId,
+      object: group,
+    });
+
+    it('refuses an actor that writes a blocked address as IPv4-mapped IPv6, fetching nothing', async function () {
+      const mapped = await startRawActor('mapped', { host: '127.0.0.3', urlHost: '[::ffff:7f00:3]' });
+      try {
+        expect((await instance.blockDomain('127.0.0.3')).ok).to.equal(true);
+        const f = follow(mapped);
+        const res = await mapped.post(inbox, f);
+        expect(res.status).to.equal(403);
+        expect(mapped.requests).to.deep.equal([]);
+        await nothingStored(f.id);
+        expect(await g.store.members.getMember('security', mapped.actorId)).to.equal(null);
+      } finally {
+        await mapped.close();
+      }
+    });
+
+    it('refuses keys on sub-domains and dotted or upper-case forms of a blocked domain before any fetch', async function () {
+      expect((await instance.blockDomain('Blocked.Invalid.')).ok).to.equal(true);
+      for (const host of ['sub.blocked.invalid', 'blocked.invalid.', 'a.B.BLOCKED.invalid']) {
+        const actorId = `http://${host}/users/x`;
+        const a = { ...note(mallory), id: `${actorId}/notes/${randomUUID()}`, actor: actorId };
+        const res = await mallory.post(inbox, a, (r) => {
+          r.headers['Signature'] = (r.headers['Signature'] ?? '').replace(
+            mallory.keyId,
+            `${actorId}#main-key`,
+          );
+        });
+        expect(res.status, host).to.equal(403);
+        await nothingStored(a.id);
+      }
+    });
+
+    it("purges a member whose id writes a newly blocked range's address in another form, and counts its host as blocked", async function () {
+      const member = await startRawActor('ranged', { host: '127.0.0.4', urlHost: '[::ffff:7f00:4]' });
+      try {
+        const f = follow(member);
+        expect((await member.post(inbox, f)).status).to.equal(202);
+        await g.processed(f.id);
+        expect((await g.store.members.getMember('security', member.actorId))?.state).to.equal('accepted');
+        const blocked = await instance.blockDomain('127.0.0.4/30');
+        expect(blocked.ok && blocked.value.removedMembers).to.equal(1);
+        expect(await g.store.members.getMember('security', member.actorId)).to.equal(null);
+        expect(await g.guild.domains.isBlocked(member.origin)).to.equal(true);
+      } finally {
+        await member.close();
+      }
+    });
   });
 
   describe('with private addresses not allowed', function () {

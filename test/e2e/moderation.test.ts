@@ -9,6 +9,7 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
 import { startRawActor, type RawActor } from '../support/raw-actor.ts';
 import { waitUntil } from '../support/net.ts';
+import { InstanceService } from '../../src/groups/instance.service.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
@@ -239,14 +240,14 @@ describe('instance-level domain block', function () {
   });
 
   it("removes the domain's members and refuses its activities without fetching anything", async function () {
-    await g.store.domains.putDomainPolicy({
-      domain: '127.0.0.2',
-      policy: 'block',
-      reason: 'spam',
-      createdAt: Date.now(),
+    const instance = new InstanceService({
+      store: g.store,
+      policies: g.guild.domains,
+      localDomain: g.config.domain,
+      federationMode: 'open',
     });
-    expect(await g.store.domains.removeMembersOfDomain('127.0.0.2')).to.equal(1);
-    g.guild.domains.invalidate();
+    const blocked = await instance.blockDomain('127.0.0.2', 'spam');
+    expect(blocked.ok && blocked.value.removedMembers).to.equal(1);
     const seen = evil.requests.length;
     const note = {
       '@context': AS,

@@ -42,7 +42,13 @@ function keyPair(): { publicKey: string; privateKey: string } {
 
 export async function startRawActor(
   username = 'mallory',
-  opts: { freshKey?: boolean; host?: string } = {},
+  opts: {
+    freshKey?: boolean;
+    /** Loopback address to listen on (127.0.0.1 by default). */
+    host?: string;
+    /** How the actor's URLs write that address (another form of it, e.g. `[::ffff:127.0.0.2]`). */
+    urlHost?: string;
+  } = {},
 ): Promise<RawActor> {
   const keys = opts.freshKey
     ? generateKeyPairSync('rsa', {
@@ -82,7 +88,7 @@ export async function startRawActor(
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((r) => server.listen(0, host, () => r()));
-  origin = `http://${host}:${(server.address() as AddressInfo).port}`;
+  origin = `http://${opts.urlHost ?? host}:${(server.address() as AddressInfo).port}`;
   const actorId = `${origin}/users/${username}`;
   const keyId = `${actorId}#main-key`;
   documents.set(`/users/${username}`, {
