@@ -22,7 +22,7 @@ import { DeliveryClient } from './federation/delivery.client.ts';
 import { SafeFetcher } from './federation/safe-fetch.ts';
 import { ActorResolver } from './federation/actor-resolver.ts';
 import { InboxReceiver } from './federation/inbox.receiver.ts';
-import { verifyRequest } from './federation/http-signature.ts';
+import { FetchAuthorizer } from './federation/signed-fetch.ts';
 import { Metrics } from './federation/metrics.ts';
 import { CircuitBreaker } from './federation/circuit-breaker.ts';
 import type { Job } from './storage/store.ts';
@@ -292,18 +292,13 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       log: log.child({ part: 'inbox' }),
       isBlockedHost: (host) => domains.isBlocked(host),
     });
+    const fetchAuthorizer = new FetchAuthorizer({
+      resolveKey,
+      isBlockedHost: (host) => domains.isBlocked(host),
+      scheme,
+    });
     const authorizeFetch = config.requireSignedFetch
-      ? async (req: Request): Promise<boolean> => {
-          const v = await verifyRequest({
-            method: 'GET',
-            path: req.originalUrl,
-            headers: req.headers,
-            rawBody: null,
-            now: new Date(),
-            resolveKey,
-          });
-          return v.ok;
-        }
+      ? (req: Request) => fetchAuthorizer.authorize({ path: req.originalUrl, headers: req.headers })
       : null;
     const { httpHandler } = await import('./http/serve.ts');
     const handler = httpHandler(

@@ -8,6 +8,7 @@ import { toApGroup, toApOrderedCollection, toApTombstone } from '../activitypub/
 import { GUILD_CONTEXT } from '../activitypub/vocab.ts';
 import { sendActivityJson, wantsActivityJson } from './negotiation.ts';
 import { renderGroupPage } from '../web/group.page.ts';
+import type { FetchAuthorization } from '../federation/signed-fetch.ts';
 
 export interface ActorRoutesDeps {
   store: Store;
@@ -15,7 +16,7 @@ export interface ActorRoutesDeps {
   domain: string;
   groups: GroupService;
   /** Checks a GET's signature when signed fetches are required; null lets every GET through. */
-  authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  authorizeFetch: ((req: Request) => Promise<FetchAuthorization>) | null;
 }
 
 const PAGE_SIZE = 20;
@@ -25,8 +26,12 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
 
   /** Answers ActivityPub GETs only for signed requests when secure mode is on. */
   const authorized = async (req: Request, res: Response): Promise<boolean> => {
-    if (!d.authorizeFetch || (await d.authorizeFetch(req))) return true;
-    res.status(401).json({ error: 'a signed request is required' });
+    if (!d.authorizeFetch) return true;
+    const verdict = await d.authorizeFetch(req);
+    if (verdict.ok) return true;
+    res.status(verdict.status).json({
+      error: verdict.status === 401 ? `a signed request is required (${verdict.message})` : verdict.message,
+    });
     return false;
   };
 

@@ -10,6 +10,7 @@ import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
 import type { Metrics } from '../federation/metrics.ts';
+import type { FetchAuthorization } from '../federation/signed-fetch.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
 
 export interface AppDeps {
@@ -19,7 +20,7 @@ export interface AppDeps {
   groups: GroupService;
   log: Logger;
   software: { name: string; version: string };
-  authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  authorizeFetch: ((req: Request) => Promise<FetchAuthorization>) | null;
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
   metrics: Metrics;
