@@ -289,6 +289,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       resolveKey,
       signal,
       scheme,
+      authority: config.domain,
       log: log.child({ part: 'inbox' }),
       isBlockedHost: (host) => domains.isBlocked(host),
     });
@@ -296,6 +297,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       resolveKey,
       isBlockedHost: (host) => domains.isBlocked(host),
       scheme,
+      authority: config.domain,
     });
     const authorizeFetch = config.requireSignedFetch
       ? (req: Request) => fetchAuthorizer.authorize({ path: req.originalUrl, headers: req.headers })

@@ -84,6 +84,10 @@ function checkStructure(input: SignedRequestInput, sig: ParsedSignature): Failur
   if ((method === 'GET' || method === 'HEAD') && !signed.has('host')) {
     return failure('missing-required-header', 'host must be signed on GET');
   }
+  if (method === 'POST' && (!signed.has('host') || !signed.has('(request-target)'))) {
+    // Otherwise a POST signed for another server, or another inbox, would verify here.
+    return failure('missing-required-header', 'host and (request-target) must be signed on POST');
+  }
   const hasBody = method === 'POST' || (input.rawBody !== null && input.rawBody.length > 0);
   const digestHeader = headerValue(input.headers, 'digest');
   if (hasBody && digestHeader === undefined) return failure('missing-digest', 'no Digest header');

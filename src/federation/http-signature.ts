@@ -134,7 +134,8 @@ export type VerifyFailureReason =
   | 'expired'
   | 'not-yet-valid'
   | 'key-not-found'
-  | 'bad-signature';
+  | 'bad-signature'
+  | 'wrong-host';
 
 /** Outcome of {@link verifyRequest}: the verified key and its owner, or why verification failed. */
 export type VerifyResult =
@@ -161,6 +162,11 @@ export interface SignedRequestInput {
   now: Date;
   /** Scheme of the URL the request was sent to (this server's public origin), for RFC 9421 `@target-uri`. */
   scheme?: 'http' | 'https';
+  /**
+   * This server's `host[:port]`: when given, the request's (signed) `Host` must name it, so that a request
+   * signed for another server is not accepted here.
+   */
+  authority?: string;
 }
 
 /** An inbound request as {@link verifyRequest} sees it. */
@@ -188,10 +194,15 @@ export type PrepareResult =
  * Every check of an inbound signature that needs no key: draft-cavage (`Signature`), or RFC 9421 when
  * `Signature-Input` is present. Cavage requires rsa-sha256 or hs2019 (RSA PKCS#1 v1.5 with SHA-256);
  * `date` or `(created)` signed; `(request-target)` or `digest` signed; `host` signed on GET; `digest` signed
- * and matching the raw body on POST or when there is a body. Both require a current validity window (1 h of
- * skew, 5 min default lifetime, 12 h at most).
+ * and matching the raw body on POST or when there is a body; `host` and `(request-target)` signed on POST. Both
+ * require a current validity window (1 h of skew, 5 min default lifetime, 12 h at most), and, when `authority`
+ * is given, a `Host` naming this server (it is signed: cavage signs `host`, RFC 9421 covers `@target-uri`).
  */
 export function prepareSignature(input: SignedRequestInput): PrepareResult {
+  if (input.authority !== undefined && !namesAuthority(input, input.authority)) {
+    const host = input.headers['host'];
+    return failure('wrong-host', `the request was signed for ${String(host)}, not for ${input.authority}`);
+  }
   const prepared =
     input.headers['signature-input'] !== undefined
       ? prepareMessageSignature(input)
@@ -236,6 +247,18 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
   const prepared = prepareSignature(input);
   if (!prepared.ok) return prepared;
   return verifyPrepared(prepared.value, input.resolveKey);
+}
+
+/** True when the request's `Host` header names `authority` (case and default ports aside). */
+function namesAuthority(input: SignedRequestInput, authority: string): boolean {
+  const host = input.headers['host'];
+  if (typeof host !== 'string') return false;
+  const scheme = input.scheme ?? 'https';
+  try {
+    return new URL(`${scheme}://${host.trim()}`).host === new URL(`${scheme}://${authority}`).host;
+  } catch {
+    return false;
+  }
 }
 
 function verifyWith(publicKeyPem: string, candidates: Buffer[], signature: Buffer): boolean {

@@ -62,6 +62,8 @@ export interface InboxReceiverDeps {
   log: Logger;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
   scheme: 'http' | 'https';
+  /** `host[:port]` of the public origin: requests must be signed for it. */
+  authority: string;
   /** True when activities from this host are refused. */
   isBlockedHost?: (host: string) => Promise<boolean> | boolean;
   now?: () => number;
@@ -92,6 +94,7 @@ export class InboxReceiver {
       rawBody: req.rawBody,
       now: new Date(this.now()),
       scheme: this.d.scheme,
+      authority: this.d.authority,
     });
     if (!prepared.ok) {
       log.info('inbox: signature refused', { reason: prepared.reason, detail: prepared.detail });

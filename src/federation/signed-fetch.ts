@@ -24,6 +24,8 @@ export interface FetchAuthorizerDeps {
   isBlockedHost: (host: string) => Promise<boolean> | boolean;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
   scheme: 'http' | 'https';
+  /** `host[:port]` of the public origin: requests must be signed for it. */
+  authority: string;
   now?: () => number;
 }
 
@@ -42,6 +44,7 @@ export class FetchAuthorizer {
       rawBody: null,
       now: new Date(this.now()),
       scheme: this.d.scheme,
+      authority: this.d.authority,
     });
     if (!prepared.ok) return { ok: false, status: 401, message: `signature refused: ${prepared.reason}` };
     const host = canonicalHost(prepared.value.keyId);

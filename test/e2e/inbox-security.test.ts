@@ -9,6 +9,8 @@ import { startRawActor, customSignature, sha256Digest, type RawActor } from '../
 import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
 import { waitUntil } from '../support/net.ts';
 import { InstanceService } from '../../src/groups/instance.service.ts';
+import { signRequest } from '../../src/federation/http-signature.ts';
+import { request as httpRequest } from 'node:http';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
@@ -139,6 +141,50 @@ describe('inbox security (attack classes)', function () {
     await nothingStored(a.id);
   });
 
+  it('refuses a POST signed for another server with the same inbox path', async function () {
+    const a = note(mallory);
+    const body = JSON.stringify(a);
+    const path = new URL(inbox).pathname;
+    // What another server received from mallory, replayed here with its own Host.
+    const headers = signRequest({
+      method: 'POST',
+      url: `http://other.invalid${path}`,
+      headers: { 'Content-Type': 'application/activity+json' },
+      body,
+      keyId: mallory.keyId,
+      privateKeyPem: mallory.privateKeyPem,
+    });
+    const res = await rawPost(inbox, headers, body);
+    expect(res.status).to.equal(401);
+    expect(res.text).to.contain('wrong-host');
+    await nothingStored(a.id);
+  });
+
+  it('refuses a POST whose signature leaves out host or (request-target)', async function () {
+    for (const names of [
+      ['(request-target)', 'date', 'digest'],
+      ['host', 'date', 'digest'],
+    ]) {
+      const a = note(mallory);
+      const res = await mallory.post(inbox, a, (r) => {
+        const values: Record<string, string> = {
+          '(request-target)': `post ${new URL(inbox).pathname}`,
+          host: new URL(inbox).host,
+          date: r.headers['Date'] ?? '',
+          digest: r.headers['Digest'] ?? '',
+        };
+        r.headers['Signature'] = customSignature({
+          keyId: mallory.keyId,
+          privateKeyPem: mallory.privateKeyPem,
+          names,
+          values,
+        });
+      });
+      expect(res.status, names.join(' ')).to.equal(401);
+      await nothingStored(a.id);
+    }
+  });
+
   it('accepts hs2019 as RSA-SHA256', async function () {
     const a = note(mallory);
     const res = await mallory.post(inbox, a, (r) => {
@@ -236,7 +282,6 @@ describe('inbox security (attack classes)', function () {
       method: 'POST',
       headers: await (async () => {
         const body = JSON.stringify(a);
-        const { signRequest } = await import('../../src/federation/http-signature.ts');
         return signRequest({
           method: 'POST',
           url: inbox,
@@ -413,4 +458,23 @@ function scopedContextChain(
     actor: actor.actorId,
     ...body,
   };
+}
+
+/** A POST with exactly these headers (`Host` included, which fetch would not let a test set). */
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
