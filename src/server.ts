@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPair, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Request } from 'express';
-import type { Config } from './config/config.ts';
+import { BURST_SECONDS, type Config } from './config/config.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './storage/store.ts';
 import { openStore } from './storage/open-store.ts';
@@ -20,8 +20,8 @@ import { LocalQueueSignal, QueueRunner } from './federation/queue-runner.ts';
 import { deliverHandler, fanoutHandler, intakeHandler } from './federation/job-handlers.ts';
 import { DeliveryClient } from './federation/delivery.client.ts';
 import { SafeFetcher } from './federation/safe-fetch.ts';
-import { ActorResolver } from './federation/actor-resolver.ts';
-import { InboxReceiver } from './federation/inbox.receiver.ts';
+import { ActorResolver, type KeyLookupOptions } from './federation/actor-resolver.ts';
+import { InboxReceiver, inboxLimits } from './federation/inbox.receiver.ts';
 import { FetchAuthorizer } from './federation/signed-fetch.ts';
 import { Metrics } from './federation/metrics.ts';
 import { CircuitBreaker } from './federation/circuit-breaker.ts';
@@ -117,7 +117,15 @@ export async function buildCore(
     signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
     isRefusedHost: (host) => domains.isBlocked(host),
   });
-  const resolver = new ActorResolver({ fetcher, cache: store.remoteActors, localOrigin: urls.origin });
+  const resolver = new ActorResolver({
+    fetcher,
+    cache: store.remoteActors,
+    localOrigin: urls.origin,
+    keyFetchesPerHost: {
+      perSecond: config.inbox.keyFetchRate,
+      burst: config.inbox.keyFetchRate * BURST_SECONDS,
+    },
+  });
   const membership = new MembershipService({ store, urls, publisher });
   const settings = new SettingsService({
     store,
@@ -173,7 +181,6 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
     settings,
     moderation,
   } = core;
-  const resolveKey = (keyId: string, o: { refresh: boolean }) => resolver.getKey(keyId, o);
 
   // The queues run in background threads, unless this is one of them, the role has no queues, or the store was
   // handed over by the caller (a thread could not share it).
@@ -284,9 +291,12 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   let port: number | null = null;
   if (config.role !== 'worker') {
     const scheme = config.origin.startsWith('https:') ? 'https' : 'http';
+    const limits = inboxLimits(config.inbox);
+    const lookupKey = (keyId: string, o: KeyLookupOptions) => resolver.lookupKey(keyId, o);
     const receiver = new InboxReceiver({
       store,
-      resolveKey,
+      resolveKey: lookupKey,
+      limits,
       signal,
       scheme,
       authority: config.domain,
@@ -294,13 +304,19 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
       isBlockedHost: (host) => domains.isBlocked(host),
     });
     const fetchAuthorizer = new FetchAuthorizer({
-      resolveKey,
+      lookupKey,
+      keyFetchesPerClient: limits.keyFetchesPerClient,
       isBlockedHost: (host) => domains.isBlocked(host),
       scheme,
       authority: config.domain,
     });
     const authorizeFetch = config.requireSignedFetch
-      ? (req: Request) => fetchAuthorizer.authorize({ path: req.originalUrl, headers: req.headers })
+      ? (req: Request) =>
+          fetchAuthorizer.authorize({
+            path: req.originalUrl,
+            headers: req.headers,
+            ...(req.ip ? { client: req.ip } : {}),
+          })
       : null;
     const { httpHandler } = await import('./http/serve.ts');
     const handler = httpHandler(

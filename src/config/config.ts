@@ -26,6 +26,17 @@ export interface DeliveryConfig {
   timeoutMs: number;
 }
 
+/** What one sender may make the inbox do. Rates are per second; each allows a burst of {@link BURST_SECONDS}. */
+export interface InboxConfig {
+  /** Largest body accepted. */
+  maxBodyBytes: number;
+  /** Fetches of unknown keys per client address, and per key host (0: no limit). */
+  keyFetchRate: number;
+}
+
+/** A rate limit's burst: this many seconds of its rate at once. */
+export const BURST_SECONDS = 30;
+
 export interface Config {
   /** Public origin, no trailing slash, e.g. https://guild.example */
   origin: string;
@@ -51,7 +62,7 @@ export interface Config {
   /** Bearer token of the admin API, or null when the API is off. */
   adminToken: string | null;
   delivery: DeliveryConfig;
-  inbox: { maxBodyBytes: number };
+  inbox: InboxConfig;
   /** `open`: federate with every domain not blocked; `allowlist`: only with domains allowed by the admin. */
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
@@ -189,6 +200,13 @@ export function loadConfig(env: Env = process.env): Config {
         'GUILD_INBOX_MAX_BODY_BYTES',
         1024,
         16 * 1024 * 1024,
+        problems,
+      ),
+      keyFetchRate: parseInt_(
+        env.GUILD_KEY_FETCH_RATE ?? inbox.keyFetchRate,
+        'GUILD_KEY_FETCH_RATE',
+        0,
+        100_000,
         problems,
       ),
     },

@@ -12,6 +12,9 @@ import { checkContexts } from '../activitypub/context-policy.ts';
 import { canonicalAuthority } from './domain-policy.ts';
 import { parseJsonObject } from './json-limits.ts';
 import { prepareSignature, verifyPrepared } from './http-signature.ts';
+import { TokenBuckets } from './token-bucket.ts';
+import type { KeyLookup, KeyLookupOptions } from './actor-resolver.ts';
+import { BURST_SECONDS, type InboxConfig } from '../config/config.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
 
@@ -45,19 +48,37 @@ export interface InboxRequest {
   inboxGroup: string | null;
   /** Carried into every log line about this request. */
   requestId?: string;
+  /** The client's address (key fetches are limited per client); unknown when absent. */
+  client?: string;
 }
 
 export interface InboxAnswer {
   status: number;
   message: string;
+  /** Seconds to wait before trying again (429). */
+  retryAfterS?: number;
+}
+
+/** What one sender may make the inbox do (see {@link inboxLimits}). */
+export interface InboxLimits {
+  /** Fetches of unknown keys per client address. */
+  keyFetchesPerClient: TokenBuckets;
+}
+
+/** The inbox limits of a configuration: each rate per second, with bursts of {@link BURST_SECONDS} of it. */
+export function inboxLimits(c: Pick<InboxConfig, 'keyFetchRate'>): InboxLimits {
+  const buckets = (perSecond: number) => new TokenBuckets({ perSecond, burst: perSecond * BURST_SECONDS });
+  return {
+    keyFetchesPerClient: buckets(c.keyFetchRate),
+  };
 }
 
 export interface InboxReceiverDeps {
   store: Store;
-  resolveKey: (
-    keyId: string,
-    opts: { refresh: boolean },
-  ) => Promise<{ publicKeyPem: string; ownerId: string } | null>;
+  /** The key a signature names (see {@link ActorResolver.lookupKey}). */
+  resolveKey: (keyId: string, opts: KeyLookupOptions & { refresh: boolean }) => Promise<KeyLookup>;
+  /** Per-sender limits; none when absent. */
+  limits?: InboxLimits;
   signal: QueueSignal;
   log: Logger;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
@@ -109,6 +130,7 @@ export class InboxReceiver {
       log.info('inbox: blocked host', { host: keyUrl.host });
       return { status: 403, message: 'this server does not federate with your host' };
     }
+    const limits = this.d.limits;
     // The body is read before the key is resolved: what it may not say costs no fetch.
     const parsed = parseJsonObject(req.rawBody.toString('utf8'));
     if (!parsed.ok) return { status: 400, message: parsed.detail };
@@ -124,7 +146,25 @@ export class InboxReceiver {
       log.info('inbox: context refused', { reason: contexts.reason, activityId: id });
       return { status: 400, message: contexts.reason };
     }
-    const verified = await verifyPrepared(prepared.value, this.d.resolveKey);
+    if (!sameOrigin(keyId, actorId)) {
+      // Fetching a key that cannot be the actor's would only make this server request someone else's URL.
+      log.info('inbox: key not on the actor origin', { keyId, actorId, activityId: id });
+      return { status: 403, message: "the signing key is not on the actor's origin" };
+    }
+    let throttled = 0;
+    const client = req.client ?? 'unknown';
+    const verified = await verifyPrepared(prepared.value, async (kid, opts) => {
+      const lookup = await this.d.resolveKey(kid, {
+        ...opts,
+        ...(limits ? { fetchBudget: () => limits.keyFetchesPerClient.tryTake(client) } : {}),
+      });
+      if (lookup.kind === 'throttled') throttled = lookup.retryAfterS;
+      return lookup.kind === 'found' ? lookup.key : null;
+    });
+    if (throttled > 0 && !verified.ok) {
+      log.info('inbox: key fetches over their rate', { keyId, client, retryAfterS: throttled });
+      return { status: 429, message: 'too many new keys to fetch; retry later', retryAfterS: throttled };
+    }
     if (!verified.ok) {
       if (verified.reason === 'key-not-found' && isSelfDelete(doc, req.rawBody)) {
         // Servers announce deleted accounts, signed by a key that is gone: nothing to verify, nothing to do.

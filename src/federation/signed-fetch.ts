@@ -5,21 +5,30 @@
  * allow-list mode, gets 403 without a single request to it.
  */
 import { canonicalHost } from './domain-policy.ts';
-import { prepareSignature, verifyPrepared, type ResolveKey } from './http-signature.ts';
+import { prepareSignature, verifyPrepared } from './http-signature.ts';
+import type { KeyLookup, KeyLookupOptions } from './actor-resolver.ts';
+import type { TokenBuckets } from './token-bucket.ts';
 
 /** A GET as the authorizer sees it. */
 export interface SignedGet {
   /** Path with query, as received. */
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The client's address (key fetches are limited per client). */
+  client?: string;
 }
 
 /** Whether a signed GET is answered: the signer, or the status and message of the refusal. */
 export type FetchAuthorization =
-  { ok: true; signer: string } | { ok: false; status: 401 | 403; message: string };
+  | { ok: true; signer: string }
+  | { ok: false; status: 401 | 403; message: string }
+  | { ok: false; status: 429; message: string; retryAfterS: number };
 
 export interface FetchAuthorizerDeps {
-  resolveKey: ResolveKey;
+  /** The key a signature names (see {@link ActorResolver.lookupKey}). */
+  lookupKey: (keyId: string, opts: KeyLookupOptions & { refresh: boolean }) => Promise<KeyLookup>;
+  /** Fetches of unknown keys per client address; no limit when absent. */
+  keyFetchesPerClient?: TokenBuckets;
   /** True when this server does not federate with the host (blocked, or not allowed in allow-list mode). */
   isBlockedHost: (host: string) => Promise<boolean> | boolean;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
@@ -52,7 +61,19 @@ export class FetchAuthorizer {
       return { ok: false, status: 401, message: 'signature refused: the keyId is not an http(s) URL' };
     if (await this.d.isBlockedHost(host))
       return { ok: false, status: 403, message: 'this server does not federate with your host' };
-    const verified = await verifyPrepared(prepared.value, this.d.resolveKey);
+    let throttled = 0;
+    const budget = this.d.keyFetchesPerClient;
+    const client = req.client ?? 'unknown';
+    const verified = await verifyPrepared(prepared.value, async (keyId, opts) => {
+      const lookup = await this.d.lookupKey(keyId, {
+        ...opts,
+        ...(budget ? { fetchBudget: () => budget.tryTake(client) } : {}),
+      });
+      if (lookup.kind === 'throttled') throttled = lookup.retryAfterS;
+      return lookup.kind === 'found' ? lookup.key : null;
+    });
+    if (!verified.ok && throttled > 0)
+      return { ok: false, status: 429, message: 'too many new keys to fetch', retryAfterS: throttled };
     if (!verified.ok) return { ok: false, status: 401, message: `signature refused: ${verified.reason}` };
     return { ok: true, signer: verified.ownerId };
   }

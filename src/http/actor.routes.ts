@@ -29,6 +29,7 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     if (!d.authorizeFetch) return true;
     const verdict = await d.authorizeFetch(req);
     if (verdict.ok) return true;
+    if (verdict.status === 429) res.set('Retry-After', String(verdict.retryAfterS));
     res.status(verdict.status).json({
       error: verdict.status === 401 ? `a signed request is required (${verdict.message})` : verdict.message,
     });

@@ -204,6 +204,30 @@ describe('inbox security (attack classes)', function () {
     await nothingStored(a.id);
   });
 
+  it("refuses, without fetching it, a key on another origin than the activity's actor", async function () {
+    const a = note(mallory);
+    const seen = alice.requests.length;
+    // Signed with a keyId on alice's server (her real key): verifying would mean fetching from her server.
+    const res = await mallory.post(inbox, a, (r) => {
+      const body = r.body;
+      Object.assign(
+        r.headers,
+        signRequest({
+          method: 'POST',
+          url: inbox,
+          headers: { 'Content-Type': 'application/activity+json' },
+          body,
+          keyId: alice.keyId,
+          privateKeyPem: alice.privateKeyPem,
+        }),
+      );
+    });
+    expect(res.status).to.equal(403);
+    expect(res.text).to.contain("not on the actor's origin");
+    expect(alice.requests.slice(seen)).to.deep.equal([]);
+    await nothingStored(a.id);
+  });
+
   it('does not apply an inline object that claims an id on another origin', async function () {
     const outbox = await g.store.activities.countOutbox('security');
     const a = note(mallory, { id: `${alice.actorId}/notes/${randomUUID()}`, attributedTo: mallory.actorId });
@@ -408,6 +432,68 @@ describe('inbox security (attack classes)', function () {
       } finally {
         await member.close();
       }
+    });
+  });
+
+  describe('with a small key fetch budget', function () {
+    let limited: TestGuild;
+    let crowd: RawActor;
+    before(async function () {
+      limited = await startTestGuild({ GUILD_KEY_FETCH_RATE: '1' });
+      await limited.createGroup('limited');
+      crowd = await startRawActor('crowd');
+    });
+    after(async () => {
+      await limited?.close();
+      await crowd?.close();
+    });
+    afterEach(function () {
+      printLogsOnFailure(this, [limited]);
+    });
+
+    it('fetches no more new keys for one client than its budget allows, answering 429 with Retry-After', async function () {
+      // 60 actors with keys Guild has never seen, all from this one client: the budget is a burst of 30.
+      const names = Array.from({ length: 60 }, (_, i) => `c${i}`);
+      const template = crowd.documents.get('/users/crowd') as Record<string, unknown>;
+      for (const name of names) {
+        const id = `${crowd.origin}/users/${name}`;
+        crowd.documents.set(`/users/${name}`, {
+          ...template,
+          id,
+          preferredUsername: name,
+          inbox: `${id}/inbox`,
+          publicKey: { id: `${id}#main-key`, owner: id, publicKeyPem: crowd.publicKeyPem },
+        });
+      }
+      const target = `${limited.origin}/groups/limited/inbox`;
+      const answers: Array<{ name: string; status: number; retryAfter: string | null }> = [];
+      for (const name of names) {
+        const id = `${crowd.origin}/users/${name}`;
+        const body = JSON.stringify({
+          '@context': AS,
+          id: `${id}/follows/${randomUUID()}`,
+          type: 'Follow',
+          actor: id,
+          object: `${limited.origin}/groups/limited`,
+        });
+        const headers = signRequest({
+          method: 'POST',
+          url: target,
+          headers: { 'Content-Type': 'application/activity+json' },
+          body,
+          keyId: `${id}#main-key`,
+          privateKeyPem: crowd.privateKeyPem,
+        });
+        const res = await fetch(target, { method: 'POST', headers, body });
+        answers.push({ name, status: res.status, retryAfter: res.headers.get('retry-after') });
+      }
+      const throttled = answers.filter((a) => a.status === 429);
+      expect(throttled.length, 'refused for the budget').to.be.above(0);
+      for (const a of throttled) expect(Number(a.retryAfter), a.name).to.be.at.least(1);
+      // A throttled request fetched nothing: every key fetched belongs to a request that was let through.
+      const fetched = new Set(crowd.requests.map((r) => r.replace(/^GET \/users\//, '')));
+      for (const a of throttled) expect(fetched.has(a.name), a.name).to.equal(false);
+      for (const a of answers.filter((x) => x.status !== 429)) expect(a.status, a.name).to.equal(202);
     });
   });
 

@@ -25,7 +25,7 @@ export interface RawActor {
     url: string,
     body: unknown,
     mutate?: (r: { headers: Record<string, string>; body: string }) => void,
-  ): Promise<{ status: number; text: string }>;
+  ): Promise<{ status: number; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -124,7 +124,7 @@ export async function startRawActor(
       const r = { headers, body: text };
       mutate?.(r);
       const res = await fetch(url, { method: 'POST', headers: r.headers, body: r.body });
-      return { status: res.status, text: await res.text() };
+      return { status: res.status, text: await res.text(), headers: res.headers };
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

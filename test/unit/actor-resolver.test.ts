@@ -148,6 +148,14 @@ describe('ActorResolver', () => {
       expect(resolver.fromApActor(base)?.keyId).to.equal(null);
     });
 
+    it('refuses an inbox on another origin and ignores a shared inbox there', () => {
+      const base = person(a.origin, 'alice', undefined);
+      expect(resolver.fromApActor({ ...base, inbox: `${b.origin}/inbox` })).to.equal(null);
+      const elsewhere = resolver.fromApActor({ ...base, endpoints: { sharedInbox: `${b.origin}/inbox` } });
+      expect(elsewhere?.inbox).to.equal(`${aliceId()}/inbox`);
+      expect(elsewhere?.sharedInbox).to.equal(null);
+    });
+
     it('picks the valid key from an array and drops keys that are not the actor’s', () => {
       const id = aliceId();
       const keys = [
@@ -207,6 +215,47 @@ describe('ActorResolver', () => {
       docsA.set('/users/alias', person(a.origin, 'alice', mainKey(a.origin, 'alice', mallory.publicKeyPem)));
       expect(await resolver.getActor(`${a.origin}/users/alias`)).to.equal(null);
       expect(repo.byId.size).to.equal(0);
+    });
+  });
+
+  describe('key fetch budgets', () => {
+    beforeEach(() => {
+      for (const name of ['k1', 'k2', 'k3', 'k4']) {
+        docsA.set(`/users/${name}`, person(a.origin, name, mainKey(a.origin, name, key1.publicKeyPem)));
+      }
+    });
+    const keyOf = (name: string) => `${a.origin}/users/${name}#main-key`;
+
+    it('fetches at most the burst of new keys from one host, then refreshes its budget over time', async () => {
+      resolver = new ActorResolver({
+        fetcher: fetcher(),
+        cache: repo,
+        now: () => now,
+        keyFetchesPerHost: { perSecond: 1, burst: 2 },
+      });
+      expect((await resolver.lookupKey(keyOf('k1'))).kind).to.equal('found');
+      expect((await resolver.lookupKey(keyOf('k2'))).kind).to.equal('found');
+      expect(await resolver.lookupKey(keyOf('k3'))).to.deep.equal({ kind: 'throttled', retryAfterS: 1 });
+      expect(a.seen.filter((r) => r.url.startsWith('/users/k')).length).to.equal(2);
+      // Keys already known are still served from the cache.
+      expect((await resolver.lookupKey(keyOf('k1'))).kind).to.equal('found');
+      now += 1000;
+      expect((await resolver.lookupKey(keyOf('k3'))).kind).to.equal('found');
+    });
+
+    it("counts a fetch against the caller's budget only when the host's allows it", async () => {
+      let asked = 0;
+      const budget = () => (asked++ === 0 ? 0 : 7);
+      expect((await resolver.lookupKey(keyOf('k1'), { fetchBudget: budget })).kind).to.equal('found');
+      expect(await resolver.lookupKey(keyOf('k2'), { fetchBudget: budget })).to.deep.equal({
+        kind: 'throttled',
+        retryAfterS: 7,
+      });
+      expect(a.seen.filter((r) => r.url.startsWith('/users/k')).map((r) => r.url)).to.deep.equal([
+        '/users/k1',
+      ]);
+      // A cached key needs no fetch, whatever the budget.
+      expect((await resolver.lookupKey(keyOf('k1'), { fetchBudget: () => 7 })).kind).to.equal('found');
     });
   });
 
