@@ -30,6 +30,10 @@ export interface DeliveryConfig {
 export interface InboxConfig {
   /** Largest body accepted. */
   maxBodyBytes: number;
+  /** Activities accepted per signing key (0: no limit). */
+  ratePerKey: number;
+  /** Activities accepted per sending host (0: no limit). */
+  ratePerHost: number;
   /** Fetches of unknown keys per client address, and per key host (0: no limit). */
   keyFetchRate: number;
 }
@@ -200,6 +204,20 @@ export function loadConfig(env: Env = process.env): Config {
         'GUILD_INBOX_MAX_BODY_BYTES',
         1024,
         16 * 1024 * 1024,
+        problems,
+      ),
+      ratePerKey: parseInt_(
+        env.GUILD_INBOX_RATE_PER_KEY ?? inbox.ratePerKey,
+        'GUILD_INBOX_RATE_PER_KEY',
+        0,
+        1_000_000,
+        problems,
+      ),
+      ratePerHost: parseInt_(
+        env.GUILD_INBOX_RATE_PER_HOST ?? inbox.ratePerHost,
+        'GUILD_INBOX_RATE_PER_HOST',
+        0,
+        1_000_000,
         problems,
       ),
       keyFetchRate: parseInt_(

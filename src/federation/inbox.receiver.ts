@@ -61,14 +61,22 @@ export interface InboxAnswer {
 
 /** What one sender may make the inbox do (see {@link inboxLimits}). */
 export interface InboxLimits {
+  /** Activities per signing key; charged once the signature verified. */
+  perKey: TokenBuckets;
+  /** Activities per sending host (`host[:port]`, canonical); charged once the signature verified. */
+  perHost: TokenBuckets;
   /** Fetches of unknown keys per client address. */
   keyFetchesPerClient: TokenBuckets;
 }
 
 /** The inbox limits of a configuration: each rate per second, with bursts of {@link BURST_SECONDS} of it. */
-export function inboxLimits(c: Pick<InboxConfig, 'keyFetchRate'>): InboxLimits {
+export function inboxLimits(
+  c: Pick<InboxConfig, 'ratePerKey' | 'ratePerHost' | 'keyFetchRate'>,
+): InboxLimits {
   const buckets = (perSecond: number) => new TokenBuckets({ perSecond, burst: perSecond * BURST_SECONDS });
   return {
+    perKey: buckets(c.ratePerKey),
+    perHost: buckets(c.ratePerHost),
     keyFetchesPerClient: buckets(c.keyFetchRate),
   };
 }
@@ -130,7 +138,16 @@ export class InboxReceiver {
       log.info('inbox: blocked host', { host: keyUrl.host });
       return { status: 403, message: 'this server does not federate with your host' };
     }
+    // A sender over its rate is refused before anything else is spent on it (only verified requests count).
+    const senderHost = canonicalAuthority(keyUrl);
     const limits = this.d.limits;
+    const wait = limits
+      ? Math.max(limits.perKey.retryAfter(keyId), limits.perHost.retryAfter(senderHost))
+      : 0;
+    if (wait > 0) {
+      log.info('inbox: sender over its rate', { keyId, host: senderHost, retryAfterS: wait });
+      return { status: 429, message: 'too many activities from this sender', retryAfterS: wait };
+    }
     // The body is read before the key is resolved: what it may not say costs no fetch.
     const parsed = parseJsonObject(req.rawBody.toString('utf8'));
     if (!parsed.ok) return { status: 400, message: parsed.detail };
@@ -177,6 +194,8 @@ export class InboxReceiver {
       log.info('inbox: signer is not the actor', { signer: verified.ownerId, actorId, activityId: id });
       return { status: 403, message: 'the signer is not the actor of the activity' };
     }
+    limits?.perKey.take(keyId);
+    limits?.perHost.take(senderHost);
     if (!sameOrigin(id, actorId))
       return { status: 400, message: "the activity id is not on the actor's origin" };
     // The key's host was checked against the domain policy above; a key and its actor share an origin. The
