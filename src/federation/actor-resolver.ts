@@ -189,10 +189,14 @@ export class ActorResolver {
 
   /**
    * The actor id behind a handle (`@alice@host`, `alice@host`, `acct:alice@host`, host may carry a port) by
-   * WebFinger: https first, then http when private addresses are allowed (local peers). Null when unknown.
+   * WebFinger: https first, then http when private addresses are allowed (local peers). A `self` link on
+   * another host counts only when that host's WebFinger names the actor by this handle (see
+   * {@link resolveWebfinger}). Null when unknown or unconfirmed: the id returned is the account the handle names.
    */
   async resolveHandle(handle: string): Promise<string | null> {
-    return resolveWebfinger(this.fetcher, handle);
+    return resolveWebfinger(this.fetcher, handle, {
+      usernameOf: async (id) => (await this.getActor(id))?.preferredUsername ?? null,
+    });
   }
 
   private async fetchKey(keyId: string): Promise<KeyFetch> {

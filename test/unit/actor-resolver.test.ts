@@ -71,13 +71,16 @@ describe('ActorResolver', () => {
     return { id: `${id}#main-key`, owner: id, publicKeyPem };
   }
 
+  /** Subjects server A gives its users instead of `user@A` (a server whose handles use another domain). */
+  const subjectsA = new Map<string, string>();
+
   function webfinger(origin: string, host: string, resource: string): unknown {
     const match = /^acct:([^@]+)@(.+)$/.exec(resource);
     if (match === null || match[2] !== host) return null;
     const user = (match[1] ?? '').toLowerCase();
     if (!docsA.has(`/users/${user}`)) return null;
     return {
-      subject: `acct:${user}@${host}`,
+      subject: subjectsA.get(user) ?? `acct:${user}@${host}`,
       links: [
         { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: `${origin}/@${user}` },
         { rel: 'self', type: 'application/activity+json', href: `${origin}/users/${user}` },
@@ -112,6 +115,7 @@ describe('ActorResolver', () => {
     b.seen.length = 0;
     docsA.clear();
     docsB.clear();
+    subjectsA.clear();
     docsA.set('/users/alice', person(a.origin, 'alice', mainKey(a.origin, 'alice', key1.publicKeyPem)));
     now = 1_700_000_000_000;
     repo = new MemoryRemoteActors();
@@ -397,6 +401,32 @@ describe('ActorResolver', () => {
         `acct:Alice@127.0.0.1:${a.port}`,
         `acct:alice@127.0.0.1:${a.port}`,
       ]);
+    });
+
+    /** Server B's WebFinger answer for `user@B`, naming `self` as the account. */
+    const webfingerAtB = (user: string, self: string): void => {
+      const host = `127.0.0.1:${b.port}`;
+      const resource = encodeURIComponent(`acct:${user}@${host}`);
+      docsB.set(`/.well-known/webfinger?resource=${resource}`, {
+        subject: `acct:${user}@${host}`,
+        links: [{ rel: 'self', type: 'application/activity+json', href: self }],
+      });
+    };
+
+    it("refuses a handle whose self link names another server's account that does not answer to it", async () => {
+      // B says spammer@B is alice on A; A knows alice only as alice@A.
+      webfingerAtB('spammer', aliceId());
+      expect(await resolver.resolveHandle(`@spammer@127.0.0.1:${b.port}`)).to.equal(null);
+      const lookups = a.seen.filter((r) => r.url.startsWith('/.well-known/webfinger?'));
+      expect(lookups.map((r) => new URL(r.url, a.origin).searchParams.get('resource'))).to.deep.equal([
+        `acct:alice@127.0.0.1:${a.port}`,
+      ]);
+    });
+
+    it('accepts a self link on another host when that host names the actor by the handle (split domains)', async () => {
+      webfingerAtB('alice', aliceId());
+      subjectsA.set('alice', `acct:alice@127.0.0.1:${b.port}`);
+      expect(await resolver.resolveHandle(`@alice@127.0.0.1:${b.port}`)).to.equal(aliceId());
     });
 
     it('returns null for unknown or malformed handles', async () => {
