@@ -205,9 +205,9 @@ export class ActorResolver {
     const res = await this.fetcher.getActivityPubObject(url.href);
     if (!res.ok) return isUnreachable(res) ? { kind: 'unreachable' } : { kind: 'invalid' };
     const doc = res.doc;
+    if (isActorDocument(doc) && doc['id'] !== url.href) return this.fetchKeyOfActorAt(keyId, doc);
     if (isActorDocument(doc)) {
       // keyId is a fragment of the actor document.
-      if (doc['id'] !== url.href) return { kind: 'invalid' };
       const actor = fromApActor(doc, { preferKeyId: keyId, fetchedAt: this.now() });
       if (actor === null || actor.keyId !== keyId || actor.publicKeyPem === null) return { kind: 'invalid' };
       await this.cache.putRemoteActor(actor);
@@ -228,6 +228,29 @@ export class ActorResolver {
     if (listing.pem !== null && !samePublicKey(listing.pem, key.publicKeyPem)) return { kind: 'invalid' };
     await this.cache.putRemoteActor({ ...actor, keyId, publicKeyPem: key.publicKeyPem });
     return { kind: 'found', key: { publicKeyPem: key.publicKeyPem, ownerId: actor.id } };
+  }
+
+  /**
+   * The key URL answered with an actor document of another id: GoToSocial serves, unsigned at
+   * `/users/NAME/main-key`, a minimal actor (id, type, preferredUsername, publicKey) and the full actor only to
+   * signed GETs (`internal/processing/fedi/user.go`). As Mastodon does (`fetch_remote_key_service.rb`, which
+   * refetches a document by its own id), the actor is fetched by its id, signed; it is used when it is on the
+   * key's origin and lists `keyId` with the same key as the minimal document.
+   */
+  private async fetchKeyOfActorAt(keyId: string, minimal: Record<string, unknown>): Promise<KeyFetch> {
+    const actorId = httpUrl(minimal['id']);
+    if (actorId === null || !sameOrigin(actorId, keyId) || !this.isRemote(actorId))
+      return { kind: 'invalid' };
+    const listed = listedKey(minimal, actorId, keyId);
+    if (listed === null) return { kind: 'invalid' };
+    const res = await this.fetcher.getActivityPubObject(actorId);
+    if (!res.ok) return isUnreachable(res) ? { kind: 'unreachable' } : { kind: 'invalid' };
+    const actor = fromApActor(res.doc, { preferKeyId: keyId, fetchedAt: this.now() });
+    if (actor === null || actor.id !== actorId || actor.keyId !== keyId || actor.publicKeyPem === null)
+      return { kind: 'invalid' };
+    if (listed.pem !== null && !samePublicKey(listed.pem, actor.publicKeyPem)) return { kind: 'invalid' };
+    await this.cache.putRemoteActor(actor);
+    return { kind: 'found', key: { publicKeyPem: actor.publicKeyPem, ownerId: actor.id } };
   }
 
   private isFresh(actor: RemoteActor): boolean {

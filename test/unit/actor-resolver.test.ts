@@ -372,6 +372,64 @@ describe('ActorResolver', () => {
       expect(await resolver.getKey(keyId)).to.equal(null);
     });
 
+    describe('key URLs that answer with a minimal actor (GoToSocial)', () => {
+      // GoToSocial (internal/processing/fedi/user.go): `/users/NAME/main-key` answers unsigned with
+      // AccountToASMinimal (id = the actor, type, preferredUsername, publicKey); the actor needs a signed GET.
+      const gts = (): string => `${a.origin}/users/gts`;
+      const gtsKeyId = (): string => `${gts()}/main-key`;
+      const minimal = (id: string, pem: string): Record<string, unknown> => ({
+        '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1'],
+        id,
+        type: 'Person',
+        preferredUsername: 'gts',
+        publicKey: { id: gtsKeyId(), owner: id, publicKeyPem: pem },
+      });
+      const full = (pem: string, keyId = gtsKeyId()): Record<string, unknown> =>
+        person(a.origin, 'gts', { id: keyId, owner: gts(), publicKeyPem: pem });
+
+      it('fetches the actor by its id and takes the key it lists', async () => {
+        docsA.set('/users/gts/main-key', minimal(gts(), key1.publicKeyPem));
+        docsA.set('/users/gts', full(key1.publicKeyPem));
+        expect(await resolver.getKey(gtsKeyId())).to.deep.equal({
+          publicKeyPem: key1.publicKeyPem,
+          ownerId: gts(),
+        });
+        expect(a.seen.map((r) => r.url)).to.deep.equal(['/users/gts/main-key', '/users/gts']);
+        expect((await repo.getRemoteActorByKeyId(gtsKeyId()))?.id).to.equal(gts());
+      });
+
+      it('refuses it when the actor does not list the key, or lists another PEM', async () => {
+        docsA.set('/users/gts/main-key', minimal(gts(), key1.publicKeyPem));
+        docsA.set('/users/gts', full(key1.publicKeyPem, `${gts()}#other-key`));
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        docsA.set('/users/gts', full(key2.publicKeyPem));
+        now += HOUR;
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        expect(await repo.getRemoteActor(gts())).to.equal(null);
+      });
+
+      it('refuses a minimal actor that names an actor on another origin, fetching nothing there', async () => {
+        docsA.set('/users/gts/main-key', minimal(`${b.origin}/users/gts`, key1.publicKeyPem));
+        docsB.set(
+          '/users/gts',
+          person(b.origin, 'gts', {
+            id: gtsKeyId(),
+            owner: `${b.origin}/users/gts`,
+            publicKeyPem: key1.publicKeyPem,
+          }),
+        );
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        expect(b.seen).to.deep.equal([]);
+      });
+
+      it('refuses a minimal actor that does not list the key as its own', async () => {
+        docsA.set('/users/gts/main-key', { ...minimal(gts(), key1.publicKeyPem), publicKey: undefined });
+        docsA.set('/users/gts', full(key1.publicKeyPem));
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        expect(a.hits('/users/gts')).to.equal(0);
+      });
+    });
+
     it('refuses a key on another origin than its owner, both ways', async () => {
       const erin = `${a.origin}/users/erin`;
       const foreignKey = `${b.origin}/keys/erin`;
