@@ -183,7 +183,9 @@ describe('faults: crashes, bad destinations, several processes', function () {
   }
 
   /** The member posts a new public note to the group through the inbox at `inboxUrl`. */
-  async function post(inboxUrl = `${origin}/groups/${GROUP}/inbox`): Promise<Posted> {
+  /** Posts to the group's inbox at the public origin, through `via` (a web process) when given. */
+  async function post(via?: string): Promise<Posted> {
+    const inboxUrl = `${origin}/groups/${GROUP}/inbox`;
     const groupId = `${origin}/groups/${GROUP}`;
     const noteId = `${poster.actorId}/notes/${randomUUID()}`;
     const object = {
@@ -203,7 +205,7 @@ describe('faults: crashes, bad destinations, several processes', function () {
       cc: [groupId],
       object,
     };
-    const res = await poster.post(inboxUrl, create);
+    const res = await poster.post(inboxUrl, create, undefined, via === undefined ? {} : { via });
     expect(res.status, `inbox answer: ${res.text}`).to.equal(202);
     return { createId: create.id, noteId };
   }
@@ -368,9 +370,7 @@ describe('faults: crashes, bad destinations, several processes', function () {
     const phase = async (webs: string[]): Promise<Posted[]> => {
       owners.clear();
       const posted = await Promise.all(
-        Array.from({ length: postsPerPhase }, (_, i) =>
-          post(`${webs[i % webs.length] ?? origin}/groups/${GROUP}/inbox`),
-        ),
+        Array.from({ length: postsPerPhase }, (_, i) => post(webs[i % webs.length] ?? origin)),
       );
       await waitUntil(
         async () => {
