@@ -4,6 +4,7 @@ import type { MembershipError } from '../groups/membership.service.ts';
 import { MAX_PAGE } from '../groups/membership.service.ts';
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
+import { field } from './terminal-text.ts';
 
 export const MEMBERSHIP_SUBCOMMANDS = new Set(['pending', 'members', 'approve', 'reject', 'remove']);
 
@@ -99,7 +100,8 @@ async function line(m: Member, core: CliCore): Promise<string> {
     }
   }
   const since = new Date(m.state === 'pending' ? m.createdAt : m.updatedAt).toISOString().slice(0, 16);
-  return `${m.actorId}\t${handle}\t${m.state === 'pending' ? 'requested' : 'since'} ${since.replace('T', ' ')} UTC`;
+  const what = m.state === 'pending' ? 'requested' : 'since';
+  return `${field(m.actorId)}\t${field(handle)}\t${what} ${since.replace('T', ' ')} UTC`;
 }
 
 /** An actor id as given, or the one a handle names among the stored members/requests of the group. */
@@ -133,7 +135,7 @@ async function resolveActor(
       return null;
     case 'ambiguous-handle':
       io.err(`guild: ${given} matches several actors; give one of these actor ids:`);
-      for (const c of r.error.candidates) io.err(`  ${c}`);
+      for (const c of r.error.candidates) io.err(`  ${field(c)}`);
       return null;
     default: {
       const never: never = r.error;

@@ -15,6 +15,7 @@ import {
   usage,
   when,
 } from './cli-support.ts';
+import { field } from './terminal-text.ts';
 
 export const MODERATION_USAGE = `  mod add GROUP ACTOR                           make ACTOR (actor id, or @user@host) a moderator
   mod remove GROUP ACTOR                        remove a moderator
@@ -71,7 +72,8 @@ async function listModerators(group: string, core: CliCore, io: CliIo): Promise<
     const page = await core.store.moderators.listModerators(group, after, 200);
     if (page.length === 0) break;
     for (const m of page) {
-      io.out(`${m.actorId}\t${await handleOf(m.actorId, core)}\tadded by ${m.addedBy} ${when(m.addedAt)}`);
+      const handle = await handleOf(m.actorId, core);
+      io.out(`${field(m.actorId)}\t${field(handle)}\tadded by ${field(m.addedBy)} ${when(m.addedAt)}`);
       count++;
     }
     const last = page[page.length - 1];
@@ -147,7 +149,7 @@ export async function bansCommand(args: ParsedArgs, core: CliCore, io: CliIo): P
   for (const b of page) {
     const until =
       b.expiresAt === null ? 'for good' : b.expiresAt <= now ? 'expired' : `until ${when(b.expiresAt)}`;
-    io.out(`${b.actorId}\t${until}\tby ${b.by} ${when(b.createdAt)}\t${b.reason}`);
+    io.out(`${field(b.actorId)}\t${until}\tby ${field(b.by)} ${when(b.createdAt)}\t${field(b.reason)}`);
   }
   const last = page[page.length - 1];
   if (page.length === limit && last) io.out(`more: guild bans ${group} --after ${last.actorId}`);

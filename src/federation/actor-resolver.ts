@@ -16,7 +16,7 @@ import type { ResolvedKey } from './http-signature.ts';
 import { parseRsaPublicKey } from './http-signature.ts';
 import type { FetchResult, SafeFetcher } from './safe-fetch.ts';
 import { resolveWebfinger } from './webfinger-client.ts';
-import { canonicalHost } from './domain-policy.ts';
+import { canonicalHost } from '../activitypub/hosts.ts';
 import { TokenBuckets } from './token-bucket.ts';
 
 export interface ActorResolverOptions {
@@ -39,7 +39,7 @@ export interface ActorResolverOptions {
 
 /** How a key lookup ended: the key, no such (valid) key, or not fetched because a fetch budget is spent. */
 export type KeyLookup =
-  { kind: 'found'; key: ResolvedKey } | { kind: 'none' } | { kind: 'throttled'; retryAfterS: number };
+  { kind: 'found'; key: ResolvedKey } | { kind: 'none' } | { kind: 'throttled'; retryAfterSeconds: number };
 
 /** Options of {@link ActorResolver.lookupKey}. */
 export interface KeyLookupOptions {
@@ -177,7 +177,7 @@ export class ActorResolver {
     let pending = this.keyFetches.get(keyId);
     if (pending === undefined) {
       const wait = this.mayFetch(keyId, opts);
-      if (wait > 0) return cachedKey ? fromCache() : { kind: 'throttled', retryAfterS: wait };
+      if (wait > 0) return cachedKey ? fromCache() : { kind: 'throttled', retryAfterSeconds: wait };
       this.recordKeyFetch(keyId);
       pending = this.fetchKey(keyId).finally(() => this.keyFetches.delete(keyId));
       this.keyFetches.set(keyId, pending);

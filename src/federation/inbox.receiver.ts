@@ -1,15 +1,16 @@
 /**
  * The synchronous part of an inbox POST: check the signature's structure and digest, read the body (JSON with a
  * depth limit, contexts checked, never processed as JSON-LD), verify the signature with the sender's key, check
- * that the signer is the actor, and store the activity durably in the intake queue. Processing happens later,
- * from the queue. Small and fast: nothing here costs more than parsing the body and one RSA verification.
+ * that the signer is the actor, admit the activity (it concerns something here, its sender is within its stored
+ * bytes) and store it durably in the intake queue. Processing happens later, from the queue. Small and fast:
+ * nothing here costs more than parsing the body and one RSA verification.
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { Logger } from '../log.ts';
 import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
 import { checkContexts } from '../activitypub/context-policy.ts';
-import { canonicalAuthority } from './domain-policy.ts';
+import { canonicalAuthority } from '../activitypub/hosts.ts';
 import { parseJsonObject } from './json-limits.ts';
 import { prepareSignature, verifyPrepared } from './http-signature.ts';
 import { TokenBuckets } from './token-bucket.ts';
@@ -17,6 +18,7 @@ import type { KeyLookup, KeyLookupOptions } from './actor-resolver.ts';
 import { BURST_SECONDS, type InboxConfig } from '../config/config.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
+import type { IntakeAdmission } from './intake-admission.ts';
 
 /** Activity types a group inbox takes; anything else is acknowledged and dropped. */
 export const ACCEPTED_TYPES = new Set([
@@ -55,8 +57,8 @@ export interface InboxRequest {
 export interface InboxAnswer {
   status: number;
   message: string;
-  /** Seconds to wait before trying again (429). */
-  retryAfterS?: number;
+  /** Sent as `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
 }
 
 /** What one sender may make the inbox do (see {@link inboxLimits}). */
@@ -93,6 +95,8 @@ export interface InboxReceiverDeps {
   scheme: 'http' | 'https';
   /** `host[:port]` of the public origin: requests must be signed for it. */
   authority: string;
+  /** Whether an activity is stored at all (concerns something here, its sender within its cap). */
+  admission?: IntakeAdmission;
   /** True when activities from this host are refused. */
   isBlockedHost?: (host: string) => Promise<boolean> | boolean;
   now?: () => number;
@@ -145,8 +149,8 @@ export class InboxReceiver {
       ? Math.max(limits.perKey.retryAfter(keyId), limits.perHost.retryAfter(senderHost))
       : 0;
     if (wait > 0) {
-      log.info('inbox: sender over its rate', { keyId, host: senderHost, retryAfterS: wait });
-      return { status: 429, message: 'too many activities from this sender', retryAfterS: wait };
+      log.info('inbox: sender over its rate', { keyId, host: senderHost, retryAfterSeconds: wait });
+      return { status: 429, message: 'too many activities from this sender', retryAfterSeconds: wait };
     }
     // The body is read before the key is resolved: what it may not say costs no fetch.
     const parsed = parseJsonObject(req.rawBody.toString('utf8'));
@@ -175,12 +179,16 @@ export class InboxReceiver {
         ...opts,
         ...(limits ? { fetchBudget: () => limits.keyFetchesPerClient.tryTake(client) } : {}),
       });
-      if (lookup.kind === 'throttled') throttled = lookup.retryAfterS;
+      if (lookup.kind === 'throttled') throttled = lookup.retryAfterSeconds;
       return lookup.kind === 'found' ? lookup.key : null;
     });
     if (throttled > 0 && !verified.ok) {
-      log.info('inbox: key fetches over their rate', { keyId, client, retryAfterS: throttled });
-      return { status: 429, message: 'too many new keys to fetch; retry later', retryAfterS: throttled };
+      log.info('inbox: key fetches over their rate', { keyId, client, retryAfterSeconds: throttled });
+      return {
+        status: 429,
+        message: 'too many new keys to fetch; retry later',
+        retryAfterSeconds: throttled,
+      };
     }
     if (!verified.ok) {
       if (verified.reason === 'key-not-found' && isSelfDelete(doc, req.rawBody)) {
@@ -204,6 +212,16 @@ export class InboxReceiver {
     if (!ACCEPTED_TYPES.has(type)) {
       log.debug('inbox: activity type not handled', { type, activityId: id });
       return { status: 202, message: 'accepted' };
+    }
+    const admission = await this.d.admission?.admit(doc, { actorId, host, bytes: req.rawBody.length });
+    if (admission?.kind === 'unrelated') {
+      log.debug('inbox: not stored', { reason: admission.reason, type, activityId: id });
+      return { status: 202, message: 'accepted' };
+    }
+    if (admission?.kind === 'over-quota') {
+      log.info('inbox: sender over its stored bytes', { host, activityId: id });
+      const retryAfterSeconds = admission.retryAfterSeconds;
+      return { status: 429, message: 'too much stored for your server; try again later', retryAfterSeconds };
     }
     const payload: IntakePayload = { activity: doc, actorId, inboxGroup: req.inboxGroup };
     let inserted: number;

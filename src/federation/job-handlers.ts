@@ -1,10 +1,9 @@
 /** The three kinds of queued work: processing an inbound activity, fanning an activity out, delivering it. */
 import type { Job, Store } from '../storage/store.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
-import type { GroupInbox } from '../groups/inbox.handlers.ts';
 import type { DeliveryConfig } from '../config/config.ts';
-import type { Urls } from '../groups/urls.ts';
-import { INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import type { JobHandler, JobResult } from './queue-runner.ts';
 import {
   deliveryJobId,
@@ -27,7 +26,26 @@ export interface IntakePayload extends Record<string, unknown> {
   inboxGroup: string | null;
 }
 
-export function intakeHandler(inbox: GroupInbox): JobHandler {
+/** An inbound activity whose signer was verified to be its actor, as the intake queue hands it on. */
+export interface InboundActivity {
+  id: string;
+  type: string;
+  actorId: string;
+  json: ApObject;
+  /** The group whose inbox received it, or null for the shared inbox. */
+  inboxGroup: string | null;
+}
+
+/** One effect an inbound activity had, or why it had none. */
+export type InboundOutcome = { applied: true; what: string } | { applied: false; reason: string };
+
+/** Port: what applies an inbound activity (the groups' inbox). The intake queue depends on this, not on it. */
+export interface InboundActivityProcessor {
+  /** Applies the activity and tells, effect by effect, what was done or why not; throws only on failures. */
+  handle(activity: InboundActivity): Promise<InboundOutcome[]>;
+}
+
+export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
   return async (job, { log }) => {
     const p = job.payload as IntakePayload;
     if (!isObject(p.activity) || typeof p.actorId !== 'string')

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { MemberActivity, Publisher } from '../groups/ports.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
-import { groupKeyOwner } from '../groups/urls.ts';
+import { groupKeyOwner } from '../activitypub/urls.ts';
 
 /** Wakes the worker loops of this process when work is queued (other processes poll). */
 export interface QueueSignal {

@@ -16,6 +16,10 @@ const BATCH_WAIT_MS = 20;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** First and longest wait before recording a job's outcome again when the store failed to take it. */
+const OUTCOME_RETRY_FIRST_MS = 200;
+const OUTCOME_RETRY_MAX_MS = 5_000;
+
 /** A job whose handler keeps throwing is given up after this many attempts. */
 const MAX_ATTEMPTS_ON_ERROR = 10;
 
@@ -172,6 +176,9 @@ export class QueueRunner {
         this.o.log.error('claiming jobs failed', { queue: this.o.queue, err: e });
       }
       const got = claimed.length;
+      // A job still finishing here (its outcome waits for the store) can come back when its lease ran out: it is
+      // this runner's again, and is not started twice.
+      claimed = claimed.filter((job) => !this.inflight.has(job.id));
       for (const job of this.admitPerKey(claimed)) this.launch(job);
       if (got >= want) continue;
       // Fewer than asked: nothing else is ready now. Wait for new work (or, when busy keys were left out, for
@@ -270,19 +277,34 @@ export class QueueRunner {
           : { kind: 'retry', delayMs: Math.min(60_000, 1000 * 2 ** job.attempts), error };
     }
     this.o.onOutcome?.(job, result, this.now() - started);
-    try {
-      const t = this.now();
-      if (result.kind === 'done') await this.o.jobs.complete(job.id, this.o.owner, t);
-      else if (result.kind === 'fail') await this.o.jobs.fail(job.id, this.o.owner, result.error, t);
-      else {
-        await this.o.jobs.retry(job.id, this.o.owner, t + result.delayMs, result.error, t);
-        // A retry due before the next poll wakes this loop when it is due.
-        if (result.delayMs < (this.o.pollMs ?? 500))
-          setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
+    // The outcome is recorded as soon as the store takes it: while the store is unavailable, the job is tried
+    // again only if this runner stops (or its lease ends and another process claims it), never because the
+    // outcome of work already done was lost.
+    for (let wait = OUTCOME_RETRY_FIRST_MS; ; wait = Math.min(wait * 2, OUTCOME_RETRY_MAX_MS)) {
+      try {
+        await this.record(job, result);
+        return;
+      } catch (e) {
+        if (!this.running) {
+          // The lease will expire and another attempt will run: at-least-once, never lost.
+          log.error('recording a job outcome failed; the job runs again when its lease ends', { err: e });
+          return;
+        }
+        log.warn('recording a job outcome failed; trying again', { err: e, inMs: wait });
+        await delay(wait);
       }
-    } catch (e) {
-      // The lease will expire and another attempt will run: at-least-once, never lost.
-      log.error('recording a job outcome failed', { err: e });
+    }
+  }
+
+  private async record(job: Job, result: JobResult): Promise<void> {
+    const t = this.now();
+    if (result.kind === 'done') await this.o.jobs.complete(job.id, this.o.owner, t);
+    else if (result.kind === 'fail') await this.o.jobs.fail(job.id, this.o.owner, result.error, t);
+    else {
+      await this.o.jobs.retry(job.id, this.o.owner, t + result.delayMs, result.error, t);
+      // A retry due before the next poll wakes this loop when it is due.
+      if (result.delayMs < (this.o.pollMs ?? 500))
+        setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
     }
   }
 }

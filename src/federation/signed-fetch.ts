@@ -4,7 +4,7 @@
  * the domain policy is applied to the key's host before its key is fetched: a blocked host, or one not allowed in
  * allow-list mode, gets 403 without a single request to it.
  */
-import { canonicalHost } from './domain-policy.ts';
+import { canonicalHost } from '../activitypub/hosts.ts';
 import { prepareSignature, verifyPrepared } from './http-signature.ts';
 import type { KeyLookup, KeyLookupOptions } from './actor-resolver.ts';
 import type { TokenBuckets } from './token-bucket.ts';
@@ -22,7 +22,7 @@ export interface SignedGet {
 export type FetchAuthorization =
   | { ok: true; signer: string }
   | { ok: false; status: 401 | 403; message: string }
-  | { ok: false; status: 429; message: string; retryAfterS: number };
+  | { ok: false; status: 429; message: string; retryAfterSeconds: number };
 
 export interface FetchAuthorizerDeps {
   /** The key a signature names (see {@link ActorResolver.lookupKey}). */
@@ -69,11 +69,11 @@ export class FetchAuthorizer {
         ...opts,
         ...(budget ? { fetchBudget: () => budget.tryTake(client) } : {}),
       });
-      if (lookup.kind === 'throttled') throttled = lookup.retryAfterS;
+      if (lookup.kind === 'throttled') throttled = lookup.retryAfterSeconds;
       return lookup.kind === 'found' ? lookup.key : null;
     });
     if (!verified.ok && throttled > 0)
-      return { ok: false, status: 429, message: 'too many new keys to fetch', retryAfterS: throttled };
+      return { ok: false, status: 429, message: 'too many new keys to fetch', retryAfterSeconds: throttled };
     if (!verified.ok) return { ok: false, status: 401, message: `signature refused: ${verified.reason}` };
     return { ok: true, signer: verified.ownerId };
   }

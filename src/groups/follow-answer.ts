@@ -1,7 +1,7 @@
 /** The group's answer to a join request: Accept or Reject with the Follow embedded, to the follower only. */
 import { randomUUID } from 'node:crypto';
 import { GUILD_CONTEXT, type ApObject } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 
 export function followAnswer(
   urls: Urls,

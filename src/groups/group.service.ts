@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_GROUP_SETTINGS, type Group, type Store } from '../storage/store.ts';
 import { GUILD_CONTEXT, PUBLIC } from '../activitypub/vocab.ts';
-import { GROUP_NAME_RE, groupKeyOwner, type Urls } from './urls.ts';
+import { GROUP_NAME_RE, groupKeyOwner, type Urls } from '../activitypub/urls.ts';
 import { err, ok, type KeyPairGenerator, type Publisher, type Result } from './ports.ts';
 
 export type CreateGroupError =

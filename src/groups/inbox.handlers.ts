@@ -18,7 +18,7 @@ import {
   typeOf,
   type ApObject,
 } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import { followAnswer } from './follow-answer.ts';
 import type { ActorLookup, DomainPolicyLookup, MemberActivity, Publisher } from './ports.ts';
 import type { ModerationInbox } from './moderation.handlers.ts';

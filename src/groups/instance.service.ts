@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import { DomainPolicies, DomainRules, canonicalHost } from '../federation/domain-policy.ts';
-import { canonicalIp, formatIpRange, parseIpRange } from '../federation/ip-address.ts';
+import { DomainRules, canonicalHost } from '../activitypub/hosts.ts';
+import { canonicalIp, formatIpRange, parseIpRange } from '../activitypub/ip-address.ts';
 import type { DomainPolicy, DomainPolicyKind } from '../storage/moderation.store.ts';
 import { err, ok, type Result } from './ports.ts';
 
@@ -44,9 +44,9 @@ export interface InstanceServiceDeps {
   store: Store;
   /**
    * The federation layer's policies in this process, invalidated after each change and used to find the
-   * members a block removes; one over the store when absent.
+   * members a block removes.
    */
-  policies?: PolicyCache | null;
+  policies: PolicyCache;
   /** This server's host[:port]; its host name cannot be blocked or limited. */
   localDomain: string;
   /** In `open` mode an `allow` entry is stored but has no effect. */
@@ -115,7 +115,7 @@ export class InstanceService {
   constructor(private readonly d: InstanceServiceDeps) {
     this.now = d.now ?? Date.now;
     this.localHost = canonicalHost(d.localDomain) ?? d.localDomain.toLowerCase();
-    this.policies = d.policies ?? new DomainPolicies(d.store.domains, d.federationMode, 0);
+    this.policies = d.policies;
   }
 
   /** The federation mode the server runs in. */

@@ -5,7 +5,7 @@
  */
 import type { Member, MemberState, Store } from '../storage/store.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import { followAnswer } from './follow-answer.ts';
 import { err, ok, type Publisher, type Result } from './ports.ts';
 

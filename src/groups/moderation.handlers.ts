@@ -17,7 +17,7 @@ import {
   typeOf,
   type ApObject,
 } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { ModerationService } from './moderation.service.ts';
 import type { MembershipService } from './membership.service.ts';
 import type { SettingsPatch, SettingsService } from './settings.service.ts';

@@ -7,9 +7,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { ModerationStore, Report } from '../storage/moderation.store.ts';
 import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import { err, ok, type ActorLookup, type Publisher, type Result } from './ports.ts';
-import { escapeHtml } from './markdown.ts';
+import { escapeHtml } from '../text/html.ts';
 
 /** Who acts: the instance admin (CLI, admin API) or a moderator's actor id. */
 export type Actor = 'admin' | string;

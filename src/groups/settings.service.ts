@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Group, GroupSettings, MembershipPolicy, PostingPolicy, Store } from '../storage/store.ts';
 import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../activitypub/vocab.ts';
 import { toApGroup } from '../activitypub/group.serializer.ts';
-import { groupKeyOwner, type Urls } from './urls.ts';
+import { groupKeyOwner, type Urls } from '../activitypub/urls.ts';
 import { err, ok, type Publisher, type Result } from './ports.ts';
 import type { MembershipService } from './membership.service.ts';
 

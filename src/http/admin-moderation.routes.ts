@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import type { ModerationError } from '../groups/moderation.service.ts';
 import { parseDuration } from '../groups/commands.service.ts';
-import { GROUP_NAME_RE } from '../groups/urls.ts';
+import { GROUP_NAME_RE } from '../activitypub/urls.ts';
 import type { AuditEntry, Ban, HeldPost, Moderator, Report } from '../storage/moderation.store.ts';
 import { HttpError } from './http-error.ts';
 import type { AdminRouteDeps } from './admin.routes.ts';

@@ -1,9 +1,13 @@
-/** WebFinger, host-meta and NodeInfo. WebFinger answers only for groups that exist: asking never creates one. */
+/**
+ * WebFinger, host-meta, NodeInfo, and the instance actor at `/` for ActivityPub clients. WebFinger answers only
+ * for groups that exist: asking never creates one.
+ */
 import { Router } from 'express';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Store } from '../storage/store.ts';
-import { escapeHtml } from '../groups/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
+import { wantsActivityJson } from './negotiation.ts';
 
 export interface DiscoveryDeps {
   urls: Urls;
@@ -16,6 +20,16 @@ export interface DiscoveryDeps {
 export function discoveryRoutes(d: DiscoveryDeps): Router {
   const r = Router();
   const instanceAcct = `acct:${d.domain}@${d.domain}`;
+
+  // Lemmy asks `/` of every new domain for its instance actor (LemmyNet/lemmy 0.19,
+  // crates/apub/src/objects/instance.rs `fetch_instance_actor_for_object`): an ActivityPub request there is
+  // answered by the instance actor's own route, with the document served at /actor (whose id it follows,
+  // being on the same domain). Browsers get the directory; both vary with Accept.
+  r.get('/', (req, res, next) => {
+    res.vary('Accept');
+    if (wantsActivityJson(req)) req.url = '/actor';
+    next();
+  });
 
   r.get('/.well-known/webfinger', async (req, res) => {
     const resource = typeof req.query.resource === 'string' ? req.query.resource : '';

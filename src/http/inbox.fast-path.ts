@@ -35,8 +35,9 @@ export function inboxFastPath(d: InboxFastPathDeps): (req: IncomingMessage, res:
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' ? header.slice(0, 64) : randomUUID();
     void serve(d, req, res, path, group, requestId).catch((e: unknown) => {
+      // Most often the store is unavailable: the sender tries again later, and nothing is lost.
       d.log.error('request failed', { method: 'POST', path, err: e });
-      answer(res, requestId, 500, { error: 'internal error' });
+      answer(res, requestId, 503, { error: 'try again later' }, false, 30);
     });
     return true;
   };
@@ -78,7 +79,7 @@ async function serve(
     result.status,
     result.status < 300 ? { status: result.message } : { error: result.message },
     false,
-    result.retryAfterS,
+    result.retryAfterSeconds,
   );
 }
 
@@ -142,7 +143,7 @@ function answer(
   status: number,
   json: Record<string, string>,
   close = false,
-  retryAfterS?: number,
+  retryAfterSeconds?: number,
 ): void {
   if (res.headersSent) return;
   const text = JSON.stringify(json);
@@ -151,8 +152,8 @@ function answer(
     'Content-Length': String(Buffer.byteLength(text)),
     'X-Request-Id': requestId,
   };
+  if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
   // The rest of a refused body is not read: the connection cannot carry another request.
   if (close) headers['Connection'] = 'close';
-  if (retryAfterS !== undefined) headers['Retry-After'] = String(retryAfterS);
   res.writeHead(status, headers).end(text);
 }

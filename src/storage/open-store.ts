@@ -1,3 +1,4 @@
+/** Opens the store an option names: the SQLite file or the MongoDB database. */
 import type { Store } from './store.ts';
 
 /** Where the data lives: an SQLite file (the embedded default) or a MongoDB-wire database. */

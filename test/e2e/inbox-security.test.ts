@@ -8,7 +8,7 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startRawActor, customSignature, sha256Digest, type RawActor } from '../support/raw-actor.ts';
 import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
 import { waitUntil } from '../support/net.ts';
-import { InstanceService } from '../../src/groups/instance.service.ts';
+import type { InstanceService } from '../../src/groups/instance.service.ts';
 import { signRequest } from '../../src/federation/http-signature.ts';
 import { request as httpRequest } from 'node:http';
 
@@ -371,12 +371,7 @@ describe('inbox security (attack classes)', function () {
   describe('domain policies that cannot be sidestepped', function () {
     let instance: InstanceService;
     before(function () {
-      instance = new InstanceService({
-        store: g.store,
-        policies: g.guild.domains,
-        localDomain: g.config.domain,
-        federationMode: 'open',
-      });
+      instance = g.guild.services.instance;
     });
 
     const follow = (actor: RawActor) => ({
@@ -428,7 +423,7 @@ describe('inbox security (attack classes)', function () {
         const blocked = await instance.blockDomain('127.0.0.4/30');
         expect(blocked.ok && blocked.value.removedMembers).to.equal(1);
         expect(await g.store.members.getMember('security', member.actorId)).to.equal(null);
-        expect(await g.guild.domains.isBlocked(member.origin)).to.equal(true);
+        expect(await g.guild.services.domains.isBlocked(member.origin)).to.equal(true);
       } finally {
         await member.close();
       }

@@ -9,7 +9,6 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
 import { startRawActor, type RawActor } from '../support/raw-actor.ts';
 import { waitUntil } from '../support/net.ts';
-import { InstanceService } from '../../src/groups/instance.service.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
@@ -47,7 +46,7 @@ describe('moderation across servers', function () {
       await p.follow(group);
       await p.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
     }
-    const added = await g.guild.moderation.addModerator('mods', mod.actorId, { by: 'admin' });
+    const added = await g.guild.services.moderation.addModerator('mods', mod.actorId, { by: 'admin' });
     expect(added.ok && added.value).to.equal(true);
   });
   afterEach(function () {
@@ -188,7 +187,7 @@ describe('moderation across servers', function () {
   });
 
   it('pre-moderation holds a first post until a moderator approves it', async function () {
-    const s = await g.guild.settings.update('mods', { premoderateFirstPosts: 1 });
+    const s = await g.guild.services.settings.update('mods', { premoderateFirstPosts: 1 });
     expect(s.ok, JSON.stringify(s)).to.equal(true);
     const carol = await startFedifyPeer({ username: 'carol' });
     try {
@@ -240,13 +239,7 @@ describe('instance-level domain block', function () {
   });
 
   it("removes the domain's members and refuses its activities without fetching anything", async function () {
-    const instance = new InstanceService({
-      store: g.store,
-      policies: g.guild.domains,
-      localDomain: g.config.domain,
-      federationMode: 'open',
-    });
-    const blocked = await instance.blockDomain('127.0.0.2', 'spam');
+    const blocked = await g.guild.services.instance.blockDomain('127.0.0.2', 'spam');
     expect(blocked.ok && blocked.value.removedMembers).to.equal(1);
     const seen = evil.requests.length;
     const note = {
@@ -282,8 +275,8 @@ describe('instance-level domain block', function () {
       createdAt: t,
       updatedAt: t,
     });
-    const id = g.guild.urls.activity('open', randomUUID());
-    await g.guild.publisher.publishToMembers(
+    const id = g.guild.services.urls.activity('open', randomUUID());
+    await g.guild.services.publisher.publishToMembers(
       'open',
       { '@context': AS, id, type: 'Announce', actor: group, object: `${group}/x` },
       { inOutbox: false, objectId: null },

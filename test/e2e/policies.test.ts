@@ -38,11 +38,11 @@ describe('membership policy and settings with independent peers', function () {
     const publisher = new StorePublisher(g.store, { notify: () => undefined });
     settings = new SettingsService({
       store: g.store,
-      urls: g.guild.urls,
+      urls: g.guild.services.urls,
       publisher,
       domain: g.config.domain,
     });
-    membership = new MembershipService({ store: g.store, urls: g.guild.urls, publisher });
+    membership = new MembershipService({ store: g.store, urls: g.guild.services.urls, publisher });
     const r = await settings.update('club', { membershipPolicy: 'approval' });
     expect(r.ok).to.equal(true);
     [alice, bob] = await Promise.all([

@@ -143,6 +143,10 @@ export interface RunningFerretDb {
   url: string;
   /** Stops the server and deletes its data. */
   stop(): Promise<void>;
+  /** Stops the server (SIGTERM), keeping its data and port: clients see the store go away. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same port and data; resolves once it answers a ping. */
+  resume(): Promise<void>;
 }
 
 /** Starts FerretDB on a free loopback port with its data in a fresh temp dir; resolves once it answers a ping. */
@@ -151,6 +155,32 @@ export async function startFerretDb(): Promise<RunningFerretDb> {
   const dir = await mkdtemp(join(tmpdir(), 'guild-ferretdb-'));
   const port = await freePort();
   const url = `mongodb://127.0.0.1:${port}/`;
+  let running = await launchFerretDb(bin, dir, port, url).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const stop = async (): Promise<void> => {
+    await running.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  console.log(`FerretDB ${FERRETDB_VERSION} is listening at ${url} (data in ${dir})`);
+  return {
+    url,
+    stop,
+    pause: () => running.stop(),
+    resume: async () => {
+      running = await launchFerretDb(bin, dir, port, url);
+    },
+  };
+}
+
+/** Starts the binary on `port` with its data in `dir`; resolves once it answers a ping. */
+async function launchFerretDb(
+  bin: string,
+  dir: string,
+  port: number,
+  url: string,
+): Promise<{ stop(): Promise<void> }> {
   const child = spawn(
     bin,
     [
@@ -186,7 +216,6 @@ export async function startFerretDb(): Promise<RunningFerretDb> {
         await exited;
       }
     }
-    await rm(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + START_DEADLINE_MS;
@@ -202,6 +231,5 @@ export async function startFerretDb(): Promise<RunningFerretDb> {
     }
     await delay(100);
   }
-  console.log(`FerretDB ${FERRETDB_VERSION} is listening at ${url} (data in ${dir})`);
-  return { url, stop };
+  return { stop };
 }

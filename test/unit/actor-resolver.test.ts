@@ -23,6 +23,10 @@ class MemoryRemoteActors implements RemoteActorRepository {
     for (const actor of this.byId.values()) if (actor.keyId === keyId) return { ...actor };
     return null;
   }
+
+  async purgeStale(): Promise<number> {
+    return 0;
+  }
 }
 
 function rsaPair(): { publicKeyPem: string; privateKeyPem: string } {
@@ -239,7 +243,10 @@ describe('ActorResolver', () => {
       });
       expect((await resolver.lookupKey(keyOf('k1'))).kind).to.equal('found');
       expect((await resolver.lookupKey(keyOf('k2'))).kind).to.equal('found');
-      expect(await resolver.lookupKey(keyOf('k3'))).to.deep.equal({ kind: 'throttled', retryAfterS: 1 });
+      expect(await resolver.lookupKey(keyOf('k3'))).to.deep.equal({
+        kind: 'throttled',
+        retryAfterSeconds: 1,
+      });
       expect(a.seen.filter((r) => r.url.startsWith('/users/k')).length).to.equal(2);
       // Keys already known are still served from the cache.
       expect((await resolver.lookupKey(keyOf('k1'))).kind).to.equal('found');
@@ -253,7 +260,7 @@ describe('ActorResolver', () => {
       expect((await resolver.lookupKey(keyOf('k1'), { fetchBudget: budget })).kind).to.equal('found');
       expect(await resolver.lookupKey(keyOf('k2'), { fetchBudget: budget })).to.deep.equal({
         kind: 'throttled',
-        retryAfterS: 7,
+        retryAfterSeconds: 7,
       });
       expect(a.seen.filter((r) => r.url.startsWith('/users/k')).map((r) => r.url)).to.deep.equal([
         '/users/k1',

@@ -4,14 +4,13 @@
  * see its SOURCE.md).
  */
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
 import { checkContexts } from '../../src/activitypub/context-policy.ts';
 import { idOf, type ApObject } from '../../src/activitypub/vocab.ts';
-import { loadInteropCorpus, LEMMY_CONTEXT } from '../support/interop-fixtures.ts';
+import { interopFixturesDir, loadInteropCorpus, LEMMY_CONTEXT } from '../support/interop-fixtures.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const SENDER = 'https://social.example';
-const CORPUS = fileURLToPath(new URL('../fixtures/interop', import.meta.url));
+const CORPUS = interopFixturesDir();
 
 const create = (context: unknown): ApObject => ({
   '@context': context,

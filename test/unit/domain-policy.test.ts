@@ -6,13 +6,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DomainPolicies,
-  DomainRules,
-  canonicalAuthority,
-  canonicalHost,
-} from '../../src/federation/domain-policy.ts';
-import { canonicalIp, inIpRange, parseIpRange } from '../../src/federation/ip-address.ts';
+import { DomainPolicies } from '../../src/federation/domain-policy.ts';
+import { DomainRules, canonicalAuthority, canonicalHost } from '../../src/activitypub/hosts.ts';
+import { canonicalIp, inIpRange, parseIpRange } from '../../src/activitypub/ip-address.ts';
 import { InstanceService, normalizeDomain } from '../../src/groups/instance.service.ts';
 import type { DomainPolicy, DomainPolicyKind } from '../../src/storage/moderation.store.ts';
 import { openStore } from '../../src/storage/open-store.ts';

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { openTestStore } from '../support/test-store.ts';
 import type { Member, Store } from '../../src/storage/store.ts';
-import { Urls } from '../../src/groups/urls.ts';
+import { Urls } from '../../src/activitypub/urls.ts';
 import { GroupService } from '../../src/groups/group.service.ts';
 import { MembershipService } from '../../src/groups/membership.service.ts';
 import type { KeyPairGenerator } from '../../src/groups/ports.ts';
 import { StorePublisher, type DeliverPayload } from '../../src/federation/publisher.ts';
-import { rsaKeyPairs } from '../../src/server.ts';
+import { rsaKeyPairs } from '../../src/federation/keys.ts';
 
 const ORIGIN = 'https://guild.example';
 const GROUP = `${ORIGIN}/groups/club`;

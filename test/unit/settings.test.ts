@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { openTestStore } from '../support/test-store.ts';
 import type { Group, QueueName, Store } from '../../src/storage/store.ts';
-import { Urls } from '../../src/groups/urls.ts';
+import { Urls } from '../../src/activitypub/urls.ts';
 import { GroupService } from '../../src/groups/group.service.ts';
 import {
   MAX_IMAGE_BYTES,
@@ -15,7 +15,7 @@ import {
 import type { KeyPairGenerator } from '../../src/groups/ports.ts';
 import { StorePublisher, type DeliverPayload } from '../../src/federation/publisher.ts';
 import { MembershipService } from '../../src/groups/membership.service.ts';
-import { rsaKeyPairs } from '../../src/server.ts';
+import { rsaKeyPairs } from '../../src/federation/keys.ts';
 import { PUBLIC } from '../../src/activitypub/vocab.ts';
 
 const ORIGIN = 'https://guild.example';

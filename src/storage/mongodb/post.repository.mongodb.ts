@@ -1,6 +1,7 @@
+/** MongoDB adapter of the storage port: posts announced by groups and their threads. */
 import type { Collection, Filter } from 'mongodb';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
-import type { PostDoc } from './documents.mongodb.ts';
+import type { ActivityDoc, PostDoc } from './documents.mongodb.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';
 
 const POST_FIELDS = {
@@ -33,12 +34,17 @@ function toPost(doc: PostDoc): Post {
   };
 }
 
-/** Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). */
+/**
+ * Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). Deleting a post
+ * withdraws the documents of `activities` about it.
+ */
 export class MongoPostRepository implements PostRepository {
   readonly #posts: Collection<PostDoc>;
+  readonly #activities: Collection<ActivityDoc>;
 
-  constructor(posts: Collection<PostDoc>) {
+  constructor(posts: Collection<PostDoc>, activities: Collection<ActivityDoc>) {
     this.#posts = posts;
+    this.#activities = activities;
   }
 
   async putPost(post: Post): Promise<boolean> {
@@ -76,6 +82,17 @@ export class MongoPostRepository implements PostRepository {
   }
 
   async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
+    // The activities first, the post last: if this stops part way, the post is still live and a second call
+    // finds the activities to withdraw (a deleted post's activities are never left in the outbox).
+    const live = await this.#posts.findOne(
+      { groupName, objectId, deletedAt: null },
+      { projection: { _id: 1 } },
+    );
+    if (!live) return false;
+    await this.#activities.updateMany(
+      { groupName, objectId, withdrawnAt: null },
+      { $set: { withdrawnAt: at } },
+    );
     const result = await this.#posts.updateOne(
       { groupName, objectId, deletedAt: null },
       { $set: { deletedAt: at } },

@@ -1,4 +1,5 @@
-import type { Database, Statement } from 'better-sqlite3';
+/** SQLite adapter of the storage port: posts announced by groups and their threads. */
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
 
 interface PostRow {
@@ -33,11 +34,14 @@ function toPost(row: PostRow): Post {
   };
 }
 
-/** Posts accepted into groups, in the `posts` table keyed by (group_name, object_id). */
+/**
+ * Posts accepted into groups, in the `posts` table keyed by (group_name, object_id). Deleting a post withdraws
+ * the rows of `activities` about it in the same transaction.
+ */
 export class SqlitePostRepository implements PostRepository {
   readonly #insert: Statement<[PostRow]>;
   readonly #get: Statement<[string, string], PostRow>;
-  readonly #markDeleted: Statement<[number, string, string]>;
+  readonly #markDeleted: Transaction<(at: number, groupName: string, objectId: string) => boolean>;
   readonly #threadFirst: Statement<[string, string, number], PostRow>;
   readonly #threadAfter: Statement<[string, string, number, string, number], PostRow>;
   readonly #groupsOf: Statement<[string], { group_name: string }>;
@@ -53,9 +57,19 @@ export class SqlitePostRepository implements PostRepository {
       `SELECT group_name FROM posts WHERE object_id = ? ORDER BY group_name LIMIT ${GROUPS_OF_POST_LIMIT}`,
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND object_id = ?`);
-    this.#markDeleted = db.prepare(
+    const markDeleted = db.prepare<[number, string, string]>(
       'UPDATE posts SET deleted_at = ? WHERE group_name = ? AND object_id = ? AND deleted_at IS NULL',
     );
+    const withdraw = db.prepare<[number, string, string]>(
+      `UPDATE activities SET withdrawn_at = ?
+       WHERE group_name = ? AND object_id = ? AND object_id IS NOT NULL AND withdrawn_at IS NULL`,
+    );
+    // One transaction: the post and the activities that carried it go together.
+    this.#markDeleted = db.transaction((at: number, groupName: string, objectId: string): boolean => {
+      if (markDeleted.run(at, groupName, objectId).changes !== 1) return false;
+      withdraw.run(at, groupName, objectId);
+      return true;
+    });
     this.#threadFirst = db.prepare(
       `SELECT ${COLUMNS} FROM posts WHERE group_name = ? AND thread_root = ?
        ORDER BY created_at, object_id LIMIT ?`,
@@ -91,7 +105,7 @@ export class SqlitePostRepository implements PostRepository {
   }
 
   async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
-    return this.#markDeleted.run(at, groupName, objectId).changes === 1;
+    return this.#markDeleted.immediate(at, groupName, objectId);
   }
 
   async listThread(

@@ -40,6 +40,34 @@ export function describeActivitiesAndPosts(store: StoreProvider): void {
     });
   });
 
+  describe('activities about an object', () => {
+    it('lists the activities of a group about an object oldest first, withdrawn ones included, in pages', async () => {
+      const note = 'https://remote.example/notes/1';
+      const published = [30, 10, 20, 20, 20, 40];
+      const about = published.map((p, n) => activity(id(n), 'cats', p, n % 2 === 0, note));
+      for (const a of about) await store().activities.putActivity(a);
+      await store().activities.putActivity(
+        activity(id(50), 'cats', 15, true, 'https://remote.example/notes/2'),
+      );
+      await store().activities.putActivity(activity(id(51), 'dogs', 15, true, note));
+      await store().posts.putPost(post('cats', note));
+      await store().posts.markPostDeleted('cats', note, 50);
+      const expected = about
+        .map((a) => ({ ...a, withdrawnAt: 50 }))
+        .sort((a, b) => a.published - b.published || (a.id < b.id ? -1 : 1));
+      for (const size of [1, 2, 4, 100]) {
+        const all = await readAllPages<StoredActivity, OutboxCursor>(
+          size,
+          (after, limit) => store().activities.listActivitiesAbout('cats', note, after, limit),
+          (a) => ({ published: a.published, id: a.id }),
+        );
+        expect(all, `pages of ${size}`).to.deep.equal(expected);
+      }
+      expect(await store().activities.listActivitiesAbout('birds', note, null, 10)).to.deep.equal([]);
+      expect(await store().activities.listActivitiesAbout('cats', note, null, 0)).to.deep.equal([]);
+    });
+  });
+
   describe('posts', () => {
     it('stores a post once per group and reads it back', async () => {
       const p = post('cats', 'https://remote.example/notes/1');

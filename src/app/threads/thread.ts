@@ -1,12 +1,14 @@
 /**
- * Entry of a background thread (see background.ts): lowers its own CPU priority, starts Guild's queues on a
- * store connection of its own, answers metrics requests and stops cleanly when asked.
+ * Entry of a background thread (see background.ts): lowers its own CPU priority, builds the service graph
+ * on a store connection of its own and runs only the queues (never the HTTP server), answers metrics
+ * requests and stops cleanly when asked.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { createLogger } from '../log.ts';
-import { startGuild } from '../server.ts';
+import { createLogger } from '../../log.ts';
+import { compose } from '../compose.ts';
+import { startQueues } from '../queues.ts';
 import type { FromThread, ThreadData, ToThread } from './background.ts';
 
 const data = workerData as ThreadData;
@@ -31,27 +33,28 @@ function lowerPriority(nice: number): void {
 
 lowerPriority(data.config.workerNice);
 try {
-  const guild = await startGuild(
-    { ...data.config, role: 'worker' },
-    {
-      log,
-      ...(data.pollMs !== null ? { pollMs: data.pollMs } : {}),
-      thread: { index: data.index, count: data.count, channel: data.channel },
-    },
-  );
+  const services = await compose({ ...data.config, role: 'worker' }, { log });
+  services.signal.bridge(data.channel);
+  const queues = startQueues(services, {
+    ...(data.pollMs !== null ? { pollMs: data.pollMs } : {}),
+    thread: { index: data.index, count: data.count },
+  });
   let stopping = false;
   port.on('message', (m: ToThread) => {
     if (m.kind === 'metrics') {
-      void guild.metrics().then((all) => post({ kind: 'metrics', id: m.id, snapshot: all.snapshot() }));
+      void services.metrics.snapshot().then((snapshot) => post({ kind: 'metrics', id: m.id, snapshot }));
     } else if (m.kind === 'stop' && !stopping) {
       stopping = true;
-      guild.close().then(
-        () => port.close(),
-        (e: unknown) => {
-          log.error('stopping a background thread failed', { err: e });
-          port.close();
-        },
-      );
+      queues
+        .stop()
+        .then(() => services.close())
+        .then(
+          () => port.close(),
+          (e: unknown) => {
+            log.error('stopping a background thread failed', { err: e });
+            port.close();
+          },
+        );
     }
   });
   post({ kind: 'ready' });

@@ -1,5 +1,6 @@
 /** Markdown source (group summaries and rules) to safe HTML: raw HTML in the source is escaped, links kept. */
 import { Marked } from 'marked';
+import { escapeHtml } from './html.ts';
 
 const marked = new Marked({
   gfm: true,
@@ -25,13 +26,4 @@ const marked = new Marked({
 
 export function markdownToHtml(source: string): string {
   return (marked.parse(source) as string).trim();
-}
-
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }

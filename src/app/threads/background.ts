@@ -5,9 +5,9 @@
  * their leases end.
  */
 import { Worker } from 'node:worker_threads';
-import type { Config } from '../config/config.ts';
-import type { Logger } from '../log.ts';
-import type { MetricsSnapshot } from '../federation/metrics.ts';
+import type { Config } from '../../config/config.ts';
+import type { Logger } from '../../log.ts';
+import type { MetricsSnapshot } from '../../federation/metrics.ts';
 
 /** What a background thread is started with (structured-cloned into it). */
 export interface ThreadData {
@@ -137,7 +137,7 @@ export class BackgroundThreads {
     return Promise.all(
       this.slots.map(async (slot) => {
         const w = slot.worker;
-        if (!w || !slot.ready) return slot.lastMetrics ?? {};
+        if (!w || !slot.ready) return slot.lastMetrics ?? [];
         const id = this.nextId++;
         const answer = new Promise<MetricsSnapshot | null>((resolve) => {
           const timer = setTimeout(() => resolve(null), METRICS_WAIT_MS);
@@ -149,7 +149,7 @@ export class BackgroundThreads {
         w.postMessage({ kind: 'metrics', id } satisfies ToThread);
         const snapshot = await answer;
         this.waiting.delete(id);
-        return snapshot ?? slot.lastMetrics ?? {};
+        return snapshot ?? slot.lastMetrics ?? [];
       }),
     );
   }

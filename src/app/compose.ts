@@ -1,0 +1,183 @@
+/** The service graph, built once from the configuration: store, federation layer, domain services. */
+import { BURST_SECONDS, type Config } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../storage/store.ts';
+import { openStore } from '../storage/open-store.ts';
+import { INSTANCE_KEY_OWNER, Urls } from '../activitypub/urls.ts';
+import type { KeyPairGenerator, Publisher } from '../groups/ports.ts';
+import { GroupService } from '../groups/group.service.ts';
+import { MembershipService } from '../groups/membership.service.ts';
+import { SettingsService } from '../groups/settings.service.ts';
+import { ModerationService } from '../groups/moderation.service.ts';
+import { ModerationInbox } from '../groups/moderation.handlers.ts';
+import { CommandService } from '../groups/commands.service.ts';
+import { GroupInbox } from '../groups/inbox.handlers.ts';
+import { InstanceService } from '../groups/instance.service.ts';
+import { rsaKeyPairs } from '../federation/keys.ts';
+import { StorePublisher } from '../federation/publisher.ts';
+import { LocalQueueSignal } from '../federation/queue-runner.ts';
+import { SafeFetcher } from '../federation/safe-fetch.ts';
+import { ActorResolver } from '../federation/actor-resolver.ts';
+import { DomainPolicies } from '../federation/domain-policy.ts';
+import { Metrics } from '../federation/metrics.ts';
+import { withMeteredJobs } from '../federation/metered-jobs.ts';
+import type { InboundActivityProcessor } from '../federation/job-handlers.ts';
+import { FileMediaStore, mediaDirFor } from '../web/media.store.ts';
+
+export const SOFTWARE = { name: 'guild', version: '0.1.0' };
+
+/** What the graph is built from besides the configuration; each has a default tests can replace. */
+export interface ComposeOptions {
+  log: Logger;
+  /** Use this store instead of opening the configured one (it is closed by Services.close()). */
+  store?: Store;
+  /** Key pairs for the application actor and new groups (default: fresh RSA-2048). */
+  keys?: KeyPairGenerator;
+  /** Milliseconds since the epoch (default: Date.now). */
+  clock?: () => number;
+}
+
+/** Every service of one process (or background thread), built once. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  clock: () => number;
+  /** The store, counting the jobs it takes in and the claims made on it into `metrics`. */
+  store: Store;
+  /** This process's (or thread's) metrics. */
+  metrics: Metrics;
+  urls: Urls;
+  /** Wakes this process's queue runners when work is queued (bridged to background threads by start.ts). */
+  signal: LocalQueueSignal;
+  publisher: Publisher;
+  /** The User-Agent of every outgoing request. */
+  userAgent: string;
+  fetcher: SafeFetcher;
+  /** Remote actors and their keys, cached in the store. */
+  resolver: ActorResolver;
+  domains: DomainPolicies;
+  groups: GroupService;
+  membership: MembershipService;
+  settings: SettingsService;
+  moderation: ModerationService;
+  instance: InstanceService;
+  /** Applies inbound activities taken from the intake queue. */
+  inbox: InboundActivityProcessor;
+  /** Closes the queue signal and the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the store the configuration names. */
+export function openConfiguredStore(config: Config): Promise<Store> {
+  return config.store === 'sqlite'
+    ? openStore({ kind: 'sqlite', path: config.sqlitePath })
+    : openStore({ kind: 'mongodb', url: config.mongodbUrl });
+}
+
+/** Opens the store (unless given one), gives the application actor a key if needed, builds every service. */
+export async function compose(config: Config, opts: ComposeOptions): Promise<Services> {
+  const { log } = opts;
+  const clock = opts.clock ?? Date.now;
+  const keys = opts.keys ?? rsaKeyPairs;
+  const metrics = new Metrics();
+  const store = withMeteredJobs(opts.store ?? (await openConfiguredStore(config)), metrics);
+  try {
+    if ((await store.keys.getPublicKey(INSTANCE_KEY_OWNER)) === null) {
+      await store.keys.putKeyPairIfAbsent({ owner: INSTANCE_KEY_OWNER, ...(await keys.generate()) });
+    }
+    const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
+    if (!instanceKey) throw new Error('the application actor has no key');
+
+    const urls = new Urls(config.origin);
+    const signal = new LocalQueueSignal();
+    const publisher = new StorePublisher(store, signal, clock, urls.origin);
+    const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
+    const domains = new DomainPolicies(store.domains, config.federationMode);
+    const fetcher = new SafeFetcher({
+      allowPrivateAddresses: config.allowPrivateAddresses,
+      userAgent,
+      signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+      isRefusedHost: (host) => domains.isBlocked(host),
+    });
+    const resolver = new ActorResolver({
+      fetcher,
+      cache: store.remoteActors,
+      localOrigin: urls.origin,
+      keyFetchesPerHost: {
+        perSecond: config.inbox.keyFetchRate,
+        burst: config.inbox.keyFetchRate * BURST_SECONDS,
+      },
+      now: clock,
+    });
+
+    const groups = new GroupService({ store, urls, publisher, keys, now: clock });
+    const membership = new MembershipService({ store, urls, publisher, now: clock });
+    const settings = new SettingsService({
+      store,
+      urls,
+      publisher,
+      domain: config.domain,
+      media: new FileMediaStore(mediaDirFor(config), config.origin),
+      membership,
+      now: clock,
+    });
+    const moderation = new ModerationService({ store, urls, publisher, actors: resolver, now: clock });
+    const instance = new InstanceService({
+      store,
+      policies: domains,
+      localDomain: config.domain,
+      federationMode: config.federationMode,
+      now: clock,
+    });
+
+    // The inbox and the DM commands refer to each other: a command releases a held post through the inbox.
+    const moderationInbox = new ModerationInbox({ store, urls, moderation, membership, settings });
+    let groupInbox: GroupInbox | null = null;
+    const commands = new CommandService({
+      store,
+      moderation,
+      membership,
+      handles: resolver,
+      releaseHeld: (group, objectId) => groupInbox?.releaseHeld(group, objectId) ?? Promise.resolve(false),
+    });
+    groupInbox = new GroupInbox({
+      store,
+      urls,
+      publisher,
+      actors: resolver,
+      moderationInbox,
+      moderation,
+      commands,
+      domains,
+      now: clock,
+    });
+
+    return {
+      config,
+      log,
+      clock,
+      store,
+      metrics,
+      urls,
+      signal,
+      publisher,
+      userAgent,
+      fetcher,
+      resolver,
+      domains,
+      groups,
+      membership,
+      settings,
+      moderation,
+      instance,
+      inbox: groupInbox,
+      async close() {
+        signal.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
