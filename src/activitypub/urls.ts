@@ -1,4 +1,5 @@
 /** Every URL this server mints, derived from the configured origin. Changing the origin breaks every peer. */
+import { createHash } from 'node:crypto';
 
 export const GROUP_NAME_RE = /^[a-z0-9_]{1,64}$/;
 export const INSTANCE_KEY_OWNER = 'instance';
@@ -10,6 +11,7 @@ export function groupKeyOwner(name: string): string {
 export class Urls {
   constructor(readonly origin: string) {}
 
+  /** The instance's Service actor: signs fetches, and authors what the admin and DM commands do. */
   instanceActor(): string {
     return `${this.origin}/actor`;
   }
@@ -46,6 +48,15 @@ export class Urls {
   }
   activity(name: string, localId: string): string {
     return `${this.group(name)}/activities/${localId}`;
+  }
+  /**
+   * The id of an activity derived from what caused it (`basis`: an inbound activity's id or an action's id) and
+   * its `role` among the activities of that cause. The same cause gives the same ids, so that redoing a step
+   * stores and queues nothing twice.
+   */
+  derivedActivity(name: string, basis: string, role: string): string {
+    const digest = createHash('sha256').update(`${name}\n${basis}\n${role}`).digest('base64url');
+    return this.activity(name, digest.slice(0, 32));
   }
   /** The group name when `id` is the actor id of a group hosted here, else null. */
   groupNameOf(id: string): string | null {

@@ -4,17 +4,21 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
 import { openStore } from '../storage/open-store.ts';
 import { INSTANCE_KEY_OWNER, Urls } from '../activitypub/urls.ts';
-import type { KeyPairGenerator, Publisher } from '../groups/ports.ts';
+import type { KeyPairGenerator } from '../groups/ports.ts';
+import type { EventSink } from '../groups/events.ts';
 import { GroupService } from '../groups/group.service.ts';
 import { MembershipService } from '../groups/membership.service.ts';
 import { SettingsService } from '../groups/settings.service.ts';
+import { NoticeService } from '../groups/notices.service.ts';
+import { PostingService } from '../groups/posting.service.ts';
 import { ModerationService } from '../groups/moderation.service.ts';
-import { ModerationInbox } from '../groups/moderation.handlers.ts';
 import { CommandService } from '../groups/commands.service.ts';
-import { GroupInbox } from '../groups/inbox.handlers.ts';
+import { GroupInbox } from '../groups/group-inbox.ts';
+import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
-import { StorePublisher } from '../federation/publisher.ts';
+import { StorePublisher, type Publisher } from '../federation/publisher.ts';
+import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
 import { LocalQueueSignal } from '../federation/queue-runner.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
@@ -49,7 +53,10 @@ export interface Services {
   urls: Urls;
   /** Wakes this process's queue runners when work is queued (bridged to background threads by start.ts). */
   signal: LocalQueueSignal;
+  /** Stores and queues activities (the outbound translator hands them to it). */
   publisher: Publisher;
+  /** Where the domain's events go: turned into activities and published. */
+  events: EventSink;
   /** The User-Agent of every outgoing request. */
   userAgent: string;
   fetcher: SafeFetcher;
@@ -110,18 +117,36 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    const groups = new GroupService({ store, urls, publisher, keys, now: clock });
-    const membership = new MembershipService({ store, urls, publisher, now: clock });
-    const settings = new SettingsService({
+    const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
+    const groups = new GroupService({
       store,
       urls,
-      publisher,
-      domain: config.domain,
+      events,
+      keys,
+      reservedNames: [config.serviceActor],
+      now: clock,
+    });
+    const membership = new MembershipService({ store, events, now: clock });
+    const settings = new SettingsService({
+      store,
+      events,
       media: new FileMediaStore(mediaDirFor(config), config.origin),
       membership,
       now: clock,
     });
-    const moderation = new ModerationService({ store, urls, publisher, actors: resolver, now: clock });
+    const notices = new NoticeService({ store, actors: resolver, events });
+    const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
+    const moderation = new ModerationService({
+      store,
+      urls,
+      events,
+      actors: resolver,
+      notices,
+      membership,
+      settings,
+      posting,
+      now: clock,
+    });
     const instance = new InstanceService({
       store,
       policies: domains,
@@ -130,27 +155,21 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    // The inbox and the DM commands refer to each other: a command releases a held post through the inbox.
-    const moderationInbox = new ModerationInbox({ store, urls, moderation, membership, settings });
-    let groupInbox: GroupInbox | null = null;
-    const commands = new CommandService({
-      store,
-      moderation,
-      membership,
-      handles: resolver,
-      releaseHeld: (group, objectId) => groupInbox?.releaseHeld(group, objectId) ?? Promise.resolve(false),
-    });
-    groupInbox = new GroupInbox({
-      store,
-      urls,
-      publisher,
-      actors: resolver,
-      moderationInbox,
-      moderation,
-      commands,
-      domains,
-      now: clock,
-    });
+    const commands = new CommandService({ store, moderation, membership, handles: resolver });
+    const inbox = new GroupInbox(
+      handlerTable({
+        store,
+        urls,
+        actors: resolver,
+        events,
+        posting,
+        moderation,
+        membership,
+        notices,
+        commands,
+        now: clock,
+      }),
+    );
 
     return {
       config,
@@ -161,6 +180,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       urls,
       signal,
       publisher,
+      events,
       userAgent,
       fetcher,
       resolver,
@@ -170,7 +190,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       settings,
       moderation,
       instance,
-      inbox: groupInbox,
+      inbox,
       async close() {
         signal.close();
         await store.close();

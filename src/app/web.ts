@@ -86,6 +86,7 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
       store,
       urls,
       domain: config.domain,
+      serviceActor: config.serviceActor,
       groups,
       log,
       software: SOFTWARE,

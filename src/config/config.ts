@@ -73,6 +73,11 @@ export interface Config {
   origin: string;
   /** host[:port] of the origin, as used in handles. */
   domain: string;
+  /**
+   * preferredUsername of the instance's Service actor (`ORIGIN/actor`, `@NAME@HOST`), which signs fetches and
+   * authors what the admin and DM commands do. No group may take this name.
+   */
+  serviceActor: string;
   host: string;
   port: number;
   store: StoreKind;
@@ -146,6 +151,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (store === 'sqlite' && sqlitePath === '') problems.push('GUILD_SQLITE_PATH must not be empty');
   const host = str(env.GUILD_HOST ?? raw.host);
   if (host === '') problems.push('GUILD_HOST must not be empty');
+  const serviceActor = str(env.GUILD_SERVICE_ACTOR ?? raw.serviceActor);
+  if (!/^[a-z0-9_]{1,64}$/.test(serviceActor))
+    problems.push(
+      `GUILD_SERVICE_ACTOR must be 1 to 64 lowercase letters, digits or underscores (got "${serviceActor}")`,
+    );
   const adminToken = env.GUILD_ADMIN_TOKEN ?? (raw.adminToken === null ? null : str(raw.adminToken));
   if (adminToken !== null && adminToken !== '' && adminToken.length < 16) {
     problems.push('GUILD_ADMIN_TOKEN must be at least 16 characters');
@@ -154,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     origin: origin?.origin ?? '',
     domain: origin?.host ?? '',
+    serviceActor,
     host,
     port,
     store: store ?? 'sqlite',

@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
 import { checkContexts } from '../activitypub/context-policy.ts';
 import { canonicalAuthority } from '../activitypub/hosts.ts';
+import { parseInbound } from '../activitypub/inbound.parser.ts';
 import { parseJsonObject } from './json-limits.ts';
 import { prepareSignature, verifyPrepared } from './http-signature.ts';
 import { TokenBuckets } from './token-bucket.ts';
@@ -19,26 +20,6 @@ import { BURST_SECONDS, type InboxConfig } from '../config/config.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
 import type { IntakeAdmission } from './intake-admission.ts';
-
-/** Activity types a group inbox takes; anything else is acknowledged and dropped. */
-export const ACCEPTED_TYPES = new Set([
-  'Follow',
-  'Undo',
-  'Create',
-  'Update',
-  'Delete',
-  'Like',
-  'Dislike',
-  'Announce',
-  'Accept',
-  'Reject',
-  'Flag',
-  'Block',
-  'Add',
-  'Remove',
-  'Lock',
-  'Move',
-]);
 
 export interface InboxRequest {
   method: string;
@@ -209,8 +190,11 @@ export class InboxReceiver {
     // The key's host was checked against the domain policy above; a key and its actor share an origin. The
     // intake job's key is the sender's canonical host (with its port), whatever form the id writes it in.
     const host = canonicalAuthority(new URL(actorId));
-    if (!ACCEPTED_TYPES.has(type)) {
-      log.debug('inbox: activity type not handled', { type, activityId: id });
+    // The one parse of inbound activities: what does not parse is not handled by any group.
+    const inbound = parseInbound(doc);
+    if (!inbound.ok) {
+      if (inbound.error.type === 'malformed') return { status: 400, message: inbound.error.detail };
+      log.debug('inbox: activity refused', { reason: inbound.error.detail, type, activityId: id });
       return { status: 202, message: 'accepted' };
     }
     const admission = await this.d.admission?.admit(doc, { actorId, host, bytes: req.rawBody.length });

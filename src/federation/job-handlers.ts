@@ -1,6 +1,7 @@
 /** The three kinds of queued work: processing an inbound activity, fanning an activity out, delivering it. */
 import type { Job, Store } from '../storage/store.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
+import { parseInbound, type InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { DeliveryConfig } from '../config/config.ts';
 import type { Urls } from '../activitypub/urls.ts';
 import { INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
@@ -26,23 +27,19 @@ export interface IntakePayload extends Record<string, unknown> {
   inboxGroup: string | null;
 }
 
-/** An inbound activity whose signer was verified to be its actor, as the intake queue hands it on. */
-export interface InboundActivity {
-  id: string;
-  type: string;
-  actorId: string;
-  json: ApObject;
-  /** The group whose inbox received it, or null for the shared inbox. */
-  inboxGroup: string | null;
-}
-
 /** One effect an inbound activity had, or why it had none. */
 export type InboundOutcome = { applied: true; what: string } | { applied: false; reason: string };
 
-/** Port: what applies an inbound activity (the groups' inbox). The intake queue depends on this, not on it. */
+/**
+ * Port: what applies a parsed inbound activity (the groups' inbox). The intake queue depends on this, not on
+ * the domain.
+ */
 export interface InboundActivityProcessor {
-  /** Applies the activity and tells, effect by effect, what was done or why not; throws only on failures. */
-  handle(activity: InboundActivity): Promise<InboundOutcome[]>;
+  /**
+   * Applies the activity, received at the inbox of `inboxGroup` (null: the shared inbox), and tells, group by
+   * group, what was done or why not; throws only on failures (the job is then retried).
+   */
+  handle(activity: InboundActivity, inboxGroup: string | null): Promise<InboundOutcome[]>;
 }
 
 export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
@@ -52,13 +49,16 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
       return { kind: 'fail', error: 'malformed intake job' };
     const id = typeof p.activity.id === 'string' ? p.activity.id : '';
     const type = typeof p.activity.type === 'string' ? p.activity.type : '';
-    const outcomes = await inbox.handle({
-      id,
-      type,
-      actorId: p.actorId,
-      json: p.activity,
-      inboxGroup: p.inboxGroup ?? null,
-    });
+    const parsed = parseInbound(p.activity);
+    if (!parsed.ok) {
+      log.info(`not applied: ${parsed.error.detail}`, { activityId: id, type, actorId: p.actorId });
+      return { kind: 'done' };
+    }
+    if (parsed.value.actor !== p.actorId) {
+      log.info('not applied: the actor is not the signer', { activityId: id, type, actorId: p.actorId });
+      return { kind: 'done' };
+    }
+    const outcomes = await inbox.handle(parsed.value, p.inboxGroup ?? null);
     for (const o of outcomes) {
       if (o.applied) log.info(o.what, { activityId: id, type });
       else log.info(`not applied: ${o.reason}`, { activityId: id, type, actorId: p.actorId });

@@ -1,6 +1,6 @@
 /**
- * The group actors, their emitted activities, and the server's application actor; the collections are served
- * by collections.routes.ts.
+ * The group actors, their emitted activities, and the instance's Service actor; the collections are served by
+ * collections.routes.ts.
  */
 import { Router, type Request, type Response } from 'express';
 import type { Store } from '../storage/store.ts';
@@ -10,6 +10,7 @@ import type { GroupService } from '../groups/group.service.ts';
 import { toApGroup, toApTombstone } from '../activitypub/group.serializer.ts';
 import { GUILD_CONTEXT, isObject } from '../activitypub/vocab.ts';
 import { addresseesOf, isPublicDocument, readerIsAddressed } from '../activitypub/audience.ts';
+import { toApServiceActor } from '../activitypub/service-actor.serializer.ts';
 import type { Logger } from '../log.ts';
 import { sendActivityJson, wantsActivityJson } from './negotiation.ts';
 import { renderGroupPage } from '../web/group.page.ts';
@@ -20,6 +21,8 @@ export interface ActorRoutesDeps {
   store: Store;
   urls: Urls;
   domain: string;
+  /** preferredUsername of the Service actor. */
+  serviceActor: string;
   groups: GroupService;
   /** Checks a GET's signature when signed fetches are required; null lets every GET through. */
   authorizeFetch: AuthorizeFetch;
@@ -42,21 +45,33 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
       return;
     }
     const id = d.urls.instanceActor();
-    // The application actor is always served unsigned: peers fetch it to verify our signed GETs.
+    // The Service actor is always served unsigned: peers fetch it to verify our signed GETs.
+    sendActivityJson(
+      res,
+      toApServiceActor({
+        id,
+        name: d.serviceActor,
+        domain: d.domain,
+        inbox: d.urls.sharedInbox(),
+        outbox: `${id}/outbox`,
+        sharedInbox: d.urls.sharedInbox(),
+        keyId: d.urls.instanceKeyId(),
+        publicKeyPem: pem,
+        url: d.urls.origin,
+      }),
+    );
+    void req;
+  });
+
+  r.get('/actor/outbox', (_req, res) => {
+    // What the Service actor does is announced by the groups: its own outbox stays empty.
     sendActivityJson(res, {
       '@context': GUILD_CONTEXT,
-      id,
-      type: 'Application',
-      preferredUsername: d.domain,
-      name: d.domain,
-      inbox: d.urls.sharedInbox(),
-      outbox: `${id}/outbox`,
-      url: d.urls.origin,
-      endpoints: { sharedInbox: d.urls.sharedInbox() },
-      manuallyApprovesFollowers: true,
-      publicKey: { id: d.urls.instanceKeyId(), owner: id, publicKeyPem: pem },
+      id: `${d.urls.instanceActor()}/outbox`,
+      type: 'OrderedCollection',
+      totalItems: 0,
+      orderedItems: [],
     });
-    void req;
   });
 
   r.get('/groups/:name', async (req, res) => {

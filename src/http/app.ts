@@ -19,6 +19,8 @@ export interface AppDeps {
   store: Store;
   urls: Urls;
   domain: string;
+  /** preferredUsername of the instance's Service actor (`@NAME@HOST`). */
+  serviceActor: string;
   groups: GroupService;
   log: Logger;
   software: { name: string; version: string };
@@ -83,6 +85,7 @@ export function createApp(d: AppDeps): express.Express {
     discoveryRoutes({
       urls: d.urls,
       domain: d.domain,
+      serviceActor: d.serviceActor,
       groups: d.groups,
       store: d.store,
       software: d.software,
@@ -96,6 +99,7 @@ export function createApp(d: AppDeps): express.Express {
       store: d.store,
       urls: d.urls,
       domain: d.domain,
+      serviceActor: d.serviceActor,
       groups: d.groups,
       authorizeFetch: d.authorizeFetch,
       fetchSigner: d.fetchSigner,

@@ -12,6 +12,8 @@ import { wantsActivityJson } from './negotiation.ts';
 export interface DiscoveryDeps {
   urls: Urls;
   domain: string;
+  /** preferredUsername of the instance's Service actor: `acct:NAME@HOST` names it. */
+  serviceActor: string;
   groups: GroupService;
   store: Store;
   software: { name: string; version: string };
@@ -19,7 +21,15 @@ export interface DiscoveryDeps {
 
 export function discoveryRoutes(d: DiscoveryDeps): Router {
   const r = Router();
+  const serviceAcct = `acct:${d.serviceActor}@${d.domain}`;
+  // The name the instance actor answered to before it had one of its own.
   const instanceAcct = `acct:${d.domain}@${d.domain}`;
+  /** True when `resource` names the Service actor (a group of that name, made before it was reserved, wins). */
+  const isService = async (resource: string): Promise<boolean> => {
+    if (resource === instanceAcct || resource === d.urls.instanceActor()) return true;
+    const acct = resource.replace(/^acct:@?/, 'acct:').toLowerCase();
+    return acct === serviceAcct.toLowerCase() && (await d.groups.get(d.serviceActor)) === null;
+  };
 
   // Lemmy asks `/` of every new domain for its instance actor (LemmyNet/lemmy 0.19,
   // crates/apub/src/objects/instance.rs `fetch_instance_actor_for_object`): an ActivityPub request there is
@@ -37,10 +47,10 @@ export function discoveryRoutes(d: DiscoveryDeps): Router {
       res.status(400).json({ error: 'the resource parameter is required' });
       return;
     }
-    if (resource === instanceAcct || resource === d.urls.instanceActor()) {
+    if (await isService(resource)) {
       res.set('Content-Type', 'application/jrd+json; charset=utf-8').send(
         JSON.stringify({
-          subject: instanceAcct,
+          subject: serviceAcct,
           aliases: [d.urls.instanceActor()],
           links: [{ rel: 'self', type: 'application/activity+json', href: d.urls.instanceActor() }],
         }),

@@ -241,6 +241,11 @@ export interface Post {
   boostId: string | null;
   createdAt: number;
   deletedAt: number | null;
+  /**
+   * Who removed the post when a moderator or the admin did (`admin` or an actor id); null when it is live or
+   * its author deleted it. Its author may undelete only what they deleted themselves.
+   */
+  removedBy: string | null;
 }
 
 export interface PostRepository {
@@ -250,13 +255,25 @@ export interface PostRepository {
   /** Names of the groups (at most 100) that hold a post with this object id. */
   listGroupsOfPost(objectId: string): Promise<string[]>;
   /**
-   * Marks a live post deleted at `at` and withdraws, at `at`, the activities of the group stored so far about it
+   * Marks a live post deleted at `at`, by its author (`removedBy` null) or removed by a moderator or the admin
+   * (`removedBy` names them), and withdraws, at `at`, the activities of the group stored so far about it
    * (`objectId`): its Create, Updates, votes and boost leave the outbox and are served as Tombstones. Activities
-   * stored afterwards (the announcement of the deletion) are not withdrawn. Returns false, changing nothing, when
-   * the post is absent or already deleted. A failure part way leaves the post live, so calling again completes
-   * the withdrawal.
+   * stored afterwards, or about something else (the announcement of the deletion is about the Delete), are not
+   * withdrawn. Returns false, changing nothing, when the post is absent or already deleted. A failure part way
+   * leaves the post live, so calling again completes the withdrawal.
    */
-  markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean>;
+  markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean>;
+  /**
+   * Makes a deleted post live again (deletedAt and removedBy cleared, `boostId` its boost) and its withdrawn
+   * activities with it (back in the outbox, served again); returns false, changing nothing, when the post is
+   * absent or not deleted. A failure part way leaves the post deleted, so calling again completes it.
+   */
+  restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean>;
   /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */
   listThread(
     groupName: string,

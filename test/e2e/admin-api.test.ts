@@ -326,6 +326,67 @@ describe('admin API', function () {
     expect(items[0]?.activity).to.deep.equal({ type: 'Create', id: `${BOB}/posts/2/create` });
   });
 
+  it('moderates posts and held posts, and removes members, each recorded', async function () {
+    const postId = `${ALICE}/posts/admin`;
+    await g.store.members.upsertMember(member('rust', ALICE, 'accepted'));
+    await g.store.posts.putPost({
+      objectId: postId,
+      groupName: 'rust',
+      authorId: ALICE,
+      inReplyTo: null,
+      threadRoot: postId,
+      createId: `${postId}/create`,
+      boostId: null,
+      createdAt: 1000,
+      deletedAt: null,
+      removedBy: null,
+    });
+    const act = (action: string, id = postId) => api('POST', `/groups/rust/posts/${enc(id)}/${action}`);
+    for (const [action, changed] of [
+      ['pin', true],
+      ['pin', false],
+      ['lock', true],
+      ['unlock', true],
+      ['unpin', true],
+      ['remove', true],
+      ['remove', false],
+      ['restore', true],
+    ] as const) {
+      const r = await act(action);
+      expect(r.status, `${action}: ${JSON.stringify(r.body)}`).to.equal(200);
+      expect(r.body, action).to.deep.equal({ object: postId, action, changed });
+    }
+    expect((await act('hide')).status).to.equal(404);
+    expect((await act('pin', `${ALICE}/posts/none`)).status).to.equal(404);
+    expect((await act('pin', 'not a url')).status).to.equal(400);
+    const audit = await g.store.audit.listAudit({ group: 'rust' }, null, 100);
+    for (const action of ['pin', 'lock', 'unlock', 'unpin', 'remove-post', 'restore-post'])
+      expect(
+        audit.filter((e) => e.action === action && e.target === postId),
+        action,
+      ).to.have.length(1);
+
+    // The held post of the test before is not a post: approving it says why and keeps it; rejecting discards it.
+    const held = `${BOB}/posts/2`;
+    const approve = await api('POST', `/groups/rust/held/${enc(held)}/approve`);
+    expect(approve.status).to.equal(400);
+    expect(await g.store.held.getHeldPost('rust', held)).to.not.equal(null);
+    const rejected = await api('POST', `/groups/rust/held/${enc(held)}/reject`, { body: { reason: 'spam' } });
+    expect(rejected.status, JSON.stringify(rejected.body)).to.equal(200);
+    expect(rejected.body).to.deep.equal({ object: held, rejected: true });
+    expect(await g.store.held.getHeldPost('rust', held)).to.equal(null);
+    expect((await api('POST', `/groups/rust/held/${enc(held)}/reject`)).status).to.equal(404);
+
+    expect((await api('DELETE', `/groups/rust/members/${enc(ALICE)}`)).status).to.equal(204);
+    expect(await g.store.members.getMember('rust', ALICE)).to.equal(null);
+    expect((await api('DELETE', `/groups/rust/members/${enc(ALICE)}`)).status).to.equal(404);
+    const after = await g.store.audit.listAudit({ group: 'rust' }, null, 100);
+    expect(
+      after.some((e) => e.action === 'reject-post' && e.target === held && e.reason === 'spam'),
+    ).to.equal(true);
+    expect(after.some((e) => e.action === 'remove-member' && e.target === ALICE)).to.equal(true);
+  });
+
   it('pages through the audit log', async function () {
     const everything = await g.store.audit.listAudit({ all: true }, null, 1000);
     const seen: string[] = [];

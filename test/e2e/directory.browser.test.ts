@@ -13,8 +13,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
 import { missingPrerequisite } from '../support/prerequisites.ts';
-import { StorePublisher } from '../../src/federation/publisher.ts';
-import { SettingsService } from '../../src/groups/settings.service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-output', 'screenshots');
@@ -72,12 +70,7 @@ describe('directory and group page in a browser', function () {
     await mkdir(SCREENSHOTS, { recursive: true });
     g = await startTestGuild();
     host = new URL(g.origin).host;
-    const settings = new SettingsService({
-      store: g.store,
-      urls: g.guild.services.urls,
-      publisher: new StorePublisher(g.store, { notify: () => undefined }),
-      domain: g.config.domain,
-    });
+    const settings = g.guild.services.settings;
     const groups: Array<[string, string, string, string[]]> = [
       [
         'birds',

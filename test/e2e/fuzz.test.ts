@@ -21,7 +21,8 @@ import {
   type InteropFixture,
 } from '../support/interop-fixtures.ts';
 import { signRequest } from '../../src/federation/http-signature.ts';
-import { ACCEPTED_TYPES, intakeJobId } from '../../src/federation/inbox.receiver.ts';
+import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
+import { INBOUND_TYPES } from '../../src/activitypub/inbound.parser.ts';
 import { POST_TYPES, PUBLIC, isObject, type ApObject } from '../../src/activitypub/vocab.ts';
 import { REMOTE_CONTEXT_PATH, Rng, mutate, type FuzzContext } from '../support/fuzz-mutations.ts';
 import {
@@ -329,7 +330,7 @@ describe('fuzz: mutated real payloads at the inbox', function () {
         a.mode === 'signed' &&
         a.id &&
         a.type &&
-        ACCEPTED_TYPES.has(a.type) &&
+        INBOUND_TYPES.has(a.type) &&
         !jobIds.has(intakeJobId(a.id)),
     );
     console.log(

@@ -1,6 +1,6 @@
 /** The admin command line's bans, post removals, reports and audit log, on a SQLite file. */
 import { expect } from 'chai';
-import { ALICE, BOB, member, useCliWorld } from './cli-world.ts';
+import { ALICE, BOB, ORIGIN, member, useCliWorld } from './cli-world.ts';
 
 describe('guild CLI: bans, posts, reports and the audit log', function () {
   this.timeout(30_000);
@@ -70,6 +70,7 @@ describe('guild CLI: bans, posts, reports and the audit log', function () {
           boostId: null,
           createdAt: Date.now(),
           deletedAt: null,
+          removedBy: null,
         });
       }
     });
@@ -97,6 +98,7 @@ describe('guild CLI: bans, posts, reports and the audit log', function () {
         boostId: null,
         createdAt: Date.now(),
         deletedAt: null,
+        removedBy: null,
       }),
     );
     expect((await cli('remove-post', 'rust', 'not a url')).code).to.equal(1);
@@ -109,6 +111,90 @@ describe('guild CLI: bans, posts, reports and the audit log', function () {
     expect((await withStore((s) => s.posts.getPost('rust', objectId)))?.deletedAt).to.be.a('number');
     expect((await cli('remove-post', 'rust', objectId)).out).to.contain('already removed');
     expect(await auditOf('remove-post', objectId)).to.have.length(1);
+  });
+
+  it('restores, pins and locks posts, and approves or rejects held posts, each recorded', async function () {
+    const post = (objectId: string) => ({
+      objectId,
+      groupName: 'rust',
+      authorId: ALICE,
+      inReplyTo: null,
+      threadRoot: objectId,
+      createId: `${objectId}/create`,
+      boostId: null,
+      createdAt: Date.now(),
+      deletedAt: null,
+      removedBy: null,
+    });
+    const note = (n: string) => {
+      const object = {
+        id: `${ALICE}/posts/${n}`,
+        type: 'Note',
+        attributedTo: ALICE,
+        content: 'first post',
+        to: ['https://www.w3.org/ns/activitystreams#Public'],
+        cc: [`${ORIGIN}/groups/rust`],
+      };
+      return {
+        id: `${ALICE}/creates/${n}`,
+        type: 'Create',
+        actor: ALICE,
+        to: object.to,
+        cc: object.cc,
+        object,
+      };
+    };
+    const pinned = `${ALICE}/posts/pinned`;
+    await withStore(async (s) => {
+      await s.members.upsertMember(member('rust', ALICE));
+      await s.posts.putPost(post(pinned));
+      for (const n of ['h1', 'h2'])
+        await s.held.holdPost({
+          groupName: 'rust',
+          objectId: `${ALICE}/posts/${n}`,
+          authorId: ALICE,
+          activityJson: JSON.stringify(note(n)),
+          reason: 'first post',
+          createdAt: Date.now(),
+        });
+    });
+    const steps: Array<[string[], string]> = [
+      [['pin', 'rust', pinned], 'pinned'],
+      [['pin', 'rust', pinned], 'is already pinned'],
+      [['lock', 'rust', pinned], 'locked the thread of'],
+      [['unlock', 'rust', pinned], 'unlocked the thread of'],
+      [['unpin', 'rust', pinned], 'unpinned'],
+      [['remove-post', 'rust', pinned], 'removed'],
+      [['restore-post', 'rust', pinned], 'restored'],
+      [['restore-post', 'rust', pinned], 'is not removed'],
+      [['approve-post', 'rust', `${ALICE}/posts/h1`], 'approved'],
+      [['reject-post', 'rust', `${ALICE}/posts/h2`, '--reason', 'spam'], 'discarded'],
+    ];
+    for (const [argv, said] of steps) {
+      const r = await cli(...argv);
+      expect(r.code, `${argv.join(' ')}: ${r.err}`).to.equal(0);
+      expect(r.out, argv.join(' ')).to.contain(said);
+    }
+    const missing = await cli('approve-post', 'rust', `${ALICE}/posts/h2`);
+    expect(missing.code).to.equal(1);
+    expect(missing.err).to.contain('is held in rust');
+    await withStore(async (s) => {
+      expect((await s.posts.getPost('rust', pinned))?.deletedAt).to.equal(null);
+      expect((await s.posts.getPost('rust', `${ALICE}/posts/h1`))?.createId).to.equal(`${ALICE}/creates/h1`);
+      expect(await s.posts.getPost('rust', `${ALICE}/posts/h2`)).to.equal(null);
+      expect(await s.held.listHeldPosts('rust', null, 10)).to.deep.equal([]);
+    });
+    const recorded: Array<[string, string]> = [
+      ['pin', pinned],
+      ['lock', pinned],
+      ['unlock', pinned],
+      ['unpin', pinned],
+      ['restore-post', pinned],
+      ['approve-post', `${ALICE}/posts/h1`],
+      ['reject-post', `${ALICE}/posts/h2`],
+    ];
+    for (const [action, target] of recorded)
+      expect(await auditOf(action, target), `${action} recorded once`).to.have.length(1);
   });
 
   it('lists and resolves reports, and lists held posts', async function () {

@@ -86,6 +86,8 @@ export interface PostDoc {
   boostId: string | null;
   createdAt: number;
   deletedAt: number | null;
+  /** Absent from documents written before removals were told apart from deletions. */
+  removedBy?: string | null;
   pinnedAt?: number | null;
   lockedAt?: number | null;
 }

@@ -15,6 +15,7 @@ const POST_FIELDS = {
   boostId: 1,
   createdAt: 1,
   deletedAt: 1,
+  removedBy: 1,
 } as const;
 
 /** The most group names listGroupsOfPost returns (the port's bound). */
@@ -31,6 +32,7 @@ function toPost(doc: PostDoc): Post {
     boostId: doc.boostId ?? null,
     createdAt: doc.createdAt,
     deletedAt: doc.deletedAt ?? null,
+    removedBy: doc.removedBy ?? null,
   };
 }
 
@@ -59,6 +61,7 @@ export class MongoPostRepository implements PostRepository {
         boostId: post.boostId,
         createdAt: post.createdAt,
         deletedAt: post.deletedAt,
+        removedBy: post.removedBy,
       });
       return true;
     } catch (error) {
@@ -81,7 +84,12 @@ export class MongoPostRepository implements PostRepository {
     return doc ? toPost(doc) : null;
   }
 
-  async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
+  async markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean> {
     // The activities first, the post last: if this stops part way, the post is still live and a second call
     // finds the activities to withdraw (a deleted post's activities are never left in the outbox).
     const live = await this.#posts.findOne(
@@ -95,7 +103,26 @@ export class MongoPostRepository implements PostRepository {
     );
     const result = await this.#posts.updateOne(
       { groupName, objectId, deletedAt: null },
-      { $set: { deletedAt: at } },
+      { $set: { deletedAt: at, removedBy } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean> {
+    // The activities first, the post last: if this stops part way, the post is still deleted and a second call
+    // brings back what is left.
+    const deleted = await this.#posts.findOne(
+      { groupName, objectId, deletedAt: { $ne: null } },
+      { projection: { _id: 1 } },
+    );
+    if (!deleted) return false;
+    await this.#activities.updateMany(
+      { groupName, objectId, withdrawnAt: { $ne: null } },
+      { $set: { withdrawnAt: null } },
+    );
+    const result = await this.#posts.updateOne(
+      { groupName, objectId, deletedAt: { $ne: null } },
+      { $set: { deletedAt: null, removedBy: null, boostId } },
     );
     return result.modifiedCount === 1;
   }

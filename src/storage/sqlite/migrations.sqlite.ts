@@ -263,6 +263,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX moderators_by_actor ON moderators (actor_id);
     `,
   },
+  {
+    version: 7,
+    name: 'who removed a post',
+    sql: `
+      -- NULL: live, or deleted by its author; else the moderator (or admin) who removed it.
+      ALTER TABLE posts ADD COLUMN removed_by TEXT;
+    `,
+  },
 ];
 
 /**

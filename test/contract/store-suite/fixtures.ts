@@ -90,6 +90,7 @@ export function post(groupName: string, objectId: string, overrides: Partial<Pos
     boostId: null,
     createdAt: 4_000,
     deletedAt: null,
+    removedBy: null,
     ...overrides,
   };
 }

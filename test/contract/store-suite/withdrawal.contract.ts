@@ -25,7 +25,7 @@ export function describeWithdrawal(store: StoreProvider): void {
       const inDogs = activity(id(5), 'dogs', 10, true, NOTE);
       for (const a of [create, boost, update, other, inDogs]) await store().activities.putActivity(a);
 
-      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000)).to.equal(true);
+      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000, null)).to.equal(true);
 
       expect((await store().activities.listOutbox('cats', null, 10)).map((a) => a.id)).to.deep.equal([id(4)]);
       expect(await store().activities.countOutbox('cats')).to.equal(1);
@@ -41,20 +41,40 @@ export function describeWithdrawal(store: StoreProvider): void {
     it('keeps what is stored after the deletion (its announcement), also when the deletion is repeated', async () => {
       await store().posts.putPost(post('cats', NOTE));
       await store().activities.putActivity(activity(id(1), 'cats', 10, true, NOTE));
-      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000)).to.equal(true);
+      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000, null)).to.equal(true);
       const announced = activity(id(2), 'cats', 7_000, true, NOTE);
       await store().activities.putActivity(announced);
 
-      expect(await store().posts.markPostDeleted('cats', NOTE, 8_000)).to.equal(false);
+      expect(await store().posts.markPostDeleted('cats', NOTE, 8_000, null)).to.equal(false);
       expect(await store().activities.getActivity(id(2))).to.deep.equal(announced);
       expect((await store().activities.listOutbox('cats', null, 10)).map((a) => a.id)).to.deep.equal([id(2)]);
       expect((await store().activities.getActivity(id(1)))?.withdrawnAt).to.equal(7_000);
     });
 
+    it('brings the withdrawn activities back when the post is restored, and withdraws them again', async () => {
+      await store().posts.putPost(post('cats', NOTE));
+      const create = activity(id(1), 'cats', 10, true, NOTE);
+      await store().activities.putActivity(create);
+      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000, 'admin')).to.equal(true);
+      // The announcement of the removal, stored under the id of the Delete it announces.
+      const removal = activity(id(2), 'cats', 7_000, true, `${NOTE}#delete`);
+      await store().activities.putActivity(removal);
+      expect(await store().posts.restorePost('cats', NOTE, null)).to.equal(true);
+      expect(await store().activities.getActivity(id(1))).to.deep.equal(create);
+      expect((await store().activities.listOutbox('cats', null, 10)).map((a) => a.id)).to.deep.equal([
+        id(2),
+        id(1),
+      ]);
+      expect(await store().posts.restorePost('cats', NOTE, null), 'restored already').to.equal(false);
+      expect(await store().posts.markPostDeleted('cats', NOTE, 9_000, null)).to.equal(true);
+      expect((await store().activities.getActivity(id(1)))?.withdrawnAt).to.equal(9_000);
+      expect(await store().activities.getActivity(id(2))).to.deep.equal(removal);
+    });
+
     it('withdraws nothing when the post is absent', async () => {
       const a = activity(id(1), 'cats', 10, true, NOTE);
       await store().activities.putActivity(a);
-      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000)).to.equal(false);
+      expect(await store().posts.markPostDeleted('cats', NOTE, 7_000, null)).to.equal(false);
       expect(await store().activities.getActivity(id(1))).to.deep.equal(a);
       expect(await store().activities.countOutbox('cats')).to.equal(1);
     });
@@ -90,7 +110,7 @@ export function describeWithdrawal(store: StoreProvider): void {
           try {
             expect(await upgraded.activities.countOutbox('cats')).to.equal(2);
             expect((await upgraded.activities.getActivity(id(1)))?.withdrawnAt).to.equal(null);
-            expect(await upgraded.posts.markPostDeleted('cats', NOTE, 7_000)).to.equal(true);
+            expect(await upgraded.posts.markPostDeleted('cats', NOTE, 7_000, null)).to.equal(true);
             expect((await upgraded.activities.listOutbox('cats', null, 10)).map((a) => a.id)).to.deep.equal([
               id(2),
             ]);
