@@ -144,6 +144,15 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
     const notices = new NoticeService({ store, actors: resolver, events });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
+    const limiter = new RateLimiter({ limits: store.rateLimits, now: clock });
+    const budget = new ActivityBudget({ store, limiter });
+    const reports = new ReportService({
+      store,
+      notices,
+      limiter,
+      digestIntervalMs: config.reportDigestIntervalMs,
+      now: clock,
+    });
     const moderation = new ModerationService({
       store,
       urls,
@@ -153,6 +162,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       membership,
       settings,
       posting,
+      reports,
       now: clock,
     });
     const instance = new InstanceService({
@@ -163,15 +173,6 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    const limiter = new RateLimiter({ limits: store.rateLimits, now: clock });
-    const budget = new ActivityBudget({ store, limiter });
-    const reports = new ReportService({
-      store,
-      notices,
-      limiter,
-      digestIntervalMs: config.reportDigestIntervalMs,
-      now: clock,
-    });
     const answers = new AnswerLimiter({ store, limiter });
     const commands = new CommandService({ store, moderation, membership, reports, handles: resolver });
     const inbox = new GroupInbox(

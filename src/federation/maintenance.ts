@@ -11,7 +11,8 @@
  *   could still be valid;
  * - deletes bans that ended {@link ENDED_BANS_RETENTION_MS} ago, and copies of remote actors not fetched for
  *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed);
- * - deletes the hits of rate limits older than the longest window ({@link MAX_RATE_WINDOW_MS});
+ * - deletes the hits of rate limits older than the longest window ({@link MAX_RATE_WINDOW_MS}) and the claims
+ *   that expired;
  * - sends the digests of new reports that are due (the moderators of a group get one at most per interval, so
  *   the reports that came in after the last one wait for this pass).
  */
@@ -48,6 +49,7 @@ export interface MaintenanceReport {
   purgedBans: number;
   purgedActors: number;
   purgedRateHits: number;
+  purgedClaims: number;
   sentReportDigests: number;
 }
 
@@ -155,6 +157,7 @@ export class Maintenance {
       purgedBans: 0,
       purgedActors: 0,
       purgedRateHits: 0,
+      purgedClaims: 0,
       sentReportDigests: 0,
     };
     for (const queue of QUEUES) {
@@ -176,6 +179,7 @@ export class Maintenance {
     report.purgedRateHits = await batches((limit) =>
       store.rateLimits.purgeHits(now - MAX_RATE_WINDOW_MS, limit),
     );
+    report.purgedClaims = await batches((limit) => store.claims.purgeExpiredClaims(now, limit));
     report.sentReportDigests = (await this.o.digests?.sendDueDigests()) ?? 0;
     return report;
   }

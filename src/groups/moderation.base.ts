@@ -17,6 +17,7 @@ import type { NoticeService } from './notices.service.ts';
 import type { MembershipService } from './membership.service.ts';
 import type { SettingsService } from './settings.service.ts';
 import type { PostingService } from './posting.service.ts';
+import type { ReportService } from './report.service.ts';
 
 /** Who acts: the instance admin (CLI, admin API) or a moderator's actor id. */
 export type Actor = 'admin' | string;
@@ -49,6 +50,8 @@ export interface ModerationDeps {
   membership: MembershipService;
   settings: SettingsService;
   posting: PostingService;
+  /** Frees the objects of a resolved report, so that its reporter may report them again. */
+  reports: ReportService;
   now?: () => number;
 }
 

@@ -193,6 +193,7 @@ export class PostModeration extends ModerationBase {
     }
     await this.audit(group, o.by, 'resolve-report', id, { ...o, basis });
     await this.d.store.reports.resolveReport(id, o.by, this.now());
+    await this.d.reports.released(report);
     return ok(true);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Reports (Flags and DM `report` commands), filed so that they cannot be turned into harassment of the
  * moderators: one reporter and one host may file a bounded number per hour, a reporter's second report of the
- * same object is not filed while the first is open, the quoted reason is capped, and moderators are told of
- * new reports in a digest, at most one per group per `digestIntervalMs`, listing what came in meanwhile.
+ * same object is not filed while the first is open (each open report claims its objects), the quoted reason is
+ * capped, and moderators are told of new reports in a digest, at most one per group per `digestIntervalMs`,
+ * listing what came in meanwhile.
  *
  * Digests are durable: a report records when the moderators were told of it (`notifiedAt`). Filing a report
  * sends a digest at once when the group's allowance permits; otherwise the maintenance loop sends it when the
@@ -85,17 +86,21 @@ export class ReportService {
       return ok(existing);
     }
     const reports = this.d.store.reports;
-    const objectIds: string[] = [];
-    for (const o of new Set(r.objectIds))
-      if (!(await reports.hasOpenReport(r.groupName, r.reporterId, o))) objectIds.push(o);
+    // Each object (and the account) is claimed for this report while it is open: of two reports of one
+    // object by one reporter handled at once, one is filed.
+    const won: string[] = [];
+    for (const o of new Set([...r.objectIds, ...(r.targetActorId ? [r.targetActorId] : [])]))
+      if (await this.claimObject(r.groupName, r.reporterId, o, id)) won.push(o);
+    const objectIds = r.objectIds.filter((o, i, all) => won.includes(o) && all.indexOf(o) === i);
     const account = r.targetActorId;
-    const newAccount = account !== null && !(await reports.hasOpenReport(r.groupName, r.reporterId, account));
-    if (objectIds.length === 0 && !newAccount) return err({ type: 'duplicate' });
+    if (won.length === 0) return err({ type: 'duplicate' });
     const refused = await this.d.limiter.takeAll(`report:${id}`, [
       { bucket: `reports:actor:${r.reporterId}`, limit: this.limits.perReporter },
       { bucket: `reports:host:${hostOf(r.reporterId)}`, limit: this.limits.perHost },
     ]);
-    if (refused >= 0)
+    if (refused >= 0) {
+      for (const o of won)
+        await this.d.store.claims.release(reportClaimKey(r.groupName, r.reporterId, o), id);
       return err({
         type: 'rate-limited',
         detail:
@@ -103,6 +108,7 @@ export class ReportService {
             ? `${r.reporterId} filed ${this.limits.perReporter.limit} reports in the last hour (limit)`
             : `${hostOf(r.reporterId)} filed ${this.limits.perHost.limit} reports in the last hour (limit)`,
       });
+    }
     const report: Report = {
       ...r,
       objectIds,
@@ -153,6 +159,27 @@ export class ReportService {
     return true;
   }
 
+  /**
+   * Claims `object` (a post or an account) for the report `id` of `reporter`: false when another report of
+   * theirs names it and is open, or is being filed (its claim is there, not the report yet). A claim left by a
+   * report resolved since (its release was interrupted) is taken over.
+   */
+  private async claimObject(group: string, reporter: string, object: string, id: string): Promise<boolean> {
+    const key = reportClaimKey(group, reporter, object);
+    const holder = await this.d.store.claims.claim(key, id, this.now(), null);
+    if (holder === id) return true;
+    if ((await this.d.store.reports.getReport(holder))?.state !== 'resolved') return false;
+    await this.d.store.claims.release(key, holder);
+    return (await this.d.store.claims.claim(key, id, this.now(), null)) === id;
+  }
+
+  /** Frees the objects of a resolved report: its reporter may report them again. */
+  async released(report: Report): Promise<void> {
+    const objects = [...report.objectIds, ...(report.targetActorId ? [report.targetActorId] : [])];
+    for (const o of objects)
+      await this.d.store.claims.release(reportClaimKey(report.groupName, report.reporterId, o), report.id);
+  }
+
   /** Sends the digests that are due, in every group (the maintenance loop's pass); returns how many. */
   async sendDueDigests(): Promise<number> {
     let sent = 0;
@@ -160,6 +187,11 @@ export class ReportService {
       if (await this.sendDigest(group)) sent++;
     return sent;
   }
+}
+
+/** The claim a report holds on each object it names, while it is open. */
+export function reportClaimKey(group: string, reporter: string, object: string): string {
+  return `report:${group}\n${reporter}\n${object}`;
 }
 
 /** The message that tells moderators of new reports. */

@@ -1,11 +1,15 @@
 /**
- * The part of the storage port that keeps one member or outsider from flooding a group: the current vote of
- * each member on each post (so that only changes are announced), and the hits counted against rate limits
- * (budgets of votes and edits, reports, answers to non-members). Implemented by both adapters and covered by
- * the contract suite like the rest; times are epoch milliseconds.
+ * The part of the storage port that keeps one member or outsider from flooding a group: the last vote of each
+ * member on each post (so that only changes are announced), the hits counted against rate limits (budgets of
+ * votes and edits, reports, answers to non-members), and claims, which settle races between activities
+ * handled at once (two Likes of one post by one member, two reports of one post by one reporter). Implemented
+ * by both adapters and covered by the contract suite like the rest; times are epoch milliseconds.
  */
 
 export type VoteType = 'Like' | 'Dislike';
+
+/** A member's vote on a post: a Like, a Dislike, or undone (an Undo took it back). */
+export type VoteState = VoteType | 'undone';
 
 /**
  * The longest window of any rate limit: hits older than this count against nothing, and the maintenance loop
@@ -19,19 +23,17 @@ export interface Vote {
   actorId: string;
   /** The post voted on. */
   objectId: string;
-  type: VoteType;
-  /** Id of the Like or Dislike that was announced. */
+  state: VoteState;
+  /** Id of the activity (Like, Dislike or Undo) that set the state. */
   activityId: string;
   at: number;
 }
 
 export interface VoteRepository {
-  /** The current vote of `actorId` on `objectId` in the group, or null. */
+  /** The last vote of `actorId` on `objectId` in the group (undone or not), or null when there was none. */
   getVote(groupName: string, actorId: string, objectId: string): Promise<Vote | null>;
   /** Inserts or replaces the vote of (groupName, actorId, objectId). */
   putVote(vote: Vote): Promise<void>;
-  /** Removes the vote of (groupName, actorId, objectId); returns false when there was none. */
-  removeVote(groupName: string, actorId: string, objectId: string): Promise<boolean>;
 }
 
 /** One use of a rate limit: which limit (`bucket`), what used it (`hitId`), and when. */
@@ -57,8 +59,23 @@ export interface RateLimitRepository {
   purgeHits(before: number, limit: number): Promise<number>;
 }
 
-/** Vote state and rate-limit hits, as one part of the Store. */
+export interface ClaimRepository {
+  /**
+   * Claims `key` for `owner` at `at`, until `expiresAt` (null: until released), unless another owner holds
+   * it; returns the holder afterwards: `owner` when it won the claim or held it already (a step done again),
+   * else the other owner. Of owners claiming a free key at once, exactly one wins, on both stores. A claim
+   * whose expiry is past is free.
+   */
+  claim(key: string, owner: string, at: number, expiresAt: number | null): Promise<string>;
+  /** Frees `key` when `owner` holds it; returns whether it did. */
+  release(key: string, owner: string): Promise<boolean>;
+  /** Deletes up to `limit` claims whose expiry is before `before`; returns how many. */
+  purgeExpiredClaims(before: number, limit: number): Promise<number>;
+}
+
+/** Vote state, rate-limit hits and claims, as one part of the Store. */
 export interface BrakesStore {
   readonly votes: VoteRepository;
   readonly rateLimits: RateLimitRepository;
+  readonly claims: ClaimRepository;
 }

@@ -115,11 +115,6 @@ export interface ReportRepository {
   ): Promise<Report[]>;
   /** Marks resolved; returns false when absent or already resolved. */
   resolveReport(id: string, by: string, at: number): Promise<boolean>;
-  /**
-   * True when `reporterId` has an open report in the group that names `id`, among its objects or as its
-   * reported account (a report is filed once per reporter and object while it is open).
-   */
-  hasOpenReport(groupName: string, reporterId: string, id: string): Promise<boolean>;
   /** Open reports of a group that the moderators were not told of yet, oldest first (createdAt, then id). */
   listUnnotified(groupName: string, limit: number): Promise<Report[]>;
   /** Names of the groups (ascending, at most `limit`) that have open reports the moderators were not told of. */

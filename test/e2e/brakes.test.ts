@@ -18,7 +18,7 @@ const wrapsType = (type: string) => (a: ReceivedActivity) =>
   a.type === 'Announce' && (a.json.object as { type?: string } | undefined)?.type === type;
 
 describe('brakes on what one member or outsider makes a group do', function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   let g: TestGuild;
   let alice: FedifyPeer;
   let bob: FedifyPeer;
@@ -169,10 +169,10 @@ describe('brakes on what one member or outsider makes a group do', function () {
     }
   });
 
-  it("answers an outsider's flood of 200 direct messages at most 10 times", async function () {
+  it("answers an outsider's flood of 100 direct messages at most 10 times", async function () {
     const eve = await startFedifyPeer({ username: 'eve' });
     try {
-      const dms = Array.from({ length: 200 }, () => {
+      const dms = Array.from({ length: 100 }, () => {
         const id = randomUUID();
         const object = {
           id: `${eve.actorId}/notes/${id}`,
@@ -198,7 +198,7 @@ describe('brakes on what one member or outsider makes a group do', function () {
       await g.idle();
       const answers = eve.received.filter((a) => a.type === 'Create');
       expect(answers).to.have.length(10);
-      expect(g.logs.filter((l) => l.includes('not answered: 10 answers went to'))).to.have.length(190);
+      expect(g.logs.filter((l) => l.includes('not answered: 10 answers went to'))).to.have.length(90);
     } finally {
       await eve.close();
     }

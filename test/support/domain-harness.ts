@@ -141,6 +141,9 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
   const settings = new SettingsService({ store, events, membership, now });
   const notices = new NoticeService({ store, actors, events });
   const posting = new PostingService({ store, urls, events, notices, domains, now });
+  const limiter = new RateLimiter({ limits: store.rateLimits, now });
+  const budget = new ActivityBudget({ store, limiter });
+  const reports = new ReportService({ store, notices, limiter, digestIntervalMs: 600_000, now });
   const moderation = new ModerationService({
     store,
     urls,
@@ -150,14 +153,12 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
     membership,
     settings,
     posting,
+    reports,
     now,
   });
   const handles = {
     resolveHandle: async (h: string) => `https://${h.split('@').pop()}/users/${h.split('@')[1]}`,
   };
-  const limiter = new RateLimiter({ limits: store.rateLimits, now });
-  const budget = new ActivityBudget({ store, limiter });
-  const reports = new ReportService({ store, notices, limiter, digestIntervalMs: 600_000, now });
   const answers = new AnswerLimiter({ store, limiter });
   const commands = new CommandService({ store, moderation, membership, reports, handles });
   const inbox = new GroupInbox(

@@ -82,6 +82,7 @@ export async function openTestStore(): Promise<Store> {
     hosts: opened.hosts,
     votes: opened.votes,
     rateLimits: opened.rateLimits,
+    claims: opened.claims,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

@@ -168,8 +168,12 @@ describe('maintenance pass', function () {
     await store.remoteActors.putRemoteActor(actor('https://r.example/seen', clock - 29 * DAY));
     await store.rateLimits.tryHit('answers:x', 'old', clock - DAY - 1, DAY, 10);
     await store.rateLimits.tryHit('answers:x', 'recent', clock - DAY + 1, DAY, 10);
+    await store.claims.claim('expired', 'x', clock - DAY, clock - 1);
+    await store.claims.claim('held', 'y', clock - DAY, clock + 1);
     const report = await maintenance().pass();
     expect(report.purgedRateHits, 'rate-limit hits older than the longest window').to.equal(1);
+    expect(report.purgedClaims, 'expired claims').to.equal(1);
+    expect(await store.claims.claim('held', 'z', clock, null)).to.equal('y');
     expect((await store.rateLimits.listHits('answers:x', 0, 10)).map((h) => h.hitId)).to.deep.equal([
       'recent',
     ]);

@@ -65,6 +65,13 @@ describe('reports cannot be turned into harassment', function () {
     expect(dmsTo(MOD)).to.have.length(1);
   });
 
+  it('files one of several Flags of one post by one reporter handled at once', async function () {
+    const flags = Array.from({ length: 8 }, (_, i) => flag(EVE, [notes[0]!], `at once ${i}`));
+    await Promise.all(flags.map((f) => h.deliver(f)));
+    expect(await h.store.reports.listReports('club', 'open', null, 100)).to.have.length(1);
+    expect(dmsTo(MOD)).to.have.length(1);
+  });
+
   it('limits the reports of one reporter per hour, and tells moderators of them in one digest', async function () {
     const results = [];
     for (const n of notes.slice(0, 20)) results.push((await h.deliver(flag(EVE, [n])))[0]);

@@ -66,7 +66,7 @@ describe('brakes on votes, undos and edits', function () {
     expect(outcomes[1]).to.deep.include({ applied: false });
     expect(String((outcomes[1] as { reason: string }).reason)).to.contain('already has a Like');
     expect(announced().map((a) => a.type)).to.deep.equal(['Like']);
-    expect(await h.store.votes.getVote('club', BOB, NOTE)).to.deep.include({ type: 'Like' });
+    expect(await h.store.votes.getVote('club', BOB, NOTE)).to.deep.include({ state: 'Like' });
   });
 
   it('announces a change of vote, and an Undo only when there is a current vote', async function () {
@@ -80,7 +80,7 @@ describe('brakes on votes, undos and edits', function () {
       applied: true,
       what: `Undo{Like} of ${NOTE} announced to club (the Dislike is undone)`,
     });
-    expect(await h.store.votes.getVote('club', BOB, NOTE)).to.equal(null);
+    expect(await h.store.votes.getVote('club', BOB, NOTE)).to.deep.include({ state: 'undone' });
     expect((await h.deliver(undo(BOB, d1)))[0]).to.deep.equal({
       applied: false,
       reason: `Undo of a Dislike of ${NOTE}, on which ${BOB} has no current vote in club; not announced`,
@@ -94,6 +94,19 @@ describe('brakes on votes, undos and edits', function () {
     ).to.deep.equal([`Like:${NOTE}`, `Dislike:${NOTE}`, 'Undo:Like']);
     // A vote after the Undo is a change again.
     expect((await h.deliver(like(BOB)))[0]?.applied).to.equal(true);
+  });
+
+  it('announces one of several Likes of a post by a member handled at once; the others are handled again', async function () {
+    const likes = Array.from({ length: 8 }, () => like(BOB));
+    const first = await Promise.allSettled(likes.map((l) => h.deliver(l)));
+    // A Like that lost the race was thrown back to the queue: handled again, it is a repeat.
+    for (const [i, r] of first.entries()) if (r.status === 'rejected') await h.deliver(likes[i]!);
+    expect(h.events.of('VoteReshared')).to.have.length(1);
+    const winner = h.events.of('VoteReshared')[0]?.basis;
+    expect(await h.store.votes.getVote('club', BOB, NOTE)).to.deep.include({
+      state: 'Like',
+      activityId: winner,
+    });
   });
 
   it('re-shares a Like carrying a forged copy of the post with the post reduced to its id', async function () {

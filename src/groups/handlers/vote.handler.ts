@@ -1,14 +1,23 @@
 /**
  * `Like` and `Dislike` of a post by a member (Lemmy, Mbin and NodeBB count them). The group keeps each
- * member's current vote on each post and re-shares only a change: the same vote again (a new id for the same
+ * member's last vote on each post and re-shares only a change: the same vote again (a new id for the same
  * Like) is not announced, a Dislike after a Like is. Each announced vote counts against the member's hourly
  * budget, and is re-shared with the post reduced to its id.
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { Group } from '../../storage/store.ts';
-import type { VoteType } from '../../storage/brakes.store.ts';
+import type { Vote, VoteType } from '../../storage/brakes.store.ts';
 import { err, ok } from '../ports.ts';
 import { applied, groupsOfPost, liveGroup, notApplied, type Handler, type HandlerDeps } from './handler.ts';
+
+/** How long the claim on a change of vote is kept: far longer than two activities can race. */
+const VOTE_CLAIM_MS = 86_400_000;
+
+/** What a vote or its Undo changes: the member's vote as it was (null: never voted) in a live group. */
+export interface VoteChange {
+  group: Group;
+  from: Vote | null;
+}
 
 /** Checks shared by votes and their Undo: the group is live, the post is live in it, the voter a member. */
 export async function checkVote(
@@ -26,7 +35,27 @@ export async function checkVote(
   return member?.state === 'accepted' ? ok(g) : err(`${voter} is not a member of ${group}`);
 }
 
-export function voteHandler(d: HandlerDeps): Handler<InboundOf<'like' | 'dislike'>, Group> {
+/**
+ * Claims the change of a member's vote from the state `from` set: of two activities handled at once from the
+ * same state (two Likes of a post sent together), one changes it and the other is handled again, against the
+ * new state. The same activity claims again after a failure.
+ */
+export async function claimVoteChange(
+  d: HandlerDeps,
+  group: string,
+  actor: string,
+  objectId: string,
+  from: Vote | null,
+  activityId: string,
+): Promise<void> {
+  const key = `vote:${group}\n${actor}\n${objectId}\n${from?.activityId ?? ''}`;
+  const at = d.now();
+  const holder = await d.store.claims.claim(key, activityId, at, at + VOTE_CLAIM_MS);
+  if (holder !== activityId)
+    throw new Error(`the vote of ${actor} on ${objectId} in ${group} was changed at once by ${holder}`);
+}
+
+export function voteHandler(d: HandlerDeps): Handler<InboundOf<'like' | 'dislike'>, VoteChange> {
   return {
     async groups(a, inboxGroup) {
       return groupsOfPost(d, a, a.objectId, inboxGroup);
@@ -35,19 +64,20 @@ export function voteHandler(d: HandlerDeps): Handler<InboundOf<'like' | 'dislike
       const checked = await checkVote(d, group, a.actor, a.objectId);
       if (!checked.ok) return checked;
       const type: VoteType = a.kind === 'like' ? 'Like' : 'Dislike';
-      const current = await d.store.votes.getVote(group, a.actor, a.objectId);
-      if (current?.type === type)
+      const from = await d.store.votes.getVote(group, a.actor, a.objectId);
+      if (from?.state === type)
         return err(
-          current.activityId === a.id
+          from.activityId === a.id
             ? `${type} of ${a.objectId} already announced to ${group}`
-            : `${a.actor} already has a ${type} on ${a.objectId} in ${group} (${current.activityId}); not announced again`,
+            : `${a.actor} already has a ${type} on ${a.objectId} in ${group} (${from.activityId}); not announced again`,
         );
-      return ok(checked.value);
+      return ok({ group: checked.value, from });
     },
-    async apply(a, group, g) {
+    async apply(a, group, plan) {
       const type: VoteType = a.kind === 'like' ? 'Like' : 'Dislike';
-      const over = await d.budget.takeMember(g, a.actor, a.id);
+      const over = await d.budget.takeMember(plan.group, a.actor, a.id);
       if (over) return notApplied(over);
+      await claimVoteChange(d, group, a.actor, a.objectId, plan.from, a.id);
       await d.events.emit({
         type: 'VoteReshared',
         group,
@@ -60,7 +90,7 @@ export function voteHandler(d: HandlerDeps): Handler<InboundOf<'like' | 'dislike
         groupName: group,
         actorId: a.actor,
         objectId: a.objectId,
-        type,
+        state: type,
         activityId: a.id,
         at: d.now(),
       });

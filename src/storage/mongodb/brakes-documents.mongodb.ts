@@ -1,14 +1,14 @@
-/** The MongoDB documents of vote state and rate-limit hits. */
+/** The MongoDB documents of vote state, rate-limit hits and claims. */
 import type { ObjectId } from 'mongodb';
-import type { VoteType } from '../brakes.store.ts';
+import type { VoteState } from '../brakes.store.ts';
 
-/** A member's current vote on a post; (groupName, actorId, objectId) is unique. */
+/** A member's last vote on a post; (groupName, actorId, objectId) is unique. */
 export interface VoteDoc {
   _id?: ObjectId;
   groupName: string;
   actorId: string;
   objectId: string;
-  type: VoteType;
+  state: VoteState;
   activityId: string;
   at: number;
 }
@@ -19,4 +19,12 @@ export interface RateHitDoc {
   bucket: string;
   hitId: string;
   at: number;
+}
+
+/** A claim; `_id` is its key. `expiresAt` null: held until released. */
+export interface ClaimDoc {
+  _id: string;
+  owner: string;
+  at: number;
+  expiresAt: number | null;
 }

@@ -1,10 +1,18 @@
-/** MongoDB adapter of the storage port: vote state and rate-limit hits. */
+/** MongoDB adapter of the storage port: vote state, rate-limit hits and claims. */
 import type { Collection } from 'mongodb';
-import type { RateHit, RateLimitRepository, Vote, VoteRepository } from '../brakes.store.ts';
+import type { ClaimRepository, RateHit, RateLimitRepository, Vote, VoteRepository } from '../brakes.store.ts';
 import { isDuplicateKeyError, retryOnDuplicateKey } from './errors.mongodb.ts';
-import type { RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
+import type { ClaimDoc, RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
 
-const VOTE_FIELDS = { _id: 0, groupName: 1, actorId: 1, objectId: 1, type: 1, activityId: 1, at: 1 } as const;
+const VOTE_FIELDS = {
+  _id: 0,
+  groupName: 1,
+  actorId: 1,
+  objectId: 1,
+  state: 1,
+  activityId: 1,
+  at: 1,
+} as const;
 
 /** Votes in the `votes` collection, unique on (groupName, actorId, objectId). */
 export class MongoVoteRepository implements VoteRepository {
@@ -21,7 +29,7 @@ export class MongoVoteRepository implements VoteRepository {
           groupName: doc.groupName,
           actorId: doc.actorId,
           objectId: doc.objectId,
-          type: doc.type,
+          state: doc.state,
           activityId: doc.activityId,
           at: doc.at,
         }
@@ -33,7 +41,7 @@ export class MongoVoteRepository implements VoteRepository {
       groupName: v.groupName,
       actorId: v.actorId,
       objectId: v.objectId,
-      type: v.type,
+      state: v.state,
       activityId: v.activityId,
       at: v.at,
     };
@@ -42,10 +50,6 @@ export class MongoVoteRepository implements VoteRepository {
         upsert: true,
       }),
     );
-  }
-
-  async removeVote(groupName: string, actorId: string, objectId: string): Promise<boolean> {
-    return (await this.#votes.deleteOne({ groupName, actorId, objectId })).deletedCount === 1;
   }
 }
 
@@ -95,5 +99,51 @@ export class MongoRateLimitRepository implements RateLimitRepository {
       .toArray();
     if (ids.length === 0) return 0;
     return (await this.#hits.deleteMany({ _id: { $in: ids.map((d) => d._id) } })).deletedCount;
+  }
+}
+
+/**
+ * Claims in the `claims` collection, `_id` = key. A claim is an insert, which the unique `_id` lets exactly one
+ * writer win (FerretDB 1.x does not apply an update's filter atomically with its write, so no claim is an
+ * update); an expired claim is deleted first, and of the writers that find it expired, one insert wins.
+ */
+export class MongoClaimRepository implements ClaimRepository {
+  readonly #claims: Collection<ClaimDoc>;
+
+  constructor(claims: Collection<ClaimDoc>) {
+    this.#claims = claims;
+  }
+
+  async claim(key: string, owner: string, at: number, expiresAt: number | null): Promise<string> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const held = await this.#claims.findOne({ _id: key });
+      if (held) {
+        if (held.expiresAt === null || held.expiresAt > at) return held.owner;
+        await this.#claims.deleteOne({ _id: key, owner: held.owner, at: held.at });
+      }
+      try {
+        await this.#claims.insertOne({ _id: key, owner, at, expiresAt });
+        return owner;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+      }
+    }
+    const winner = await this.#claims.findOne({ _id: key });
+    if (!winner) throw new Error(`claim of ${key} keeps changing hands`);
+    return winner.owner;
+  }
+
+  async release(key: string, owner: string): Promise<boolean> {
+    return (await this.#claims.deleteOne({ _id: key, owner })).deletedCount === 1;
+  }
+
+  async purgeExpiredClaims(before: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const ids = await this.#claims
+      .find({ expiresAt: { $lt: before } }, { projection: { _id: 1 } })
+      .limit(limit)
+      .toArray();
+    if (ids.length === 0) return 0;
+    return (await this.#claims.deleteMany({ _id: { $in: ids.map((d) => d._id) } })).deletedCount;
   }
 }

@@ -11,7 +11,7 @@ import type {
   ReportDoc,
   ReportResolutionDoc,
 } from './moderation-documents.mongodb.ts';
-import type { RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
+import type { ClaimDoc, RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
 
 /** A group; `_id` is its name. */
 export interface GroupDoc {
@@ -152,6 +152,7 @@ export interface MongoCollections {
   hosts: Collection<HostDoc>;
   votes: Collection<VoteDoc>;
   rateHits: Collection<RateHitDoc>;
+  claims: Collection<ClaimDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -175,6 +176,7 @@ export function collectionsOf(db: Db): MongoCollections {
     hosts: db.collection<HostDoc>('host_status'),
     votes: db.collection<VoteDoc>('votes'),
     rateHits: db.collection<RateHitDoc>('rate_hits'),
+    claims: db.collection<ClaimDoc>('claims'),
   };
 }
 
@@ -246,8 +248,6 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { groupName: 1, state: 1, createdAt: -1, _id: -1 } },
     // listUnnotified, listGroupsWithUnnotified
     { key: { notifyPending: 1, groupName: 1, createdAt: 1, _id: 1 } },
-    // hasOpenReport
-    { key: { groupName: 1, reporterId: 1, state: 1 } },
   ],
   reportResolutions: [],
   heldPosts: [
@@ -272,6 +272,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     // purgeHits
     { key: { at: 1 } },
   ],
+  // purgeExpiredClaims (claim and release use `_id`)
+  claims: [{ key: { expiresAt: 1 } }],
 };
 
 /**

@@ -103,14 +103,6 @@ export class MongoReportRepository implements ReportRepository {
     return true;
   }
 
-  async hasOpenReport(groupName: string, reporterId: string, id: string): Promise<boolean> {
-    const doc = await this.#reports.findOne(
-      { groupName, reporterId, state: 'open', $or: [{ targetActorId: id }, { objectIds: id }] },
-      { projection: { _id: 1 } },
-    );
-    return doc !== null;
-  }
-
   async listUnnotified(groupName: string, limit: number): Promise<Report[]> {
     if (limit <= 0) return [];
     const docs = await this.#reports

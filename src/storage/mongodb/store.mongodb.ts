@@ -4,7 +4,11 @@ import type { Store } from '../store.ts';
 import { MongoActivityRepository } from './activity.repository.mongodb.ts';
 import { MongoAuditRepository } from './audit.repository.mongodb.ts';
 import { MongoBanRepository } from './ban.repository.mongodb.ts';
-import { MongoRateLimitRepository, MongoVoteRepository } from './brakes.repository.mongodb.ts';
+import {
+  MongoClaimRepository,
+  MongoRateLimitRepository,
+  MongoVoteRepository,
+} from './brakes.repository.mongodb.ts';
 import { collectionsOf, ensureIndexes } from './documents.mongodb.ts';
 import { MongoDomainPolicyRepository } from './domain-policy.repository.mongodb.ts';
 import { MongoGroupRepository } from './group.repository.mongodb.ts';
@@ -44,6 +48,7 @@ export class MongoStore implements Store {
   readonly hosts: MongoHostRepository;
   readonly votes: MongoVoteRepository;
   readonly rateLimits: MongoRateLimitRepository;
+  readonly claims: MongoClaimRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -73,6 +78,7 @@ export class MongoStore implements Store {
     this.hosts = new MongoHostRepository(collections.hosts);
     this.votes = new MongoVoteRepository(collections.votes);
     this.rateLimits = new MongoRateLimitRepository(collections.rateHits);
+    this.claims = new MongoClaimRepository(collections.claims);
   }
 
   async ping(): Promise<void> {

@@ -1,24 +1,31 @@
-/** SQLite adapter of the storage port: vote state and rate-limit hits. */
+/** SQLite adapter of the storage port: vote state, rate-limit hits and claims. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import type { RateHit, RateLimitRepository, Vote, VoteRepository, VoteType } from '../brakes.store.ts';
+import type {
+  ClaimRepository,
+  RateHit,
+  RateLimitRepository,
+  Vote,
+  VoteRepository,
+  VoteState,
+} from '../brakes.store.ts';
 
 interface VoteRow {
   group_name: string;
   actor_id: string;
   object_id: string;
-  type: VoteType;
+  state: VoteState;
   activity_id: string;
   at: number;
 }
 
-const VOTE_COLUMNS = 'group_name, actor_id, object_id, type, activity_id, at';
+const VOTE_COLUMNS = 'group_name, actor_id, object_id, state, activity_id, at';
 
 function toVote(row: VoteRow): Vote {
   return {
     groupName: row.group_name,
     actorId: row.actor_id,
     objectId: row.object_id,
-    type: row.type,
+    state: row.state,
     activityId: row.activity_id,
     at: row.at,
   };
@@ -28,7 +35,6 @@ function toVote(row: VoteRow): Vote {
 export class SqliteVoteRepository implements VoteRepository {
   readonly #get: Statement<[string, string, string], VoteRow>;
   readonly #put: Statement<[VoteRow]>;
-  readonly #remove: Statement<[string, string, string]>;
 
   constructor(db: Database) {
     this.#get = db.prepare(
@@ -36,9 +42,8 @@ export class SqliteVoteRepository implements VoteRepository {
     );
     this.#put = db.prepare(
       `INSERT OR REPLACE INTO votes (${VOTE_COLUMNS})
-       VALUES (@group_name, @actor_id, @object_id, @type, @activity_id, @at)`,
+       VALUES (@group_name, @actor_id, @object_id, @state, @activity_id, @at)`,
     );
-    this.#remove = db.prepare('DELETE FROM votes WHERE group_name = ? AND actor_id = ? AND object_id = ?');
   }
 
   async getVote(groupName: string, actorId: string, objectId: string): Promise<Vote | null> {
@@ -51,14 +56,10 @@ export class SqliteVoteRepository implements VoteRepository {
       group_name: v.groupName,
       actor_id: v.actorId,
       object_id: v.objectId,
-      type: v.type,
+      state: v.state,
       activity_id: v.activityId,
       at: v.at,
     });
-  }
-
-  async removeVote(groupName: string, actorId: string, objectId: string): Promise<boolean> {
-    return this.#remove.run(groupName, actorId, objectId).changes === 1;
   }
 }
 
@@ -107,6 +108,46 @@ export class SqliteRateLimitRepository implements RateLimitRepository {
   }
 
   async purgeHits(before: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.#purge.run(before, limit).changes;
+  }
+}
+
+/** Claims in the `claims` table, keyed by `key`; a claim is taken in one transaction. */
+export class SqliteClaimRepository implements ClaimRepository {
+  readonly #claim: Transaction<(key: string, owner: string, at: number, expiresAt: number | null) => string>;
+  readonly #release: Statement<[string, string]>;
+  readonly #purge: Statement<[number, number]>;
+
+  constructor(db: Database) {
+    const get = db.prepare<[string], { owner: string; expires_at: number | null }>(
+      'SELECT owner, expires_at FROM claims WHERE key = ?',
+    );
+    const put = db.prepare<[string, string, number, number | null]>(
+      'INSERT OR REPLACE INTO claims (key, owner, at, expires_at) VALUES (?, ?, ?, ?)',
+    );
+    this.#claim = db.transaction((key: string, owner: string, at: number, expiresAt: number | null) => {
+      const held = get.get(key);
+      if (held && (held.expires_at === null || held.expires_at > at)) return held.owner;
+      put.run(key, owner, at, expiresAt);
+      return owner;
+    });
+    this.#release = db.prepare('DELETE FROM claims WHERE key = ? AND owner = ?');
+    this.#purge = db.prepare(
+      `DELETE FROM claims WHERE key IN (
+         SELECT key FROM claims WHERE expires_at IS NOT NULL AND expires_at < ? LIMIT ?)`,
+    );
+  }
+
+  async claim(key: string, owner: string, at: number, expiresAt: number | null): Promise<string> {
+    return this.#claim.immediate(key, owner, at, expiresAt);
+  }
+
+  async release(key: string, owner: string): Promise<boolean> {
+    return this.#release.run(key, owner).changes === 1;
+  }
+
+  async purgeExpiredClaims(before: number, limit: number): Promise<number> {
     if (limit <= 0) return 0;
     return this.#purge.run(before, limit).changes;
   }

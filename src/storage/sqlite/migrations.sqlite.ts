@@ -273,14 +273,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 8,
-    name: 'vote state, rate-limit hits, report notices',
+    name: 'vote state, rate-limit hits, claims, report notices',
     sql: `
-      -- The current vote of a member on a post (getVote, putVote, removeVote use the primary key).
+      -- The last vote of a member on a post (getVote, putVote use the primary key).
       CREATE TABLE votes (
         group_name TEXT NOT NULL,
         actor_id TEXT NOT NULL,
         object_id TEXT NOT NULL,
-        type TEXT NOT NULL CHECK (type IN ('Like', 'Dislike')),
+        state TEXT NOT NULL CHECK (state IN ('Like', 'Dislike', 'undone')),
         activity_id TEXT NOT NULL,
         at INTEGER NOT NULL,
         PRIMARY KEY (group_name, actor_id, object_id)
@@ -296,14 +296,21 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX rate_hits_by_bucket_at ON rate_hits (bucket, at);
       -- purgeHits
       CREATE INDEX rate_hits_by_at ON rate_hits (at);
+      -- Claims that settle races (claim and release use the primary key).
+      CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        expires_at INTEGER
+      ) WITHOUT ROWID;
+      -- purgeExpiredClaims
+      CREATE INDEX claims_by_expiry ON claims (expires_at) WHERE expires_at IS NOT NULL;
       -- When the moderators were told of a report (NULL: not yet); they were told of every earlier one at once.
       ALTER TABLE reports ADD COLUMN notified_at INTEGER;
       UPDATE reports SET notified_at = created_at;
       -- listUnnotified, listGroupsWithUnnotified
       CREATE INDEX reports_unnotified ON reports (group_name, created_at, id)
         WHERE notified_at IS NULL AND state = 'open';
-      -- hasOpenReport
-      CREATE INDEX reports_open_by_reporter ON reports (group_name, reporter_id) WHERE state = 'open';
     `,
   },
 ];

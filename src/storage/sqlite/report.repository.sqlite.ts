@@ -52,7 +52,6 @@ export class SqliteReportRepository implements ReportRepository {
   readonly #listFirst: Statement<[string, ReportState, number], ReportRow>;
   readonly #listBefore: Statement<[string, ReportState, number, string, number], ReportRow>;
   readonly #resolve: Statement<[number, string, string]>;
-  readonly #hasOpen: Statement<[string, string, string, string], { n: number }>;
   readonly #unnotified: Statement<[string, number], ReportRow>;
   readonly #groupsUnnotified: Statement<[number], { group_name: string }>;
   readonly #markNotified: Transaction<(ids: string[], at: number) => void>;
@@ -75,11 +74,6 @@ export class SqliteReportRepository implements ReportRepository {
     );
     this.#resolve = db.prepare(
       `UPDATE reports SET state = 'resolved', resolved_at = ?, resolved_by = ? WHERE id = ? AND state = 'open'`,
-    );
-    this.#hasOpen = db.prepare(
-      `SELECT 1 AS n FROM reports r WHERE r.group_name = ? AND r.reporter_id = ? AND r.state = 'open'
-       AND (r.target_actor_id = ? OR EXISTS (SELECT 1 FROM json_each(r.object_ids) j WHERE j.value = ?))
-       LIMIT 1`,
     );
     this.#unnotified = db.prepare(
       `SELECT ${COLUMNS} FROM reports WHERE group_name = ? AND notified_at IS NULL AND state = 'open'
@@ -136,10 +130,6 @@ export class SqliteReportRepository implements ReportRepository {
 
   async resolveReport(id: string, by: string, at: number): Promise<boolean> {
     return this.#resolve.run(at, by, id).changes === 1;
-  }
-
-  async hasOpenReport(groupName: string, reporterId: string, id: string): Promise<boolean> {
-    return this.#hasOpen.get(groupName, reporterId, id, id) !== undefined;
   }
 
   async listUnnotified(groupName: string, limit: number): Promise<Report[]> {

@@ -6,7 +6,11 @@ import type { Store } from '../store.ts';
 import { SqliteActivityRepository } from './activity.repository.sqlite.ts';
 import { SqliteAuditRepository } from './audit.repository.sqlite.ts';
 import { SqliteBanRepository } from './ban.repository.sqlite.ts';
-import { SqliteRateLimitRepository, SqliteVoteRepository } from './brakes.repository.sqlite.ts';
+import {
+  SqliteClaimRepository,
+  SqliteRateLimitRepository,
+  SqliteVoteRepository,
+} from './brakes.repository.sqlite.ts';
 import { SqliteDomainPolicyRepository } from './domain-policy.repository.sqlite.ts';
 import { SqliteGroupRepository } from './group.repository.sqlite.ts';
 import { SqliteHeldPostRepository } from './held-post.repository.sqlite.ts';
@@ -44,6 +48,7 @@ export class SqliteStore implements Store {
   readonly hosts: SqliteHostRepository;
   readonly votes: SqliteVoteRepository;
   readonly rateLimits: SqliteRateLimitRepository;
+  readonly claims: SqliteClaimRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -67,6 +72,7 @@ export class SqliteStore implements Store {
     this.hosts = new SqliteHostRepository(db);
     this.votes = new SqliteVoteRepository(db);
     this.rateLimits = new SqliteRateLimitRepository(db);
+    this.claims = new SqliteClaimRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 

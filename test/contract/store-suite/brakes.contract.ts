@@ -12,7 +12,7 @@ function vote(overrides: Partial<Vote> = {}): Vote {
     groupName: 'cats',
     actorId: ALICE,
     objectId: NOTE,
-    type: 'Like',
+    state: 'Like',
     activityId: `${ALICE}/likes/1`,
     at: 1_000,
     ...overrides,
@@ -22,22 +22,18 @@ function vote(overrides: Partial<Vote> = {}): Vote {
 /** The current vote of each member on each post (VoteRepository) and rate-limit hits (RateLimitRepository). */
 export function describeBrakes(store: StoreProvider): void {
   describe('vote state', () => {
-    it('keeps one vote per (group, actor, post), replaced by the next and removed by an undo', async () => {
+    it('keeps one vote per (group, actor, post), replaced by the next', async () => {
       const votes = store().votes;
       expect(await votes.getVote('cats', ALICE, NOTE)).to.equal(null);
       await votes.putVote(vote());
-      await votes.putVote(vote({ actorId: BOB, type: 'Dislike', activityId: `${BOB}/d/1` }));
+      await votes.putVote(vote({ actorId: BOB, state: 'Dislike', activityId: `${BOB}/d/1` }));
       await votes.putVote(vote({ objectId: OTHER, activityId: `${ALICE}/likes/2` }));
       await votes.putVote(vote({ groupName: 'dogs', activityId: `${ALICE}/likes/3` }));
       expect(await votes.getVote('cats', ALICE, NOTE)).to.deep.equal(vote());
-      expect(await votes.getVote('cats', BOB, NOTE)).to.deep.include({ type: 'Dislike' });
-      await votes.putVote(vote({ type: 'Dislike', activityId: `${ALICE}/d/9`, at: 2_000 }));
-      expect(await votes.getVote('cats', ALICE, NOTE)).to.deep.equal(
-        vote({ type: 'Dislike', activityId: `${ALICE}/d/9`, at: 2_000 }),
-      );
-      expect(await votes.removeVote('cats', ALICE, NOTE)).to.equal(true);
-      expect(await votes.removeVote('cats', ALICE, NOTE)).to.equal(false);
-      expect(await votes.getVote('cats', ALICE, NOTE)).to.equal(null);
+      expect(await votes.getVote('cats', BOB, NOTE)).to.deep.include({ state: 'Dislike' });
+      const undone = vote({ state: 'undone', activityId: `${ALICE}/undo/9`, at: 2_000 });
+      await votes.putVote(undone);
+      expect(await votes.getVote('cats', ALICE, NOTE)).to.deep.equal(undone);
       // The other votes are untouched.
       expect(await votes.getVote('cats', ALICE, OTHER)).to.deep.include({ activityId: `${ALICE}/likes/2` });
       expect(await votes.getVote('dogs', ALICE, NOTE)).to.deep.include({ activityId: `${ALICE}/likes/3` });
@@ -86,6 +82,46 @@ export function describeBrakes(store: StoreProvider): void {
       expect(await limits.purgeHits(300, 100)).to.equal(0);
       expect((await limits.listHits('a', -1, 10)).map((h) => h.hitId)).to.deep.equal(['h3', 'h4']);
       expect(await limits.listHits('b', -1, 10)).to.deep.equal([]);
+    });
+  });
+
+  describe('claims', () => {
+    it('lets one owner hold a key, the same owner claim again, and another take it once released', async () => {
+      const claims = store().claims;
+      expect(await claims.claim('k', 'a', 100, null)).to.equal('a');
+      expect(await claims.claim('k', 'b', 200, null)).to.equal('a');
+      expect(await claims.claim('k', 'a', 300, null), 'the same owner again').to.equal('a');
+      expect(await claims.release('k', 'b')).to.equal(false);
+      expect(await claims.claim('k', 'b', 400, null)).to.equal('a');
+      expect(await claims.release('k', 'a')).to.equal(true);
+      expect(await claims.release('k', 'a')).to.equal(false);
+      expect(await claims.claim('k', 'b', 500, null)).to.equal('b');
+      expect(await claims.claim('other', 'c', 500, null)).to.equal('c');
+    });
+
+    it('frees a claim once it expired, and purges expired claims only', async () => {
+      const claims = store().claims;
+      expect(await claims.claim('k', 'a', 100, 1_000)).to.equal('a');
+      expect(await claims.claim('k', 'b', 999, 2_000)).to.equal('a');
+      expect(await claims.claim('k', 'b', 1_000, 2_000), 'expired at 1000').to.equal('b');
+      await claims.claim('old', 'x', 0, 10);
+      await claims.claim('forever', 'y', 0, null);
+      expect(await claims.purgeExpiredClaims(1_500, 10)).to.equal(1);
+      expect(await claims.purgeExpiredClaims(1_500, 10)).to.equal(0);
+      expect(await claims.claim('old', 'z', 20, null), 'purged').to.equal('z');
+      expect(await claims.claim('forever', 'z', 10_000_000, null)).to.equal('y');
+      expect(await claims.claim('k', 'c', 1_500, null)).to.equal('b');
+    });
+
+    it('gives a free key to exactly one of several owners claiming it at once', async () => {
+      for (let round = 0; round < 5; round++) {
+        const owners = ['a', 'b', 'c', 'd', 'e'].map((o) => `${o}${round}`);
+        const holders = await Promise.all(
+          owners.map((o) => store().claims.claim(`race${round}`, o, 100, null)),
+        );
+        expect(new Set(holders).size, `round ${round}`).to.equal(1);
+        expect(owners).to.include(holders[0]);
+      }
     });
   });
 }

@@ -256,21 +256,6 @@ export function describeModeration(store: StoreProvider): void {
   });
 
   describe('report notices', () => {
-    it('finds an open report of a reporter by any object it names or by its account', async () => {
-      const reports = store().reports;
-      await reports.putReport(report('r1'));
-      await reports.putReport(report('r2', { reporterId: user(3), targetActorId: null, objectIds: [] }));
-      const note = 'https://remote.example/notes/r1';
-      expect(await reports.hasOpenReport('cats', user(1), note)).to.equal(true);
-      expect(await reports.hasOpenReport('cats', user(1), 'https://remote.example/notes/x')).to.equal(true);
-      expect(await reports.hasOpenReport('cats', user(1), user(2)), 'the account').to.equal(true);
-      expect(await reports.hasOpenReport('cats', user(1), 'https://remote.example/notes/y')).to.equal(false);
-      expect(await reports.hasOpenReport('cats', user(3), note), 'another reporter').to.equal(false);
-      expect(await reports.hasOpenReport('dogs', user(1), note), 'another group').to.equal(false);
-      expect(await reports.resolveReport('r1', 'admin', 2_000)).to.equal(true);
-      expect(await reports.hasOpenReport('cats', user(1), note), 'once resolved').to.equal(false);
-    });
-
     it('lists the open reports not told of yet, oldest first, and the groups that have some', async () => {
       const reports = store().reports;
       const pending = { notifiedAt: null };
