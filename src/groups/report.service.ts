@@ -25,7 +25,7 @@ export type NewReport = Pick<
 
 export type ReportError =
   | { type: 'group-not-found' }
-  /** The reporter has an open report of every object (and account) this one names. */
+  /** The reporter has an open report of every post this one names (or of the account it names alone). */
   | { type: 'duplicate' }
   | { type: 'rate-limited'; detail: string };
 
@@ -86,10 +86,10 @@ export class ReportService {
       return ok(existing);
     }
     const reports = this.d.store.reports;
-    // Each object (and the account) is claimed for this report while it is open: of two reports of one
-    // object by one reporter handled at once, one is filed.
+    // Each object (the posts, or the account when no post is named) is claimed for this report while it is
+    // open: of two reports of one object by one reporter handled at once, one is filed.
     const won: string[] = [];
-    for (const o of new Set([...r.objectIds, ...(r.targetActorId ? [r.targetActorId] : [])]))
+    for (const o of claimedObjects(r))
       if (await this.claimObject(r.groupName, r.reporterId, o, id)) won.push(o);
     const objectIds = r.objectIds.filter((o, i, all) => won.includes(o) && all.indexOf(o) === i);
     const account = r.targetActorId;
@@ -175,8 +175,7 @@ export class ReportService {
 
   /** Frees the objects of a resolved report: its reporter may report them again. */
   async released(report: Report): Promise<void> {
-    const objects = [...report.objectIds, ...(report.targetActorId ? [report.targetActorId] : [])];
-    for (const o of objects)
+    for (const o of claimedObjects(report))
       await this.d.store.claims.release(reportClaimKey(report.groupName, report.reporterId, o), report.id);
   }
 
@@ -187,6 +186,12 @@ export class ReportService {
       if (await this.sendDigest(group)) sent++;
     return sent;
   }
+}
+
+/** What a report is about, once per reporter while it is open: the posts it names, else the account. */
+function claimedObjects(r: Pick<Report, 'objectIds' | 'targetActorId'>): string[] {
+  if (r.objectIds.length > 0) return [...new Set(r.objectIds)];
+  return r.targetActorId ? [r.targetActorId] : [];
 }
 
 /** The claim a report holds on each object it names, while it is open. */

@@ -49,8 +49,7 @@ export interface RateLimitRepository {
    * counted after `at - windowMs` (a sliding window). Returns true without counting anything when `hitId` is
    * already counted in the bucket (the same step done again after a failure), and false, counting nothing,
    * when the limit is reached: only allowed hits are kept, so a bucket never holds more than `limit` hits per
-   * window however hard it is hit. On MongoDB-wire servers the count and the insert are two operations, so
-   * callers racing on one bucket may together pass the limit by the number of racers.
+   * window however hard it is hit. Callers racing on one bucket never pass its limit together.
    */
   tryHit(bucket: string, hitId: string, at: number, windowMs: number, limit: number): Promise<boolean>;
   /** The hits of a bucket counted after `since`, oldest first (at most `limit`); for inspection and tests. */

@@ -13,10 +13,11 @@ export interface VoteDoc {
   at: number;
 }
 
-/** A hit counted against a rate limit; `_id` is the bucket and the hit id. */
+/** A hit counted against a rate limit, in a slot of its bucket; `_id` is the bucket and the slot number. */
 export interface RateHitDoc {
   _id: string;
   bucket: string;
+  slot: number;
   hitId: string;
   at: number;
 }

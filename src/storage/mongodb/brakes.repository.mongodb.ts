@@ -53,12 +53,14 @@ export class MongoVoteRepository implements VoteRepository {
   }
 }
 
-/** `_id` of a hit: its bucket and hit id, which cannot contain a newline between them ambiguously. */
-const hitKey = (bucket: string, hitId: string): string => `${bucket}\n${hitId}`;
+/** `_id` of the slot `slot` of a bucket: a bucket of limit L holds at most L hits, one per slot. */
+const slotKey = (bucket: string, slot: number): string => `${bucket}\n#${slot}`;
 
 /**
- * Hits in the `rate_hits` collection, `_id` = bucket and hit id. The count and the insert are two operations
- * (no transactions here, see store.mongodb.ts), so racing callers may pass a limit by the number of racers.
+ * Hits in the `rate_hits` collection, one document per slot of a bucket (`_id` = bucket and slot number): a
+ * bucket whose limit is L has slots 0 to L-1, and a hit takes a slot that is free (never used, or whose hit is
+ * out of the window) by inserting it, which the unique `_id` lets exactly one writer win. So callers racing on
+ * one bucket never pass its limit, on FerretDB too (whose updates do not apply their filter atomically).
  */
 export class MongoRateLimitRepository implements RateLimitRepository {
   readonly #hits: Collection<RateHitDoc>;
@@ -69,16 +71,23 @@ export class MongoRateLimitRepository implements RateLimitRepository {
 
   async tryHit(bucket: string, hitId: string, at: number, windowMs: number, limit: number): Promise<boolean> {
     if (limit <= 0) return false;
-    const _id = hitKey(bucket, hitId);
-    if (await this.#hits.findOne({ _id }, { projection: { _id: 1 } })) return true;
-    const counted = await this.#hits.countDocuments({ bucket, at: { $gt: at - windowMs } }, { limit });
-    if (counted >= limit) return false;
-    try {
-      await this.#hits.insertOne({ _id, bucket, hitId, at });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+    if (await this.#hits.findOne({ bucket, hitId }, { projection: { _id: 1 } })) return true;
+    const since = at - windowMs;
+    const slots = await this.#hits.find({ bucket }).toArray();
+    if (slots.filter((d) => d.at > since).length >= limit) return false;
+    const taken = new Map(slots.map((d) => [d.slot, d]));
+    for (let slot = 0; slot < limit; slot++) {
+      const held = taken.get(slot);
+      if (held && held.at > since) continue;
+      if (held) await this.#hits.deleteOne({ _id: held._id, hitId: held.hitId });
+      try {
+        await this.#hits.insertOne({ _id: slotKey(bucket, slot), bucket, slot, hitId, at });
+        return true;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+      }
     }
-    return true;
+    return false;
   }
 
   async listHits(bucket: string, since: number, limit: number): Promise<RateHit[]> {

@@ -267,8 +267,10 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   // getVote, putVote, removeVote
   votes: [{ key: { groupName: 1, actorId: 1, objectId: 1 }, unique: true }],
   rateHits: [
-    // tryHit (count in the window), listHits
+    // tryHit (the slots of a bucket), listHits
     { key: { bucket: 1, at: 1 } },
+    // tryHit (a hit counted already)
+    { key: { bucket: 1, hitId: 1 } },
     // purgeHits
     { key: { at: 1 } },
   ],

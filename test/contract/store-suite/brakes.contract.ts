@@ -73,6 +73,17 @@ export function describeBrakes(store: StoreProvider): void {
       expect(await limits.tryHit('a', 'w', 1_000, 100, 0)).to.equal(false);
     });
 
+    it('never lets callers racing on one bucket pass its limit together', async () => {
+      for (let round = 0; round < 4; round++) {
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            store().rateLimits.tryHit(`race${round}`, `h${i}`, 1_000, 100, 5),
+          ),
+        );
+        expect(results.filter(Boolean), `round ${round}`).to.have.length(5);
+      }
+    });
+
     it('purges hits older than a time, in batches', async () => {
       const limits = store().rateLimits;
       for (let i = 0; i < 5; i++) await limits.tryHit('a', `h${i}`, 100 * i, 10_000, 100);
