@@ -18,7 +18,7 @@ const wrapsType = (type: string) => (a: ReceivedActivity) =>
   a.type === 'Announce' && (a.json.object as { type?: string } | undefined)?.type === type;
 
 describe('brakes on what one member or outsider makes a group do', function () {
-  this.timeout(240_000);
+  this.timeout(600_000);
   let g: TestGuild;
   let alice: FedifyPeer;
   let bob: FedifyPeer;
