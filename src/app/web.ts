@@ -88,6 +88,14 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
       isReady: o.isReady,
       metrics,
       threadMetrics: o.threadMetrics,
+      dashboard: {
+        signIn: s.signIn,
+        sessionTtlMs: config.selfService.sessionTtlMs,
+        ownership: s.ownership,
+        creation: s.creation,
+        moderation: s.moderation,
+        handles: resolver,
+      },
       admin:
         config.adminToken === null
           ? null

@@ -173,7 +173,13 @@ describe('inbound parse', function () {
     // Lemmy crates/apub/src/protocol/activities/create_or_update/chat_message.rs: one recipient.
     const r = parseInbound(
       activity('Create', {
-        object: { id: `${ALICE}/pm/1`, type: 'ChatMessage', attributedTo: ALICE, to: [GROUP], content: 'help' },
+        object: {
+          id: `${ALICE}/pm/1`,
+          type: 'ChatMessage',
+          attributedTo: ALICE,
+          to: [GROUP],
+          content: 'help',
+        },
       }),
     );
     expect(r.ok && r.value.kind).to.equal('direct-message');
