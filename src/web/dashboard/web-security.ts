@@ -112,7 +112,8 @@ export function securityHeaders(_req: Request, res: Response, next: NextFunction
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // Browsers send `Origin: null` on a form post under no-referrer; same-origin keeps it and hides links elsewhere.
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
   next();
