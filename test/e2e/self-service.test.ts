@@ -280,4 +280,22 @@ describe('self-service groups and the dashboard', function () {
     expect(await g.store.moderators.listGroupsOfModerator(member.actorId, null, 1)).to.have.length(0);
     expect(await page(owner)).to.equal(await page(member));
   });
+
+  it('a transfer by DM makes the new owner, first in the moderators collection', async function () {
+    await askService(owner, g.origin, 'create baking', /Created @baking@/);
+    expect(
+      (await g.guild.services.moderation.addModerator('baking', other.actorId, { by: owner.actorId })).ok,
+    ).to.equal(true);
+    const answer = await askService(
+      owner,
+      g.origin,
+      `transfer baking ${other.handle}`,
+      /now owns|Only the owner|not find/,
+    );
+    expect(answer).to.include('now owns');
+    const mods = (await (
+      await fetch(`${g.groupUrl('baking')}/moderators`, { headers: { accept: 'application/activity+json' } })
+    ).json()) as { orderedItems: string[] };
+    expect(mods.orderedItems).to.deep.equal([other.actorId, owner.actorId]);
+  });
 });
