@@ -105,6 +105,8 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
               membership: s.membership,
               moderation: s.moderation,
               instance: s.instance,
+              ownership: s.ownership,
+              creation: s.creation,
               handles: resolver,
             },
     },

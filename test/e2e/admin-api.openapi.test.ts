@@ -73,6 +73,8 @@ describe('admin API: surface and description', function () {
       membership: g.guild.services.membership,
       moderation: g.guild.services.moderation,
       instance: new InstanceService({ store: g.store, localDomain: g.config.domain, federationMode: 'open' }),
+      ownership: g.guild.services.ownership,
+      creation: g.guild.services.creation,
       handles: { resolveHandle: async () => null },
     });
     const stack = (
