@@ -36,7 +36,8 @@ import {
 } from '../../activitypub/moderation.builders.ts';
 import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
-import { groupKeyOwner, SERVICE_DOCUMENTS, type Urls } from '../../activitypub/urls.ts';
+import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
+import { sendServiceMessage } from './service-message.ts';
 import type { EventSink, FollowRef, GroupEvent, RecipientRef } from '../../groups/events.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 
@@ -180,7 +181,10 @@ export class OutboundTranslator implements EventSink {
       case 'DirectMessageSent':
         return this.directMessage(e);
       case 'ServiceMessageSent':
-        return this.serviceMessage(e);
+        return sendServiceMessage(
+          { publisher: this.d.publisher, urls: this.d.urls, forms: this.forms, published: this.published() },
+          e,
+        );
       default: {
         const never: never = e;
         throw new Error(`no translation for ${JSON.stringify(never)}`);
@@ -386,25 +390,5 @@ export class OutboundTranslator implements EventSink {
     });
     await this.d.publisher.keep(e.group, withContext(create.object), null);
     await this.d.publisher.sendTo(e.group, withContext(create), e.to.inbox);
-  }
-
-  /**
-   * A direct message from the Service actor, in the form the recipient's server takes (a mention Note, or
-   * Lemmy's ChatMessage), stored so that its id dereferences at `/actor/activities/ID`.
-   */
-  private async serviceMessage(e: Event<'ServiceMessageSent'>): Promise<void> {
-    const from = this.d.urls.instanceActor();
-    const ids = {
-      id: this.d.urls.serviceActivity(e.basis, 'create'),
-      objectId: this.d.urls.serviceActivity(e.basis, 'message'),
-      published: this.published(),
-      from,
-    };
-    const create =
-      (await this.forms.formFor(e.to)) === 'chat-message'
-        ? buildChatMessage({ ...ids, to: e.to.id, text: e.text })
-        : buildDirectNote({ ...ids, to: e.to, text: e.text, inReplyTo: e.inReplyTo });
-    await this.d.publisher.keep(SERVICE_DOCUMENTS, withContext(create.object), null);
-    await this.d.publisher.sendTo(SERVICE_DOCUMENTS, withContext(create), e.to.inbox, 'instance');
   }
 }
