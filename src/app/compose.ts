@@ -20,6 +20,12 @@ import { RateLimiter } from '../groups/rate-limiter.ts';
 import { ActivityBudget } from '../groups/activity-budget.service.ts';
 import { ReportService } from '../groups/report.service.ts';
 import { AnswerLimiter } from '../groups/answer-limiter.service.ts';
+import { ServiceMessenger } from '../groups/service-messages.ts';
+import { OwnershipService } from '../groups/ownership.service.ts';
+import { GroupCreationService } from '../groups/group-creation.service.ts';
+import { SignInService } from '../groups/sign-in.service.ts';
+import { ServiceCommandService } from '../groups/service-commands.service.ts';
+import { ServiceInbox } from '../groups/service-inbox.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -76,6 +82,12 @@ export interface Services {
   reports: ReportService;
   /** Bounds the answers and refusals the groups send to actors who are not their members. */
   answers: AnswerLimiter;
+  /** Owners of groups: transfer, deletion by the owner. */
+  ownership: OwnershipService;
+  /** Groups created by anyone, under the creation policy. */
+  creation: GroupCreationService;
+  /** Sign-in links by direct message and sessions. */
+  signIn: SignInService;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -131,7 +143,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       urls,
       events,
       keys,
-      reservedNames: [config.serviceActor],
+      reservedNames: [config.serviceActor, 'admin', 'www', 'api', ...config.selfService.reservedNames],
       now: clock,
     });
     const membership = new MembershipService({ store, events, now: clock });
@@ -175,6 +187,49 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
 
     const answers = new AnswerLimiter({ store, limiter });
     const commands = new CommandService({ store, moderation, membership, reports, handles: resolver });
+    const messenger = new ServiceMessenger({ actors: resolver, events });
+    const ownership = new OwnershipService({ store, groups, moderation, now: clock });
+    const self = config.selfService;
+    const creation = new GroupCreationService({
+      store,
+      groups,
+      policies: domains,
+      messenger,
+      domain: config.domain,
+      policy: {
+        mode: self.groupCreation,
+        perAccount: self.creationsPerAccount,
+        perDomain: self.creationsPerDomain,
+        windowMs: self.creationWindowMs,
+        reservedNames: [config.serviceActor, ...self.reservedNames],
+      },
+      now: clock,
+    });
+    const signIn = new SignInService({
+      store,
+      handles: resolver,
+      federation: domains,
+      messenger,
+      linkBase: `${urls.origin}/login/`,
+      sessionTtlMs: self.sessionTtlMs,
+      limits: {
+        perHandle: self.signInPerHandle,
+        perHost: self.signInPerHost,
+        perClient: self.signInPerClient,
+        windowMs: self.signInWindowMs,
+      },
+      now: clock,
+    });
+    const serviceCommands = new ServiceCommandService({
+      creation,
+      ownership,
+      signIn,
+      commands,
+      handles: resolver,
+      urls,
+      domain: config.domain,
+      serviceName: config.serviceActor,
+    });
     const inbox = new GroupInbox(
       handlerTable({
         store,
@@ -191,6 +246,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         answers,
         now: clock,
       }),
+      new ServiceInbox({ urls, commands: serviceCommands, messenger }),
     );
 
     return {
@@ -214,6 +270,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       instance,
       reports,
       answers,
+      ownership,
+      creation,
+      signIn,
       inbox,
       async close() {
         signal.close();

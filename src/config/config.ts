@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
+import { parseSelfServiceConfig, type SelfServiceConfig } from './self-service.config.ts';
 
 export type StoreKind = 'sqlite' | 'mongodb';
 export type Role = 'all' | 'web' | 'worker';
@@ -110,6 +111,8 @@ export interface Config {
   queueLeaseMs: number;
   /** Moderators of a group get at most one digest of new reports in this time. */
   reportDigestIntervalMs: number;
+  /** Group creation by anyone, sign-in by direct message, sessions (self-service.config.ts). */
+  selfService: SelfServiceConfig;
 }
 
 export class ConfigError extends Error {
@@ -335,6 +338,7 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
     },
+    selfService: parseSelfServiceConfig(env, obj(raw.selfService), problems),
     metricsListen: parseListen(
       env.GUILD_METRICS_LISTEN ?? (raw.metricsListen === null ? '' : str(raw.metricsListen)),
       'GUILD_METRICS_LISTEN',

@@ -51,6 +51,9 @@ export interface MaintenanceReport {
   purgedRateHits: number;
   purgedClaims: number;
   sentReportDigests: number;
+  /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
+  purgedCodes: number;
+  purgedSessions: number;
 }
 
 /** Port: the digests of new reports owed to the moderators of the groups (the domain's ReportService). */
@@ -159,6 +162,8 @@ export class Maintenance {
       purgedRateHits: 0,
       purgedClaims: 0,
       sentReportDigests: 0,
+      purgedCodes: 0,
+      purgedSessions: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -181,6 +186,8 @@ export class Maintenance {
     );
     report.purgedClaims = await batches((limit) => store.claims.purgeExpiredClaims(now, limit));
     report.sentReportDigests = (await this.o.digests?.sendDueDigests()) ?? 0;
+    report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
+    report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
     return report;
   }
 }

@@ -12,6 +12,7 @@
 
 import type { ModerationStore } from './moderation.store.ts';
 import type { BrakesStore } from './brakes.store.ts';
+import type { SelfServiceStore } from './self-service.store.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -388,9 +389,10 @@ export interface JobQueue {
 
 /**
  * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, vote
- * state and rate limits in brakes.store.ts).
+ * state, rate limits and claims in brakes.store.ts, owners, group requests, codes and sessions in
+ * self-service.store.ts).
  */
-export interface Store extends ModerationStore, BrakesStore {
+export interface Store extends ModerationStore, BrakesStore, SelfServiceStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

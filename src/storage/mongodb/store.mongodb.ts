@@ -22,6 +22,14 @@ import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
 import { MongoReportRepository } from './report.repository.mongodb.ts';
+import {
+  ensureSelfServiceIndexes,
+  MongoCodeRepository,
+  MongoGroupRequestRepository,
+  MongoOwnerRepository,
+  MongoSessionRepository,
+  selfServiceCollectionsOf,
+} from './self-service.repository.mongodb.ts';
 
 /** Used when neither `dbName` nor the URL names a database. */
 export const DEFAULT_MONGODB_DB_NAME = 'guild';
@@ -49,6 +57,10 @@ export class MongoStore implements Store {
   readonly votes: MongoVoteRepository;
   readonly rateLimits: MongoRateLimitRepository;
   readonly claims: MongoClaimRepository;
+  readonly owners: MongoOwnerRepository;
+  readonly groupRequests: MongoGroupRequestRepository;
+  readonly codes: MongoCodeRepository;
+  readonly sessions: MongoSessionRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -79,6 +91,14 @@ export class MongoStore implements Store {
     this.votes = new MongoVoteRepository(collections.votes);
     this.rateLimits = new MongoRateLimitRepository(collections.rateHits);
     this.claims = new MongoClaimRepository(collections.claims);
+    const selfService = selfServiceCollectionsOf(db);
+    this.owners = new MongoOwnerRepository(selfService.owners);
+    this.groupRequests = new MongoGroupRequestRepository(
+      selfService.groupRequests,
+      selfService.requestDecisions,
+    );
+    this.codes = new MongoCodeRepository(selfService.codes, selfService.codeUses);
+    this.sessions = new MongoSessionRepository(selfService.sessions);
   }
 
   async ping(): Promise<void> {
@@ -130,6 +150,7 @@ export async function openMongoStore(url: string, dbName?: string): Promise<Stor
     await db.command({ ping: 1 });
     const store = new MongoStore(client, db);
     await ensureIndexes(collectionsOf(db));
+    await ensureSelfServiceIndexes(selfServiceCollectionsOf(db), db);
     return store;
   } catch (error) {
     await client.close().catch(() => undefined);
