@@ -246,7 +246,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         answers,
         now: clock,
       }),
-      new ServiceInbox({ urls, commands: serviceCommands, messenger }),
+      new ServiceInbox({ urls, commands: serviceCommands, messenger, answers }),
     );
 
     return {

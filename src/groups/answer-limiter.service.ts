@@ -44,6 +44,23 @@ export class AnswerLimiter {
     const member = await this.d.store.members.getMember(group, recipient);
     if (member?.state === 'accepted' || (await this.d.store.moderators.isModerator(group, recipient)))
       return { send: true };
+    return this.limited(recipient, basis);
+  }
+
+  /**
+   * Whether the instance's Service actor may answer `recipient` now. Those who moderate (or own) a group here,
+   * or are an accepted member of one, are always answered; anyone else within the same limits as a group's
+   * answers, counted together with them.
+   */
+  async mayAnswerForInstance(recipient: string, basis: string): Promise<AnswerDecision> {
+    const store = this.d.store;
+    if ((await store.moderators.listGroupsOfModerator(recipient, null, 1)).length > 0) return { send: true };
+    for (const group of await store.members.listGroupsOfActor(recipient))
+      if ((await store.members.getMember(group, recipient))?.state === 'accepted') return { send: true };
+    return this.limited(recipient, basis);
+  }
+
+  private async limited(recipient: string, basis: string): Promise<AnswerDecision> {
     const host = hostOf(recipient);
     const refused = await this.d.limiter.takeAll(`answer:${basis}`, [
       { bucket: `answers:actor:${recipient}`, limit: this.limits.perActor },

@@ -58,7 +58,7 @@ export function messageText(html: string): string {
 }
 
 /** An account as given in a command, with the actor id a handle was found to be: `@a@b (https://b/users/a)`. */
-function named(given: string | undefined, actorId: string): string {
+export function named(given: string | undefined, actorId: string): string {
   return given === undefined || given === actorId ? actorId : `${given} (${actorId})`;
 }
 

@@ -8,6 +8,7 @@ import { escapeHtml } from '../text/html.ts';
 import type { Urls } from '../activitypub/urls.ts';
 import {
   messageText,
+  named,
   parseCommand,
   type CommandMessage,
   type CommandService,
@@ -82,8 +83,8 @@ To moderate a group, name it: ban !NAME@${this.d.domain} @user@host [7d] [reason
         const r = await this.d.ownership.transfer(name, who, { by: sender, basis: message.basis });
         if (r.ok)
           return r.value
-            ? `${cmd.args[1]} now owns ${this.handle(name)}; you stay a moderator.`
-            : `${cmd.args[1]} already owns it.`;
+            ? `${named(cmd.args[1], who)} now owns ${this.handle(name)}; you stay a moderator.`
+            : `${named(cmd.args[1], who)} already owns it.`;
         return this.ownerError(r.error.type === 'invalid' ? r.error.detail : r.error.type, name);
       }
       case 'delete': {

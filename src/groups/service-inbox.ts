@@ -1,18 +1,26 @@
 /**
  * Direct messages to the instance's Service actor: each is a command (`service-commands.service.ts`),
  * answered by direct message from the Service actor. The answer's id derives from the message's Create, so a
- * retried job neither acts nor answers twice.
+ * retried job neither acts nor answers twice. Messages from actors who neither moderate nor belong to a group
+ * here are answered within the limits of `answer-limiter.service.ts`, counted with the groups' answers; beyond
+ * them, they are neither run nor answered.
  */
 import type { InboundActivity } from '../activitypub/inbound.parser.ts';
 import { str } from '../activitypub/vocab.ts';
 import type { Urls } from '../activitypub/urls.ts';
+import type { AnswerLimiter } from './answer-limiter.service.ts';
 import type { Outcome } from './handlers/handler.ts';
 import type { ServiceCommandService } from './service-commands.service.ts';
 import type { ServiceMessenger } from './service-messages.ts';
 
 export class ServiceInbox {
   constructor(
-    private readonly d: { urls: Urls; commands: ServiceCommandService; messenger: ServiceMessenger },
+    private readonly d: {
+      urls: Urls;
+      commands: ServiceCommandService;
+      messenger: ServiceMessenger;
+      answers: AnswerLimiter;
+    },
   ) {}
 
   /** The outcome of a direct message to the Service actor, or null when `a` is not one. */
@@ -24,6 +32,12 @@ export class ServiceInbox {
     if (!addressed.includes(me)) return null;
     if (o.attributedTo !== null && o.attributedTo !== a.actor)
       return { applied: false, reason: 'the message to the Service actor is not attributed to its actor' };
+    const answering = await this.d.answers.mayAnswerForInstance(a.actor, a.id);
+    if (!answering.send)
+      return {
+        applied: false,
+        reason: `message from ${a.actor} to the Service actor not answered: ${answering.reason}`,
+      };
     const answer = await this.d.commands.run(a.actor, { html: str(o.raw.content) ?? '', basis: a.id });
     const sent = await this.d.messenger.send(a.actor, answer, { basis: a.id, inReplyTo: o.id });
     const first = answer.split('\n')[0] ?? '';

@@ -121,7 +121,7 @@ export async function startSelfService(
       answers: h.answers,
       now,
     }),
-    new ServiceInbox({ urls: h.urls, commands: serviceCommands, messenger }),
+    new ServiceInbox({ urls: h.urls, commands: serviceCommands, messenger, answers: h.answers }),
   );
   return {
     ...h,

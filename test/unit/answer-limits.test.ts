@@ -8,6 +8,7 @@ import { AS, PUBLIC, T0, startHarness, type Harness } from '../support/domain-ha
 import { AnswerLimiter } from '../../src/groups/answer-limiter.service.ts';
 import { RateLimiter } from '../../src/groups/rate-limiter.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
+import { dmToService, startSelfService, type SelfServiceHarness } from '../support/self-service-harness.ts';
 
 const GROUP = 'https://guild.example/groups/club';
 const ALICE = 'https://a.example/users/alice';
@@ -139,5 +140,45 @@ describe('answers to non-members are rate-limited', function () {
     post.to = [PUBLIC];
     post.cc = [GROUP];
     expect((await h.deliver(post))[0]?.applied).to.equal(true);
+  });
+});
+
+describe('answers of the Service actor to non-members are rate-limited', function () {
+  let s: SelfServiceHarness;
+  beforeEach(async function () {
+    s = await startSelfService();
+    await s.group('club');
+    await s.member('club', ALICE);
+    await s.moderator('club', MOD);
+    for (const a of [ALICE, MOD, EVE]) s.actors.add(a);
+  });
+  afterEach(async function () {
+    await s?.close();
+  });
+
+  it('answers an outsider’s flood of commands ten times an hour, counted with the groups’ answers', async function () {
+    for (let i = 0; i < 4; i++) await s.deliverAll(dm(EVE, 'help'));
+    expect(s.events.of('DirectMessageSent').filter((e) => e.to.id === EVE)).to.have.length(4);
+    const outcomes = [];
+    for (let i = 0; i < 30; i++)
+      outcomes.push(...(await s.deliverAll(dmToService(s.urls.origin, EVE, `flood${i}`, 'help'))));
+    expect(s.serviceMessagesTo(EVE)).to.have.length(6);
+    expect(outcomes.filter((o) => o.applied)).to.have.length(6);
+    expect((outcomes[6] as { reason: string }).reason).to.equal(
+      `message from ${EVE} to the Service actor not answered: 10 answers went to ${EVE} in the last hour (limit)`,
+    );
+    // Beyond the limit a command is not run either.
+    await s.deliverAll(dmToService(s.urls.origin, EVE, 'create', 'create evegroup'));
+    expect(await s.store.groups.getGroup('evegroup')).to.equal(null);
+    for (let i = 0; i < 20; i++) {
+      await s.deliverAll(dmToService(s.urls.origin, ALICE, `member${i}`, 'help'));
+      await s.deliverAll(dmToService(s.urls.origin, MOD, `mod${i}`, 'groups'));
+    }
+    expect(s.serviceMessagesTo(ALICE), 'a member of a group here').to.have.length(20);
+    expect(s.serviceMessagesTo(MOD), 'a moderator of a group here').to.have.length(20);
+    s.clock.now += 3_600_001;
+    await s.deliverAll(dmToService(s.urls.origin, EVE, 'later', 'create evegroup'));
+    expect(s.serviceMessagesTo(EVE), 'an hour later').to.have.length(7);
+    expect(await s.store.groups.getGroup('evegroup')).to.not.equal(null);
   });
 });

@@ -201,7 +201,9 @@ describe('group creation by anyone, and owners', function () {
         'Only moderators of this group may do that.',
       );
       expect(await say('5', 'ban !rust@other.example @carol@c.example')).to.match(/not on guild\.example/);
-      expect(await say('6', 'transfer rust @bob@a.example')).to.match(/now owns @rust@guild\.example/);
+      expect(await say('6', 'transfer rust @bob@a.example')).to.equal(
+        '@bob@a.example (https://a.example/users/bob) now owns @rust@guild.example; you stay a moderator.',
+      );
       expect(await say('7', 'delete rust')).to.match(/^Only the owner/);
       const answer = await say('8', 'delete rust', BOB);
       const code = /delete rust ([A-Z0-9]{8})/.exec(answer)?.[1];

@@ -9,6 +9,7 @@ import { AS, startHarness, type Harness } from '../support/domain-harness.ts';
 import { ReportService, MAX_REPORT_REASON } from '../../src/groups/report.service.ts';
 import { RateLimiter } from '../../src/groups/rate-limiter.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
+import { dmToService, startSelfService } from '../support/self-service-harness.ts';
 
 const ALICE = 'https://a.example/users/alice';
 const MOD = 'https://m.example/users/mod';
@@ -166,5 +167,59 @@ describe('reports cannot be turned into harassment', function () {
     expect(dmsTo(MOD)).to.have.length(2);
     expect(dmsTo(MOD2)).to.have.length(2);
     expect(await h.store.reports.listUnnotified('club', 10)).to.deep.equal([]);
+  });
+});
+
+describe('reports from every surface are filed once', function () {
+  it('files a member’s report of a post once, whether by DM to the Service actor, by Flag or by DM to the group', async function () {
+    const s = await startSelfService();
+    try {
+      await s.group('club');
+      await s.member('club', ALICE);
+      await s.moderator('club', MOD);
+      s.actors.add(ALICE);
+      s.actors.add(MOD);
+      const note = `${MOD}/notes/1`;
+      await s.post('club', note, MOD);
+      await s.deliverAll(dmToService(s.urls.origin, ALICE, 'r1', `report !club ${note} spam`));
+      expect(s.serviceMessagesTo(ALICE).at(-1)).to.match(
+        /^Thank you: report [0-9a-f]{12} is with the moderators/,
+      );
+      await s.deliverAll(
+        dmToService(s.urls.origin, ALICE, 'r2', `report !club@guild.example ${note} more spam`),
+      );
+      expect(s.serviceMessagesTo(ALICE).at(-1)).to.equal(
+        'You already reported that; the moderators have it.',
+      );
+      const outcomes = await s.deliverAll(flag(ALICE, [note], 'spam again'));
+      expect(outcomes[0]).to.deep.include({ applied: false });
+      const toGroup: ApObject = {
+        '@context': AS,
+        id: `${ALICE}/creates/r3`,
+        type: 'Create',
+        actor: ALICE,
+        to: ['https://guild.example/groups/club'],
+        object: {
+          id: `${ALICE}/notes/r3`,
+          type: 'Note',
+          attributedTo: ALICE,
+          content: `<p>report ${note} and again</p>`,
+          to: ['https://guild.example/groups/club'],
+          tag: [{ type: 'Mention', href: 'https://guild.example/groups/club' }],
+        },
+      };
+      await s.deliverAll(toGroup);
+      const toAlice = s.events.of('DirectMessageSent').filter((e) => e.to.id === ALICE);
+      expect(toAlice.at(-1)?.text).to.equal('You already reported that; the moderators have it.');
+      const open = await s.store.reports.listReports('club', 'open', null, 10);
+      expect(open.map((r) => [r.reporterId, r.objectIds, r.reason])).to.deep.equal([[ALICE, [note], 'spam']]);
+      // Resolved from the dashboard (the moderation service), the post may be reported again.
+      expect((await s.moderation.resolveReport('club', open[0]!.id, { by: MOD })).ok).to.equal(true);
+      await s.deliverAll(dmToService(s.urls.origin, ALICE, 'r4', `report !club ${note} back again`));
+      expect(s.serviceMessagesTo(ALICE).at(-1)).to.match(/^Thank you: report/);
+      expect(await s.store.reports.listReports('club', 'open', null, 10)).to.have.length(1);
+    } finally {
+      await s.close();
+    }
   });
 });
