@@ -16,7 +16,7 @@ import { CommandService } from '../groups/commands.service.ts';
 import { GroupInbox } from '../groups/group-inbox.ts';
 import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
-import { RateLimiter } from '../groups/rate-limiter.ts';
+import { HOUR_MS, RateLimiter } from '../groups/rate-limiter.ts';
 import { ActivityBudget } from '../groups/activity-budget.service.ts';
 import { ReportService } from '../groups/report.service.ts';
 import { AnswerLimiter } from '../groups/answer-limiter.service.ts';
@@ -162,7 +162,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       store,
       notices,
       limiter,
-      digestIntervalMs: config.reportDigestIntervalMs,
+      digestIntervalMs: config.brakes.reportDigestIntervalMs,
+      limits: {
+        perReporter: { limit: config.brakes.reportsPerReporter, windowMs: HOUR_MS },
+        perHost: { limit: config.brakes.reportsPerHost, windowMs: HOUR_MS },
+      },
       now: clock,
     });
     const moderation = new ModerationService({
@@ -185,7 +189,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    const answers = new AnswerLimiter({ store, limiter });
+    const answers = new AnswerLimiter({
+      store,
+      limiter,
+      limits: {
+        perActor: { limit: config.brakes.answersPerActor, windowMs: HOUR_MS },
+        perHost: { limit: config.brakes.answersPerHost, windowMs: HOUR_MS },
+      },
+    });
     const commands = new CommandService({ store, moderation, membership, reports, handles: resolver });
     const messenger = new ServiceMessenger({ actors: resolver, events });
     const ownership = new OwnershipService({ store, groups, moderation, now: clock });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseSelfServiceConfig, type SelfServiceConfig } from './self-service.config.ts';
+import { parseBrakesConfig, type BrakesConfig } from './brakes.config.ts';
 
 export type StoreKind = 'sqlite' | 'mongodb';
 export type Role = 'all' | 'web' | 'worker';
@@ -109,8 +110,8 @@ export interface Config {
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
   queueLeaseMs: number;
-  /** Moderators of a group get at most one digest of new reports in this time. */
-  reportDigestIntervalMs: number;
+  /** Answers to non-members, reports and report digests (brakes.config.ts). */
+  brakes: BrakesConfig;
   /** Group creation by anyone, sign-in by direct message, sessions (self-service.config.ts). */
   selfService: SelfServiceConfig;
 }
@@ -248,13 +249,6 @@ export function loadConfig(env: Env = process.env): Config {
       3_600_000,
       problems,
     ),
-    reportDigestIntervalMs: parseInt_(
-      env.GUILD_REPORT_DIGEST_INTERVAL_MS ?? raw.reportDigestIntervalMs,
-      'GUILD_REPORT_DIGEST_INTERVAL_MS',
-      1000,
-      86_400_000,
-      problems,
-    ),
     inbox: {
       maxBodyBytes: parseInt_(
         env.GUILD_INBOX_MAX_BODY_BYTES ?? inbox.maxBodyBytes,
@@ -339,6 +333,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
     },
     selfService: parseSelfServiceConfig(env, obj(raw.selfService), problems),
+    brakes: parseBrakesConfig(env, obj(raw.brakes), problems),
     metricsListen: parseListen(
       env.GUILD_METRICS_LISTEN ?? (raw.metricsListen === null ? '' : str(raw.metricsListen)),
       'GUILD_METRICS_LISTEN',

@@ -111,6 +111,8 @@ describe('the moderation dashboard in a browser', function () {
     await page.getByLabel('Title').fill('Kitchen & Table');
     await page.getByLabel('Summary (markdown)').fill('Recipes, **techniques** and questions.');
     await page.getByLabel('Who may join').selectOption('approval');
+    await page.getByLabel('Votes and edits per member per hour (0: no limit)').fill('120');
+    await page.getByLabel('Edits of one post per hour (0: no limit)').fill('5');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#notice').waitFor();
     expect(await page.locator('#notice').textContent()).to.include('Settings saved');
@@ -125,6 +127,8 @@ describe('the moderation dashboard in a browser', function () {
     const stored = await g.guild.services.groups.get('kitchen');
     expect(stored?.title).to.equal('Kitchen & Table');
     expect(stored?.settings.membershipPolicy).to.equal('approval');
+    expect(stored?.settings.maxActivitiesPerHour).to.equal(120);
+    expect(stored?.settings.maxEditsPerPostPerHour).to.equal(5);
     expect(stored?.settings.iconUrl).to.match(/\/media\/[0-9a-f]{64}\.png$/);
     await shot('settings');
   });

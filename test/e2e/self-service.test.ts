@@ -217,6 +217,8 @@ describe('self-service groups and the dashboard', function () {
         postingPolicy: 'members',
         maxGroupMentions: '5',
         maxPostsPerHour: '30',
+        maxActivitiesPerHour: '100',
+        maxEditsPerPostPerHour: '10',
         premoderateFirstPosts: '0',
         language: 'not a language!',
       },
@@ -224,6 +226,7 @@ describe('self-service groups and the dashboard', function () {
     );
     expect(bad.status).to.equal(400);
     expect(bad.html).to.include('role="alert"').and.to.include('Nothing was changed');
+    expect(bad.html).to.not.include('must be a whole number');
     expect((await g.guild.services.groups.get('cooking'))?.title).to.equal('Home cooking');
     const ban = await c.post(
       '/dashboard/groups/cooking/ban',

@@ -78,6 +78,36 @@ describe('configuration', function () {
     expect(problemsOf({ GUILD_METRICS_LISTEN: '127.0.0.1:99999' })).to.have.length(1);
   });
 
+  it('reads the brakes on answers to non-members and on reports', function () {
+    expect(loadConfig({}).brakes).to.deep.equal({
+      answersPerActor: 10,
+      answersPerHost: 60,
+      reportsPerReporter: 10,
+      reportsPerHost: 30,
+      reportDigestIntervalMs: 600_000,
+    });
+    const c = loadConfig({
+      GUILD_ANSWERS_PER_ACTOR: '3',
+      GUILD_ANSWERS_PER_HOST: '20',
+      GUILD_REPORTS_PER_REPORTER: '4',
+      GUILD_REPORTS_PER_HOST: '12',
+      GUILD_REPORT_DIGEST_INTERVAL_MS: '60000',
+    });
+    expect(c.brakes).to.deep.equal({
+      answersPerActor: 3,
+      answersPerHost: 20,
+      reportsPerReporter: 4,
+      reportsPerHost: 12,
+      reportDigestIntervalMs: 60_000,
+    });
+    expect(
+      problemsOf({ GUILD_ANSWERS_PER_ACTOR: '0', GUILD_REPORT_DIGEST_INTERVAL_MS: 'soon' }),
+    ).to.deep.equal([
+      'GUILD_ANSWERS_PER_ACTOR must be an integer from 1 to 10000 (got "0")',
+      'GUILD_REPORT_DIGEST_INTERVAL_MS must be an integer from 1000 to 86400000 (got "soon")',
+    ]);
+  });
+
   it('reports every problem with the variable name', function () {
     const p = problemsOf({
       GUILD_ORIGIN: 'ftp://x',

@@ -103,6 +103,18 @@ function settings(v: SectionView): string {
       type: 'number',
     }),
     textField(
+      'maxActivitiesPerHour',
+      'Votes and edits per member per hour (0: no limit)',
+      String(s.maxActivitiesPerHour),
+      { type: 'number' },
+    ),
+    textField(
+      'maxEditsPerPostPerHour',
+      'Edits of one post per hour (0: no limit)',
+      String(s.maxEditsPerPostPerHour),
+      { type: 'number' },
+    ),
+    textField(
       'premoderateFirstPosts',
       "New members' posts held for approval (0: off)",
       String(s.premoderateFirstPosts),

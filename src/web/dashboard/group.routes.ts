@@ -236,6 +236,8 @@ const ACTIONS: Record<string, ActionSpec> = {
       const numbers = {
         maxGroupMentions: whole(b, 'maxGroupMentions', 'The mention limit'),
         maxPostsPerHour: whole(b, 'maxPostsPerHour', 'Posts per hour'),
+        maxActivitiesPerHour: whole(b, 'maxActivitiesPerHour', 'Votes and edits per hour'),
+        maxEditsPerPostPerHour: whole(b, 'maxEditsPerPostPerHour', 'Edits of one post per hour'),
         premoderateFirstPosts: whole(b, 'premoderateFirstPosts', 'Held first posts'),
       };
       const wrong = Object.values(numbers).filter((n): n is string => typeof n === 'string');
@@ -261,6 +263,8 @@ const ACTIONS: Record<string, ActionSpec> = {
         postingPolicy: posting,
         maxGroupMentions: numbers.maxGroupMentions as number,
         maxPostsPerHour: numbers.maxPostsPerHour as number,
+        maxActivitiesPerHour: numbers.maxActivitiesPerHour as number,
+        maxEditsPerPostPerHour: numbers.maxEditsPerPostPerHour as number,
         premoderateFirstPosts: numbers.premoderateFirstPosts as number,
         sensitive: text(b, 'sensitive') === '1',
         discoverable: text(b, 'discoverable') === '1',
