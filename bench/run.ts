@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,storage] [--verbose]
+ * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,storage,flood] [--verbose]
  * [--profile DIR]`: measures fan-out, intake and memory on each store and prints one markdown table with the
  * machine above it and PASS/FAIL against the targets. Exits 0 when targets are missed (it is a measurement);
  * exits 1 when the harness itself fails, 2 when the global deadline aborts it. Only loopback addresses are used.
@@ -12,11 +12,12 @@ import { runFanout, FANOUT_TARGET, type FanoutSizes } from './fanout.bench.ts';
 import { runIntake, INTAKE_TARGET, type IntakeSizes } from './intake.bench.ts';
 import { runMemory, MEMORY_TARGET, type MemorySizes } from './memory.bench.ts';
 import { runStorage, STORAGE_TARGET, type StorageSizes } from './storage.bench.ts';
+import { runFlood, FLOOD_TARGET, type FloodSizes } from './flood.bench.ts';
 import { errorRow, renderReport, type RowResult } from './report.bench.ts';
 import type { RowContext, StoreKind } from './setup.bench.ts';
 
 type RowName = RowResult['row'];
-const ROWS: RowName[] = ['fan-out', 'intake', 'memory', 'storage'];
+const ROWS: RowName[] = ['fan-out', 'intake', 'memory', 'storage', 'flood'];
 
 interface Options {
   stores: StoreKind[];
@@ -27,7 +28,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,storage] [--verbose] [--profile DIR]';
+  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,storage,flood] [--verbose] [--profile DIR]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -67,26 +68,28 @@ function parseArgs(argv: string[]): Options {
 
 const SIZES: Record<
   'full' | 'quick',
-  { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes; storage: StorageSizes }
+  { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes; storage: StorageSizes; flood: FloodSizes }
 > = {
   full: {
     fanout: { members: 10_000, servers: 1_000, trials: 3, warmUps: 2, signMs: 1000 },
     intake: { activities: 2_000, actors: 200, concurrency: 64 },
     memory: { members: 100_000, servers: 100, sinkDelayMs: 1000, holdMs: 10_000 },
     storage: { phaseMs: 90_000, retentionMs: 15_000, replayWindowMs: 30_000, posts: 1, votes: 5, junk: 40 },
+    flood: { messages: 5_000, concurrency: 16, trials: 3 },
   },
   quick: {
     fanout: { members: 1_000, servers: 100, trials: 1, warmUps: 1, signMs: 500 },
     intake: { activities: 300, actors: 20, concurrency: 64 },
     memory: { members: 5_000, servers: 20, sinkDelayMs: 1000, holdMs: 2_000 },
     storage: { phaseMs: 30_000, retentionMs: 4_000, replayWindowMs: 8_000, posts: 1, votes: 3, junk: 20 },
+    flood: { messages: 1_000, concurrency: 16, trials: 2 },
   },
 };
 
 /** Time allowed to each row (it ends earlier when the global deadline comes first). */
 const ROW_BUDGET_MS: Record<'full' | 'quick', Record<RowName, number>> = {
-  full: { 'fan-out': 240_000, intake: 300_000, memory: 600_000, storage: 300_000 },
-  quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000, storage: 120_000 },
+  full: { 'fan-out': 240_000, intake: 300_000, memory: 600_000, storage: 300_000, flood: 300_000 },
+  quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000, storage: 120_000, flood: 120_000 },
 };
 const GLOBAL_BUDGET_MS = { full: 55 * 60_000, quick: 10 * 60_000 };
 /** Extra time after the global deadline before the watchdog gives up on a stuck step. */
@@ -97,6 +100,7 @@ const TARGETS: Record<RowName, string> = {
   intake: INTAKE_TARGET,
   memory: MEMORY_TARGET,
   storage: STORAGE_TARGET,
+  flood: FLOOD_TARGET,
 };
 
 const progress = (msg: string): void => {
@@ -172,7 +176,9 @@ async function main(): Promise<void> {
                 ? await runIntake(ctx, sizes.intake, baselines)
                 : row === 'memory'
                   ? await runMemory(ctx, sizes.memory)
-                  : await runStorage(ctx, sizes.storage);
+                  : row === 'storage'
+                    ? await runStorage(ctx, sizes.storage)
+                    : await runFlood(ctx, sizes.flood);
           rows.push(r);
           progress(`  ${r.verdict}: ${r.result}`);
         } catch (e) {

@@ -17,19 +17,27 @@ import { fields, num, serveIpc, text, type Fields } from './ipc.bench.ts';
 /** Deliveries of one activity. */
 class Tally {
   count = 0;
-  readonly inboxes = new Set<string>();
+  /** Each inbox reached, with when it first was. */
+  readonly inboxes = new Map<string, number>();
   firstAt = 0;
   lastAt = 0;
 
   add(inbox: string, at: number): void {
     this.count++;
-    this.inboxes.add(inbox);
+    if (!this.inboxes.has(inbox)) this.inboxes.set(inbox, at);
     if (this.firstAt === 0) this.firstAt = at;
     this.lastAt = at;
   }
 
   toJSON(): Fields {
-    return { count: this.count, distinct: this.inboxes.size, firstAt: this.firstAt, lastAt: this.lastAt };
+    return {
+      count: this.count,
+      distinct: this.inboxes.size,
+      firstAt: this.firstAt,
+      lastAt: this.lastAt,
+      // Only a few inboxes are looked up one by one (the flood row); a fan-out's thousands are not listed.
+      firstAtByInbox: this.inboxes.size <= 16 ? Object.fromEntries(this.inboxes) : {},
+    };
   }
 }
 
@@ -63,6 +71,8 @@ let boost = new Tally();
 let other = 0;
 let unsigned = 0;
 let posts = 0;
+/** Every POST since the servers started, by inbox (host and path); listed when there are few inboxes. */
+const postsByInbox = new Map<string, number>();
 /** POSTs being answered now (slow sinks), and the most at once since `watch`. */
 let inFlight = 0;
 let maxInFlight = 0;
@@ -122,6 +132,7 @@ function onPost(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   }
   const kind = classify(body);
   const inbox = `${req.headers.host ?? ''}${req.url ?? ''}`;
+  postsByInbox.set(inbox, (postsByInbox.get(inbox) ?? 0) + 1);
   if (kind === 'create') create.add(inbox, at);
   else if (kind === 'boost') boost.add(inbox, at);
   else other++;
@@ -218,6 +229,7 @@ serveIpc(
         other,
         unsigned,
         posts,
+        postsByInbox: postsByInbox.size <= 16 ? Object.fromEntries(postsByInbox) : {},
         sample,
         inFlight,
         maxInFlight,
