@@ -64,9 +64,10 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const grepAt = args.indexOf('--grep');
   const filter = grepAt >= 0 ? (args[grepAt + 1] ?? '') : '';
-  const flags = new Set(args.filter((a, i) => a.startsWith('--') && i !== grepAt + 1));
+  const isValue = (i: number): boolean => grepAt >= 0 && i === grepAt + 1;
+  const flags = new Set(args.filter((a, i) => a.startsWith('--') && !isValue(i)));
   const both = !flags.has('--alone') && !flags.has('--reverse');
-  const specs = args.filter((a, i) => !a.startsWith('--') && i !== grepAt + 1);
+  const specs = args.filter((a, i) => !a.startsWith('--') && !isValue(i));
   const chosen =
     specs.length > 0
       ? specs
