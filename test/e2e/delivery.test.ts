@@ -64,10 +64,6 @@ describe('delivery queue', function () {
       '/busy/inbox': [[429, { 'retry-after': '0' }], 202],
       '/bad/inbox': [400],
       '/gone/inbox': [410],
-      '/seq-a/inbox': [202],
-      '/seq-b/inbox': [202],
-      '/seq-c/inbox': [202],
-      '/seq-d/inbox': [202],
     });
   });
   afterEach(function () {
@@ -182,8 +178,15 @@ describe('delivery queue', function () {
   });
 
   it('fans several activities out in passes: every inbox gets the first before any gets the next', async function () {
-    // One delivery at a time to the host, so that the order of arrival is the order of the queue.
+    // One delivery at a time to the host, so that the order of arrival is the order of the queue; a sink of
+    // its own, so that what it records is this test's alone.
     const ordered = await startTestGuild({ GUILD_DELIVERY_PER_HOST: '1' });
+    const sink = await scriptedSink({
+      '/seq-a/inbox': [202],
+      '/seq-b/inbox': [202],
+      '/seq-c/inbox': [202],
+      '/seq-d/inbox': [202],
+    });
     try {
       await ordered.createGroup(sequenceGroup);
       const paths = ['/seq-a/inbox', '/seq-b/inbox', '/seq-c/inbox', '/seq-d/inbox'];
@@ -235,6 +238,7 @@ describe('delivery queue', function () {
           ).to.equal('done');
     } finally {
       await ordered.close();
+      await sink.close();
     }
   });
 });

@@ -20,7 +20,9 @@ import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
  * `rev` is random per job incarnation, so a job purged and enqueued again under the same id starts afresh.
  *
  * If a winner dies between the two writes, the job would stay at the old `seq` for ever; the transition document
- * holds the full change, so whoever loses against it after HELP_AFTER_MS applies it on the winner's behalf.
+ * holds the full change, so whoever loses against it after HELP_AFTER_MS applies it on the winner's behalf (a
+ * claim, which gave the job to nobody, is applied without its lease), and a release of a gone holder's jobs
+ * applies the holder's unwritten changes at once.
  */
 
 /** How old an unapplied transition must be before another writer applies it. */
@@ -293,16 +295,24 @@ export class MongoJobQueue implements JobQueue {
   async releaseLeases(owner: string, now: number): Promise<number> {
     let released = 0;
     for (const queue of QUEUES) {
-      const held = await this.#jobs
-        .find({ queue, state: 'queued', leaseOwner: owner }, { projection: { _id: 1, rev: 1, seq: 1 } })
-        .toArray();
-      if (held.length === 0) continue;
-      // Through transitions like every change of a job; one lost means someone else changed that job meanwhile.
-      const change = { leaseOwner: null, leaseUntil: 0, updatedAt: now };
-      const result = await this.#advance(
-        held.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } })),
-      );
-      released += result.won.length;
+      for (let round = 0; round < MAX_OWNER_ATTEMPTS; round++) {
+        const held = await this.#jobs
+          .find({ queue, state: 'queued', leaseOwner: owner }, { projection: { _id: 1, rev: 1, seq: 1 } })
+          .toArray();
+        if (held.length === 0) break;
+        // Through transitions like every change of a job; one lost means someone else changed that job
+        // meanwhile, or that the gone holder took a change it never wrote (it died between the two writes: a
+        // completion after its delivery was sent, most often). Such a change is written now on its behalf,
+        // rather than once HELP_AFTER_MS have passed and a claimer comes by, which only happens when the
+        // lease has ended: the job is then done, or released in the next round.
+        const change = { leaseOwner: null, leaseUntil: 0, updatedAt: now };
+        const result = await this.#advance(
+          held.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } })),
+        );
+        released += result.won.length;
+        if (result.lost.length === 0) break;
+        await this.#helpStale(result.lost, 0);
+      }
     }
     return released;
   }
@@ -361,15 +371,22 @@ export class MongoJobQueue implements JobQueue {
     }
   }
 
-  /** Applies the transitions of `refs` that were taken long ago and apparently never applied. */
-  async #helpStale(refs: JobRef[]): Promise<void> {
+  /**
+   * Applies the transitions of `refs` that were taken more than `olderThanMs` ago (by default long enough that
+   * their writer is presumably gone) and apparently never applied.
+   */
+  async #helpStale(refs: JobRef[], olderThanMs = HELP_AFTER_MS): Promise<void> {
     if (refs.length === 0) return;
     const stale = await this.#transitions
-      .find({ _id: { $in: refs.map(transitionId) }, at: { $lt: this.#clock() - HELP_AFTER_MS } })
+      .find({ _id: { $in: refs.map(transitionId) }, at: { $lte: this.#clock() - olderThanMs } })
       .toArray();
     for (const t of stale) {
+      // A claim never written gave the job to nobody (claim returns a job only once it is written): the job is
+      // written free instead, for the next claim, rather than leased to a claimer that does not run it.
+      const change =
+        typeof t.change.leaseOwner === 'string' ? { ...t.change, leaseOwner: null, leaseUntil: 0 } : t.change;
       // A no-op when the job has moved past the transition in the meantime.
-      await this.#jobs.updateOne({ _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, { $set: t.change });
+      await this.#jobs.updateOne({ _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, { $set: change });
     }
   }
 }
