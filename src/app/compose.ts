@@ -1,5 +1,5 @@
 /** The service graph, built once from the configuration: store, federation layer, domain services. */
-import type { Config } from '../config/config.ts';
+import { BURST_SECONDS, type Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
 import { openStore } from '../storage/open-store.ts';
@@ -16,6 +16,12 @@ import { CommandService } from '../groups/commands.service.ts';
 import { GroupInbox } from '../groups/group-inbox.ts';
 import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
+import { ServiceMessenger } from '../groups/service-messages.ts';
+import { OwnershipService } from '../groups/ownership.service.ts';
+import { GroupCreationService } from '../groups/group-creation.service.ts';
+import { SignInService } from '../groups/sign-in.service.ts';
+import { ServiceCommandService } from '../groups/service-commands.service.ts';
+import { ServiceInbox } from '../groups/service-inbox.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -68,6 +74,12 @@ export interface Services {
   settings: SettingsService;
   moderation: ModerationService;
   instance: InstanceService;
+  /** Owners of groups: transfer, deletion by the owner. */
+  ownership: OwnershipService;
+  /** Groups created by anyone, under the creation policy. */
+  creation: GroupCreationService;
+  /** Sign-in links by direct message and sessions. */
+  signIn: SignInService;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -99,18 +111,23 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     const signal = new LocalQueueSignal();
     const publisher = new StorePublisher(store, signal, clock, urls.origin);
     const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
+    const domains = new DomainPolicies(store.domains, config.federationMode);
     const fetcher = new SafeFetcher({
       allowPrivateAddresses: config.allowPrivateAddresses,
       userAgent,
       signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+      isRefusedHost: (host) => domains.isBlocked(host),
     });
     const resolver = new ActorResolver({
       fetcher,
       cache: store.remoteActors,
       localOrigin: urls.origin,
+      keyFetchesPerHost: {
+        perSecond: config.inbox.keyFetchRate,
+        burst: config.inbox.keyFetchRate * BURST_SECONDS,
+      },
       now: clock,
     });
-    const domains = new DomainPolicies(store.domains, config.federationMode);
 
     const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
     const groups = new GroupService({
@@ -118,7 +135,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       urls,
       events,
       keys,
-      reservedNames: [config.serviceActor],
+      reservedNames: [config.serviceActor, 'admin', 'www', 'api', ...config.selfService.reservedNames],
       now: clock,
     });
     const membership = new MembershipService({ store, events, now: clock });
@@ -151,6 +168,49 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
 
     const commands = new CommandService({ store, moderation, membership, handles: resolver });
+    const messenger = new ServiceMessenger({ actors: resolver, events });
+    const ownership = new OwnershipService({ store, groups, moderation, now: clock });
+    const self = config.selfService;
+    const creation = new GroupCreationService({
+      store,
+      groups,
+      policies: domains,
+      messenger,
+      domain: config.domain,
+      policy: {
+        mode: self.groupCreation,
+        perAccount: self.creationsPerAccount,
+        perDomain: self.creationsPerDomain,
+        windowMs: self.creationWindowMs,
+        reservedNames: [config.serviceActor, ...self.reservedNames],
+      },
+      now: clock,
+    });
+    const signIn = new SignInService({
+      store,
+      handles: resolver,
+      federation: domains,
+      messenger,
+      linkBase: `${urls.origin}/login/`,
+      sessionTtlMs: self.sessionTtlMs,
+      limits: {
+        perHandle: self.signInPerHandle,
+        perHost: self.signInPerHost,
+        perClient: self.signInPerClient,
+        windowMs: self.signInWindowMs,
+      },
+      now: clock,
+    });
+    const serviceCommands = new ServiceCommandService({
+      creation,
+      ownership,
+      signIn,
+      commands,
+      handles: resolver,
+      urls,
+      domain: config.domain,
+      serviceName: config.serviceActor,
+    });
     const inbox = new GroupInbox(
       handlerTable({
         store,
@@ -164,6 +224,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         commands,
         now: clock,
       }),
+      new ServiceInbox({ urls, commands: serviceCommands, messenger }),
     );
 
     return {
@@ -185,6 +246,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       settings,
       moderation,
       instance,
+      ownership,
+      creation,
+      signIn,
       inbox,
       async close() {
         signal.close();

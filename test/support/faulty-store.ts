@@ -34,6 +34,7 @@ export const ACCESS: Classification = {
     listMembers: 'read',
     listDeliveryInboxes: 'read',
     listGroupsOfActor: 'read',
+    listMemberActors: 'read',
   },
   remoteActors: {
     putRemoteActor: 'write',
@@ -77,6 +78,7 @@ export const ACCESS: Classification = {
     isModerator: 'read',
     listModerators: 'read',
     countModerators: 'read',
+    listGroupsOfModerator: 'read',
   },
   bans: {
     putBan: 'write',
@@ -91,7 +93,6 @@ export const ACCESS: Classification = {
     getDomainPolicy: 'read',
     listDomainPolicies: 'read',
     countDomainPolicies: 'read',
-    removeMembersOfDomain: 'write',
   },
   reports: {
     putReport: 'write',
@@ -120,6 +121,23 @@ export const ACCESS: Classification = {
     recordSuccess: 'write',
     getHost: 'read',
     listFailingHosts: 'read',
+  },
+  owners: { setOwner: 'write', getOwner: 'read', clearOwner: 'write' },
+  groupRequests: {
+    putGroupRequest: 'write',
+    getGroupRequest: 'read',
+    getPendingByName: 'read',
+    listGroupRequests: 'read',
+    decideGroupRequest: 'write',
+    countGroupRequestsSince: 'read',
+  },
+  codes: { putCode: 'write', useCode: 'write', purgeCodes: 'write' },
+  sessions: {
+    putSession: 'write',
+    getSession: 'read',
+    deleteSession: 'write',
+    deleteSessionsOf: 'write',
+    purgeSessions: 'write',
   },
 };
 
