@@ -233,6 +233,28 @@ const commands: Scenario[] = [
   dm('help'),
 ];
 
+/** A direct message to the instance's Service actor (`@guild@HOST`) from `sender` with the command `text`. */
+const toService = (text: string, setup: (w: World) => Promise<void> = clubSetup, sender = MOD): Scenario => ({
+  name: `the Service actor's command “${text}”${sender === MOD ? '' : ` from ${sender}`}`,
+  setup,
+  activity: (w) => {
+    const service = w.services.urls.instanceActor();
+    const note = createNote(sender, service, `svc-${text.replace(/\W+/g, '-')}`, {
+      to: [service],
+      cc: [],
+      content: `<p><span class="h-card"><a href="${service}">@guild</a></span> ${text}</p>`,
+    });
+    return note;
+  },
+});
+
+const serviceCommands: Scenario[] = [
+  toService(`ban !club@guild.example ${ALICE} spam`),
+  toService(`remove !club@guild.example ${POST} off topic`),
+  toService('create newclub The New Club', clubSetup, CAROL),
+  toService('groups'),
+];
+
 describe('moderators’ activities and DM commands, each store call failed in turn, then the intake job retried', function () {
   this.timeout(300_000);
   let runner: ScenarioRunner;
@@ -241,7 +263,7 @@ describe('moderators’ activities and DM commands, each store call failed in tu
   });
   after(() => runner?.close());
 
-  for (const s of [...activities, ...commands]) {
+  for (const s of [...activities, ...commands, ...serviceCommands]) {
     it(`${s.name} ends as one clean run`, async function () {
       await expectResumable(s, runner);
     });
