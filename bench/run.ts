@@ -127,14 +127,15 @@ async function main(): Promise<void> {
           mongoUrl = given;
           storeNotes.push(`mongodb: MONGODB_URL (${given.replace(/\/\/[^@/]*@/, '//***@')})`);
         } else {
-          progress('starting FerretDB (MongoDB wire protocol, SQLite backend)');
+          progress('starting FerretDB (MongoDB wire protocol; on PostgreSQL where installed)');
           try {
-            ferret = await startFerretDb();
+            ferret = await startFerretDb({ durability: 'full' });
             mongoUrl = ferret.url;
-            storeLabels.mongodb = `mongodb (FerretDB ${FERRETDB_VERSION})`;
-            storeNotes.push(
-              'mongodb: FerretDB 1.24.2 on its SQLite backend, started by the bench (same machine)',
-            );
+            storeLabels.mongodb =
+              ferret.backend === 'postgresql'
+                ? `mongodb (FerretDB ${FERRETDB_VERSION}, PostgreSQL)`
+                : `mongodb (FerretDB ${FERRETDB_VERSION}, SQLite)`;
+            storeNotes.push(`mongodb: ${ferret.description}, started by the bench (same machine)`);
           } catch (e) {
             for (const row of o.only) rows.push(errorRow(row, kind, TARGETS[row], e));
             continue;
