@@ -7,7 +7,7 @@
  * The harness follows progress through Guild's own metrics (the same values `/metrics` serves, summed over the
  * background threads): jobs queued, finished by outcome, and claims made, per queue.
  *
- * Commands: `usage` (memory), `jobs` (counters), `close`.
+ * Commands: `usage` (memory), `jobs` (counters), `commands` (MongoDB commands sent, by name), `close`.
  */
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -87,6 +87,16 @@ serveIpc(
     },
     async jobs() {
       return counters((await guild.metrics()).snapshot());
+    },
+    async commands() {
+      // guild_store_commands_total, summed over the threads: command name -> count.
+      const series = (await guild.metrics()).snapshot()['guild_store_commands_total'] ?? {};
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(series)) {
+        const name = labelsOf(k)['command'];
+        if (name !== undefined && typeof v === 'number') out[name] = (out[name] ?? 0) + v;
+      }
+      return out;
     },
     async close() {
       await guild.close();

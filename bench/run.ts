@@ -8,8 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FERRETDB_VERSION, startFerretDb, type RunningFerretDb } from '../test/support/ferretdb.ts';
 import { loadNow, machine, measureBaselines } from './baseline.bench.ts';
-import { runFanout, FANOUT_TARGET, type FanoutSizes } from './fanout.bench.ts';
-import { runIntake, INTAKE_TARGET, type IntakeSizes } from './intake.bench.ts';
+import { runFanout, fanoutTarget, type FanoutSizes } from './fanout.bench.ts';
+import { runIntake, intakeTarget, type IntakeSizes } from './intake.bench.ts';
 import { runMemory, MEMORY_TARGET, type MemorySizes } from './memory.bench.ts';
 import { errorRow, renderReport, type RowResult } from './report.bench.ts';
 import type { RowContext, StoreKind } from './setup.bench.ts';
@@ -86,10 +86,10 @@ const GLOBAL_BUDGET_MS = { full: 45 * 60_000, quick: 8 * 60_000 };
 /** Extra time after the global deadline before the watchdog gives up on a stuck step. */
 const WATCHDOG_GRACE_MS = 90_000;
 
-const TARGETS: Record<RowName, string> = {
-  'fan-out': FANOUT_TARGET,
-  intake: INTAKE_TARGET,
-  memory: MEMORY_TARGET,
+const TARGETS: Record<RowName, (kind: StoreKind) => string> = {
+  'fan-out': fanoutTarget,
+  intake: intakeTarget,
+  memory: () => MEMORY_TARGET,
 };
 
 const progress = (msg: string): void => {
@@ -121,6 +121,7 @@ async function main(): Promise<void> {
   try {
     for (const kind of o.stores) {
       let mongoUrl: string | null = null;
+      let slowStore = false;
       if (kind === 'mongodb') {
         const given = process.env['MONGODB_URL'];
         if (given) {
@@ -131,13 +132,14 @@ async function main(): Promise<void> {
           try {
             ferret = await startFerretDb({ durability: 'full' });
             mongoUrl = ferret.url;
+            slowStore = ferret.backend === 'sqlite';
             storeLabels.mongodb =
               ferret.backend === 'postgresql'
                 ? `mongodb (FerretDB ${FERRETDB_VERSION}, PostgreSQL)`
                 : `mongodb (FerretDB ${FERRETDB_VERSION}, SQLite)`;
             storeNotes.push(`mongodb: ${ferret.description}, started by the bench (same machine)`);
           } catch (e) {
-            for (const row of o.only) rows.push(errorRow(row, kind, TARGETS[row], e));
+            for (const row of o.only) rows.push(errorRow(row, kind, TARGETS[row](kind), e));
             continue;
           }
         }
@@ -145,12 +147,15 @@ async function main(): Promise<void> {
       for (const row of o.only) {
         const now = Date.now();
         if (now > globalDeadline) {
-          rows.push(errorRow(row, kind, TARGETS[row], new Error('skipped: the global deadline was reached')));
+          rows.push(
+            errorRow(row, kind, TARGETS[row](kind), new Error('skipped: the global deadline was reached')),
+          );
           continue;
         }
         const ctx: RowContext = {
           kind,
           mongoUrl,
+          slowStore,
           deadline: Math.min(globalDeadline, now + ROW_BUDGET_MS[size][row]),
           verbose: o.verbose,
           profileDir: o.profileDir,
@@ -169,7 +174,7 @@ async function main(): Promise<void> {
           progress(`  ${r.verdict}: ${r.result}`);
         } catch (e) {
           progress(`  ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-          rows.push(errorRow(row, kind, TARGETS[row], e));
+          rows.push(errorRow(row, kind, TARGETS[row](kind), e));
         }
       }
     }

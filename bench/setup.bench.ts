@@ -27,6 +27,11 @@ export interface RowContext {
   kind: StoreKind;
   /** The MongoDB-wire server (for `kind` mongodb). */
   mongoUrl: string | null;
+  /**
+   * True when that server is FerretDB on its SQLite backend, which scans a collection for nearly every command:
+   * the rows then use smaller warm-ups and one trial, which is all it can finish in their time.
+   */
+  slowStore: boolean;
   /** Absolute time (epoch ms) by which the row must be over. */
   deadline: number;
   /** Echo the children's output. */
@@ -223,6 +228,35 @@ export interface GuildProcess {
   usage(): Promise<{ rss: number; heapUsed: number; maxRss: number; cpuMs: number }>;
   /** Jobs enqueued and finished per queue (`intake`, `fanout`, `deliver`). */
   jobs(): Promise<Record<string, Record<string, number>>>;
+  /** MongoDB commands the process (all its threads) has sent so far, by command name; empty on SQLite. */
+  commands(): Promise<CommandCounts>;
+}
+
+/** MongoDB commands by name (`find`, `insert`, `update`, `getMore`...). */
+export type CommandCounts = Record<string, number>;
+
+/** The commands sent between two readings, by name, and their total. */
+export function commandsBetween(
+  before: CommandCounts,
+  after: CommandCounts,
+): { total: number; byName: CommandCounts } {
+  const byName: CommandCounts = {};
+  let total = 0;
+  for (const [name, n] of Object.entries(after)) {
+    const d = n - (before[name] ?? 0);
+    if (d <= 0) continue;
+    byName[name] = d;
+    total += d;
+  }
+  return { total, byName };
+}
+
+/** `find 12, insert 4, update 3` (most first). */
+export function describeCommands(byName: CommandCounts): string {
+  const parts = Object.entries(byName)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${int(n)}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -259,6 +293,10 @@ export async function startGuildProcess(
         out[q] = Object.fromEntries(Object.entries(counts).map(([k]) => [k, num(counts, k)]));
       }
       return out;
+    },
+    async commands() {
+      const counts = fields(await handle.call('commands', {}, 10_000), 'commands');
+      return Object.fromEntries(Object.keys(counts).map((k) => [k, num(counts, k)]));
     },
   };
 }

@@ -86,11 +86,15 @@ export interface StartOptions {
   thread?: { index: number; count: number; channel: string };
 }
 
-/** Opens the store the configuration names. */
-export function openConfiguredStore(config: Config): Promise<Store> {
+/** Opens the store the configuration names; on MongoDB, `metrics` counts the commands sent. */
+export function openConfiguredStore(config: Config, metrics?: Metrics): Promise<Store> {
   return config.store === 'sqlite'
     ? openStore({ kind: 'sqlite', path: config.sqlitePath })
-    : openStore({ kind: 'mongodb', url: config.mongodbUrl });
+    : openStore({
+        kind: 'mongodb',
+        url: config.mongodbUrl,
+        ...(metrics ? { onCommand: (command: string) => metrics.storeCommands.inc({ command }) } : {}),
+      });
 }
 
 /** Opens the configured store and builds the services shared by the CLI and the server. */
@@ -157,7 +161,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
   const metrics = new Metrics();
   const core = await buildCore(config, {
     ...opts,
-    store: withMeteredJobs(opts.store ?? (await openConfiguredStore(config)), metrics),
+    store: withMeteredJobs(opts.store ?? (await openConfiguredStore(config, metrics)), metrics),
   });
   const {
     store,
@@ -251,6 +255,7 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         handler: intakeHandler(groupInbox),
         log: log.child({ loop: 'intake' }),
         concurrency: share(8),
+        prefetch: share(8),
         leaseMs: config.queueLeaseMs,
       }),
       new QueueRunner({
@@ -268,6 +273,8 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         skipKeys: () => breaker.openHosts(),
         log: log.child({ loop: 'deliver' }),
         concurrency: share(config.delivery.concurrency),
+        // Claims of up to twice the concurrency, so that a claim's round trips are shared by many deliveries.
+        prefetch: share(config.delivery.concurrency),
         perKeyConcurrency: share(config.delivery.perHostConcurrency),
         // Longer than one attempt can take; a crashed worker's deliveries are retried when it runs out.
         leaseMs: config.delivery.timeoutMs * 2 + 5_000,

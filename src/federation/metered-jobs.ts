@@ -21,6 +21,7 @@ export function meteredJobs(jobs: JobQueue, metrics: Metrics): JobQueue {
     complete: (...a) => jobs.complete(...a),
     retry: (...a) => jobs.retry(...a),
     fail: (...a) => jobs.fail(...a),
+    finish: (outcomes) => jobs.finish(outcomes),
     updatePayload: (...a) => jobs.updatePayload(...a),
     extendLease: (...a) => jobs.extendLease(...a),
     getJob: (id) => jobs.getJob(id),

@@ -183,6 +183,10 @@ export class Metrics {
   readonly claims = new Counter('guild_queue_claims_total', 'Claims (store round trips) by queue.');
   readonly claimed = new Counter('guild_queue_claimed_jobs_total', 'Jobs leased by claims, by queue.');
   readonly claimSeconds = new Counter('guild_queue_claim_seconds_total', 'Time spent claiming, by queue.');
+  readonly storeCommands = new Counter(
+    'guild_store_commands_total',
+    'Commands sent to MongoDB (round trips), by command name.',
+  );
 
   private all(): Metric[] {
     return [
@@ -201,6 +205,7 @@ export class Metrics {
       this.claims,
       this.claimed,
       this.claimSeconds,
+      this.storeCommands,
     ];
   }
 

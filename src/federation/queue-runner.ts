@@ -2,9 +2,15 @@
  * Runs the jobs of one queue with bounded concurrency (overall and per key), leasing them from the store so
  * that several processes share the work and a crashed process's jobs are taken over when their lease ends.
  * A job leaves the queue only after its handler reports success or permanent failure.
+ *
+ * Store round trips are shared by many jobs: claims may take jobs ahead of free slots (`prefetch`), and the
+ * outcomes of finished jobs are recorded together (JobQueue.finish) before the next claim, before the loop
+ * waits for work, and at the latest OUTCOME_FLUSH_MS after the first of them; a job's slot is free as soon as
+ * its handler returns. An outcome not yet recorded when the process dies is lost with it: that job runs again
+ * when its lease ends (at least once, never lost).
  */
 import { EventEmitter } from 'node:events';
-import type { Job, JobQueue, QueueName } from '../storage/store.ts';
+import type { Job, JobOutcome, JobQueue, QueueName } from '../storage/store.ts';
 import type { Logger } from '../log.ts';
 import type { QueueSignal } from './publisher.ts';
 
@@ -13,6 +19,12 @@ export type JobResult =
 
 /** Longest wait for more free slots before claiming a small batch. */
 const BATCH_WAIT_MS = 20;
+/** Outcomes are recorded at the latest this long after the first of them finished. */
+const OUTCOME_FLUSH_MS = 1000;
+/** Outcomes recorded in one call at most (more wait for the next). */
+const MAX_OUTCOMES_PER_FLUSH = 500;
+/** Jobs asked for in one claim at most. */
+const MAX_CLAIM = 100;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -91,6 +103,11 @@ export interface QueueRunnerOptions {
   /** At most this many jobs of one key in flight (deliveries: per destination host). */
   perKeyConcurrency?: number;
   leaseMs: number;
+  /**
+   * Jobs claimed ahead of free slots (default 0), so that claims are larger: they wait here, leased, and start as
+   * slots free up; one whose lease has run half its course has it extended first.
+   */
+  prefetch?: number;
   pollMs?: number;
   /** Keys whose jobs are left unclaimed for now (hosts with an open circuit). */
   skipKeys?: () => string[];
@@ -106,6 +123,12 @@ export class QueueRunner {
   private readonly perKey = new Map<string, number>();
   private readonly parked = new Map<string, Job[]>();
   private parkedCount = 0;
+  /** Claimed ahead of free slots (prefetch), in claim order. */
+  private readonly ready: Job[] = [];
+  /** Outcomes of finished jobs not yet recorded, and the recording under way. */
+  private outcomes: { job: Job; outcome: JobOutcome }[] = [];
+  private recording: Promise<void> = Promise.resolve();
+  private outcomeTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
   constructor(private readonly o: QueueRunnerOptions) {
@@ -122,41 +145,64 @@ export class QueueRunner {
     this.loop = this.run();
   }
 
-  /** Stops claiming, waits for the jobs in flight to finish. */
+  /** Stops claiming, waits for the jobs in flight to finish and records their outcomes. */
   async stop(): Promise<void> {
     this.running = false;
     this.o.signal.local(this.o.queue);
     await this.loop;
     await Promise.allSettled([...this.inflight.values()]);
+    // Jobs claimed ahead are left to their lease, which ends and lets any worker take them.
+    this.ready.length = 0;
+    await this.flushOutcomes();
   }
 
+  /** Slots free to start a job now. */
   private free(): number {
     return this.o.concurrency - this.inflight.size - this.parkedCount;
   }
 
+  /** Jobs the next claim may take: free slots and room for jobs claimed ahead. */
+  private room(): number {
+    return this.free() + (this.o.prefetch ?? 0) - this.ready.length;
+  }
+
   private async run(): Promise<void> {
     const poll = this.o.pollMs ?? 500;
-    // Claim in batches: letting a few more slots free up (briefly) saves a store round trip per job.
-    const batch = Math.max(1, Math.floor(this.o.concurrency / 4));
+    const prefetch = this.o.prefetch ?? 0;
+    // Claim in batches: letting a few more slots free up (briefly) saves a store round trip per job. With jobs
+    // claimed ahead, the next claim waits until half of the room is free, the slots staying busy meanwhile.
+    const batch = Math.max(
+      1,
+      Math.floor(prefetch > 0 ? (this.o.concurrency + prefetch) / 2 : this.o.concurrency / 4),
+    );
     while (this.running) {
-      if (this.free() <= 0) {
+      this.pump();
+      if (this.room() <= 0) {
         await Promise.race(this.inflight.values());
         continue;
       }
-      if (this.free() < batch && this.inflight.size > 0) {
-        const deadline = this.now() + BATCH_WAIT_MS;
-        while (this.running && this.free() < batch && this.inflight.size > 0) {
+      if (this.room() < batch && this.inflight.size > 0) {
+        // Jobs claimed ahead keep the slots busy: wait for room without a deadline while there are any.
+        const deadline = this.ready.length > 0 ? Infinity : this.now() + BATCH_WAIT_MS;
+        while (this.running && this.room() < batch && this.inflight.size > 0) {
           const left = deadline - this.now();
           if (left <= 0) break;
-          await Promise.race([Promise.race(this.inflight.values()), delay(left)]);
+          await Promise.race([
+            Promise.race(this.inflight.values()),
+            ...(left === Infinity ? [] : [delay(left)]),
+          ]);
+          this.pump();
+          if (this.ready.length === 0 && left === Infinity) break;
         }
-        if (this.free() <= 0) continue;
+        if (this.room() <= 0) continue;
       }
-      const want = Math.min(this.free(), 100);
+      const want = Math.min(this.room(), MAX_CLAIM);
       const generation = this.o.signal.generation(this.o.queue);
       let claimed: Job[] = [];
       let exclude: string[] = [];
       try {
+        // Outcomes first: a claim sees the retries due now, and shares its turn with their round trips.
+        await this.flushOutcomes();
         const limit = this.o.perKeyConcurrency ?? Infinity;
         exclude = [...this.perKey.entries()].filter(([, n]) => n >= limit).map(([k]) => k);
         if (this.o.skipKeys) exclude.push(...this.o.skipKeys());
@@ -172,14 +218,34 @@ export class QueueRunner {
         this.o.log.error('claiming jobs failed', { queue: this.o.queue, err: e });
       }
       const got = claimed.length;
-      for (const job of this.admitPerKey(claimed)) this.launch(job);
+      this.ready.push(...claimed);
+      this.pump();
       if (got >= want) continue;
       // Fewer than asked: nothing else is ready now. Wait for new work (or, when busy keys were left out, for
-      // one of their jobs to finish) instead of asking again at once.
+      // one of their jobs to finish) instead of asking again at once; record the outcomes first.
+      await this.flushOutcomes();
       const anyDone =
         exclude.length > 0 && this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
       await this.o.signal.wait(this.o.queue, poll, anyDone, generation);
     }
+  }
+
+  /** Starts jobs claimed ahead while slots are free (parking those whose key is at its limit). */
+  private pump(): void {
+    while (this.running && this.free() > 0 && this.ready.length > 0) {
+      const job = this.ready.shift();
+      if (!job) break;
+      for (const admitted of this.admitPerKey([job])) this.begin(admitted);
+    }
+  }
+
+  /** Starts a job, extending its lease first when it has run half its course while the job waited here. */
+  private begin(job: Job): void {
+    if (job.leaseUntil - this.now() > this.o.leaseMs / 2) {
+      this.launch(job);
+      return;
+    }
+    this.extendThenLaunch(job);
   }
 
   /**
@@ -219,6 +285,12 @@ export class QueueRunner {
     if (list.length === 0) this.parked.delete(key);
     this.parkedCount--;
     this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+    this.extendThenLaunch(job);
+  }
+
+  /** Extends the lease of a job counted against its key, then starts it (or lets its key go when lost). */
+  private extendThenLaunch(job: Job): void {
+    const key = job.key;
     const held = this.o.jobs.extendLease(job.id, this.o.owner, this.now() + this.o.leaseMs).then(
       (ok) => {
         if (ok) {
@@ -234,8 +306,8 @@ export class QueueRunner {
       },
     );
     this.inflight.set(
-      `parked:${job.id}`,
-      held.finally(() => this.inflight.delete(`parked:${job.id}`)),
+      `held:${job.id}`,
+      held.finally(() => this.inflight.delete(`held:${job.id}`)),
     );
   }
 
@@ -251,6 +323,7 @@ export class QueueRunner {
       this.inflight.delete(job.id);
       this.release(job.key);
       this.unpark(job.key);
+      this.pump();
     });
     this.inflight.set(job.id, p);
   }
@@ -270,19 +343,57 @@ export class QueueRunner {
           : { kind: 'retry', delayMs: Math.min(60_000, 1000 * 2 ** job.attempts), error };
     }
     this.o.onOutcome?.(job, result, this.now() - started);
+    const t = this.now();
+    const outcome: JobOutcome =
+      result.kind === 'done'
+        ? { kind: 'done', id: job.id, owner: this.o.owner, now: t }
+        : result.kind === 'fail'
+          ? { kind: 'fail', id: job.id, owner: this.o.owner, error: result.error, now: t }
+          : {
+              kind: 'retry',
+              id: job.id,
+              owner: this.o.owner,
+              runAt: t + result.delayMs,
+              error: result.error,
+              now: t,
+            };
+    this.outcomes.push({ job, outcome });
+    // A retry due before the next poll wakes this loop when it is due (the claim records it first).
+    if (result.kind === 'retry' && result.delayMs < (this.o.pollMs ?? 500))
+      setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
+    if (this.outcomes.length >= MAX_OUTCOMES_PER_FLUSH) void this.flushOutcomes();
+    else this.outcomeTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_FLUSH_MS);
+  }
+
+  /** Records the outcomes waiting, after the recording under way; resolves when all of them are recorded. */
+  private flushOutcomes(): Promise<void> {
+    if (this.outcomeTimer) {
+      clearTimeout(this.outcomeTimer);
+      this.outcomeTimer = null;
+    }
+    if (this.outcomes.length === 0) return this.recording;
+    const batch = this.outcomes.splice(0, MAX_OUTCOMES_PER_FLUSH);
+    if (this.outcomes.length > 0) this.outcomeTimer = setTimeout(() => void this.flushOutcomes(), 0);
+    this.recording = this.recording.then(() => this.record(batch));
+    return this.recording;
+  }
+
+  /** Records a batch of outcomes in one call; never throws (the jobs run again when their lease ends). */
+  private async record(batch: { job: Job; outcome: JobOutcome }[]): Promise<void> {
     try {
-      const t = this.now();
-      if (result.kind === 'done') await this.o.jobs.complete(job.id, this.o.owner, t);
-      else if (result.kind === 'fail') await this.o.jobs.fail(job.id, this.o.owner, result.error, t);
-      else {
-        await this.o.jobs.retry(job.id, this.o.owner, t + result.delayMs, result.error, t);
-        // A retry due before the next poll wakes this loop when it is due.
-        if (result.delayMs < (this.o.pollMs ?? 500))
-          setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
-      }
+      const recorded = await this.o.jobs.finish(batch.map((b) => b.outcome));
+      recorded.forEach((ok, i) => {
+        const b = batch[i];
+        if (!ok && b)
+          this.o.log.warn('job outcome not recorded: the lease was lost', {
+            jobId: b.job.id,
+            queue: this.o.queue,
+            outcome: b.outcome.kind,
+          });
+      });
     } catch (e) {
-      // The lease will expire and another attempt will run: at-least-once, never lost.
-      log.error('recording a job outcome failed', { err: e });
+      // The leases will expire and other attempts will run: at-least-once, never lost.
+      this.o.log.error('recording job outcomes failed', { queue: this.o.queue, jobs: batch.length, err: e });
     }
   }
 }
