@@ -273,8 +273,9 @@ export async function startGuild(config: Config, opts: StartOptions): Promise<Gu
         skipKeys: () => breaker.openHosts(),
         log: log.child({ loop: 'deliver' }),
         concurrency: share(config.delivery.concurrency),
-        // Claims of up to twice the concurrency, so that a claim's round trips are shared by many deliveries.
-        prefetch: share(config.delivery.concurrency),
+        // Up to twice the concurrency claimed ahead: claims of about one and a half times the concurrency (up to
+        // 100), so that a claim's round trips are shared by many deliveries.
+        prefetch: 2 * share(config.delivery.concurrency),
         perKeyConcurrency: share(config.delivery.perHostConcurrency),
         // Longer than one attempt can take; a crashed worker's deliveries are retried when it runs out.
         leaseMs: config.delivery.timeoutMs * 2 + 5_000,

@@ -1,14 +1,19 @@
 /**
  * The instance's federation policy for remote hosts: blocked domains (no activities, no fetches, no
- * deliveries), and, in allow-list mode, only listed domains. Lookups are cached briefly: they sit on the
- * inbox and delivery hot paths.
+ * deliveries), and, in allow-list mode, only listed domains. Lookups sit on the inbox and delivery hot paths, so
+ * the whole (small) policy table is kept in memory and read again at most every `ttlMs`: a fan-out to thousands
+ * of hosts asks the store once, not once per host. Changes made by another process apply within `ttlMs`.
  */
 import type { DomainPolicy, DomainPolicyRepository } from '../storage/moderation.store.ts';
 
 export type FederationMode = 'open' | 'allowlist';
 
+/** Policies read per round trip when the table is loaded. */
+const LOAD_PAGE = 1000;
+
 export class DomainPolicies {
-  private readonly cache = new Map<string, { policy: DomainPolicy | null; until: number }>();
+  private snapshot: { policies: Map<string, DomainPolicy>; until: number } | null = null;
+  private loading: Promise<Map<string, DomainPolicy>> | null = null;
 
   constructor(
     private readonly repo: DomainPolicyRepository,
@@ -17,16 +22,9 @@ export class DomainPolicies {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The policy of a host (port ignored), from a short-lived cache. */
+  /** The policy of a host (port ignored), from the table in memory. */
   async policyOf(host: string): Promise<DomainPolicy | null> {
-    const domain = hostnameOf(host);
-    const hit = this.cache.get(domain);
-    const t = this.now();
-    if (hit && hit.until > t) return hit.policy;
-    const policy = await this.repo.getDomainPolicy(domain);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(domain, { policy, until: t + this.ttlMs });
-    return policy;
+    return (await this.table()).get(hostnameOf(host)) ?? null;
   }
 
   /** True when this server does not federate with the host. */
@@ -36,9 +34,38 @@ export class DomainPolicies {
     return this.mode === 'allowlist' && p?.policy !== 'allow';
   }
 
-  /** Forgets cached answers (after the admin changed a policy in this process). */
+  /** Forgets the table (after the admin changed a policy in this process): the next lookup reads it again. */
   invalidate(): void {
-    this.cache.clear();
+    this.snapshot = null;
+    this.loading = null;
+  }
+
+  /** Every policy by domain: the one in memory while fresh, else read once for all the callers waiting. */
+  private async table(): Promise<Map<string, DomainPolicy>> {
+    const t = this.now();
+    if (this.snapshot && this.snapshot.until > t) return this.snapshot.policies;
+    if (this.loading === null) {
+      const loading = this.load(t).finally(() => {
+        if (this.loading === loading) this.loading = null;
+      });
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  private async load(startedAt: number): Promise<Map<string, DomainPolicy>> {
+    const policies = new Map<string, DomainPolicy>();
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.repo.listDomainPolicies(null, after, LOAD_PAGE);
+      for (const p of page) policies.set(p.domain, p);
+      const last = page[page.length - 1];
+      if (page.length < LOAD_PAGE || last === undefined) break;
+      after = last.domain;
+    }
+    // A table read before an invalidate() is not kept: the change it missed would hide for ttlMs.
+    if (this.loading !== null) this.snapshot = { policies, until: startedAt + this.ttlMs };
+    return policies;
   }
 }
 

@@ -5,8 +5,8 @@
  *
  * Store round trips are shared by many jobs: claims may take jobs ahead of free slots (`prefetch`), and the
  * outcomes of finished jobs are recorded together (JobQueue.finish) before the next claim, before the loop
- * waits for work, and at the latest OUTCOME_FLUSH_MS after the first of them; a job's slot is free as soon as
- * its handler returns. An outcome not yet recorded when the process dies is lost with it: that job runs again
+ * waits for work, and at the latest OUTCOME_FLUSH_MS after the first of them (IDLE_OUTCOME_FLUSH_MS when the
+ * queue has nothing more to claim); a job's slot is free as soon as its handler returns. An outcome not yet recorded when the process dies is lost with it: that job runs again
  * when its lease ends (at least once, never lost).
  */
 import { EventEmitter } from 'node:events';
@@ -19,8 +19,10 @@ export type JobResult =
 
 /** Longest wait for more free slots before claiming a small batch. */
 const BATCH_WAIT_MS = 20;
-/** Outcomes are recorded at the latest this long after the first of them finished. */
+/** Outcomes are recorded at the latest this long after the first of them finished... */
 const OUTCOME_FLUSH_MS = 1000;
+/** ...or this long when the loop has no more work to claim (the last jobs of a batch finishing). */
+const IDLE_OUTCOME_FLUSH_MS = 50;
 /** Outcomes recorded in one call at most (more wait for the next). */
 const MAX_OUTCOMES_PER_FLUSH = 500;
 /** Jobs asked for in one claim at most. */
@@ -129,6 +131,8 @@ export class QueueRunner {
   private outcomes: { job: Job; outcome: JobOutcome }[] = [];
   private recording: Promise<void> = Promise.resolve();
   private outcomeTimer: NodeJS.Timeout | null = null;
+  /** True while the loop waits for new work (the queue had nothing more to claim). */
+  private idle = false;
   private readonly now: () => number;
 
   constructor(private readonly o: QueueRunnerOptions) {
@@ -158,12 +162,17 @@ export class QueueRunner {
 
   /** Slots free to start a job now. */
   private free(): number {
-    return this.o.concurrency - this.inflight.size - this.parkedCount;
+    return this.o.concurrency - this.inflight.size;
   }
 
-  /** Jobs the next claim may take: free slots and room for jobs claimed ahead. */
+  /**
+   * Jobs the next claim may take: the slots and the room for jobs claimed ahead, less the jobs running, waiting
+   * for a slot (ready) and waiting for their key (parked).
+   */
   private room(): number {
-    return this.free() + (this.o.prefetch ?? 0) - this.ready.length;
+    return (
+      this.o.concurrency + (this.o.prefetch ?? 0) - this.inflight.size - this.parkedCount - this.ready.length
+    );
   }
 
   private async run(): Promise<void> {
@@ -203,8 +212,9 @@ export class QueueRunner {
       try {
         // Outcomes first: a claim sees the retries due now, and shares its turn with their round trips.
         await this.flushOutcomes();
+        // Keys with a full round of jobs waiting here already are left out: more would only wait longer.
         const limit = this.o.perKeyConcurrency ?? Infinity;
-        exclude = [...this.perKey.entries()].filter(([, n]) => n >= limit).map(([k]) => k);
+        exclude = [...this.parked.entries()].filter(([, list]) => list.length >= limit).map(([k]) => k);
         if (this.o.skipKeys) exclude.push(...this.o.skipKeys());
         claimed = await this.o.jobs.claim(
           this.o.queue,
@@ -226,7 +236,12 @@ export class QueueRunner {
       await this.flushOutcomes();
       const anyDone =
         exclude.length > 0 && this.inflight.size > 0 ? Promise.race(this.inflight.values()) : undefined;
-      await this.o.signal.wait(this.o.queue, poll, anyDone, generation);
+      this.idle = true;
+      try {
+        await this.o.signal.wait(this.o.queue, poll, anyDone, generation);
+      } finally {
+        this.idle = false;
+      }
     }
   }
 
@@ -249,8 +264,9 @@ export class QueueRunner {
   }
 
   /**
-   * Jobs claimed in one batch beyond their key's limit are parked here (still leased to this runner) and start
-   * when a job of the same key finishes; releasing them would count an attempt that never happened.
+   * Jobs claimed beyond their key's limit are parked here (still leased to this runner, counted against the room
+   * of the next claim) and start when a job of the same key finishes; releasing them would count an attempt that
+   * never happened.
    */
   private admitPerKey(jobs: Job[]): Job[] {
     const limit = this.o.perKeyConcurrency;
@@ -271,7 +287,7 @@ export class QueueRunner {
     return out;
   }
 
-  /** Starts the next parked job of `key`, if any, once its lease is confirmed. */
+  /** Starts the next parked job of `key`, if any (extending its lease first when it has run half its course). */
   private unpark(key: string): void {
     if (!this.running) {
       // Stopping: parked jobs are left to their lease, which ends and lets any worker take them.
@@ -285,7 +301,7 @@ export class QueueRunner {
     if (list.length === 0) this.parked.delete(key);
     this.parkedCount--;
     this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
-    this.extendThenLaunch(job);
+    this.begin(job);
   }
 
   /** Extends the lease of a job counted against its key, then starts it (or lets its key go when lost). */
@@ -362,7 +378,11 @@ export class QueueRunner {
     if (result.kind === 'retry' && result.delayMs < (this.o.pollMs ?? 500))
       setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
     if (this.outcomes.length >= MAX_OUTCOMES_PER_FLUSH) void this.flushOutcomes();
-    else this.outcomeTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_FLUSH_MS);
+    else
+      this.outcomeTimer ??= setTimeout(
+        () => void this.flushOutcomes(),
+        this.idle ? IDLE_OUTCOME_FLUSH_MS : OUTCOME_FLUSH_MS,
+      );
   }
 
   /** Records the outcomes waiting, after the recording under way; resolves when all of them are recorded. */
