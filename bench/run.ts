@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory] [--verbose]
+ * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,scale-out] [--verbose]
  * [--profile DIR]`: measures fan-out, intake and memory on each store and prints one markdown table with the
  * machine above it and PASS/FAIL against the targets. Exits 0 when targets are missed (it is a measurement);
  * exits 1 when the harness itself fails, 2 when the global deadline aborts it. Only loopback addresses are used.
@@ -11,11 +11,12 @@ import { loadNow, machine, measureBaselines } from './baseline.bench.ts';
 import { runFanout, fanoutTarget, type FanoutSizes } from './fanout.bench.ts';
 import { runIntake, intakeTarget, type IntakeSizes } from './intake.bench.ts';
 import { runMemory, MEMORY_TARGET, type MemorySizes } from './memory.bench.ts';
+import { runScaleOut, SCALE_OUT_TARGET, type ScaleOutSizes } from './scale-out.bench.ts';
 import { errorRow, renderReport, type RowResult } from './report.bench.ts';
 import type { RowContext, StoreKind } from './setup.bench.ts';
 
 type RowName = RowResult['row'];
-const ROWS: RowName[] = ['fan-out', 'intake', 'memory'];
+const ROWS: RowName[] = ['fan-out', 'intake', 'memory', 'scale-out'];
 
 interface Options {
   stores: StoreKind[];
@@ -26,7 +27,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory] [--verbose] [--profile DIR]';
+  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,scale-out] [--verbose] [--profile DIR]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -64,23 +65,28 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const SIZES: Record<'full' | 'quick', { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes }> = {
+const SIZES: Record<
+  'full' | 'quick',
+  { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes; scaleOut: ScaleOutSizes }
+> = {
   full: {
     fanout: { members: 10_000, servers: 1_000, trials: 3, warmUps: 2, signMs: 1000 },
     intake: { activities: 2_000, actors: 200, concurrency: 64 },
     memory: { members: 100_000, servers: 100, sinkDelayMs: 1000, holdMs: 10_000 },
+    scaleOut: { members: 10_000, servers: 1_000, workers: [1, 2, 4], webs: 2 },
   },
   quick: {
     fanout: { members: 1_000, servers: 100, trials: 1, warmUps: 1, signMs: 500 },
     intake: { activities: 300, actors: 20, concurrency: 64 },
     memory: { members: 5_000, servers: 20, sinkDelayMs: 1000, holdMs: 2_000 },
+    scaleOut: { members: 1_000, servers: 100, workers: [1, 2, 4], webs: 2 },
   },
 };
 
 /** Time allowed to each row (it ends earlier when the global deadline comes first). */
 const ROW_BUDGET_MS: Record<'full' | 'quick', Record<RowName, number>> = {
-  full: { 'fan-out': 240_000, intake: 300_000, memory: 600_000 },
-  quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000 },
+  full: { 'fan-out': 240_000, intake: 300_000, memory: 600_000, 'scale-out': 300_000 },
+  quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000, 'scale-out': 90_000 },
 };
 const GLOBAL_BUDGET_MS = { full: 45 * 60_000, quick: 8 * 60_000 };
 /** Extra time after the global deadline before the watchdog gives up on a stuck step. */
@@ -90,6 +96,7 @@ const TARGETS: Record<RowName, (kind: StoreKind) => string> = {
   'fan-out': fanoutTarget,
   intake: intakeTarget,
   memory: () => MEMORY_TARGET,
+  'scale-out': () => SCALE_OUT_TARGET,
 };
 
 const progress = (msg: string): void => {
@@ -169,7 +176,9 @@ async function main(): Promise<void> {
               ? await runFanout(ctx, sizes.fanout)
               : row === 'intake'
                 ? await runIntake(ctx, sizes.intake, baselines)
-                : await runMemory(ctx, sizes.memory);
+                : row === 'memory'
+                  ? await runMemory(ctx, sizes.memory)
+                  : await runScaleOut(ctx, sizes.scaleOut);
           rows.push(r);
           progress(`  ${r.verdict}: ${r.result}`);
         } catch (e) {

@@ -223,6 +223,7 @@ async function insertAllMongo(
 /** Guild running in a child process. */
 export interface GuildProcess {
   handle: ChildHandle;
+  /** Where it serves HTTP; empty for a worker process. */
   origin: string;
   /** Current and peak memory of the Guild process. */
   usage(): Promise<{ rss: number; heapUsed: number; maxRss: number; cpuMs: number }>;
@@ -273,10 +274,11 @@ export async function startGuildProcess(
     { env, pollMs: 200 },
     { timeoutMs: 60_000, execArgv, echo: ctx.verbose },
   );
-  const port = num(fields(ready, 'guild ready'), 'port');
+  // A worker process (GUILD_ROLE=worker) serves no HTTP: it has no port, and no origin of its own.
+  const port = fields(ready, 'guild ready')['port'];
   return {
     handle,
-    origin: `http://127.0.0.1:${port}`,
+    origin: typeof port === 'number' ? `http://127.0.0.1:${port}` : '',
     async usage() {
       const u = fields(await handle.call('usage', {}, 10_000), 'usage');
       return {
