@@ -191,11 +191,12 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
   let sinks: ChildHandle | null = null;
   let guild: GuildProcess | null = null;
   // FerretDB on SQLite delivers a few jobs a second: one trial is all it can do within the row's budget.
-  const trials = ctx.slowStore ? 1 : sizes.trials;
+  const slowStore = ctx.ferret === 'sqlite';
+  const trials = slowStore ? 1 : sizes.trials;
   try {
     // Warm-up groups, each on servers of its own (fewer on a slow store).
-    const warmServers = ctx.slowStore ? Math.min(sizes.servers, SLOW_STORE_WARM_UP_SERVERS) : sizes.servers;
-    const warmUps = ctx.slowStore ? 1 : sizes.warmUps;
+    const warmServers = slowStore ? Math.min(sizes.servers, SLOW_STORE_WARM_UP_SERVERS) : sizes.servers;
+    const warmUps = slowStore ? 1 : sizes.warmUps;
     const servers = trials * sizes.servers + warmUps * warmServers;
     ctx.progress(
       `fan-out/${ctx.kind}: ${int(servers)} sink servers ` +
@@ -237,7 +238,7 @@ export async function runFanout(ctx: RowContext, sizes: FanoutSizes): Promise<Ro
     // Warm-up groups shaped like the measured ones (as many members; on a slow store one per server): their
     // posts warm up Guild and the sinks (code compiled and heaps grown, as in servers that have been running)
     // before the measured posts.
-    const warmMembers = ctx.slowStore ? warmServers : sizes.members;
+    const warmMembers = slowStore ? warmServers : sizes.members;
     const warmGroups: SeededGroup[] = [];
     for (let j = 0; j < warmUps; j++) {
       warmGroups.push(await seed(`warmup${j + 1}`, warmMembers, warmPorts(j), warmPosters[j] as BenchActor));
