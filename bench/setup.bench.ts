@@ -322,7 +322,8 @@ export async function startGuildProcess(
   const { handle, ready } = await ChildHandle.start(
     'guild',
     here('./guild.child.ts'),
-    { env, pollMs: 200 },
+    // Guild's default poll interval: idle loops poll the store as they would in production (their commands count).
+    { env, pollMs: 500 },
     { timeoutMs: 60_000, execArgv, echo: ctx.verbose },
   );
   // A worker process (GUILD_ROLE=worker) serves no HTTP: it has no port, and no origin of its own.
