@@ -11,8 +11,8 @@
  */
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
-import { startGuild } from '../src/server.ts';
-import type { MetricSnapshot } from '../src/federation/metrics.ts';
+import { startGuild } from '../src/app/start.ts';
+import type { MetricsSnapshot } from '../src/federation/metrics.ts';
 import { fields, num, serveIpc } from './ipc.bench.ts';
 
 /**
@@ -29,14 +29,7 @@ function decodeArgs(raw: string | undefined): { env: Record<string, string>; pol
   return { env, pollMs: num(a, 'pollMs') };
 }
 
-/** The labels of a series key such as `outcome="done",queue="intake"`. */
-function labelsOf(key: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of key.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) out[m[1] ?? ''] = m[2] ?? '';
-  return out;
-}
-
-function counters(snapshot: Record<string, MetricSnapshot>): Counters {
+function counters(snapshot: MetricsSnapshot): Counters {
   const out: Counters = {};
   const add = (queue: string | undefined, what: Counted, v: number): void => {
     if (!queue) return;
@@ -52,7 +45,9 @@ function counters(snapshot: Record<string, MetricSnapshot>): Counters {
     c[what] += v;
   };
   const each = (name: string, f: (labels: Record<string, string>, v: number) => void): void => {
-    for (const [k, v] of Object.entries(snapshot[name] ?? {})) if (typeof v === 'number') f(labelsOf(k), v);
+    for (const { labels, value } of snapshot.find((m) => m.name === name)?.values ?? []) {
+      f(Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])), value);
+    }
   };
   each('guild_jobs_enqueued_total', (l, v) => add(l['queue'], 'enqueued', v));
   each('guild_jobs_total', (l, v) => {
@@ -86,15 +81,15 @@ serveIpc(
       };
     },
     async jobs() {
-      return counters((await guild.metrics()).snapshot());
+      return counters(await guild.metrics());
     },
     async commands() {
       // guild_store_commands_total, summed over the threads: command name -> count.
-      const series = (await guild.metrics()).snapshot()['guild_store_commands_total'] ?? {};
       const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(series)) {
-        const name = labelsOf(k)['command'];
-        if (name !== undefined && typeof v === 'number') out[name] = (out[name] ?? 0) + v;
+      const metric = (await guild.metrics()).find((m) => m.name === 'guild_store_commands_total');
+      for (const { labels, value } of metric?.values ?? []) {
+        const name = labels['command'];
+        if (name !== undefined) out[String(name)] = (out[String(name)] ?? 0) + value;
       }
       return out;
     },

@@ -12,9 +12,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
-import { buildCore } from '../src/server.ts';
+import { compose } from '../src/app/compose.ts';
 import { openStore, type StoreOptions } from '../src/storage/open-store.ts';
-import { groupKeyOwner } from '../src/groups/urls.ts';
+import { groupKeyOwner } from '../src/activitypub/urls.ts';
 import type { Member, Store } from '../src/storage/store.ts';
 import type { MemberDoc } from '../src/storage/mongodb/documents.mongodb.ts';
 import { int } from './report.bench.ts';
@@ -133,7 +133,7 @@ export async function seedGroup(
   member: (i: number) => SeedMember,
 ): Promise<SeededGroup> {
   const config = loadConfig(env);
-  const core = await buildCore(config, {
+  const core = await compose(config, {
     log: createLogger('warn', { service: 'guild-bench-seed' }),
     store: await openStore(store.options),
   });
@@ -159,7 +159,7 @@ export async function seedGroup(
       seedMs: performance.now() - started,
     };
   } finally {
-    await core.store.close();
+    await core.close();
   }
 }
 

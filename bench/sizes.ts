@@ -12,7 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { BSON } from 'mongodb';
 import { deliveryJobId } from '../src/federation/publisher.ts';
 import { openStore } from '../src/storage/open-store.ts';
-import type { Member, NewJob, Post, StoredActivity } from '../src/storage/store.ts';
+import type { Member, NewActivity, NewJob, Post } from '../src/storage/store.ts';
 
 const n = Number(process.argv[2] ?? 20_000);
 const origin = 'https://guild.example';
@@ -36,7 +36,7 @@ function member(i: number): Member {
 }
 
 /** A post as a group stores it: the member's Create, the Announce{Create}, the boost and the post row. */
-function post(i: number): { activities: StoredActivity[]; post: Post } {
+function post(i: number): { activities: NewActivity[]; post: Post } {
   const author = member(i);
   const noteId = `${author.actorId}/statuses/${100_000_000 + i}`;
   const note = {
@@ -65,7 +65,7 @@ function post(i: number): { activities: StoredActivity[]; post: Post } {
     to: ['https://www.w3.org/ns/activitystreams#Public'],
     cc: [`${origin}/groups/${group}/followers`],
   });
-  const stored = (id: string, type: string, json: unknown, inOutbox: boolean): StoredActivity => ({
+  const stored = (id: string, type: string, json: unknown, inOutbox: boolean): NewActivity => ({
     id,
     groupName: group,
     type,
@@ -91,6 +91,7 @@ function post(i: number): { activities: StoredActivity[]; post: Post } {
       boostId: a2,
       createdAt: 1_764_000_000_000 + i,
       deletedAt: null,
+      removedBy: null,
     },
   };
 }

@@ -1,7 +1,10 @@
-/** Structured JSON logs, one object a line on stderr. Child loggers carry fields such as a request or job id. */
+/**
+ * Structured JSON logs with `pino`, one object a line on stderr (written synchronously: nothing is lost when the
+ * process exits right after). Each line has `level` (a name), `time` (ISO 8601), `msg` and the fields of the
+ * call and of its logger's parents (a request or job id); an `err` field is serialised with its stack.
+ */
+import { pino, stdSerializers, stdTimeFunctions, type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from './config/config.ts';
-
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 export type LogFields = Record<string, unknown>;
 
@@ -15,32 +18,34 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
+/** Where lines go: each call receives one JSON line without its newline. */
 export type LogSink = (line: string) => void;
 
-export function createLogger(
-  level: LogLevel,
-  base: LogFields = {},
-  sink: LogSink = (l) => process.stderr.write(l + '\n'),
-): Logger {
-  const min = RANK[level];
-  const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
-    if (RANK[lvl] < min) return;
-    const entry: LogFields = { time: new Date().toISOString(), level: lvl, msg, ...base };
-    if (fields) {
-      for (const [k, v] of Object.entries(fields)) entry[k] = v instanceof Error ? errorFields(v) : v;
-    }
-    sink(JSON.stringify(entry));
-  };
-  return {
-    level,
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, sink),
-  };
+export function createLogger(level: LogLevel, base: LogFields = {}, sink?: LogSink): Logger {
+  const destination =
+    sink === undefined
+      ? pino.destination({ fd: 2, sync: true })
+      : { write: (line: string) => sink(line.endsWith('\n') ? line.slice(0, -1) : line) };
+  const root = pino(
+    {
+      level,
+      base: null,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: stdSerializers.err },
+    },
+    destination,
+  );
+  return wrap(Object.keys(base).length > 0 ? root.child(base) : root, level);
 }
 
-function errorFields(e: Error): LogFields {
-  return { name: e.name, message: e.message, stack: e.stack };
+function wrap(p: PinoLogger, level: LogLevel): Logger {
+  return {
+    level,
+    debug: (msg, fields) => (fields === undefined ? p.debug(msg) : p.debug(fields, msg)),
+    info: (msg, fields) => (fields === undefined ? p.info(msg) : p.info(fields, msg)),
+    warn: (msg, fields) => (fields === undefined ? p.warn(msg) : p.warn(fields, msg)),
+    error: (msg, fields) => (fields === undefined ? p.error(msg) : p.error(fields, msg)),
+    child: (fields) => wrap(p.child(fields), level),
+  };
 }

@@ -1,7 +1,7 @@
 /** Starts Guild (web, worker or both, from GUILD_ROLE) and stops it cleanly on SIGTERM or SIGINT. */
 import { ConfigError, loadConfig } from './config/config.ts';
 import { createLogger } from './log.ts';
-import { startGuild } from './server.ts';
+import { startGuild } from './app/start.ts';
 
 async function main(): Promise<void> {
   let config;

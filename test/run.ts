@@ -1,8 +1,9 @@
 /**
  * `npm test`: every spec on SQLite, then the contract and end-to-end specs on a MongoDB-wire server (MONGODB_URL,
  * or a FerretDB started here). Extra arguments go to both mocha runs (`npm test -- --grep foo`). Prints one
- * summary line, `N passed, M failed`, and exits non-zero when a run failed, or when CI is set and the MongoDB
- * run could not happen.
+ * summary: the counts of each run, every prerequisite that was missing (what could not run, why, and the command
+ * that installs it), and one line `N passed, M failed, K skipped`. Exits non-zero when a run failed, or when CI is
+ * set and a prerequisite was missing (under CI nothing may be skipped for want of one).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redactMongoUrl } from '../src/storage/mongodb/store.mongodb.ts';
 import { FERRETDB_VERSION, startFerretDb, type RunningFerretDb } from './support/ferretdb.ts';
+import {
+  PREREQUISITES_FILE_ENV,
+  isCi,
+  parsePrerequisites,
+  type MissingPrerequisite,
+} from './support/prerequisites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MOCHA = join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
@@ -138,16 +145,27 @@ async function main(): Promise<number> {
       : MONGODB_SPECS;
   const results: RunResult[] = [];
   const problems: string[] = [];
+  const missing: Array<MissingPrerequisite & { run?: true }> = [];
+  // The specs write the prerequisites they miss here (test/support/prerequisites.ts).
+  const notes = await mkdtemp(join(tmpdir(), 'guild-prerequisites-'));
+  const notesFile = join(notes, 'missing.jsonl');
+  await writeFile(notesFile, '');
+  const finish = async (): Promise<number> => {
+    missing.unshift(...parsePrerequisites(await readFile(notesFile, 'utf8')));
+    await rm(notes, { recursive: true, force: true });
+    return summarize(results, problems, missing);
+  };
 
   results.push(
     await runSpecs(`SQLite run: ${sqliteSpecs.join(' ')}`, base, sqliteSpecs, options, {
       ...process.env,
       GUILD_TEST_STORE: 'sqlite',
+      [PREREQUISITES_FILE_ENV]: notesFile,
     }),
   );
   if (mongoSpecs.length === 0) {
     console.log('\nMongoDB run: none of the chosen specs is under test/contract or test/e2e; not run.');
-    return summarize(results, problems);
+    return finish();
   }
 
   let ferret: RunningFerretDb | undefined;
@@ -171,27 +189,36 @@ async function main(): Promise<number> {
         ...process.env,
         GUILD_TEST_STORE: 'mongodb',
         MONGODB_URL: url,
+        [PREREQUISITES_FILE_ENV]: notesFile,
       }),
     );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    if (process.env['CI']) {
-      problems.push(`MongoDB run could not happen (CI is set, so this fails the tests): ${reason}`);
-    } else {
-      console.error(`\n*** MongoDB run SKIPPED: ${reason}`);
-      console.error('*** Set MONGODB_URL, or install Go so that FerretDB can be built, to run it.');
-    }
+    missing.push({
+      run: true,
+      what: `the MongoDB run (${mongoSpecs.join(' ')} on FerretDB ${FERRETDB_VERSION})`,
+      reason,
+      install:
+        'Go 1.24 or newer from https://go.dev/dl/ (builds FerretDB), or set MONGODB_URL to a MongoDB server',
+    });
   } finally {
     await ferret?.stop();
     process.removeListener('SIGINT', stopFerret);
     process.removeListener('SIGTERM', stopFerret);
   }
 
-  return summarize(results, problems);
+  return finish();
 }
 
-/** Prints the per-run counts, the problems and the summary line; returns the exit code. */
-function summarize(results: RunResult[], problems: string[]): number {
+/**
+ * Prints the per-run counts, the missing prerequisites, the problems and the summary line; returns the exit
+ * code. Under CI a missing prerequisite is a failure.
+ */
+function summarize(
+  results: RunResult[],
+  problems: string[],
+  missing: Array<MissingPrerequisite & { run?: true }>,
+): number {
   console.log('');
   for (const r of results) {
     const counts = `${r.passing} passing, ${r.failing} failing${r.pending > 0 ? `, ${r.pending} pending` : ''}`;
@@ -199,13 +226,20 @@ function summarize(results: RunResult[], problems: string[]): number {
     if (r.exitCode !== 0 && !r.counted)
       problems.push(`${r.name}: mocha exited with code ${r.exitCode} before counting`);
   }
+  for (const m of missing) {
+    console.log(`SKIPPED: ${m.what}: ${m.reason}`);
+    console.log(`         to run it: ${m.install}`);
+  }
+  if (missing.length > 0 && isCi())
+    problems.push(`${missing.length} prerequisite(s) missing, and CI is set: nothing may be skipped`);
   for (const problem of problems) console.log(`FAILED: ${problem}`);
 
   const passed = results.reduce((sum, r) => sum + r.passing, 0);
   // A run that crashed before counting counts as one failure, so the summary never reads "0 failed" then.
   const failed = results.reduce((sum, r) => sum + r.failing + (r.exitCode !== 0 && !r.counted ? 1 : 0), 0);
-  const pending = results.reduce((sum, r) => sum + r.pending, 0);
-  console.log(`${passed} passed, ${failed} failed${pending > 0 ? `, ${pending} pending` : ''}`);
+  // Pending tests (a spec that missed a prerequisite skips its tests), and each run that could not happen.
+  const skipped = results.reduce((sum, r) => sum + r.pending, 0) + missing.filter((m) => m.run).length;
+  console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   const ok = problems.length === 0 && results.every((r) => r.exitCode === 0);
   return ok ? 0 : 1;
 }

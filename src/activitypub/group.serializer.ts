@@ -1,7 +1,7 @@
 /** Wire forms of the group actor and its collections. No I/O. */
 import type { Group } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
-import { markdownToHtml } from '../groups/markdown.ts';
+import type { Urls } from './urls.ts';
+import { markdownToHtml } from '../text/markdown.ts';
 import { GUILD_CONTEXT, type ApObject } from './vocab.ts';
 
 export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain: string): ApObject {
@@ -34,22 +34,37 @@ export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain
   };
   if (s.iconUrl) actor.icon = { type: 'Image', url: s.iconUrl };
   if (s.bannerUrl) actor.image = { type: 'Image', url: s.bannerUrl };
-  if (s.language) actor.language = { identifier: s.language, name: s.language };
+  if (s.language) actor.language = toApLanguages(s.language);
   if (s.tags.length > 0) actor.tag = s.tags.map((t) => ({ type: 'Hashtag', name: `#${t}` }));
   return actor;
 }
 
-/** A deleted group answers with a Tombstone (410), so peers drop it. */
-export function toApTombstone(id: string, deletedAt: number): ApObject {
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
+
+/**
+ * The group's language as Lemmy reads it: an array of schema.org `Language` objects (LemmyNet/lemmy,
+ * crates/apub/src/protocol/objects/group.rs `language: Vec<LanguageTag>`; a single object makes the whole
+ * Group unreadable there). Lemmy matches `identifier` against ISO 639-1 codes only
+ * (`LanguageTag::to_language_id_multiple`), so the tag's primary subtag is sent (`pt` for `pt-BR`).
+ */
+export function toApLanguages(tag: string): ApObject[] {
+  const identifier = (tag.split('-')[0] ?? tag).toLowerCase();
+  let name = identifier;
+  try {
+    name = LANGUAGE_NAMES.of(identifier) ?? identifier;
+  } catch {
+    // Not a tag ICU knows: the code stands for its name.
+  }
+  return [{ identifier, name }];
+}
+
+/** Something deleted (a group, a removed post's activities) answers with a Tombstone (410), so peers drop it. */
+export function toApTombstone(id: string, deletedAt: number, formerType = 'Group'): ApObject {
   return {
     '@context': GUILD_CONTEXT,
     id,
     type: 'Tombstone',
-    formerType: 'Group',
+    formerType,
     deleted: new Date(deletedAt).toISOString(),
   };
-}
-
-export function toApOrderedCollection(id: string, totalItems: number, extra: ApObject = {}): ApObject {
-  return { '@context': GUILD_CONTEXT, id, type: 'OrderedCollection', totalItems, ...extra };
 }

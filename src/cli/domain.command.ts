@@ -4,6 +4,7 @@ import type { DomainPolicyKind } from '../storage/moderation.store.ts';
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
 import { checkArgs, fail, parseLimit, usage, when } from './cli-support.ts';
+import { field } from './terminal-text.ts';
 
 export const DOMAIN_USAGE = `  domain block DOMAIN [--reason R]              stop federating with a domain; its members leave every group
   domain limit DOMAIN [--reason R]              hold posts from a domain's members for approval
@@ -73,7 +74,8 @@ async function list(args: ParsedArgs, core: CliCore, io: CliIo): Promise<number>
     );
     return 0;
   }
-  for (const p of r.value) io.out(`${p.domain}\t${p.policy}\tsince ${when(p.createdAt)}\t${p.reason}`);
+  for (const p of r.value)
+    io.out(`${field(p.domain)}\t${p.policy}\tsince ${when(p.createdAt)}\t${field(p.reason)}`);
   const last = r.value[r.value.length - 1];
   if (r.value.length === limit && last)
     io.out(`more: guild domain list${kind ? ` ${kind}` : ''} --after ${last.domain}`);

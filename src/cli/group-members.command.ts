@@ -1,9 +1,10 @@
 /** `guild group pending|members|approve|reject|remove ...`: join requests and members. */
 import type { Member, MemberState } from '../storage/store.ts';
-import type { MembershipError } from '../groups/membership.service.ts';
+import type { MemberDecisionError } from '../groups/moderation.service.ts';
 import { MAX_PAGE } from '../groups/membership.service.ts';
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
+import { field } from './terminal-text.ts';
 
 export const MEMBERSHIP_SUBCOMMANDS = new Set(['pending', 'members', 'approve', 'reject', 'remove']);
 
@@ -29,12 +30,13 @@ export async function membershipCommand(
   if (!name || !actorArg) return usage(io, `guild group ${sub} NAME ACTOR_ID_OR_HANDLE`);
   const actorId = await resolveActor(name, actorArg, sub === 'remove' ? 'accepted' : 'pending', core, io);
   if (actorId === null) return 1;
+  const o = { by: 'admin' as const };
   const r =
     sub === 'approve'
-      ? await core.membership.approve(name, actorId)
+      ? await core.moderation.approveMember(name, actorId, o)
       : sub === 'reject'
-        ? await core.membership.reject(name, actorId)
-        : await core.membership.remove(name, actorId);
+        ? await core.moderation.rejectMember(name, actorId, o)
+        : await core.moderation.removeMember(name, actorId, o);
   if (!r.ok) {
     io.err(`guild: ${describe(r.error, name, actorId, sub)}`);
     return 1;
@@ -99,7 +101,8 @@ async function line(m: Member, core: CliCore): Promise<string> {
     }
   }
   const since = new Date(m.state === 'pending' ? m.createdAt : m.updatedAt).toISOString().slice(0, 16);
-  return `${m.actorId}\t${handle}\t${m.state === 'pending' ? 'requested' : 'since'} ${since.replace('T', ' ')} UTC`;
+  const what = m.state === 'pending' ? 'requested' : 'since';
+  return `${field(m.actorId)}\t${field(handle)}\t${what} ${since.replace('T', ' ')} UTC`;
 }
 
 /** An actor id as given, or the one a handle names among the stored members/requests of the group. */
@@ -133,7 +136,7 @@ async function resolveActor(
       return null;
     case 'ambiguous-handle':
       io.err(`guild: ${given} matches several actors; give one of these actor ids:`);
-      for (const c of r.error.candidates) io.err(`  ${c}`);
+      for (const c of r.error.candidates) io.err(`  ${field(c)}`);
       return null;
     default: {
       const never: never = r.error;
@@ -142,10 +145,17 @@ async function resolveActor(
   }
 }
 
-function describe(e: MembershipError, group: string, actorId: string, sub: string): string {
+function describe(e: MemberDecisionError, group: string, actorId: string, sub: string): string {
   switch (e.type) {
     case 'group-not-found':
       return `no group named "${group}"`;
+    case 'not-allowed':
+      return `not allowed to moderate ${group}`;
+    case 'post-not-found':
+    case 'not-found':
+      return `nothing found for ${actorId} in ${group}`;
+    case 'invalid':
+      return e.detail;
     case 'no-such-request':
       return e.isMember
         ? `${actorId} is already a member of ${group}` +

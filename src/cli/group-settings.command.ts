@@ -114,16 +114,22 @@ export async function setCommand(name: string, args: ParsedArgs, core: CliCore, 
     return refuse(io, name, problems);
   }
 
-  const r = await core.settings.update(name, patch);
+  const r = await core.moderation.changeSettings(name, patch, { by: 'admin' });
   if (!r.ok) {
-    switch (r.error.type) {
+    const e = r.error;
+    switch (e.type) {
       case 'not-found':
+      case 'group-not-found':
+      case 'post-not-found':
         io.err(`guild: no group named "${name}"`);
         return 1;
+      case 'not-allowed':
+        io.err(`guild: not allowed to change ${name}`);
+        return 1;
       case 'invalid':
-        return refuse(io, name, r.error.problems.map(describeProblem));
+        return refuse(io, name, 'problems' in e ? e.problems.map(describeProblem) : [e.detail]);
       default: {
-        const never: never = r.error;
+        const never: never = e;
         throw new Error(`unhandled ${JSON.stringify(never)}`);
       }
     }

@@ -4,6 +4,7 @@ import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
 import { setCommand, SET_USAGE } from './group-settings.command.ts';
 import { membershipCommand, MEMBERSHIP_SUBCOMMANDS, MEMBERSHIP_USAGE } from './group-members.command.ts';
+import { field } from './terminal-text.ts';
 
 export const GROUP_USAGE = `  group create NAME [--title T] [--summary S]   create a group
   group list                                    list groups
@@ -53,7 +54,7 @@ export async function groupCommand(
         if (page.length === 0) break;
         for (const g of page) {
           const members = await core.store.members.countMembers(g.name, 'accepted');
-          io.out(`${g.name}\t${members} members\t${g.settings.membershipPolicy}\t${g.title}`);
+          io.out(`${g.name}\t${members} members\t${g.settings.membershipPolicy}\t${field(g.title)}`);
           count++;
         }
         after = page[page.length - 1]?.name ?? null;

@@ -3,6 +3,7 @@ import type { ParsedArgs } from './args.ts';
 import { checkArgs } from './cli-support.ts';
 import type { CliCore, CliIo } from './main.ts';
 import { UNREACHABLE_AFTER_DAYS } from '../federation/job-handlers.ts';
+import { field } from './terminal-text.ts';
 
 export const HOSTS_USAGE = `  hosts [--days N] [--after HOST] [--limit N]
                                                 hosts whose deliveries failed on N distinct days or more
@@ -30,7 +31,7 @@ export async function hostsCommand(args: ParsedArgs, core: CliCore, io: CliIo): 
   for (const h of hosts) {
     const state = h.failureDays.length >= UNREACHABLE_AFTER_DAYS ? 'unreachable' : 'failing';
     io.out(
-      `${h.host}\t${state}\t${h.failureDays.length} days\t${h.consecutiveFailures} failures in a row\tsince ${new Date(h.firstFailureAt).toISOString()}\tlast ${new Date(h.lastFailureAt).toISOString()}`,
+      `${field(h.host)}\t${state}\t${h.failureDays.length} days\t${h.consecutiveFailures} failures in a row\tsince ${new Date(h.firstFailureAt).toISOString()}\tlast ${new Date(h.lastFailureAt).toISOString()}`,
     );
   }
   const last = hosts[hosts.length - 1];

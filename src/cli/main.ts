@@ -1,9 +1,9 @@
 /** The admin command line. Works on the configured store; running servers pick up queued work. */
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createLogger } from '../log.ts';
-import { buildCore } from '../server.ts';
+import { compose } from '../app/compose.ts';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { SettingsService } from '../groups/settings.service.ts';
 import type { MembershipService } from '../groups/membership.service.ts';
@@ -17,12 +17,15 @@ import {
   bansCommand,
   modCommand,
   MODERATION_USAGE,
+  postActionCommand,
   removePostCommand,
   unbanCommand,
 } from './moderation.command.ts';
 import { domainCommand, DOMAIN_USAGE } from './domain.command.ts';
 import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
+import { terminalSafe } from './terminal-text.ts';
+import { backupCommand, BACKUP_USAGE } from './backup.command.ts';
 
 export const USAGE = `Usage: guild <command>
 
@@ -38,6 +41,9 @@ ${DOMAIN_USAGE}
 
 Delivery:
 ${HOSTS_USAGE}
+
+Backup (SQLite store):
+${BACKUP_USAGE}
 
 ACTOR is an actor id (https://...) or a handle (@user@host, looked up with WebFinger).
 Configuration comes from config/default.json and GUILD_* environment variables (see README).
@@ -74,6 +80,13 @@ const COMMANDS: Record<string, Command> = {
   unban: unbanCommand,
   bans: bansCommand,
   'remove-post': removePostCommand,
+  'restore-post': postActionCommand,
+  pin: postActionCommand,
+  unpin: postActionCommand,
+  lock: postActionCommand,
+  unlock: postActionCommand,
+  'approve-post': postActionCommand,
+  'reject-post': postActionCommand,
   domain: domainCommand,
   reports: reportsCommand,
   report: reportCommand,
@@ -84,16 +97,21 @@ const COMMANDS: Record<string, Command> = {
 
 export async function runCli(
   argv: string[],
-  io: CliIo,
+  terminal: CliIo,
   env: Record<string, string | undefined>,
 ): Promise<number> {
+  // Much of what is printed came from other servers: no control character reaches the terminal.
+  const io: CliIo = {
+    out: (line) => terminal.out(terminalSafe(line)),
+    err: (line) => terminal.err(terminalSafe(line)),
+  };
   const args: ParsedArgs = parseArgs(argv, SWITCHES);
   if (args.positional.length === 0 || args.positional[0] === 'help' || args.flags.help !== undefined) {
     io.out(USAGE);
     return args.positional.length === 0 ? 2 : 0;
   }
   const name = args.positional[0] ?? '';
-  const command = name === 'group' ? null : COMMANDS[name];
+  const command = name === 'group' || name === 'backup' || name === 'restore' ? null : COMMANDS[name];
   if (command === undefined) {
     io.err(`unknown command "${name}"\n\n${USAGE}`);
     return 2;
@@ -108,10 +126,12 @@ export async function runCli(
     }
     throw e;
   }
+  // Backup and restore work on the database file: no service is built, nothing is written to the store.
+  if (name === 'backup' || name === 'restore') return backupCommand(args, config, io);
   const log = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn', { service: 'guild-cli' });
   let built;
   try {
-    built = await buildCore(config, { log });
+    built = await compose(config, { log });
   } catch (e) {
     io.err(`guild: cannot open the ${config.store} store: ${(e as Error).message}`);
     return 1;
@@ -129,6 +149,6 @@ export async function runCli(
   try {
     return command === null ? await groupCommand(args, core, config, io) : await command(args, core, io);
   } finally {
-    await built.store.close();
+    await built.close();
   }
 }

@@ -1,4 +1,7 @@
-/** `guild mod|ban|unban|bans|remove-post ...`: a group's moderators, bans and posts, acting as the admin. */
+/**
+ * `guild mod|ban|unban|bans|remove-post|restore-post|pin|unpin|lock|unlock|approve-post|reject-post ...`: a
+ * group's moderators, bans, posts and held posts, acting as the admin through the moderation service.
+ */
 import { parseDuration } from '../groups/commands.service.ts';
 import type { Ban } from '../storage/moderation.store.ts';
 import type { ParsedArgs } from './args.ts';
@@ -15,6 +18,7 @@ import {
   usage,
   when,
 } from './cli-support.ts';
+import { field } from './terminal-text.ts';
 
 export const MODERATION_USAGE = `  mod add GROUP ACTOR                           make ACTOR (actor id, or @user@host) a moderator
   mod remove GROUP ACTOR                        remove a moderator
@@ -24,7 +28,12 @@ export const MODERATION_USAGE = `  mod add GROUP ACTOR                          
                                                 --remove-posts also removes their earlier posts
   unban GROUP ACTOR                             lift a ban
   bans GROUP [--after CURSOR] [--limit N]       list bans
-  remove-post GROUP POST_URL [--reason R]       remove a post from the group (members are told)`;
+  remove-post GROUP POST_URL [--reason R]       remove a post from the group (members are told)
+  restore-post GROUP POST_URL [--reason R]      make a removed post live again (members are told)
+  pin|unpin GROUP POST_URL                      pin a post to the group's profile, or unpin it
+  lock|unlock GROUP POST_URL                    lock a post's thread (only moderators reply), or unlock it
+  approve-post GROUP POST_URL                   share a post held for approval (see: guild held GROUP)
+  reject-post GROUP POST_URL [--reason R]       discard a post held for approval`;
 
 const MOD_USAGE = 'guild mod add|remove GROUP ACTOR_ID_OR_HANDLE  |  guild mod list GROUP';
 const BAN_USAGE = 'guild ban GROUP ACTOR_ID_OR_HANDLE [--duration 7d] [--reason R] [--remove-posts]';
@@ -71,7 +80,8 @@ async function listModerators(group: string, core: CliCore, io: CliIo): Promise<
     const page = await core.store.moderators.listModerators(group, after, 200);
     if (page.length === 0) break;
     for (const m of page) {
-      io.out(`${m.actorId}\t${await handleOf(m.actorId, core)}\tadded by ${m.addedBy} ${when(m.addedAt)}`);
+      const handle = await handleOf(m.actorId, core);
+      io.out(`${field(m.actorId)}\t${field(handle)}\tadded by ${field(m.addedBy)} ${when(m.addedAt)}`);
       count++;
     }
     const last = page[page.length - 1];
@@ -147,7 +157,7 @@ export async function bansCommand(args: ParsedArgs, core: CliCore, io: CliIo): P
   for (const b of page) {
     const until =
       b.expiresAt === null ? 'for good' : b.expiresAt <= now ? 'expired' : `until ${when(b.expiresAt)}`;
-    io.out(`${b.actorId}\t${until}\tby ${b.by} ${when(b.createdAt)}\t${b.reason}`);
+    io.out(`${field(b.actorId)}\t${until}\tby ${field(b.by)} ${when(b.createdAt)}\t${field(b.reason)}`);
   }
   const last = page[page.length - 1];
   if (page.length === limit && last) io.out(`more: guild bans ${group} --after ${last.actorId}`);
@@ -167,6 +177,50 @@ export async function removePostCommand(args: ParsedArgs, core: CliCore, io: Cli
   if (!r.ok) return fail(io, describeModerationError(r.error, group, objectId));
   io.out(
     r.value ? `removed ${objectId} from ${group}; members are being told` : `${objectId} was already removed`,
+  );
+  return 0;
+}
+
+const POST_ACTIONS = {
+  'restore-post': { done: 'restored', nothing: 'is not removed' },
+  pin: { done: 'pinned', nothing: 'is already pinned' },
+  unpin: { done: 'unpinned', nothing: 'is not pinned' },
+  lock: { done: 'locked the thread of', nothing: 'is already locked' },
+  unlock: { done: 'unlocked the thread of', nothing: 'is not locked' },
+  'approve-post': { done: 'approved; sharing', nothing: '' },
+  'reject-post': { done: 'discarded', nothing: '' },
+} as const;
+
+/** `guild restore-post|pin|unpin|lock|unlock|approve-post|reject-post GROUP POST_URL [--reason R]`. */
+export async function postActionCommand(args: ParsedArgs, core: CliCore, io: CliIo): Promise<number> {
+  const name = args.positional[0] as keyof typeof POST_ACTIONS;
+  const text = `guild ${name} GROUP POST_URL [--reason R]`;
+  const bad = checkArgs(args, io, { words: 3, options: ['reason'] }, text);
+  const [, group, post] = args.positional;
+  if (bad !== null || !group || !post) return bad ?? 2;
+  const objectId = httpUrl(post);
+  if (objectId === null) return fail(io, `"${post}" is not the URL (id) of a post`);
+  const reason = reasonOf(args, io);
+  if (reason === null) return 1;
+  const o = { by: 'admin' as const, reason };
+  const m = core.moderation;
+  const r = await {
+    'restore-post': () => m.restorePost(group, objectId, o),
+    pin: () => m.setPinned(group, objectId, true, o),
+    unpin: () => m.setPinned(group, objectId, false, o),
+    lock: () => m.setLocked(group, objectId, true, o),
+    unlock: () => m.setLocked(group, objectId, false, o),
+    'approve-post': () => m.approvePost(group, objectId, o),
+    'reject-post': () => m.rejectPost(group, objectId, o),
+  }[name]();
+  if (!r.ok) {
+    if (r.error.type === 'not-found')
+      return fail(io, `no post ${objectId} is held in ${group} (see: guild held ${group})`);
+    return fail(io, describeModerationError(r.error, group, objectId));
+  }
+  const said = POST_ACTIONS[name];
+  io.out(
+    r.value ? `${said.done} ${objectId} in ${group}; members are being told` : `${objectId} ${said.nothing}`,
   );
   return 0;
 }

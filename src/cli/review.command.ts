@@ -1,5 +1,5 @@
 /** `guild reports|report|held|audit ...`: the moderation queues and the audit log. */
-import { GROUP_NAME_RE } from '../groups/urls.ts';
+import { GROUP_NAME_RE } from '../activitypub/urls.ts';
 import type { ParsedArgs } from './args.ts';
 import type { CliCore, CliIo } from './main.ts';
 import {
@@ -13,6 +13,7 @@ import {
   usage,
   when,
 } from './cli-support.ts';
+import { field } from './terminal-text.ts';
 
 export const REVIEW_USAGE = `  reports GROUP [--resolved] [--after CURSOR] [--limit N]
                                                 list open (or resolved) reports, newest first
@@ -39,8 +40,10 @@ export async function reportsCommand(args: ParsedArgs, core: CliCore, io: CliIo)
   for (const r of reports) {
     const target = [r.targetActorId, ...r.objectIds].filter(Boolean).join(' ');
     const resolved =
-      r.resolvedAt !== null ? `\tresolved by ${r.resolvedBy ?? '?'} ${when(r.resolvedAt)}` : '';
-    io.out(`${r.id}\t${when(r.createdAt)}\tfrom ${r.reporterId}\t${target}\t${r.reason}${resolved}`);
+      r.resolvedAt !== null ? `\tresolved by ${field(r.resolvedBy ?? '?')} ${when(r.resolvedAt)}` : '';
+    io.out(
+      `${r.id}\t${when(r.createdAt)}\tfrom ${field(r.reporterId)}\t${field(target)}\t${field(r.reason)}${resolved}`,
+    );
   }
   const last = reports[reports.length - 1];
   if (reports.length === page.limit && last) {
@@ -77,7 +80,8 @@ export async function heldCommand(args: ParsedArgs, core: CliCore, io: CliIo): P
     io.out(after !== null ? 'no more' : `${group}: no posts are waiting for approval`);
     return 0;
   }
-  for (const h of held) io.out(`${h.objectId}\tby ${h.authorId}\t${when(h.createdAt)}\t${h.reason}`);
+  for (const h of held)
+    io.out(`${field(h.objectId)}\tby ${field(h.authorId)}\t${when(h.createdAt)}\t${field(h.reason)}`);
   const last = held[held.length - 1];
   if (held.length === page.limit && last)
     io.out(`more: guild held ${group} --after ${encodeCursor(last.createdAt, last.objectId)}`);
@@ -108,7 +112,7 @@ export async function auditCommand(args: ParsedArgs, core: CliCore, io: CliIo): 
   }
   for (const e of entries) {
     const where = group === null ? `${e.groupName ?? '(instance)'}\t` : '';
-    io.out(`${when(e.at)}\t${where}${e.actorId}\t${e.action}\t${e.target}\t${e.reason}`);
+    io.out(`${when(e.at)}\t${where}${field(e.actorId)}\t${e.action}\t${field(e.target)}\t${field(e.reason)}`);
   }
   const last = entries[entries.length - 1];
   if (entries.length === page.limit && last)

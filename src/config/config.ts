@@ -26,11 +26,38 @@ export interface DeliveryConfig {
   timeoutMs: number;
 }
 
+/** Limits of the HTTP server, against clients that hold connections open or send slowly. */
+export interface HttpLimits {
+  /** Connections open at once, over all clients; more are closed as they come. */
+  maxConnections: number;
+  /** Connections open at once from one client address (an IPv6 client: its /64); more are closed. */
+  maxConnectionsPerClient: number;
+  /** Time for a request's headers and body to arrive; then 408 and the connection is closed. */
+  requestTimeoutMs: number;
+}
+
+export interface MaintenanceConfig {
+  /** Time between two passes. */
+  intervalMs: number;
+  /** Done jobs (and the payload of done intake jobs) are deleted this long after they finished. */
+  doneRetentionMs: number;
+  /**
+   * How long the id of a received activity is remembered after the activity was first received: a replay of it
+   * within this time is recognised and dropped. Keep it above a signature's longest validity plus clock skew.
+   */
+  replayWindowMs: number;
+}
+
 export interface Config {
   /** Public origin, no trailing slash, e.g. https://guild.example */
   origin: string;
   /** host[:port] of the origin, as used in handles. */
   domain: string;
+  /**
+   * preferredUsername of the instance's Service actor (`ORIGIN/actor`, `@NAME@HOST`), which signs fetches and
+   * authors what the admin and DM commands do. No group may take this name.
+   */
+  serviceActor: string;
   host: string;
   port: number;
   store: StoreKind;
@@ -51,7 +78,19 @@ export interface Config {
   /** Bearer token of the admin API, or null when the API is off. */
   adminToken: string | null;
   delivery: DeliveryConfig;
-  inbox: { maxBodyBytes: number };
+  http: HttpLimits;
+  /** A second listener that serves `/metrics` without a token (keep it off the public network), or null. */
+  metricsListen: { host: string; port: number } | null;
+  inbox: {
+    maxBodyBytes: number;
+    /**
+     * Bytes of activities one sending host may have stored in the intake queue within a retention period of
+     * finished jobs (more: 429); 0 = no cap.
+     */
+    maxStoredBytesPerSender: number;
+  };
+  /** The maintenance loop of the worker role: what it purges and when. */
+  maintenance: MaintenanceConfig;
   /** `open`: federate with every domain not blocked; `allowlist`: only with domains allowed by the admin. */
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
@@ -78,6 +117,8 @@ export function loadConfig(env: Env = process.env): Config {
   const raw = deepMerge(base, extra);
   const delivery = obj(raw.delivery);
   const inbox = obj(raw.inbox);
+  const http = obj(raw.http);
+  const maintenance = obj(raw.maintenance);
 
   const origin = parseOrigin(env.GUILD_ORIGIN ?? str(raw.origin), problems);
   const port = parseInt_(env.GUILD_PORT ?? raw.port, 'GUILD_PORT', 0, 65535, problems);
@@ -97,6 +138,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (store === 'sqlite' && sqlitePath === '') problems.push('GUILD_SQLITE_PATH must not be empty');
   const host = str(env.GUILD_HOST ?? raw.host);
   if (host === '') problems.push('GUILD_HOST must not be empty');
+  const serviceActor = str(env.GUILD_SERVICE_ACTOR ?? raw.serviceActor);
+  if (!/^[a-z0-9_]{1,64}$/.test(serviceActor))
+    problems.push(
+      `GUILD_SERVICE_ACTOR must be 1 to 64 lowercase letters, digits or underscores (got "${serviceActor}")`,
+    );
   const adminToken = env.GUILD_ADMIN_TOKEN ?? (raw.adminToken === null ? null : str(raw.adminToken));
   if (adminToken !== null && adminToken !== '' && adminToken.length < 16) {
     problems.push('GUILD_ADMIN_TOKEN must be at least 16 characters');
@@ -105,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     origin: origin?.origin ?? '',
     domain: origin?.host ?? '',
+    serviceActor,
     host,
     port,
     store: store ?? 'sqlite',
@@ -191,7 +238,65 @@ export function loadConfig(env: Env = process.env): Config {
         16 * 1024 * 1024,
         problems,
       ),
+      maxStoredBytesPerSender: parseInt_(
+        env.GUILD_INBOX_MAX_STORED_BYTES_PER_SENDER ?? inbox.maxStoredBytesPerSender,
+        'GUILD_INBOX_MAX_STORED_BYTES_PER_SENDER',
+        0,
+        1024 * 1024 * 1024,
+        problems,
+      ),
     },
+    maintenance: {
+      intervalMs: parseInt_(
+        env.GUILD_MAINTENANCE_INTERVAL_MS ?? maintenance.intervalMs,
+        'GUILD_MAINTENANCE_INTERVAL_MS',
+        100,
+        86_400_000,
+        problems,
+      ),
+      doneRetentionMs: parseInt_(
+        env.GUILD_DONE_JOBS_RETENTION_MS ?? maintenance.doneRetentionMs,
+        'GUILD_DONE_JOBS_RETENTION_MS',
+        0,
+        30 * 86_400_000,
+        problems,
+      ),
+      replayWindowMs: parseInt_(
+        env.GUILD_REPLAY_WINDOW_MS ?? maintenance.replayWindowMs,
+        'GUILD_REPLAY_WINDOW_MS',
+        1000,
+        30 * 86_400_000,
+        problems,
+      ),
+    },
+    http: {
+      maxConnections: parseInt_(
+        env.GUILD_MAX_CONNECTIONS ?? http.maxConnections,
+        'GUILD_MAX_CONNECTIONS',
+        1,
+        1_000_000,
+        problems,
+      ),
+      maxConnectionsPerClient: parseInt_(
+        env.GUILD_CONNECTIONS_PER_CLIENT ?? http.maxConnectionsPerClient,
+        'GUILD_CONNECTIONS_PER_CLIENT',
+        1,
+        1_000_000,
+        problems,
+      ),
+      requestTimeoutMs: parseInt_(
+        env.GUILD_REQUEST_TIMEOUT_MS ?? http.requestTimeoutMs,
+        'GUILD_REQUEST_TIMEOUT_MS',
+        500,
+        600_000,
+        problems,
+      ),
+    },
+    metricsListen: parseListen(
+      env.GUILD_METRICS_LISTEN ?? (raw.metricsListen === null ? '' : str(raw.metricsListen)),
+      'GUILD_METRICS_LISTEN',
+      problems,
+    ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -201,6 +306,18 @@ export function loadConfig(env: Env = process.env): Config {
 function parseThreads(value: unknown, problems: string[]): number {
   if (value === 'auto' || value === undefined) return Math.min(4, Math.max(1, availableParallelism() - 1));
   return parseInt_(value, 'GUILD_WORKER_THREADS', 0, 64, problems);
+}
+
+/** `host:port` (an IPv6 host in brackets: `[::1]:9464`), or null when empty. */
+function parseListen(value: string, name: string, problems: string[]): { host: string; port: number } | null {
+  if (value.trim() === '') return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    problems.push(`${name} must be host:port, such as 127.0.0.1:9464 or [::1]:9464 (got "${value}")`);
+    return null;
+  }
+  return { host: m[1] ?? m[2] ?? '', port };
 }
 
 function parseOrigin(value: string, problems: string[]): URL | null {

@@ -7,30 +7,12 @@ import type { Store } from '../storage/store.ts';
 import type { Logger } from '../log.ts';
 import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
 import { toCompactedAs2, UnknownContextError } from '../activitypub/json-ld.ts';
+import { parseInbound } from '../activitypub/inbound.parser.ts';
 import { parseJsonObject } from './json-limits.ts';
 import { verifyRequest } from './http-signature.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
-
-/** Activity types a group inbox takes; anything else is acknowledged and dropped. */
-export const ACCEPTED_TYPES = new Set([
-  'Follow',
-  'Undo',
-  'Create',
-  'Update',
-  'Delete',
-  'Like',
-  'Dislike',
-  'Announce',
-  'Accept',
-  'Reject',
-  'Flag',
-  'Block',
-  'Add',
-  'Remove',
-  'Lock',
-  'Move',
-]);
+import type { IntakeAdmission } from './intake-admission.ts';
 
 export interface InboxRequest {
   method: string;
@@ -47,6 +29,8 @@ export interface InboxRequest {
 export interface InboxAnswer {
   status: number;
   message: string;
+  /** Sent as `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
 }
 
 export interface InboxReceiverDeps {
@@ -59,6 +43,8 @@ export interface InboxReceiverDeps {
   log: Logger;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
   scheme: 'http' | 'https';
+  /** Whether an activity is stored at all (concerns something here, its sender within its cap). */
+  admission?: IntakeAdmission;
   /** True when activities from this host are refused. */
   isBlockedHost?: (host: string) => Promise<boolean> | boolean;
   now?: () => number;
@@ -135,9 +121,22 @@ export class InboxReceiver {
       return { status: 400, message: "the activity id is not on the actor's origin" };
     // The key's host was checked against the domain policy above; a key and its actor share an origin.
     const host = new URL(actorId).host;
-    if (!ACCEPTED_TYPES.has(type)) {
-      log.debug('inbox: activity type not handled', { type, activityId: id });
+    // The one parse of inbound activities: what does not parse is not handled by any group.
+    const inbound = parseInbound(doc);
+    if (!inbound.ok) {
+      if (inbound.error.type === 'malformed') return { status: 400, message: inbound.error.detail };
+      log.debug('inbox: activity refused', { reason: inbound.error.detail, type, activityId: id });
       return { status: 202, message: 'accepted' };
+    }
+    const admission = await this.d.admission?.admit(doc, { actorId, host, bytes: req.rawBody.length });
+    if (admission?.kind === 'unrelated') {
+      log.debug('inbox: not stored', { reason: admission.reason, type, activityId: id });
+      return { status: 202, message: 'accepted' };
+    }
+    if (admission?.kind === 'over-quota') {
+      log.info('inbox: sender over its stored bytes', { host, activityId: id });
+      const retryAfterSeconds = admission.retryAfterSeconds;
+      return { status: 429, message: 'too much stored for your server; try again later', retryAfterSeconds };
     }
     const payload: IntakePayload = { activity: doc, actorId, inboxGroup: req.inboxGroup };
     let inserted: number;

@@ -1,10 +1,10 @@
 /** The three kinds of queued work: processing an inbound activity, fanning an activity out, delivering it. */
 import type { Job, Store } from '../storage/store.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
-import type { GroupInbox } from '../groups/inbox.handlers.ts';
+import { parseInbound, type InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { DeliveryConfig } from '../config/config.ts';
-import type { Urls } from '../groups/urls.ts';
-import { INSTANCE_KEY_OWNER } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import type { JobHandler, JobResult } from './queue-runner.ts';
 import {
   deliveryJobId,
@@ -27,20 +27,38 @@ export interface IntakePayload extends Record<string, unknown> {
   inboxGroup: string | null;
 }
 
-export function intakeHandler(inbox: GroupInbox): JobHandler {
+/** One effect an inbound activity had, or why it had none. */
+export type InboundOutcome = { applied: true; what: string } | { applied: false; reason: string };
+
+/**
+ * Port: what applies a parsed inbound activity (the groups' inbox). The intake queue depends on this, not on
+ * the domain.
+ */
+export interface InboundActivityProcessor {
+  /**
+   * Applies the activity, received at the inbox of `inboxGroup` (null: the shared inbox), and tells, group by
+   * group, what was done or why not; throws only on failures (the job is then retried).
+   */
+  handle(activity: InboundActivity, inboxGroup: string | null): Promise<InboundOutcome[]>;
+}
+
+export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
   return async (job, { log }) => {
     const p = job.payload as IntakePayload;
     if (!isObject(p.activity) || typeof p.actorId !== 'string')
       return { kind: 'fail', error: 'malformed intake job' };
     const id = typeof p.activity.id === 'string' ? p.activity.id : '';
     const type = typeof p.activity.type === 'string' ? p.activity.type : '';
-    const outcomes = await inbox.handle({
-      id,
-      type,
-      actorId: p.actorId,
-      json: p.activity,
-      inboxGroup: p.inboxGroup ?? null,
-    });
+    const parsed = parseInbound(p.activity);
+    if (!parsed.ok) {
+      log.info(`not applied: ${parsed.error.detail}`, { activityId: id, type, actorId: p.actorId });
+      return { kind: 'done' };
+    }
+    if (parsed.value.actor !== p.actorId) {
+      log.info('not applied: the actor is not the signer', { activityId: id, type, actorId: p.actorId });
+      return { kind: 'done' };
+    }
+    const outcomes = await inbox.handle(parsed.value, p.inboxGroup ?? null);
     for (const o of outcomes) {
       if (o.applied) log.info(o.what, { activityId: id, type });
       else log.info(`not applied: ${o.reason}`, { activityId: id, type, actorId: p.actorId });

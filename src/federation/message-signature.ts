@@ -5,7 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { PreparedSignature, VerifyFailureReason, VerifyRequestInput } from './http-signature.ts';
-import { parseDictionary, serializeInnerList, type InnerList } from './structured-fields.ts';
+import {
+  bytesOf,
+  integerOf,
+  isInnerList,
+  parseDictionary,
+  serializeInnerList,
+  stringOf,
+  textOf,
+  type InnerList,
+} from './structured-fields.ts';
 
 type Prepared =
   { ok: true; value: PreparedSignature } | { ok: false; reason: VerifyFailureReason; detail: string };
@@ -31,10 +40,10 @@ export function signatureBase(
   const query = req.path.indexOf('?');
   const path = query === -1 ? req.path : req.path.slice(0, query);
   const authority = (header(req.headers, 'host') ?? '').toLowerCase();
-  for (const item of list.items) {
-    if (item.value.type !== 'string') return { ok: false, error: 'component names must be strings' };
-    if (item.params.size > 0) return { ok: false, error: 'component parameters are not supported' };
-    const name = item.value.value;
+  for (const [component, params] of list[0]) {
+    const name = stringOf(component);
+    if (name === null) return { ok: false, error: 'component names must be strings' };
+    if (params.size > 0) return { ok: false, error: 'component parameters are not supported' };
     let value: string | undefined;
     switch (name) {
       case '@method':
@@ -83,28 +92,26 @@ export function prepareMessageSignature(input: VerifyRequestInput): Prepared {
   let signature: Buffer | null = null;
   for (const [name, member] of inputs) {
     const sig = signatures.get(name);
-    if (member.kind === 'list' && sig?.kind === 'item' && sig.value.type === 'bytes') {
-      [label, list, signature] = [name, member, sig.value.value];
+    const bytes = sig === undefined || isInnerList(sig) ? null : bytesOf(sig[0]);
+    if (isInnerList(member) && bytes !== null) {
+      [label, list, signature] = [name, member, bytes];
       break;
     }
   }
   if (label === null || list === null || signature === null)
     return fail('malformed-signature', 'no usable signature label');
-  const keyId = list.params.get('keyid');
-  const created = list.params.get('created');
-  const expires = list.params.get('expires');
-  const alg = list.params.get('alg');
-  if (keyId?.type !== 'string' || keyId.value === '') return fail('malformed-signature', 'keyid is missing');
-  if (created?.type !== 'integer') return fail('malformed-signature', 'created is missing');
-  if (expires !== undefined && expires.type !== 'integer')
-    return fail('malformed-signature', 'expires is not an integer');
-  if (
-    alg !== undefined &&
-    !((alg.type === 'string' || alg.type === 'token') && alg.value === 'rsa-v1_5-sha256')
-  ) {
+  const params = list[1];
+  const keyId = stringOf(params.get('keyid'));
+  const created = integerOf(params.get('created'));
+  const expires = params.has('expires') ? integerOf(params.get('expires')) : undefined;
+  const alg = params.has('alg') ? textOf(params.get('alg')) : undefined;
+  if (keyId === null || keyId === '') return fail('malformed-signature', 'keyid is missing');
+  if (created === null) return fail('malformed-signature', 'created is missing');
+  if (expires === null) return fail('malformed-signature', 'expires is not an integer');
+  if (alg !== undefined && alg !== 'rsa-v1_5-sha256') {
     return fail('unsupported-algorithm', `alg is not rsa-v1_5-sha256`);
   }
-  const names = list.items.map((item) => (item.value.type === 'string' ? item.value.value : ''));
+  const names = list[0].map(([value]) => stringOf(value) ?? '');
   if (new Set(names).size !== names.length)
     return fail('malformed-signature', 'a component is covered twice');
   if (!names.includes('@method') || !names.includes('@target-uri')) {
@@ -131,11 +138,11 @@ export function prepareMessageSignature(input: VerifyRequestInput): Prepared {
   return {
     ok: true,
     value: {
-      keyId: keyId.value,
+      keyId,
       signature,
       candidates: [Buffer.from(base.base)],
-      createdMs: created.value * 1000,
-      expiresMs: expires === undefined ? null : expires.value * 1000,
+      createdMs: created * 1000,
+      expiresMs: expires === undefined ? null : expires * 1000,
     },
   };
 }
@@ -146,10 +153,10 @@ function checkContentDigest(value: string, body: Uint8Array): Prepared | null {
   if (dict === null) return fail('digest-mismatch', 'unparseable Content-Digest');
   const sha256 = dict.get('sha-256');
   if (sha256 === undefined) return fail('missing-digest', 'Content-Digest has no sha-256 value');
-  if (sha256.kind !== 'item' || sha256.value.type !== 'bytes')
-    return fail('digest-mismatch', 'malformed sha-256 value');
+  const claimed = isInnerList(sha256) ? null : bytesOf(sha256[0]);
+  if (claimed === null) return fail('digest-mismatch', 'malformed sha-256 value');
   const expected = createHash('sha256').update(body).digest();
-  if (!expected.equals(sha256.value.value)) {
+  if (!expected.equals(claimed)) {
     return fail('digest-mismatch', `body SHA-256 is ${expected.toString('base64')}`);
   }
   return null;

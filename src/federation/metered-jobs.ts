@@ -26,7 +26,10 @@ export function meteredJobs(jobs: JobQueue, metrics: Metrics): JobQueue {
     extendLease: (...a) => jobs.extendLease(...a),
     getJob: (id) => jobs.getJob(id),
     stats: (queue, now) => jobs.stats(queue, now),
-    purgeDone: (queue, before) => jobs.purgeDone(queue, before),
+    purgeFinished: (...a) => jobs.purgeFinished(...a),
+    forgetPurgedIds: (...a) => jobs.forgetPurgedIds(...a),
+    listLeaseOwners: (...a) => jobs.listLeaseOwners(...a),
+    releaseLeases: (...a) => jobs.releaseLeases(...a),
   };
 }
 

@@ -1,241 +1,137 @@
 /**
- * A small Prometheus registry (text exposition format 0.0.4): counters, gauges and histograms with labels.
- * No dependency; label sets are capped so that a flood of hosts cannot grow memory without bound.
+ * Guild's Prometheus metrics, kept with `prom-client` in a registry per instance (never the library's global
+ * one: tests run several instances in one process). Background threads post their values as plain data
+ * (`snapshot()`); the thread that serves `/metrics` adds them to its own with prom-client's aggregation:
+ * counters and histograms are summed, gauges keep the largest value.
  */
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type MetricObjectWithValues,
+} from 'prom-client';
+import type { MetricValue } from 'prom-client';
 
-type Labels = Record<string, string>;
+/** Every metric's values as plain data, which can be posted to another thread. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
-/** The values of one metric as plain data: series key to value (counters, gauges) or to a histogram series. */
-export type MetricSnapshot = Record<string, number | { counts: number[]; sum: number; count: number }>;
-
+/** Label sets (hosts) recorded per metric whose labels come from the network; later ones are not recorded. */
 const MAX_SERIES = 2000;
 
-function key(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map(
-      (k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
-    )
-    .join(',');
+/** The part of a counter or gauge that callers use, with at most `max` distinct label sets. */
+interface CappedCounter {
+  inc(labels: Record<string, string>, by?: number): void;
+}
+interface CappedGauge {
+  set(labels: Record<string, string>, value: number): void;
 }
 
-abstract class Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: 'counter' | 'gauge' | 'histogram',
-  ) {}
-  abstract lines(): string[];
-  /** The values, as plain data that can be posted to another thread. */
-  abstract snapshot(): MetricSnapshot;
-  /** Adds another instance's snapshot into this one (counters and histograms add up; gauges keep the larger). */
-  abstract absorb(s: MetricSnapshot): void;
-  render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join(
-      '\n',
-    );
-  }
+function seriesCap(max: number): (labels: Record<string, string>) => boolean {
+  const seen = new Set<string>();
+  return (labels) => {
+    const key = JSON.stringify(labels);
+    if (seen.has(key)) return true;
+    if (seen.size >= max) return false;
+    seen.add(key);
+    return true;
+  };
 }
 
-/** One number per label set; `merge` says how another thread's value combines with this one's. */
-abstract class ValueMetric extends Metric {
-  protected readonly values = new Map<string, number>();
-  constructor(
-    name: string,
-    help: string,
-    type: 'counter' | 'gauge',
-    private readonly merge: (mine: number, theirs: number) => number,
-  ) {
-    super(name, help, type);
-  }
-  protected put(labels: Labels, value: (old: number | undefined) => number): void {
-    const k = key(labels);
-    if (!this.values.has(k) && this.values.size >= MAX_SERIES) return;
-    this.values.set(k, value(this.values.get(k)));
-  }
-  lines(): string[] {
-    return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
-  }
-  snapshot(): MetricSnapshot {
-    return Object.fromEntries(this.values);
-  }
-  absorb(s: MetricSnapshot): void {
-    for (const [k, v] of Object.entries(s)) {
-      if (typeof v !== 'number') continue;
-      if (!this.values.has(k) && this.values.size >= MAX_SERIES) continue;
-      const mine = this.values.get(k);
-      this.values.set(k, mine === undefined ? v : this.merge(mine, v));
-    }
-  }
+function cappedCounter(counter: Counter, max = MAX_SERIES): CappedCounter {
+  const admits = seriesCap(max);
+  return { inc: (labels, by = 1) => admits(labels) && counter.inc(labels, by) };
 }
 
-export class Counter extends ValueMetric {
-  constructor(name: string, help: string) {
-    super(name, help, 'counter', (a, b) => a + b);
-  }
-  inc(labels: Labels = {}, by = 1): void {
-    this.put(labels, (old) => (old ?? 0) + by);
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(key(labels)) ?? 0;
-  }
+function cappedGauge(gauge: Gauge, max = MAX_SERIES): CappedGauge {
+  const admits = seriesCap(max);
+  return { set: (labels, value) => admits(labels) && gauge.set(labels, value) };
 }
 
-export class Gauge extends ValueMetric {
-  constructor(name: string, help: string) {
-    super(name, help, 'gauge', Math.max);
-  }
-  set(labels: Labels, value: number): void {
-    this.put(labels, () => value);
-  }
-  reset(): void {
-    this.values.clear();
-  }
-}
-
-export class Histogram extends Metric {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(
-    name: string,
-    help: string,
-    private readonly buckets: number[],
-  ) {
-    super(name, help, 'histogram');
-  }
-  observe(labels: Labels, value: number): void {
-    const k = key(labels);
-    let s = this.series.get(k);
-    if (!s) {
-      if (this.series.size >= MAX_SERIES) return;
-      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.series.set(k, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
-  }
-  lines(): string[] {
-    const out: string[] = [];
-    for (const [k, s] of this.series) {
-      const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
-      out.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
-      out.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
-      out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
-    }
-    return out;
-  }
-  snapshot(): MetricSnapshot {
-    const out: MetricSnapshot = {};
-    for (const [k, s] of this.series) out[k] = { counts: [...s.counts], sum: s.sum, count: s.count };
-    return out;
-  }
-  absorb(snap: MetricSnapshot): void {
-    for (const [k, v] of Object.entries(snap)) {
-      if (typeof v === 'number' || v.counts.length !== this.buckets.length) continue;
-      let s = this.series.get(k);
-      if (!s) {
-        if (this.series.size >= MAX_SERIES) continue;
-        s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-        this.series.set(k, s);
-      }
-      for (let i = 0; i < s.counts.length; i++) s.counts[i]! += v.counts[i] ?? 0;
-      s.sum += v.sum;
-      s.count += v.count;
-    }
-  }
-}
-
-/** Every metric Guild exports. One instance per process, passed to the parts that record. */
+/** Every metric Guild exports. One instance per process or thread, passed to the parts that record. */
 export class Metrics {
-  readonly inboxRequests = new Counter('guild_inbox_requests_total', 'Inbox POSTs by HTTP status.');
-  readonly inboxSeconds = new Histogram(
+  readonly registry = new Registry();
+  private readonly counter = (name: string, help: string, labelNames: string[] = []): Counter =>
+    new Counter({ name, help, labelNames, registers: [this.registry] });
+  private readonly gauge = (name: string, help: string, labelNames: string[] = []): Gauge =>
+    new Gauge({ name, help, labelNames, registers: [this.registry], aggregator: 'max' });
+  private readonly histogram = (name: string, help: string, buckets: number[], labelNames: string[] = []) =>
+    new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
+
+  readonly inboxRequests = this.counter('guild_inbox_requests_total', 'Inbox POSTs by HTTP status.', [
+    'status',
+  ]);
+  readonly inboxSeconds = this.histogram(
     'guild_inbox_request_seconds',
     'Time to verify and store an inbox POST.',
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   );
-  readonly jobs = new Counter(
+  readonly jobs = this.counter(
     'guild_jobs_total',
     'Finished job attempts by queue and outcome (done, retry, fail, error).',
+    ['outcome', 'queue'],
   );
-  readonly jobSeconds = new Histogram(
+  readonly jobSeconds = this.histogram(
     'guild_job_seconds',
     'Duration of a job attempt by queue.',
     [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    ['queue'],
   );
-  readonly hostFailures = new Counter(
-    'guild_delivery_host_failures_total',
-    'Failed delivery attempts by destination host.',
+  readonly hostFailures = cappedCounter(
+    this.counter('guild_delivery_host_failures_total', 'Failed delivery attempts by destination host.', [
+      'host',
+    ]),
   );
-  readonly circuitOpen = new Gauge(
-    'guild_delivery_circuit_open',
-    'Hosts whose circuit is open (1) in this process.',
+  readonly circuitOpen = cappedGauge(
+    this.gauge('guild_delivery_circuit_open', 'Hosts whose circuit is open (1) in this process.', ['host']),
   );
-  readonly queueDepth = new Gauge('guild_queue_depth', 'Jobs waiting, by queue.');
-  readonly queueLeased = new Gauge('guild_queue_leased', 'Jobs being worked on, by queue.');
-  readonly queueFailed = new Gauge('guild_queue_failed', 'Jobs given up, by queue.');
-  readonly queueAge = new Gauge(
+  readonly queueDepth = this.gauge('guild_queue_depth', 'Jobs waiting, by queue.', ['queue']);
+  readonly queueLeased = this.gauge('guild_queue_leased', 'Jobs being worked on, by queue.', ['queue']);
+  readonly queueFailed = this.gauge('guild_queue_failed', 'Jobs given up, by queue.', ['queue']);
+  readonly queueAge = this.gauge(
     'guild_queue_oldest_age_seconds',
     'Age of the oldest unfinished job, by queue.',
+    ['queue'],
   );
-  readonly memory = new Gauge('process_resident_memory_bytes', 'Resident memory of this process.');
-  readonly enqueued = new Counter('guild_jobs_enqueued_total', 'Jobs queued (new ones only), by queue.');
-  readonly claims = new Counter('guild_queue_claims_total', 'Claims (store round trips) by queue.');
-  readonly claimed = new Counter('guild_queue_claimed_jobs_total', 'Jobs leased by claims, by queue.');
-  readonly claimSeconds = new Counter('guild_queue_claim_seconds_total', 'Time spent claiming, by queue.');
-  readonly storeCommands = new Counter(
+  readonly memory = this.gauge('process_resident_memory_bytes', 'Resident memory of this process.');
+  readonly enqueued = this.counter('guild_jobs_enqueued_total', 'Jobs queued (new ones only), by queue.', [
+    'queue',
+  ]);
+  readonly claims = this.counter('guild_queue_claims_total', 'Claims (store round trips) by queue.', [
+    'queue',
+  ]);
+  readonly claimed = this.counter('guild_queue_claimed_jobs_total', 'Jobs leased by claims, by queue.', [
+    'queue',
+  ]);
+  readonly connectionsRefused = this.counter(
+    'guild_http_connections_refused_total',
+    'Connections closed as they came, by reason (client-connection-cap, total-connection-cap).',
+    ['reason'],
+  );
+  readonly claimSeconds = this.counter('guild_queue_claim_seconds_total', 'Time spent claiming, by queue.', [
+    'queue',
+  ]);
+  readonly storeCommands = this.counter(
     'guild_store_commands_total',
     'Commands sent to MongoDB (round trips), by command name.',
+    ['command'],
   );
 
-  private all(): Metric[] {
-    return [
-      this.inboxRequests,
-      this.inboxSeconds,
-      this.jobs,
-      this.jobSeconds,
-      this.hostFailures,
-      this.circuitOpen,
-      this.queueDepth,
-      this.queueLeased,
-      this.queueFailed,
-      this.queueAge,
-      this.memory,
-      this.enqueued,
-      this.claims,
-      this.claimed,
-      this.claimSeconds,
-      this.storeCommands,
-    ];
+  /** This instance's values, plus those of `others` (its background threads' snapshots) when given. */
+  async snapshot(others: MetricsSnapshot[] = []): Promise<MetricsSnapshot> {
+    const mine = await this.registry.getMetricsAsJSON();
+    if (others.length === 0) return mine;
+    return AggregatorRegistry.aggregate([mine, ...others]).getMetricsAsJSON();
   }
 
-  /** Every metric's values, to post to the thread that serves `/metrics`. */
-  snapshot(): MetricsSnapshot {
-    return Object.fromEntries(this.all().map((m) => [m.name, m.snapshot()]));
-  }
-
-  /** This process's metrics plus those of its background threads (their latest snapshots). */
-  combinedWith(others: MetricsSnapshot[]): Metrics {
-    const out = new Metrics();
-    const mine = this.snapshot();
-    for (const m of out.all()) {
-      for (const snap of [mine, ...others]) {
-        const part = snap[m.name];
-        if (part) m.absorb(part);
-      }
-    }
-    return out;
-  }
-
-  render(): string {
-    this.memory.set({}, process.memoryUsage().rss);
-    return (
-      this.all()
-        .map((m) => m.render())
-        .join('\n') + '\n'
-    );
+  /** The text exposition (format 0.0.4) of this instance's values plus those of `others`. */
+  async render(others: MetricsSnapshot[] = []): Promise<string> {
+    this.memory.set(process.memoryUsage().rss);
+    if (others.length === 0) return this.registry.metrics();
+    return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...others]).metrics();
   }
 }
 
-/** The values of every metric, by metric name. */
-export type MetricsSnapshot = Record<string, MetricSnapshot>;
+/** The content type of {@link Metrics.render}'s text. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

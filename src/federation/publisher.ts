@@ -1,9 +1,46 @@
 /** The outbound side of the domain: stores emitted activities and queues their delivery durably. */
 import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import type { MemberActivity, Publisher } from '../groups/ports.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
-import { groupKeyOwner } from '../groups/urls.ts';
+import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
+
+/** An activity for the members, with how it is stored. */
+export interface MemberActivity {
+  activity: ApObject;
+  /** Listed in the group's outbox. */
+  inOutbox: boolean;
+  /** The post (or other object) it is about, for lookups. */
+  objectId: string | null;
+}
+
+/** Whose key signs a delivery: the group's, or the instance's (activities of the Service actor). */
+export type Signer = 'group' | 'instance';
+
+/**
+ * Stores activities (so that their ids dereference) and queues their delivery durably. Activities are stored
+ * only when their id is new, and queued under ids derived from theirs, so publishing the same activity again
+ * stores and queues nothing new.
+ */
+export interface Publisher {
+  /**
+   * Stores `activity` and delivers it to every accepted member of the group, one delivery per distinct shared
+   * inbox. Returns once the work is durably queued.
+   */
+  publishToMembers(
+    groupName: string,
+    activity: ApObject,
+    opts: { inOutbox: boolean; objectId: string | null },
+  ): Promise<void>;
+  /**
+   * Stores the activities and delivers them, in this order, to every accepted member inbox: the deliveries of
+   * each activity are queued once those of the one before are queued for every inbox, so they go out first.
+   */
+  publishAllToMembers(groupName: string, items: MemberActivity[]): Promise<void>;
+  /** Stores `activity` and delivers it to one inbox, signed by the group (default) or the instance. */
+  sendTo(groupName: string, activity: ApObject, inbox: string, signer?: Signer): Promise<void>;
+  /** Stores a document without delivering it (an embedded activity or object whose id must dereference). */
+  keep(groupName: string, document: ApObject, objectId: string | null): Promise<void>;
+}
 
 /** Wakes the worker loops of this process when work is queued (other processes poll). */
 export interface QueueSignal {
@@ -73,16 +110,29 @@ export class StorePublisher implements Publisher {
     this.signal.notify('fanout');
   }
 
-  async sendTo(groupName: string, activity: ApObject, inbox: string): Promise<void> {
+  async sendTo(
+    groupName: string,
+    activity: ApObject,
+    inbox: string,
+    signer: Signer = 'group',
+  ): Promise<void> {
     const id = await this.save(groupName, activity, false, null);
     // Never deliver to this server itself (an actor document may name an inbox here).
     if (this.localOrigin && inbox.startsWith(`${this.localOrigin}/`)) return;
-    const payload: DeliverPayload = { activityId: id, inbox, signer: groupKeyOwner(groupName) };
+    const payload: DeliverPayload = {
+      activityId: id,
+      inbox,
+      signer: signer === 'instance' ? INSTANCE_KEY_OWNER : groupKeyOwner(groupName),
+    };
     await this.store.jobs.enqueue(
       [{ id: deliveryJobId(id, inbox), queue: 'deliver', key: hostOf(inbox), payload, runAt: this.now() }],
       this.now(),
     );
     this.signal.notify('deliver');
+  }
+
+  async keep(groupName: string, document: ApObject, objectId: string | null): Promise<void> {
+    await this.save(groupName, document, false, objectId);
   }
 
   private async save(

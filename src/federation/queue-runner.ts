@@ -30,6 +30,10 @@ const MAX_CLAIM = 100;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** First and longest wait before recording a job's outcome again when the store failed to take it. */
+const OUTCOME_RETRY_FIRST_MS = 200;
+const OUTCOME_RETRY_MAX_MS = 5_000;
+
 /** A job whose handler keeps throwing is given up after this many attempts. */
 const MAX_ATTEMPTS_ON_ERROR = 10;
 
@@ -131,6 +135,10 @@ export class QueueRunner {
   private outcomes: { job: Job; outcome: JobOutcome }[] = [];
   private recording: Promise<void> = Promise.resolve();
   private outcomeTimer: NodeJS.Timeout | null = null;
+  /** Jobs whose outcome is waiting or being recorded. */
+  private readonly unrecorded = new Set<string>();
+  /** Wait before the next try when the store failed to take a batch of outcomes. */
+  private outcomeRetryMs = OUTCOME_RETRY_FIRST_MS;
   /** True while the loop waits for new work (the queue had nothing more to claim). */
   private idle = false;
   private readonly now: () => number;
@@ -228,7 +236,10 @@ export class QueueRunner {
         this.o.log.error('claiming jobs failed', { queue: this.o.queue, err: e });
       }
       const got = claimed.length;
-      this.ready.push(...claimed);
+      // A job still finishing here (its outcome not recorded yet, or waiting here for a slot) can come back when
+      // its lease ran out: it is this runner's again, and is not started twice.
+      const mine = this.heldIds();
+      this.ready.push(...claimed.filter((job) => !mine.has(job.id)));
       this.pump();
       if (got >= want) continue;
       // Fewer than asked: nothing else is ready now. Wait for new work (or, when busy keys were left out, for
@@ -374,6 +385,7 @@ export class QueueRunner {
               now: t,
             };
     this.outcomes.push({ job, outcome });
+    this.unrecorded.add(job.id);
     // A retry due before the next poll wakes this loop when it is due (the claim records it first).
     if (result.kind === 'retry' && result.delayMs < (this.o.pollMs ?? 500))
       setTimeout(() => this.o.signal.local(this.o.queue), Math.max(0, result.delayMs)).unref();
@@ -398,22 +410,57 @@ export class QueueRunner {
     return this.recording;
   }
 
-  /** Records a batch of outcomes in one call; never throws (the jobs run again when their lease ends). */
+  /**
+   * Records a batch of outcomes in one call. When the store fails to take them, they wait for the next
+   * recording, tried again after a growing delay: while this runner runs, an outcome of work done is recorded
+   * once the store is back, never left to the lease. Once it stops, a batch that fails is left to the lease
+   * (the jobs run again when it ends). Never throws.
+   */
   private async record(batch: { job: Job; outcome: JobOutcome }[]): Promise<void> {
+    let recorded: boolean[];
     try {
-      const recorded = await this.o.jobs.finish(batch.map((b) => b.outcome));
-      recorded.forEach((ok, i) => {
-        const b = batch[i];
-        if (!ok && b)
-          this.o.log.warn('job outcome not recorded: the lease was lost', {
-            jobId: b.job.id,
-            queue: this.o.queue,
-            outcome: b.outcome.kind,
-          });
-      });
+      recorded = await this.o.jobs.finish(batch.map((b) => b.outcome));
     } catch (e) {
-      // The leases will expire and other attempts will run: at-least-once, never lost.
-      this.o.log.error('recording job outcomes failed', { queue: this.o.queue, jobs: batch.length, err: e });
+      if (!this.running) {
+        this.o.log.error('recording job outcomes failed; the jobs run again when their lease ends', {
+          queue: this.o.queue,
+          jobs: batch.length,
+          err: e,
+        });
+        for (const b of batch) this.unrecorded.delete(b.job.id);
+        return;
+      }
+      const wait = this.outcomeRetryMs;
+      this.outcomeRetryMs = Math.min(wait * 2, OUTCOME_RETRY_MAX_MS);
+      this.o.log.warn('recording job outcomes failed; trying again', {
+        queue: this.o.queue,
+        jobs: batch.length,
+        err: e,
+        inMs: wait,
+      });
+      this.outcomes.unshift(...batch);
+      if (this.outcomeTimer) clearTimeout(this.outcomeTimer);
+      this.outcomeTimer = setTimeout(() => void this.flushOutcomes(), wait);
+      return;
     }
+    this.outcomeRetryMs = OUTCOME_RETRY_FIRST_MS;
+    batch.forEach((b, i) => {
+      this.unrecorded.delete(b.job.id);
+      if (!recorded[i])
+        this.o.log.warn('job outcome not recorded: the lease was lost', {
+          jobId: b.job.id,
+          queue: this.o.queue,
+          outcome: b.outcome.kind,
+        });
+    });
+  }
+
+  /** Ids of the jobs this runner holds: running, waiting for a slot or their key, or with an outcome to record. */
+  private heldIds(): Set<string> {
+    const ids = new Set<string>(this.unrecorded);
+    for (const id of this.inflight.keys()) ids.add(id.startsWith('held:') ? id.slice('held:'.length) : id);
+    for (const job of this.ready) ids.add(job.id);
+    for (const list of this.parked.values()) for (const job of list) ids.add(job.id);
+    return ids;
   }
 }

@@ -5,29 +5,32 @@
  */
 import type { Store } from '../storage/store.ts';
 import type { ModerationStore } from '../storage/moderation.store.ts';
-import type { ApObject } from '../activitypub/vocab.ts';
-import { idOf, str } from '../activitypub/vocab.ts';
 import type { ModerationService } from './moderation.service.ts';
 import type { MembershipService } from './membership.service.ts';
+import type { SettingsPatch } from './settings.service.ts';
 
 export const COMMAND_HELP = `Commands (send them to the group in a direct message):
 help · rules · report <post url> <reason>
-Moderators: mod @user@host · unmod @user@host · log · ban @user@host [duration like 7d, 12h] [reason] · unban @user@host · remove <post url> [reason] · approve @user@host · reject @user@host · approve-post <post url> · pin <post url> · unpin <post url> · lock <post url> · unlock <post url> · resolve <report id>`;
+Moderators: mod @user@host · unmod @user@host · log · ban @user@host [duration like 7d, 12h] [reason] · unban @user@host · remove <post url> [reason] · restore <post url> · approve @user@host · reject @user@host · kick @user@host · approve-post <post url> · reject-post <post url> · pin <post url> · unpin <post url> · lock <post url> · unlock <post url> · resolve <report id> · set title|summary|rules|language|membership|posting <value>`;
 
 /** Turns an account handle into an actor id (WebFinger), or null. */
 export interface HandleResolver {
   resolveHandle(handle: string): Promise<string | null>;
 }
 
-/** Releases a post held for approval (it is then processed as if just received). */
-export type HeldPostReleaser = (group: string, objectId: string, by: string) => Promise<boolean>;
-
 export interface CommandDeps {
   store: Store & ModerationStore;
   moderation: ModerationService;
   membership: MembershipService;
   handles: HandleResolver;
-  releaseHeld: HeldPostReleaser;
+}
+
+/** A command as received: the direct message's text and the id of the Create that brought it. */
+export interface CommandMessage {
+  /** The message's HTML content. */
+  html: string;
+  /** Id of the Create: the basis of what the command does, so that running it again does nothing new. */
+  basis: string;
 }
 
 /** Plain text of a message as Mastodon sends it: links become their URL, tags are dropped. */
@@ -92,12 +95,17 @@ export class CommandService {
   constructor(private readonly d: CommandDeps) {}
 
   /** Runs the command in a DM to `group` from `sender`; returns the answer to send back. */
-  async run(group: string, sender: string, note: ApObject, now: number = Date.now()): Promise<string> {
-    const cmd = parseCommand(messageText(str(note.content) ?? ''));
+  async run(
+    group: string,
+    sender: string,
+    message: CommandMessage,
+    now: number = Date.now(),
+  ): Promise<string> {
+    const cmd = parseCommand(messageText(message.html));
     if (!cmd) return `I did not find a command.\n${COMMAND_HELP}`;
     const isMod = await this.d.moderation.canModerate(group, sender);
     const refuse = 'Only moderators of this group may do that.';
-    const o = { by: sender };
+    const o = { by: sender, basis: message.basis };
     switch (cmd.name) {
       case 'help':
         return COMMAND_HELP;
@@ -157,25 +165,49 @@ export class CommandService {
             : 'That post was already removed.'
           : 'That post is not in this group.';
       }
+      case 'restore': {
+        const url = cmd.args[0];
+        if (!url) return 'Usage: restore <post url>';
+        const r = await this.d.moderation.restorePost(group, url, o);
+        if (!r.ok) return r.error.type === 'invalid' ? r.error.detail : 'That post is not in this group.';
+        return r.value ? 'Restored.' : 'That post is not removed.';
+      }
       case 'approve':
       case 'reject': {
         const who = await this.pendingActor(group, cmd.args[0]);
         if (!who) return `Usage: ${cmd.name} @user@host (someone with a pending request)`;
         const r =
           cmd.name === 'approve'
-            ? await this.d.membership.approve(group, who)
-            : await this.d.membership.reject(group, who);
+            ? await this.d.moderation.approveMember(group, who, o)
+            : await this.d.moderation.rejectMember(group, who, o);
         return r.ok
           ? `${cmd.name === 'approve' ? 'Approved' : 'Rejected'} ${cmd.args[0]}.`
           : 'There is no such pending request.';
       }
-      case 'approve-post': {
-        const url = cmd.args[0];
-        if (!url) return 'Usage: approve-post <post url>';
-        return (await this.d.releaseHeld(group, url, sender))
-          ? 'Approved; the post is being shared.'
-          : 'No post is held with that URL.';
+      case 'kick': {
+        const who = await this.memberActor(group, cmd.args[0]);
+        if (!who) return 'Usage: kick @user@host (a member)';
+        const r = await this.d.moderation.removeMember(group, who, o);
+        return r.ok ? `Removed ${cmd.args[0]} from the group.` : `${cmd.args[0]} is not a member.`;
       }
+      case 'approve-post':
+      case 'reject-post': {
+        const url = cmd.args[0];
+        if (!url) return `Usage: ${cmd.name} <post url>`;
+        const r =
+          cmd.name === 'approve-post'
+            ? await this.d.moderation.approvePost(group, url, o)
+            : await this.d.moderation.rejectPost(group, url, o);
+        if (!r.ok)
+          return r.error.type === 'invalid'
+            ? `Not shared: ${r.error.detail}.`
+            : 'No post is held with that URL.';
+        return cmd.name === 'approve-post'
+          ? 'Approved; the post is being shared.'
+          : 'Rejected; it will not be shared.';
+      }
+      case 'set':
+        return this.set(group, cmd.args[0], cmd.rest(1), o);
       case 'pin':
       case 'unpin': {
         const url = cmd.args[0];
@@ -236,6 +268,55 @@ export class CommandService {
     }
   }
 
+  /** `set FIELD VALUE`: the profile fields and policies that fit in a message. */
+  private async set(
+    group: string,
+    field: string | undefined,
+    value: string,
+    o: { by: string; basis: string },
+  ): Promise<string> {
+    const usage = 'Usage: set title|summary|rules|language|membership|posting <value>';
+    const patch: SettingsPatch = {};
+    switch (field?.toLowerCase()) {
+      case 'title':
+        patch.title = value;
+        break;
+      case 'summary':
+        patch.summary = value;
+        break;
+      case 'rules':
+        patch.rules = value;
+        break;
+      case 'language':
+        patch.language = value === '' || value === 'none' ? null : value;
+        break;
+      case 'membership':
+        if (value !== 'open' && value !== 'approval') return 'Usage: set membership open|approval';
+        patch.membershipPolicy = value;
+        break;
+      case 'posting':
+        if (value !== 'members' && value !== 'moderators') return 'Usage: set posting members|moderators';
+        patch.postingPolicy = value;
+        break;
+      default:
+        return usage;
+    }
+    const r = await this.d.moderation.changeSettings(group, patch, o);
+    if (r.ok)
+      return r.value.changed.length > 0 ? `Changed ${r.value.changed.join(', ')}.` : 'Nothing to change.';
+    const e = r.error;
+    if (e.type !== 'invalid') return `Not done: ${e.type}.`;
+    return 'problems' in e ? e.problems.map((p) => p.detail).join('; ') : e.detail;
+  }
+
+  private async memberActor(group: string, arg: string | undefined): Promise<string | null> {
+    if (!arg) return null;
+    if (/^https?:\/\//.test(arg)) return arg;
+    const local = await this.d.membership.resolveHandle(group, arg, 'accepted');
+    if (local.ok) return local.value;
+    return this.actorOf(arg);
+  }
+
   private async actorOf(arg: string | undefined): Promise<string | null> {
     if (!arg) return null;
     if (/^https?:\/\//.test(arg)) return arg;
@@ -250,9 +331,4 @@ export class CommandService {
     if (local.ok) return local.value;
     return this.actorOf(arg);
   }
-}
-
-/** The id of a note's author as the note states it. */
-export function authorOf(note: ApObject): string | null {
-  return idOf(note.attributedTo);
 }

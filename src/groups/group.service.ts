@@ -1,9 +1,8 @@
 /** Creating, listing and deleting the groups hosted here. */
-import { randomUUID } from 'node:crypto';
 import { DEFAULT_GROUP_SETTINGS, type Group, type Store } from '../storage/store.ts';
-import { GUILD_CONTEXT, PUBLIC } from '../activitypub/vocab.ts';
-import { GROUP_NAME_RE, groupKeyOwner, type Urls } from './urls.ts';
-import { err, ok, type KeyPairGenerator, type Publisher, type Result } from './ports.ts';
+import { GROUP_NAME_RE, groupKeyOwner, type Urls } from '../activitypub/urls.ts';
+import { err, ok, type KeyPairGenerator, type Result } from './ports.ts';
+import type { EventSink } from './events.ts';
 
 export type CreateGroupError =
   | { type: 'invalid-name'; detail: string }
@@ -14,8 +13,10 @@ export type DeleteGroupError = { type: 'not-found' } | { type: 'already-deleted'
 export interface GroupServiceDeps {
   store: Store;
   urls: Urls;
-  publisher: Publisher;
+  events: EventSink;
   keys: KeyPairGenerator;
+  /** Names no group may take (the instance's Service actor answers WebFinger under its name). */
+  reservedNames?: readonly string[];
   now?: () => number;
 }
 
@@ -41,6 +42,7 @@ export class GroupService {
     const summary = fields.summary ?? '';
     if (summary.length > 5000)
       return err({ type: 'invalid-field', detail: 'summary must be at most 5000 characters' });
+    if (this.deps.reservedNames?.includes(name)) return err({ type: 'name-taken' });
     if ((await this.deps.store.groups.getGroup(name)) !== null) return err({ type: 'name-taken' });
     const pair = await this.deps.keys.generate();
     const t = this.now();
@@ -73,22 +75,9 @@ export class GroupService {
     const g = await this.deps.store.groups.getGroup(name);
     if (!g) return err({ type: 'not-found' });
     if (g.deletedAt !== null) return err({ type: 'already-deleted' });
-    const actor = this.deps.urls.group(name);
-    // Queue the Delete before marking the group deleted, so a crash in between never leaves members untold.
-    await this.deps.publisher.publishToMembers(
-      name,
-      {
-        '@context': GUILD_CONTEXT,
-        id: this.deps.urls.activity(name, randomUUID()),
-        type: 'Delete',
-        actor,
-        object: actor,
-        to: [PUBLIC],
-        cc: [this.deps.urls.followers(name)],
-        published: new Date(this.now()).toISOString(),
-      },
-      { inOutbox: false, objectId: actor },
-    );
+    // Told before the group is marked deleted, so a crash in between never leaves members untold; a group is
+    // deleted once, so its name is the basis of the activities' ids and doing it again queues nothing new.
+    await this.deps.events.emit({ type: 'GroupDeleted', group: name, basis: `delete-group:${name}` });
     await this.deps.store.groups.markGroupDeleted(name, this.now());
     return ok(undefined);
   }

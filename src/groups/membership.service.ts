@@ -1,13 +1,11 @@
 /**
- * Membership decisions taken here (by an admin or moderator): approving or refusing join requests of groups
- * whose membership policy is `approval`, and removing members. The requester's server is told with an
- * `Accept` or `Reject` of the original Follow.
+ * Memberships and join requests: listing them, and the effects of a decision (approving or refusing a join
+ * request of an `approval` group, removing a member). The requester's server is told with an `Accept` or
+ * `Reject` of the original Follow. Who may decide, and the audit log, are the moderation service's.
  */
 import type { Member, MemberState, Store } from '../storage/store.ts';
-import type { ApObject } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
-import { followAnswer } from './follow-answer.ts';
-import { err, ok, type Publisher, type Result } from './ports.ts';
+import { err, ok, type Result } from './ports.ts';
+import type { EventSink, FollowRef } from './events.ts';
 
 export type MembershipError =
   /** No live group of that name. */
@@ -28,8 +26,7 @@ export type HandleLookupError =
 
 export interface MembershipServiceDeps {
   store: Store;
-  urls: Urls;
-  publisher: Publisher;
+  events: EventSink;
   now?: () => number;
 }
 
@@ -74,41 +71,54 @@ export class MembershipService {
     return ok({ accepted, pending });
   }
 
-  /** Turns a pending request into a membership and sends `Accept{Follow}` to the requester's inbox. */
-  async approve(group: string, actorId: string): Promise<Result<Member, MembershipError>> {
-    if (!(await this.liveGroup(group))) return err({ type: 'group-not-found' });
-    const member = await this.deps.store.members.getMember(group, actorId);
-    if (!member) return err({ type: 'no-such-request', isMember: false });
-    if (member.state !== 'pending') return err({ type: 'no-such-request', isMember: true });
-    // The answer is queued first: if storing the state fails, approving again only repeats the Accept.
-    await this.deps.publisher.sendTo(group, this.answer(group, 'Accept', member), member.inbox);
-    const accepted: Member = { ...member, state: 'accepted', updatedAt: this.now() };
+  /**
+   * Turns a pending request into a membership and sends `Accept{Follow}` to the requester's inbox. The answer
+   * is queued first: if storing the state fails, approving again (same `basis`) queues nothing new.
+   */
+  async approve(group: string, actorId: string, basis: string): Promise<Result<Member, MembershipError>> {
+    const member = await this.pending(group, actorId);
+    if (!member.ok) return member;
+    await this.deps.events.emit({ type: 'MemberJoined', group, basis, follow: followOf(member.value) });
+    const accepted: Member = { ...member.value, state: 'accepted', updatedAt: this.now() };
     await this.deps.store.members.upsertMember(accepted);
     return ok(accepted);
   }
 
-  /** Refuses a pending request: removes it and sends `Reject{Follow}` to the requester's inbox. */
-  async reject(group: string, actorId: string): Promise<Result<Member, MembershipError>> {
-    if (!(await this.liveGroup(group))) return err({ type: 'group-not-found' });
-    const member = await this.deps.store.members.getMember(group, actorId);
-    if (!member) return err({ type: 'no-such-request', isMember: false });
-    if (member.state !== 'pending') return err({ type: 'no-such-request', isMember: true });
-    await this.deps.publisher.sendTo(group, this.answer(group, 'Reject', member), member.inbox);
+  /** Refuses a pending request: sends `Reject{Follow}` to the requester's inbox, then removes the request. */
+  async reject(group: string, actorId: string, basis: string): Promise<Result<Member, MembershipError>> {
+    const member = await this.pending(group, actorId);
+    if (!member.ok) return member;
+    await this.deps.events.emit({ type: 'JoinRejected', group, basis, follow: followOf(member.value) });
     await this.deps.store.members.removeMember(group, actorId);
-    return ok(member);
+    return ok(member.value);
   }
 
   /**
    * Removes a member (or a pending request) and sends `Reject{Follow}` to its inbox, which servers such as
    * Mastodon take as the end of the follow.
    */
-  async remove(group: string, actorId: string): Promise<Result<Member, MembershipError>> {
+  async remove(group: string, actorId: string, basis: string): Promise<Result<Member, MembershipError>> {
+    const member = await this.existing(group, actorId);
+    if (!member.ok) return member;
+    await this.deps.events.emit({ type: 'JoinRejected', group, basis, follow: followOf(member.value) });
+    await this.deps.store.members.removeMember(group, actorId);
+    return ok(member.value);
+  }
+
+  /** The pending request of `actorId`, or why there is none. Reads only. */
+  async pending(group: string, actorId: string): Promise<Result<Member, MembershipError>> {
     if (!(await this.liveGroup(group))) return err({ type: 'group-not-found' });
     const member = await this.deps.store.members.getMember(group, actorId);
-    if (!member) return err({ type: 'not-a-member' });
-    await this.deps.publisher.sendTo(group, this.answer(group, 'Reject', member), member.inbox);
-    await this.deps.store.members.removeMember(group, actorId);
+    if (!member) return err({ type: 'no-such-request', isMember: false });
+    if (member.state !== 'pending') return err({ type: 'no-such-request', isMember: true });
     return ok(member);
+  }
+
+  /** The membership or request of `actorId`, or why there is none. Reads only. */
+  async existing(group: string, actorId: string): Promise<Result<Member, MembershipError>> {
+    if (!(await this.liveGroup(group))) return err({ type: 'group-not-found' });
+    const member = await this.deps.store.members.getMember(group, actorId);
+    return member ? ok(member) : err({ type: 'not-a-member' });
   }
 
   /**
@@ -164,11 +174,9 @@ export class MembershipService {
     const g = await this.deps.store.groups.getGroup(name);
     return g !== null && g.deletedAt === null;
   }
+}
 
-  /** Accept or Reject whose object is the requester's Follow, rebuilt from what was stored. */
-  private answer(group: string, type: 'Accept' | 'Reject', member: Member): ApObject {
-    const follow: ApObject = { type: 'Follow', actor: member.actorId, object: this.deps.urls.group(group) };
-    if (member.followId !== null) follow.id = member.followId;
-    return followAnswer(this.deps.urls, group, type, follow, member.actorId);
-  }
+/** The Follow a member joined with, as an answer refers to it. */
+function followOf(m: Member): FollowRef {
+  return { id: m.followId, follower: m.actorId, inbox: m.inbox };
 }

@@ -1,105 +1,25 @@
 /**
- * Moderation of a group: moderators, bans, removal of posts, pins, locks, reports and held posts. Every
- * action is checked (`by` must be the admin or a moderator), applied, recorded in the audit log, and sent to
- * members per FEP-1b12. Actions are idempotent: repeating one changes nothing and records nothing new.
+ * The moderation of a group, one service for every surface (admin CLI, admin API, DM commands, moderators'
+ * activities from their servers): moderators, bans, join requests and members, settings, and (in
+ * `post-moderation.service.ts`) posts, held posts and reports. Every action is checked (`by` must be the admin
+ * or a moderator), told to the members per FEP-1b12 (an event), recorded in the audit log with who did it, and
+ * applied. Actions are idempotent: repeating one changes nothing and records nothing new.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import type { Store } from '../storage/store.ts';
-import type { ModerationStore, Report } from '../storage/moderation.store.ts';
-import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../activitypub/vocab.ts';
-import type { Urls } from './urls.ts';
-import { err, ok, type ActorLookup, type Publisher, type Result } from './ports.ts';
-import { escapeHtml } from './markdown.ts';
+import type { Member } from '../storage/store.ts';
+import { err, ok, type Result } from './ports.ts';
+import type { MembershipError } from './membership.service.ts';
+import type { SettingsPatch, SettingsUpdated, UpdateSettingsError } from './settings.service.ts';
+import { PostModeration } from './post-moderation.service.ts';
+import type { ActionOptions, ModerationError } from './moderation.base.ts';
 
-/** Who acts: the instance admin (CLI, admin API) or a moderator's actor id. */
-export type Actor = 'admin' | string;
+export type { Actor, ActionOptions, ModerationError, ModerationDeps } from './moderation.base.ts';
 
-export type ModerationError =
-  | { type: 'group-not-found' }
-  | { type: 'not-allowed' }
-  | { type: 'post-not-found' }
-  | { type: 'not-found' }
-  | { type: 'invalid'; detail: string };
+/** Why a join request or a membership decision is refused. */
+export type MemberDecisionError = ModerationError | MembershipError;
 
-export interface ModerationDeps {
-  store: Store & ModerationStore;
-  urls: Urls;
-  publisher: Publisher;
-  actors: ActorLookup;
-  now?: () => number;
-}
+export type SettingsChangeError = ModerationError | UpdateSettingsError;
 
-export interface ActionOptions {
-  by: Actor;
-  reason?: string;
-  /** The remote activity that asked for this (a moderator's Delete, Block...): announced unchanged. */
-  source?: ApObject;
-}
-
-export class ModerationService {
-  private readonly now: () => number;
-  constructor(private readonly d: ModerationDeps) {
-    this.now = d.now ?? Date.now;
-  }
-
-  /** True for the admin and for the group's moderators. */
-  async canModerate(group: string, by: Actor): Promise<boolean> {
-    return by === 'admin' || (await this.d.store.moderators.isModerator(group, by));
-  }
-
-  private async check(group: string, by: Actor): Promise<Result<void, ModerationError>> {
-    const g = await this.d.store.groups.getGroup(group);
-    if (!g || g.deletedAt !== null) return err({ type: 'group-not-found' });
-    if (!(await this.canModerate(group, by))) return err({ type: 'not-allowed' });
-    return ok(undefined);
-  }
-
-  private async audit(
-    group: string | null,
-    by: Actor,
-    action: string,
-    target: string,
-    o: { reason?: string; source?: ApObject },
-  ): Promise<void> {
-    const basis = typeof o.source?.id === 'string' ? o.source.id : randomUUID();
-    const id = createHash('sha256')
-      .update(`${basis}\n${action}\n${group ?? ''}\n${target}`)
-      .digest('base64url');
-    await this.d.store.audit.appendAudit({
-      id,
-      groupName: group,
-      actorId: by,
-      action,
-      target,
-      reason: o.reason ?? '',
-      at: this.now(),
-    });
-  }
-
-  /** The group-authored activity for an action, or the moderator's own activity, announced to members. */
-  private async emit(
-    group: string,
-    own: ApObject,
-    source: ApObject | undefined,
-    objectId: string | null,
-  ): Promise<void> {
-    const groupId = this.d.urls.group(group);
-    const base = {
-      '@context': GUILD_CONTEXT,
-      actor: groupId,
-      to: [PUBLIC],
-      cc: [this.d.urls.followers(group)],
-      audience: groupId,
-      published: new Date(this.now()).toISOString(),
-    };
-    const inner = source ?? { ...base, id: this.d.urls.activity(group, randomUUID()), ...own };
-    await this.d.publisher.publishToMembers(
-      group,
-      { ...base, id: this.d.urls.activity(group, randomUUID()), type: 'Announce', object: inner },
-      { inOutbox: true, objectId },
-    );
-  }
-
+export class ModerationService extends PostModeration {
   async addModerator(
     group: string,
     actorId: string,
@@ -107,23 +27,24 @@ export class ModerationService {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
-    if (!/^https?:\/\//.test(actorId) || this.d.urls.isLocal(actorId)) {
+    if (!/^https?:\/\//.test(actorId) || this.d.urls.isLocal(actorId))
       return err({ type: 'invalid', detail: 'a moderator is a remote actor, named by its http(s) id' });
-    }
-    const added = await this.d.store.moderators.addModerator({
+    if (await this.d.store.moderators.isModerator(group, actorId)) return ok(false);
+    const basis = this.basisOf(o);
+    await this.d.events.emit({
+      type: 'ModeratorAdded',
+      group,
+      basis,
+      source: o.source ?? null,
+      moderator: actorId,
+    });
+    await this.audit(group, o.by, 'add-moderator', actorId, { ...o, basis });
+    await this.d.store.moderators.addModerator({
       groupName: group,
       actorId,
       addedBy: o.by,
       addedAt: this.now(),
     });
-    if (!added) return ok(false);
-    await this.audit(group, o.by, 'add-moderator', actorId, o);
-    await this.emit(
-      group,
-      { type: 'Add', object: actorId, target: this.d.urls.moderators(group) },
-      o.source,
-      actorId,
-    );
     return ok(true);
   }
 
@@ -134,18 +55,25 @@ export class ModerationService {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
-    if (!(await this.d.store.moderators.removeModerator(group, actorId))) return ok(false);
-    await this.audit(group, o.by, 'remove-moderator', actorId, o);
-    await this.emit(
+    if (!(await this.d.store.moderators.isModerator(group, actorId))) return ok(false);
+    const basis = this.basisOf(o);
+    await this.d.events.emit({
+      type: 'ModeratorRemoved',
       group,
-      { type: 'Remove', object: actorId, target: this.d.urls.moderators(group) },
-      o.source,
-      actorId,
-    );
+      basis,
+      source: o.source ?? null,
+      moderator: actorId,
+    });
+    await this.audit(group, o.by, 'remove-moderator', actorId, { ...o, basis });
+    await this.d.store.moderators.removeModerator(group, actorId);
     return ok(true);
   }
 
-  /** Bans a user: their membership ends, their Follows are refused, their posts are dropped. */
+  /**
+   * Bans a user: their membership ends, their Follows are refused, their posts are dropped (and, with
+   * `removePosts`, their earlier posts removed). Their own server is told too, so that it lifts its copy of the
+   * ban when it ends.
+   */
   async ban(
     group: string,
     actorId: string,
@@ -155,15 +83,32 @@ export class ModerationService {
     if (!c.ok) return c;
     if (o.by !== 'admin' && o.by === actorId)
       return err({ type: 'invalid', detail: 'moderators cannot ban themselves' });
+    const basis = this.basisOf(o);
     if (await this.d.store.moderators.isModerator(group, actorId)) {
       if (o.by !== 'admin') return err({ type: 'invalid', detail: 'remove the moderator first' });
       // The admin's ban also ends the moderator role.
-      await this.removeModerator(group, actorId, { by: 'admin', reason: o.reason ?? 'banned' });
+      await this.removeModerator(group, actorId, {
+        by: 'admin',
+        reason: o.reason ?? 'banned',
+        basis: `${basis}#unmod`,
+      });
     }
     const expiresAt = o.expiresAt ?? null;
     const existing = await this.d.store.bans.getActiveBan(group, actorId, this.now());
     const member = await this.d.store.members.getMember(group, actorId);
     if (existing && existing.expiresAt === expiresAt && !member && !o.removePosts) return ok(false);
+    await this.d.events.emit({
+      type: 'MemberBanned',
+      group,
+      basis,
+      source: o.source ?? null,
+      user: actorId,
+      userInbox: await this.inboxOf(actorId, member, o),
+      reason: o.reason ?? '',
+      expiresAt,
+      removeData: o.removePosts === true,
+    });
+    await this.audit(group, o.by, 'ban', actorId, { ...o, basis });
     await this.d.store.bans.putBan({
       groupName: group,
       actorId,
@@ -173,22 +118,17 @@ export class ModerationService {
       expiresAt,
     });
     if (member) await this.d.store.members.removeMember(group, actorId);
-    await this.audit(group, o.by, 'ban', actorId, o);
-    const block: ApObject = {
-      type: 'Block',
-      object: actorId,
-      target: this.d.urls.group(group),
-      summary: o.reason ?? '',
-    };
-    if (expiresAt !== null) block.endTime = new Date(expiresAt).toISOString();
-    if (o.removePosts) block.removeData = true;
-    await this.emit(group, block, o.source, actorId);
     if (o.removePosts) {
       let after: string | null = null;
       for (;;) {
         const ids: string[] = await this.d.store.postFlags.listPostsByAuthor(group, actorId, after, 100);
         if (ids.length === 0) break;
-        for (const id of ids) await this.removePost(group, id, { by: o.by, reason: o.reason ?? 'banned' });
+        for (const id of ids)
+          await this.removePost(group, id, {
+            by: o.by,
+            reason: o.reason ?? 'banned',
+            basis: `${basis}#remove:${id}`,
+          });
         after = ids[ids.length - 1] ?? null;
       }
     }
@@ -198,215 +138,101 @@ export class ModerationService {
   async unban(group: string, actorId: string, o: ActionOptions): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
-    if (!(await this.d.store.bans.removeBan(group, actorId))) return ok(false);
-    await this.audit(group, o.by, 'unban', actorId, o);
-    const block = {
-      type: 'Block',
-      actor: this.d.urls.group(group),
-      object: actorId,
-      target: this.d.urls.group(group),
-    };
-    await this.emit(group, { type: 'Undo', object: block }, o.source, actorId);
-    return ok(true);
-  }
-
-  /** Removes a post from the group: members' servers are told, and the plain boost is undone. */
-  async removePost(
-    group: string,
-    objectId: string,
-    o: ActionOptions,
-  ): Promise<Result<boolean, ModerationError>> {
-    const c = await this.check(group, o.by);
-    if (!c.ok) return c;
-    const post = await this.d.store.posts.getPost(group, objectId);
-    if (!post) return err({ type: 'post-not-found' });
-    if (!(await this.d.store.posts.markPostDeleted(group, objectId, this.now()))) return ok(false);
-    await this.audit(group, o.by, 'remove-post', objectId, o);
-    await this.emit(
+    const ban = await this.d.store.bans.getActiveBan(group, actorId, this.now());
+    if (!ban) return ok(false);
+    const basis = this.basisOf(o);
+    await this.d.events.emit({
+      type: 'MemberUnbanned',
       group,
-      { type: 'Remove', object: objectId, target: this.d.urls.group(group), summary: o.reason ?? '' },
-      o.source,
-      objectId,
-    );
-    if (post.boostId) {
-      const groupId = this.d.urls.group(group);
-      await this.d.publisher.publishToMembers(
-        group,
-        {
-          '@context': GUILD_CONTEXT,
-          id: this.d.urls.activity(group, randomUUID()),
-          type: 'Undo',
-          actor: groupId,
-          to: [PUBLIC],
-          cc: [this.d.urls.followers(group)],
-          object: { id: post.boostId, type: 'Announce', actor: groupId, object: objectId },
-        },
-        { inOutbox: false, objectId: post.boostId },
-      );
-    }
-    return ok(true);
-  }
-
-  async setPinned(
-    group: string,
-    objectId: string,
-    pinned: boolean,
-    o: ActionOptions,
-  ): Promise<Result<boolean, ModerationError>> {
-    const c = await this.check(group, o.by);
-    if (!c.ok) return c;
-    const post = await this.d.store.posts.getPost(group, objectId);
-    if (!post || post.deletedAt !== null) return err({ type: 'post-not-found' });
-    const current = (await this.d.store.postFlags.listPinned(group, 100)).includes(objectId);
-    if (current === pinned) return ok(false);
-    await this.d.store.postFlags.setPinned(group, objectId, pinned ? this.now() : null);
-    await this.audit(group, o.by, pinned ? 'pin' : 'unpin', objectId, o);
-    await this.emit(
-      group,
-      { type: pinned ? 'Add' : 'Remove', object: objectId, target: this.d.urls.featured(group) },
-      o.source,
-      objectId,
-    );
-    return ok(true);
-  }
-
-  async setLocked(
-    group: string,
-    objectId: string,
-    locked: boolean,
-    o: ActionOptions,
-  ): Promise<Result<boolean, ModerationError>> {
-    const c = await this.check(group, o.by);
-    if (!c.ok) return c;
-    const post = await this.d.store.posts.getPost(group, objectId);
-    if (!post) return err({ type: 'post-not-found' });
-    if ((await this.d.store.postFlags.isLocked(group, post.threadRoot)) === locked) return ok(false);
-    await this.d.store.postFlags.setLocked(group, post.threadRoot, locked ? this.now() : null);
-    await this.audit(group, o.by, locked ? 'lock' : 'unlock', post.threadRoot, o);
-    const lock = { type: 'Lock', object: post.threadRoot };
-    await this.emit(
-      group,
-      locked ? lock : { type: 'Undo', object: { ...lock, actor: this.d.urls.group(group) } },
-      o.source,
-      post.threadRoot,
-    );
-    return ok(true);
-  }
-
-  /** Files a report and tells every moderator by direct message. */
-  async report(
-    r: Omit<Report, 'id' | 'state' | 'createdAt' | 'resolvedAt' | 'resolvedBy'>,
-  ): Promise<Result<Report, ModerationError>> {
-    const g = await this.d.store.groups.getGroup(r.groupName);
-    if (!g || g.deletedAt !== null) return err({ type: 'group-not-found' });
-    const basis = r.flagId ?? `${r.reporterId}\n${r.objectIds.join(' ')}\n${r.reason}`;
-    const id = createHash('sha256').update(`${r.groupName}\n${basis}`).digest('hex').slice(0, 12);
-    const report: Report = {
-      ...r,
-      id,
-      state: 'open',
-      createdAt: this.now(),
-      resolvedAt: null,
-      resolvedBy: null,
-    };
-    if (!(await this.d.store.reports.putReport(report)))
-      return ok((await this.d.store.reports.getReport(id)) ?? report);
-    await this.audit(r.groupName, r.reporterId, 'report', r.targetActorId ?? r.objectIds[0] ?? '', {
-      reason: r.reason,
+      basis,
+      source: o.source ?? null,
+      user: actorId,
+      userInbox: await this.inboxOf(actorId, null, o),
+      reason: o.reason ?? ban.reason,
     });
-    const what = [r.targetActorId, ...r.objectIds].filter(Boolean).join(' ');
-    await this.notifyModerators(
-      r.groupName,
-      `New report ${id} from ${r.reporterId}: ${r.reason || '(no reason)'} — ${what}. Answer "resolve ${id}" when handled.`,
-    );
-    return ok(report);
-  }
-
-  async resolveReport(
-    group: string,
-    id: string,
-    o: ActionOptions,
-  ): Promise<Result<boolean, ModerationError>> {
-    const c = await this.check(group, o.by);
-    if (!c.ok) return c;
-    const report = await this.d.store.reports.getReport(id);
-    if (!report || report.groupName !== group) return err({ type: 'not-found' });
-    if (!(await this.d.store.reports.resolveReport(id, o.by, this.now()))) return ok(false);
-    await this.audit(group, o.by, 'resolve-report', id, o);
-    if (report.flagId) {
-      const reporter = await this.d.actors.getActor(report.reporterId);
-      if (reporter) {
-        await this.d.publisher.sendTo(
-          group,
-          {
-            '@context': GUILD_CONTEXT,
-            id: this.d.urls.activity(group, randomUUID()),
-            type: 'Resolve',
-            actor: this.d.urls.group(group),
-            to: [report.reporterId],
-            object: { id: report.flagId, type: 'Flag', actor: report.reporterId, object: report.objectIds },
-          },
-          reporter.sharedInbox ?? reporter.inbox,
-        );
-      }
-    }
+    await this.audit(group, o.by, 'unban', actorId, { ...o, basis });
+    await this.d.store.bans.removeBan(group, actorId);
     return ok(true);
   }
 
-  /** Sends a direct message from the group to every moderator, wherever they live. */
-  async notifyModerators(group: string, text: string): Promise<number> {
-    let sent = 0;
-    let after: { addedAt: number; actorId: string } | null = null;
-    for (;;) {
-      const page = await this.d.store.moderators.listModerators(group, after, 100);
-      if (page.length === 0) break;
-      for (const m of page) if (await this.sendDirect(group, m.actorId, text)) sent++;
-      const last = page[page.length - 1];
-      after = last ? { addedAt: last.addedAt, actorId: last.actorId } : null;
-    }
-    return sent;
+  /** Accepts a pending join request: the requester's server is sent Accept. */
+  async approveMember(
+    group: string,
+    actorId: string,
+    o: ActionOptions,
+  ): Promise<Result<Member, MemberDecisionError>> {
+    return this.decide(group, actorId, o, 'approve-member', (basis) =>
+      this.d.membership.approve(group, actorId, basis),
+    );
   }
 
-  /** A direct message (Create{Note} addressed only to `to`, with a mention) from the group. */
-  async sendDirect(group: string, to: string, text: string, inReplyTo?: string): Promise<boolean> {
-    const actor = await this.d.actors.getActor(to);
-    if (!actor) return false;
-    const groupId = this.d.urls.group(group);
-    const noteId = this.d.urls.activity(group, randomUUID());
-    const name = actor.preferredUsername ? `@${actor.preferredUsername}@${new URL(actor.id).host}` : actor.id;
-    const note: ApObject = {
-      id: noteId,
-      type: 'Note',
-      attributedTo: groupId,
-      to: [to],
-      cc: [],
-      published: new Date(this.now()).toISOString(),
-      content: `<p><span class="h-card"><a href="${escapeHtml(actor.url ?? actor.id)}" class="u-url mention">${escapeHtml(name)}</a></span> ${escapeHtml(text).replace(/\n/g, '<br>')}</p>`,
-      tag: [{ type: 'Mention', href: to, name }],
-    };
-    if (inReplyTo) note.inReplyTo = inReplyTo;
-    await this.d.store.activities.putActivity({
-      id: noteId,
-      groupName: group,
-      type: 'Note',
-      objectId: null,
-      json: JSON.stringify({ '@context': GUILD_CONTEXT, ...note }),
-      published: this.now(),
-      inOutbox: false,
-    });
-    await this.d.publisher.sendTo(
-      group,
-      {
-        '@context': GUILD_CONTEXT,
-        id: this.d.urls.activity(group, randomUUID()),
-        type: 'Create',
-        actor: groupId,
-        to: [to],
-        cc: [],
-        object: note,
-      },
-      actor.inbox,
+  /** Refuses a pending join request: the requester's server is sent Reject. */
+  async rejectMember(
+    group: string,
+    actorId: string,
+    o: ActionOptions,
+  ): Promise<Result<Member, MemberDecisionError>> {
+    return this.decide(group, actorId, o, 'reject-member', (basis) =>
+      this.d.membership.reject(group, actorId, basis),
     );
-    return true;
+  }
+
+  /** Ends a membership (or a pending request): the member's server is sent Reject. */
+  async removeMember(
+    group: string,
+    actorId: string,
+    o: ActionOptions,
+  ): Promise<Result<Member, MemberDecisionError>> {
+    return this.decide(group, actorId, o, 'remove-member', (basis) =>
+      this.d.membership.remove(group, actorId, basis),
+    );
+  }
+
+  /**
+   * Changes the group's profile and settings (see SettingsService): validated, recorded with the fields that
+   * changed, and sent to members. Changing nothing records nothing.
+   */
+  async changeSettings(
+    group: string,
+    patch: SettingsPatch,
+    o: ActionOptions,
+  ): Promise<Result<SettingsUpdated, SettingsChangeError>> {
+    const c = await this.check(group, o.by);
+    if (!c.ok) return c;
+    const prepared = await this.d.settings.prepare(group, patch);
+    if (!prepared.ok) return prepared;
+    const basis = this.basisOf(o);
+    if (prepared.value.changed.length > 0)
+      await this.audit(group, o.by, 'update-settings', prepared.value.changed.join(','), { ...o, basis });
+    return this.d.settings.commit(prepared.value, basis);
+  }
+
+  private async decide(
+    group: string,
+    actorId: string,
+    o: ActionOptions,
+    action: string,
+    apply: (basis: string) => Promise<Result<Member, MembershipError>>,
+  ): Promise<Result<Member, MemberDecisionError>> {
+    const c = await this.check(group, o.by);
+    if (!c.ok) return c;
+    const found =
+      action === 'remove-member'
+        ? await this.d.membership.existing(group, actorId)
+        : await this.d.membership.pending(group, actorId);
+    if (!found.ok) return found;
+    const basis = this.basisOf(o);
+    await this.audit(group, o.by, action, actorId, { ...o, basis });
+    return apply(basis);
+  }
+
+  /**
+   * The inbox of the person a ban concerns, where the Service actor's Block or Undo goes too; none for a
+   * moderator's own activity (their server sends it) or when the actor cannot be had.
+   */
+  private async inboxOf(actorId: string, member: Member | null, o: ActionOptions): Promise<string | null> {
+    if (o.source) return null;
+    if (member) return member.inbox;
+    return (await this.d.actors.getActor(actorId))?.inbox ?? null;
   }
 }

@@ -1,35 +1,9 @@
-/** Ports the domain uses beyond storage: sending activities and learning about remote actors. */
+/**
+ * Ports the domain uses beyond storage: learning about remote actors and domain policies, generating keys.
+ * What the domain sends goes out as events (`events.ts`).
+ */
 import type { RemoteActor } from '../storage/store.ts';
 import type { DomainPolicy } from '../storage/moderation.store.ts';
-import type { ApObject } from '../activitypub/vocab.ts';
-
-/** An activity for the members, with how it is stored. */
-export interface MemberActivity {
-  activity: ApObject;
-  /** Listed in the group's outbox. */
-  inOutbox: boolean;
-  /** The post (or other object) it is about, for lookups. */
-  objectId: string | null;
-}
-
-export interface Publisher {
-  /**
-   * Stores `activity` (so that its id dereferences) and delivers it to every accepted member of the group,
-   * one delivery per distinct shared inbox. Returns once the work is durably queued.
-   */
-  publishToMembers(
-    groupName: string,
-    activity: ApObject,
-    opts: { inOutbox: boolean; objectId: string | null },
-  ): Promise<void>;
-  /**
-   * Stores the activities and delivers them, in this order, to every accepted member inbox: the deliveries of
-   * each activity are queued once those of the one before are queued for every inbox, so they go out first.
-   */
-  publishAllToMembers(groupName: string, items: MemberActivity[]): Promise<void>;
-  /** Stores `activity` and delivers it to one inbox (Accept, Reject, direct replies). */
-  sendTo(groupName: string, activity: ApObject, inbox: string): Promise<void>;
-}
 
 export interface ActorLookup {
   /** The remote actor, from cache or fetched; null when it cannot be had. */

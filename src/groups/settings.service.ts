@@ -1,13 +1,12 @@
 /**
  * Changing a group's profile and settings: every value is validated first and nothing changes when one is
- * wrong; a changed group is sent to its members as `Update{Group}` with the full actor document.
+ * wrong; a changed group is sent to its members (`SettingsChanged`, an `Update{Group}` with the full actor
+ * document). Who may change them, and the audit log, are the moderation service's.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Group, GroupSettings, MembershipPolicy, PostingPolicy, Store } from '../storage/store.ts';
-import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../activitypub/vocab.ts';
-import { toApGroup } from '../activitypub/group.serializer.ts';
-import { groupKeyOwner, type Urls } from './urls.ts';
-import { err, ok, type Publisher, type Result } from './ports.ts';
+import { err, ok, type Result } from './ports.ts';
+import type { EventSink } from './events.ts';
 import type { MembershipService } from './membership.service.ts';
 
 /** The largest image accepted for an icon or banner. */
@@ -80,12 +79,16 @@ export interface SettingsUpdated {
   approvedPending: number;
 }
 
+/** A validated change, ready to be committed. */
+export interface PreparedSettings {
+  before: Group;
+  after: Group;
+  changed: SettingsField[];
+}
+
 export interface SettingsServiceDeps {
   store: Store;
-  urls: Urls;
-  publisher: Publisher;
-  /** host[:port] used in handles (the actor document names its WebFinger address). */
-  domain: string;
+  events: EventSink;
   /** Where local image files go; without it only image URLs are accepted. */
   media?: MediaStore | null;
   /** When given, opening an approval group accepts its pending join requests (as unlocking does on Mastodon). */
@@ -105,10 +108,25 @@ export class SettingsService {
   }
 
   /**
-   * Validates every field of `patch`, then stores the changed group and queues `Update{Group}` to its members.
-   * Nothing is stored or sent when any field is invalid, nor when no value actually changes.
+   * Validates every field of `patch`, then stores the changed group and tells its members. Nothing is stored or
+   * sent when any field is invalid, nor when no value actually changes. `basis` names the action (the ids of
+   * what is sent derive from it).
    */
-  async update(name: string, patch: SettingsPatch): Promise<Result<SettingsUpdated, UpdateSettingsError>> {
+  async update(
+    name: string,
+    patch: SettingsPatch,
+    basis: string = `settings:${randomUUID()}`,
+  ): Promise<Result<SettingsUpdated, UpdateSettingsError>> {
+    const prepared = await this.prepare(name, patch);
+    if (!prepared.ok) return prepared;
+    return this.commit(prepared.value, basis);
+  }
+
+  /**
+   * Validates a patch against the group as stored and computes the group it gives; writes nothing but the
+   * images it names (content-addressed, so harmless to write twice).
+   */
+  async prepare(name: string, patch: SettingsPatch): Promise<Result<PreparedSettings, UpdateSettingsError>> {
     const group = await this.deps.store.groups.getGroup(name);
     if (!group || group.deletedAt !== null) return err({ type: 'not-found' });
     const checked = validateSettingsPatch(patch, { uploads: Boolean(this.deps.media) });
@@ -133,19 +151,35 @@ export class SettingsService {
     // Images last: they are written only once everything else is known to be valid.
     if (v.icon !== undefined) s.iconUrl = await this.imageUrl(v.icon);
     if (v.banner !== undefined) s.bannerUrl = await this.imageUrl(v.banner);
-
     const changed = changedFields(group, next);
-    if (changed.length === 0) return ok({ group, changed, approvedPending: 0 });
-    next.updatedAt = Math.max(this.now(), group.updatedAt + 1);
-    if (!(await this.deps.store.groups.updateGroup(next))) return err({ type: 'not-found' });
-    await this.announceUpdate(next);
-    const opened = group.settings.membershipPolicy === 'approval' && s.membershipPolicy === 'open';
-    const approvedPending = opened ? await this.approveAllPending(name) : 0;
-    return ok({ group: next, changed, approvedPending });
+    if (changed.length > 0) next.updatedAt = Math.max(this.now(), group.updatedAt + 1);
+    return ok({ before: group, after: changed.length > 0 ? next : group, changed });
+  }
+
+  /**
+   * Stores a prepared change and tells the members; opening an approval group accepts its pending requests.
+   * Members are told first, then the group is stored: after a failure in between, the same change done again
+   * (same `basis`) queues nothing new and stores it.
+   */
+  async commit(p: PreparedSettings, basis: string): Promise<Result<SettingsUpdated, UpdateSettingsError>> {
+    if (p.changed.length === 0) return ok({ group: p.before, changed: p.changed, approvedPending: 0 });
+    const name = p.after.name;
+    await this.deps.events.emit({
+      type: 'SettingsChanged',
+      group: name,
+      basis,
+      source: null,
+      snapshot: p.after,
+    });
+    if (!(await this.deps.store.groups.updateGroup(p.after))) return err({ type: 'not-found' });
+    const opened =
+      p.before.settings.membershipPolicy === 'approval' && p.after.settings.membershipPolicy === 'open';
+    const approvedPending = opened ? await this.approveAllPending(name, basis) : 0;
+    return ok({ group: p.after, changed: p.changed, approvedPending });
   }
 
   /** Accepts every pending join request of a group (after its membership became open). */
-  private async approveAllPending(name: string): Promise<number> {
+  private async approveAllPending(name: string, basis: string): Promise<number> {
     const membership = this.deps.membership;
     if (!membership) return 0;
     let approved = 0;
@@ -155,7 +189,7 @@ export class SettingsService {
       if (!page.ok || page.value.length === 0) return approved;
       let progressed = false;
       for (const m of page.value) {
-        const r = await membership.approve(name, m.actorId);
+        const r = await membership.approve(name, m.actorId, `${basis}#approve:${m.actorId}`);
         if (r.ok) {
           approved++;
           progressed = true;
@@ -163,25 +197,6 @@ export class SettingsService {
       }
       if (!progressed) return approved;
     }
-  }
-
-  /** Queues `Update{Group}` (actor and object: the group, to Public, cc followers) to every member. */
-  async announceUpdate(group: Group): Promise<void> {
-    const pem = await this.deps.store.keys.getPublicKey(groupKeyOwner(group.name));
-    if (!pem) throw new Error(`group ${group.name} has no key`);
-    const { '@context': _ctx, ...object } = toApGroup(group, this.deps.urls, pem, this.deps.domain);
-    const actor = this.deps.urls.group(group.name);
-    const activity: ApObject = {
-      '@context': GUILD_CONTEXT,
-      id: this.deps.urls.activity(group.name, randomUUID()),
-      type: 'Update',
-      actor,
-      object,
-      to: [PUBLIC],
-      cc: [this.deps.urls.followers(group.name)],
-      published: new Date(this.now()).toISOString(),
-    };
-    await this.deps.publisher.publishToMembers(group.name, activity, { inOutbox: false, objectId: actor });
   }
 
   private async imageUrl(image: ValidImage | null): Promise<string | null> {

@@ -1,7 +1,7 @@
-/** Admin API: groups (list, create, get, delete), their settings, and pending join requests. */
+/** Admin API: groups (list, create, get, delete), their settings, pending join requests and members. */
 import type { Router } from 'express';
 import type { Group, Member } from '../storage/store.ts';
-import type { MembershipError } from '../groups/membership.service.ts';
+import type { MemberDecisionError, SettingsChangeError } from '../groups/moderation.service.ts';
 import {
   MAX_RULES_LENGTH,
   MAX_SUMMARY_LENGTH,
@@ -132,13 +132,19 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
     const name = param(req, 'name');
     const patch = settingsPatch(jsonBody(req, SETTINGS_FIELDS));
     await liveGroup(d, name);
-    const updated = await d.settings.update(name, patch);
+    const updated = await d.moderation.changeSettings(name, patch, { by: 'admin' });
     if (!updated.ok) {
-      switch (updated.error.type) {
+      const e: SettingsChangeError = updated.error;
+      switch (e.type) {
         case 'not-found':
+        case 'group-not-found':
+        case 'post-not-found':
           throw new HttpError(404, 'no such group');
+        case 'not-allowed':
+          throw new HttpError(403, 'not allowed');
         case 'invalid': {
-          const problems = updated.error.problems.map((p) => ({
+          if (!('problems' in e)) throw new HttpError(400, e.detail);
+          const problems = e.problems.map((p) => ({
             field: p.field === 'icon' ? 'iconUrl' : p.field === 'banner' ? 'bannerUrl' : p.field,
             detail: p.detail,
           }));
@@ -148,7 +154,7 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
           return;
         }
         default: {
-          const never: never = updated.error;
+          const never: never = e;
           throw new Error(`unhandled ${JSON.stringify(never)}`);
         }
       }
@@ -173,12 +179,21 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
       const actorId = await actorFrom(param(req, 'actor'), d.handles);
       const done =
         action === 'approve'
-          ? await d.membership.approve(name, actorId)
-          : await d.membership.reject(name, actorId);
+          ? await d.moderation.approveMember(name, actorId, { by: 'admin' })
+          : await d.moderation.rejectMember(name, actorId, { by: 'admin' });
       if (!done.ok) throw membershipHttpError(done.error);
       res.json(action === 'approve' ? memberJson(done.value) : { actor: actorId, rejected: true });
     });
   }
+
+  r.delete('/groups/:name/members/:actor', async (req, res) => {
+    const name = param(req, 'name');
+    await liveGroup(d, name);
+    const actorId = await actorFrom(param(req, 'actor'), d.handles);
+    const removed = await d.moderation.removeMember(name, actorId, { by: 'admin' });
+    if (!removed.ok) throw membershipHttpError(removed.error);
+    res.status(204).end();
+  });
 }
 
 function memberJson(m: Member) {
@@ -192,10 +207,17 @@ function memberJson(m: Member) {
   };
 }
 
-function membershipHttpError(e: MembershipError): HttpError {
+function membershipHttpError(e: MemberDecisionError): HttpError {
   switch (e.type) {
     case 'group-not-found':
       return new HttpError(404, 'no such group');
+    case 'not-allowed':
+      return new HttpError(403, 'not allowed');
+    case 'post-not-found':
+    case 'not-found':
+      return new HttpError(404, 'not found');
+    case 'invalid':
+      return new HttpError(400, e.detail);
     case 'no-such-request':
       return e.isMember
         ? new HttpError(409, 'the actor is already a member')

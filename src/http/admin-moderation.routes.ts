@@ -1,10 +1,14 @@
-/** Admin API: a group's moderators, bans, reports and held posts, and the audit log. Acts as `admin`. */
+/**
+ * Admin API: a group's moderators, bans, posts (remove, restore, pin, lock), reports and held posts, and the
+ * audit log. Acts as `admin`, through the moderation service that every surface uses.
+ */
 import type { Router } from 'express';
 import type { ModerationError } from '../groups/moderation.service.ts';
 import { parseDuration } from '../groups/commands.service.ts';
-import { GROUP_NAME_RE } from '../groups/urls.ts';
+import { GROUP_NAME_RE } from '../activitypub/urls.ts';
 import type { AuditEntry, Ban, HeldPost, Moderator, Report } from '../storage/moderation.store.ts';
 import { HttpError } from './http-error.ts';
+import { httpIdText } from '../activitypub/vocab.ts';
 import type { AdminRouteDeps } from './admin.routes.ts';
 import { liveGroup } from './admin-groups.routes.ts';
 import {
@@ -143,6 +147,42 @@ export function moderationAdminRoutes(r: Router, d: AdminRouteDeps): void {
     res.json(page(held, q.limit, heldJson, (h) => [h.createdAt, h.objectId]));
   });
 
+  for (const action of ['approve', 'reject'] as const) {
+    r.post(`/groups/:name/held/:object/${action}`, async (req, res) => {
+      const name = param(req, 'name');
+      const objectId = postId(param(req, 'object'));
+      const reason = reasonField(optionalBody(req, ['reason']));
+      const o = { by: 'admin' as const, reason };
+      const done =
+        action === 'approve'
+          ? await d.moderation.approvePost(name, objectId, o)
+          : await d.moderation.rejectPost(name, objectId, o);
+      if (!done.ok) throw moderationHttpError(done.error, 'no such held post in this group');
+      res.json({ object: objectId, [action === 'approve' ? 'approved' : 'rejected']: true });
+    });
+  }
+
+  r.post('/groups/:name/posts/:object/:action', async (req, res) => {
+    const name = param(req, 'name');
+    const objectId = postId(param(req, 'object'));
+    const action = param(req, 'action');
+    const reason = reasonField(optionalBody(req, ['reason']));
+    const o = { by: 'admin' as const, reason };
+    const m = d.moderation;
+    const run = {
+      remove: () => m.removePost(name, objectId, o),
+      restore: () => m.restorePost(name, objectId, o),
+      pin: () => m.setPinned(name, objectId, true, o),
+      unpin: () => m.setPinned(name, objectId, false, o),
+      lock: () => m.setLocked(name, objectId, true, o),
+      unlock: () => m.setLocked(name, objectId, false, o),
+    }[action];
+    if (!run) throw new HttpError(404, 'the actions on a post are remove, restore, pin, unpin, lock, unlock');
+    const done = await run();
+    if (!done.ok) throw moderationHttpError(done.error);
+    res.json({ object: objectId, action, changed: done.value });
+  });
+
   r.get('/audit', async (req, res) => {
     const q = pageQuery(req);
     const after = numberStringCursor(q.after);
@@ -189,7 +229,14 @@ function banEnd(duration: string | undefined, expiresAt: string | undefined): nu
   return null;
 }
 
-function moderationHttpError(e: ModerationError): HttpError {
+/** A post's id as given in a path (URL-encoded): an http(s) URL. */
+function postId(given: string): string {
+  const id = httpIdText(given);
+  if (id === null) throw new HttpError(400, 'give the post as its URL-encoded http(s) id');
+  return id;
+}
+
+function moderationHttpError(e: ModerationError, notFound = 'no such report in this group'): HttpError {
   switch (e.type) {
     case 'group-not-found':
       return new HttpError(404, 'no such group');
@@ -198,7 +245,7 @@ function moderationHttpError(e: ModerationError): HttpError {
     case 'post-not-found':
       return new HttpError(404, 'no such post in this group');
     case 'not-found':
-      return new HttpError(404, 'no such report in this group');
+      return new HttpError(404, notFound);
     case 'invalid':
       return new HttpError(400, e.detail);
     default: {

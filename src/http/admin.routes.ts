@@ -5,7 +5,7 @@
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { SettingsService } from '../groups/settings.service.ts';
 import type { MembershipService } from '../groups/membership.service.ts';

@@ -2,29 +2,36 @@
 import express, { type Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Logger } from '../log.ts';
 import { discoveryRoutes } from './discovery.routes.ts';
 import { actorRoutes } from './actor.routes.ts';
 import { errorMiddleware } from './http-error.ts';
 import { webRoutes } from '../web/web.routes.ts';
-import type { Metrics } from '../federation/metrics.ts';
+import type { Metrics, MetricsSnapshot } from '../federation/metrics.ts';
+import { METRICS_CONTENT_TYPE, metricsText } from './metrics.route.ts';
+import { bearerAuth } from './admin-auth.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
+import type { FetchSigner } from './fetch-access.ts';
 
 export interface AppDeps {
   store: Store;
   urls: Urls;
   domain: string;
+  /** preferredUsername of the instance's Service actor (`@NAME@HOST`). */
+  serviceActor: string;
   groups: GroupService;
   log: Logger;
   software: { name: string; version: string };
   authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Who signed a GET (verified), or null: non-public documents are served only to their audience. */
+  fetchSigner: FetchSigner;
   /** Directory of uploaded group images served at /media, or null. */
   mediaDir: string | null;
   metrics: Metrics;
-  /** This process's metrics with those of its background threads; `metrics` alone when absent. */
-  collectMetrics?: () => Promise<Metrics>;
+  /** The latest metrics of this process's background threads, added to `metrics` in `/metrics`. */
+  threadMetrics?: () => Promise<MetricsSnapshot[]>;
   /** Readiness beyond the store: e.g. the worker loops of this process are running. */
   isReady: () => boolean;
   /** The admin API's token and services; the API is not mounted when null. */
@@ -48,22 +55,12 @@ export function createApp(d: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', async (_req, res) => {
-    const now = Date.now();
-    for (const queue of ['intake', 'fanout', 'deliver'] as const) {
-      try {
-        const s = await d.store.jobs.stats(queue, now);
-        d.metrics.queueDepth.set({ queue }, s.queued);
-        d.metrics.queueLeased.set({ queue }, s.leased);
-        d.metrics.queueFailed.set({ queue }, s.failed);
-        d.metrics.queueAge.set({ queue }, s.oldestCreatedAt === null ? 0 : (now - s.oldestCreatedAt) / 1000);
-      } catch {
-        // The store is unreachable: /readyz says so; the process metrics are still worth serving.
-      }
-    }
-    const all = d.collectMetrics ? await d.collectMetrics() : d.metrics;
-    res.type('text/plain; version=0.0.4').send(all.render());
-  });
+  // Metrics name member hosts and their outages: only with the admin token here (or GUILD_METRICS_LISTEN).
+  if (d.admin) {
+    app.get('/metrics', bearerAuth(d.admin.token), async (_req, res) => {
+      res.type(METRICS_CONTENT_TYPE).send(await metricsText(d));
+    });
+  }
   app.get('/readyz', async (_req, res) => {
     try {
       await d.store.ping();
@@ -87,6 +84,7 @@ export function createApp(d: AppDeps): express.Express {
     discoveryRoutes({
       urls: d.urls,
       domain: d.domain,
+      serviceActor: d.serviceActor,
       groups: d.groups,
       store: d.store,
       software: d.software,
@@ -100,8 +98,11 @@ export function createApp(d: AppDeps): express.Express {
       store: d.store,
       urls: d.urls,
       domain: d.domain,
+      serviceActor: d.serviceActor,
       groups: d.groups,
       authorizeFetch: d.authorizeFetch,
+      fetchSigner: d.fetchSigner,
+      log: d.log,
     }),
   );
   app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain, mediaDir: d.mediaDir }));

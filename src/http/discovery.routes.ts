@@ -1,13 +1,19 @@
-/** WebFinger, host-meta and NodeInfo. WebFinger answers only for groups that exist: asking never creates one. */
+/**
+ * WebFinger, host-meta, NodeInfo, and the instance actor at `/` for ActivityPub clients. WebFinger answers only
+ * for groups that exist: asking never creates one.
+ */
 import { Router } from 'express';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { Store } from '../storage/store.ts';
-import { escapeHtml } from '../groups/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
+import { wantsActivityJson } from './negotiation.ts';
 
 export interface DiscoveryDeps {
   urls: Urls;
   domain: string;
+  /** preferredUsername of the instance's Service actor: `acct:NAME@HOST` names it. */
+  serviceActor: string;
   groups: GroupService;
   store: Store;
   software: { name: string; version: string };
@@ -15,7 +21,25 @@ export interface DiscoveryDeps {
 
 export function discoveryRoutes(d: DiscoveryDeps): Router {
   const r = Router();
+  const serviceAcct = `acct:${d.serviceActor}@${d.domain}`;
+  // The name the instance actor answered to before it had one of its own.
   const instanceAcct = `acct:${d.domain}@${d.domain}`;
+  /** True when `resource` names the Service actor (a group of that name, made before it was reserved, wins). */
+  const isService = async (resource: string): Promise<boolean> => {
+    if (resource === instanceAcct || resource === d.urls.instanceActor()) return true;
+    const acct = resource.replace(/^acct:@?/, 'acct:').toLowerCase();
+    return acct === serviceAcct.toLowerCase() && (await d.groups.get(d.serviceActor)) === null;
+  };
+
+  // Lemmy asks `/` of every new domain for its instance actor (LemmyNet/lemmy 0.19,
+  // crates/apub/src/objects/instance.rs `fetch_instance_actor_for_object`): an ActivityPub request there is
+  // answered by the instance actor's own route, with the document served at /actor (whose id it follows,
+  // being on the same domain). Browsers get the directory; both vary with Accept.
+  r.get('/', (req, res, next) => {
+    res.vary('Accept');
+    if (wantsActivityJson(req)) req.url = '/actor';
+    next();
+  });
 
   r.get('/.well-known/webfinger', async (req, res) => {
     const resource = typeof req.query.resource === 'string' ? req.query.resource : '';
@@ -23,10 +47,10 @@ export function discoveryRoutes(d: DiscoveryDeps): Router {
       res.status(400).json({ error: 'the resource parameter is required' });
       return;
     }
-    if (resource === instanceAcct || resource === d.urls.instanceActor()) {
+    if (await isService(resource)) {
       res.set('Content-Type', 'application/jrd+json; charset=utf-8').send(
         JSON.stringify({
-          subject: instanceAcct,
+          subject: serviceAcct,
           aliases: [d.urls.instanceActor()],
           links: [{ rel: 'self', type: 'application/activity+json', href: d.urls.instanceActor() }],
         }),

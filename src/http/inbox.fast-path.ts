@@ -55,8 +55,9 @@ export function inboxFastPath(d: InboxFastPathDeps): (req: IncomingMessage, res:
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' ? header.slice(0, 64) : randomUUID();
     void serve(d, isLive, req, res, path, group, requestId).catch((e: unknown) => {
+      // Most often the store is unavailable: the sender tries again later, and nothing is lost.
       d.log.error('request failed', { method: 'POST', path, err: e });
-      answer(res, requestId, 500, { error: 'internal error' });
+      answer(res, requestId, 503, { error: 'try again later' }, false, 30);
     });
     return true;
   };
@@ -97,6 +98,8 @@ async function serve(
     requestId,
     result.status,
     result.status < 300 ? { status: result.message } : { error: result.message },
+    false,
+    result.retryAfterSeconds,
   );
 }
 
@@ -140,6 +143,7 @@ function answer(
   status: number,
   json: Record<string, string>,
   close = false,
+  retryAfterSeconds?: number,
 ): void {
   if (res.headersSent) return;
   const text = JSON.stringify(json);
@@ -148,6 +152,7 @@ function answer(
     'Content-Length': String(Buffer.byteLength(text)),
     'X-Request-Id': requestId,
   };
+  if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
   // The rest of a refused body is not read: the connection cannot carry another request.
   if (close) headers['Connection'] = 'close';
   res.writeHead(status, headers).end(text);

@@ -1,3 +1,4 @@
+/** Opens the store an option names: the SQLite file or the MongoDB database. */
 import type { Store } from './store.ts';
 
 /**

@@ -163,6 +163,11 @@ export interface RemoteActorRepository {
   putRemoteActor(actor: RemoteActor): Promise<void>;
   getRemoteActor(id: string): Promise<RemoteActor | null>;
   getRemoteActorByKeyId(keyId: string): Promise<RemoteActor | null>;
+  /**
+   * Deletes up to `limit` copies fetched before `fetchedBefore` of actors that are neither members (or pending
+   * members) of a group nor moderators of one; they are fetched again when needed. Returns how many.
+   */
+  purgeStale(fetchedBefore: number, limit: number): Promise<number>;
 }
 
 /** An activity or object this server emitted or announced, kept so that its id can be dereferenced. */
@@ -178,7 +183,15 @@ export interface StoredActivity {
   published: number;
   /** Listed in the group's outbox. */
   inOutbox: boolean;
+  /**
+   * When the post it is about (`objectId`) was deleted or removed, for the activities stored before that: a
+   * withdrawn activity leaves the outbox and is served as a Tombstone. Null otherwise.
+   */
+  withdrawnAt: number | null;
 }
+
+/** An activity as stored first: nothing is withdrawn when it is stored. */
+export type NewActivity = Omit<StoredActivity, 'withdrawnAt'>;
 
 /** Cursor into an outbox: entries strictly older than this (published, then id descending). */
 export interface OutboxCursor {
@@ -187,12 +200,24 @@ export interface OutboxCursor {
 }
 
 export interface ActivityRepository {
-  /** Inserts; returns false (and changes nothing) when the id exists. */
-  putActivity(activity: StoredActivity): Promise<boolean>;
+  /** Inserts (not withdrawn); returns false (and changes nothing) when the id exists. */
+  putActivity(activity: NewActivity): Promise<boolean>;
+  /** The activity with this id, withdrawn or not. */
   getActivity(id: string): Promise<StoredActivity | null>;
-  /** Outbox entries newest first, strictly before `before`. */
+  /** Outbox entries that are not withdrawn, newest first, strictly before `before`. */
   listOutbox(groupName: string, before: OutboxCursor | null, limit: number): Promise<StoredActivity[]>;
+  /** Number of outbox entries that are not withdrawn. */
   countOutbox(groupName: string): Promise<number>;
+  /**
+   * The activities of a group about an object (`objectId`), withdrawn or not, oldest first (published, then id),
+   * strictly after `after`.
+   */
+  listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]>;
 }
 
 /** A post accepted into a group (a top-level post or a reply in one of its threads). */
@@ -210,6 +235,11 @@ export interface Post {
   boostId: string | null;
   createdAt: number;
   deletedAt: number | null;
+  /**
+   * Who removed the post when a moderator or the admin did (`admin` or an actor id); null when it is live or
+   * its author deleted it. Its author may undelete only what they deleted themselves.
+   */
+  removedBy: string | null;
 }
 
 export interface PostRepository {
@@ -218,8 +248,26 @@ export interface PostRepository {
   getPost(groupName: string, objectId: string): Promise<Post | null>;
   /** Names of the groups (at most 100) that hold a post with this object id. */
   listGroupsOfPost(objectId: string): Promise<string[]>;
-  /** Marks deleted; returns false when absent or already deleted. */
-  markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean>;
+  /**
+   * Marks a live post deleted at `at`, by its author (`removedBy` null) or removed by a moderator or the admin
+   * (`removedBy` names them), and withdraws, at `at`, the activities of the group stored so far about it
+   * (`objectId`): its Create, Updates, votes and boost leave the outbox and are served as Tombstones. Activities
+   * stored afterwards, or about something else (the announcement of the deletion is about the Delete), are not
+   * withdrawn. Returns false, changing nothing, when the post is absent or already deleted. A failure part way
+   * leaves the post live, so calling again completes the withdrawal.
+   */
+  markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean>;
+  /**
+   * Makes a deleted post live again (deletedAt and removedBy cleared, `boostId` its boost) and its withdrawn
+   * activities with it (back in the outbox, served again); returns false, changing nothing, when the post is
+   * absent or not deleted. A failure part way leaves the post deleted, so calling again completes it.
+   */
+  restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean>;
   /** Posts of a thread oldest first, objectIds of posts created strictly after `after` (createdAt, objectId). */
   listThread(
     groupName: string,
@@ -307,8 +355,31 @@ export interface JobQueue {
   extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean>;
   getJob(id: string): Promise<Job | null>;
   stats(queue: QueueName, now: number): Promise<QueueStats>;
-  /** Deletes done jobs updated before `before`. Returns how many. */
-  purgeDone(queue: QueueName, before: number): Promise<number>;
+  /**
+   * Deletes up to `limit` finished jobs of `queue`: done jobs last updated before `doneBefore` and failed jobs
+   * last updated before `failedBefore`. With `keepIds`, their ids stay known, so that enqueueing one of them
+   * again inserts nothing (de-duplication outlives the job), until {@link forgetPurgedIds} drops it. Returns how
+   * many jobs were deleted.
+   */
+  purgeFinished(
+    queue: QueueName,
+    o: { doneBefore: number; failedBefore: number; keepIds: boolean },
+    limit: number,
+  ): Promise<number>;
+  /**
+   * Forgets up to `limit` ids kept by {@link purgeFinished} of jobs of `queue` created before `createdBefore`;
+   * those ids can be enqueued again. Returns how many.
+   */
+  forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number>;
+  /**
+   * Distinct owners (at most `limit`) of the leases in force at `now`: queued jobs leased until after `now`.
+   */
+  listLeaseOwners(now: number, limit: number): Promise<string[]>;
+  /**
+   * Releases every queued job leased by `owner`, whose holder is known to be gone (a crashed process): they can
+   * be claimed at once instead of when the lease ends; no attempt is counted. Returns how many.
+   */
+  releaseLeases(owner: string, now: number): Promise<number>;
 }
 
 /** The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts). */

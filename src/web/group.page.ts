@@ -1,7 +1,8 @@
 /** The human page of a group, served at the actor URL to browsers. */
 import type { Group, Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
-import { escapeHtml, markdownToHtml } from '../groups/markdown.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { markdownToHtml } from '../text/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
 import { page } from './layout.ts';
 import { htmlToText } from './sanitize-html.ts';
 import { loadRecentPosts, renderRecentPosts } from './recent-posts.ts';

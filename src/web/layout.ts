@@ -1,5 +1,5 @@
 /** The HTML frame shared by every page: plain, accessible markup, one small stylesheet and one small script. */
-import { escapeHtml } from '../groups/markdown.ts';
+import { escapeHtml } from '../text/html.ts';
 
 export function page(title: string, body: string, opts: { description?: string } = {}): string {
   const description = opts.description

@@ -6,7 +6,8 @@
  */
 import type { OutboxCursor, Store } from '../storage/store.ts';
 import { POST_TYPES, httpUrl, idOf, isObject, str, typeOf, type ApObject } from '../activitypub/vocab.ts';
-import { escapeHtml } from '../groups/markdown.ts';
+import { isPublicDocument } from '../activitypub/audience.ts';
+import { escapeHtml } from '../text/html.ts';
 import { htmlToText, sanitizeHtml } from './sanitize-html.ts';
 
 export interface RecentPost {
@@ -79,7 +80,8 @@ function announcedActivity(json: string): ApObject | null {
   } catch {
     return null;
   }
-  if (!isObject(doc) || typeOf(doc) !== 'Announce') return null;
+  // Only what the group announced publicly is shown, whatever the outbox holds.
+  if (!isObject(doc) || typeOf(doc) !== 'Announce' || !isPublicDocument(doc)) return null;
   return isObject(doc.object) ? doc.object : null;
 }
 

@@ -1,7 +1,7 @@
 /** Pages for people: the directory, the join redirect, uploaded media, the stylesheet and the script. */
 import { Router } from 'express';
 import type { Store } from '../storage/store.ts';
-import type { Urls } from '../groups/urls.ts';
+import type { Urls } from '../activitypub/urls.ts';
 import { renderDirectory } from './directory.page.ts';
 import { STYLESHEET } from './stylesheet.ts';
 import { CLIENT_SCRIPT } from './client-script.ts';

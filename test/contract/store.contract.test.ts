@@ -12,6 +12,8 @@ import { describeJobQueue } from './store-suite/job-queue.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
+import { describePurges } from './store-suite/purges.contract.ts';
+import { describeWithdrawal } from './store-suite/withdrawal.contract.ts';
 
 describe(`Store contract (${testStoreKind()})`, () => {
   let current: Store | undefined;
@@ -32,9 +34,11 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeGroupsAndKeys(store);
   describeMembersAndActors(store);
   describeActivitiesAndPosts(store);
+  describeWithdrawal(store);
   describeJobQueue(store);
   describeModeration(store);
   describeHosts(store);
+  describePurges(store);
   describeLifecycle();
   describeIndexes();
 });

@@ -10,7 +10,7 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { freePort, waitUntil } from '../support/net.ts';
 import { deliveryJobId } from '../../src/federation/publisher.ts';
 import { verifyRequest } from '../../src/federation/http-signature.ts';
-import { groupKeyOwner } from '../../src/groups/urls.ts';
+import { groupKeyOwner } from '../../src/activitypub/urls.ts';
 
 interface Hit {
   path: string;
@@ -94,8 +94,8 @@ describe('delivery queue', function () {
   }
 
   async function publish(): Promise<string> {
-    const id = g.guild.urls.activity(group, randomUUID());
-    await g.guild.publisher.publishToMembers(
+    const id = g.guild.services.urls.activity(group, randomUUID());
+    await g.guild.services.publisher.publishToMembers(
       group,
       {
         '@context': 'https://www.w3.org/ns/activitystreams',
@@ -208,9 +208,9 @@ describe('delivery queue', function () {
         object: `${sink.origin}/notes/2`,
       });
       const ids = [randomUUID(), randomUUID(), randomUUID()].map((u) =>
-        ordered.guild.urls.activity(sequenceGroup, u),
+        ordered.guild.services.urls.activity(sequenceGroup, u),
       );
-      await ordered.guild.publisher.publishAllToMembers(
+      await ordered.guild.services.publisher.publishAllToMembers(
         sequenceGroup,
         ids.map((id, i) => ({ activity: activity(id), inOutbox: i === 0, objectId: null })),
       );

@@ -12,8 +12,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
-import { StorePublisher } from '../../src/federation/publisher.ts';
-import { SettingsService } from '../../src/groups/settings.service.ts';
+import { missingPrerequisite } from '../support/prerequisites.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-output', 'screenshots');
@@ -61,20 +60,17 @@ describe('directory and group page in a browser', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      const message = `${CHROMIUM} is missing: the browser tests cannot run`;
-      if (process.env.CI) throw new Error(`${message} (CI is set, so this is a failure)`);
-      process.stderr.write(`\n!!!!! SKIPPED: ${message} !!!!!\n\n`);
+      missingPrerequisite({
+        what: 'browser tests (test/e2e/directory.browser.test.ts)',
+        reason: `${CHROMIUM} is missing`,
+        install: 'apt-get install chromium',
+      });
       this.skip();
     }
     await mkdir(SCREENSHOTS, { recursive: true });
     g = await startTestGuild();
     host = new URL(g.origin).host;
-    const settings = new SettingsService({
-      store: g.store,
-      urls: g.guild.urls,
-      publisher: new StorePublisher(g.store, { notify: () => undefined }),
-      domain: g.config.domain,
-    });
+    const settings = g.guild.services.settings;
     const groups: Array<[string, string, string, string[]]> = [
       [
         'birds',

@@ -1,15 +1,14 @@
 /**
- * Fuzzing the inbox with mutated real payloads (../shared/fixtures/interop): fields deleted or given wrong types,
+ * Fuzzing the inbox with mutated real payloads (test/fixtures/interop): fields deleted or given wrong types,
  * ids moved to other origins or to this server, odd unicode, truncated JSON, duplicate keys. Each request goes to
  * a group inbox or the shared inbox, signed by a member after the mutation, unsigned, or changed after signing.
  * Guild must never answer 5xx or drop a connection, must stay ready, every intake job it creates must end `done`,
  * and a refused request must leave no intake job. The PRNG seed is printed; `FUZZ_SEED` replays a run and
- * `FUZZ_COUNT` changes the number of requests. The last test replays, by hand, a problem fuzzing found.
+ * `FUZZ_COUNT` changes the number of requests. fuzz-findings.test.ts replays, by hand, what fuzzing found.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { runGuildCli, type GuildProcess } from '../support/guild-process.ts';
+import type { GuildProcess } from '../support/guild-process.ts';
 import type { RawActor } from '../support/raw-actor.ts';
 import { waitUntil } from '../support/net.ts';
 import { testStoreKind } from '../support/test-store.ts';
@@ -22,8 +21,9 @@ import {
   type InteropFixture,
 } from '../support/interop-fixtures.ts';
 import { signRequest } from '../../src/federation/http-signature.ts';
-import { ACCEPTED_TYPES, intakeJobId } from '../../src/federation/inbox.receiver.ts';
-import { AS_CONTEXT, POST_TYPES, PUBLIC, isObject, type ApObject } from '../../src/activitypub/vocab.ts';
+import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
+import { INBOUND_TYPES } from '../../src/activitypub/inbound.parser.ts';
+import { POST_TYPES, PUBLIC, isObject, type ApObject } from '../../src/activitypub/vocab.ts';
 import { REMOTE_CONTEXT_PATH, Rng, mutate, type FuzzContext } from '../support/fuzz-mutations.ts';
 import {
   GROUP,
@@ -35,12 +35,9 @@ import {
 
 const DIR = interopFixturesDir();
 const MONGO = testStoreKind() === 'mongodb';
-const SEED = process.env['FUZZ_SEED']
-  ? Number(process.env['FUZZ_SEED'])
-  : Math.floor(Math.random() * 2 ** 31);
+/** A fixed seed, so that every run sends the same payloads; FUZZ_SEED explores others. */
+const SEED = process.env['FUZZ_SEED'] ? Number(process.env['FUZZ_SEED']) : 20_261_130;
 const COUNT = process.env['FUZZ_COUNT'] ? Number(process.env['FUZZ_COUNT']) : MONGO ? 600 : 2000;
-/** Sending stops after this long even when fewer requests were made. */
-const SEND_BUDGET_MS = MONGO ? 60_000 : 90_000;
 const IN_FLIGHT = 8;
 
 type Mode = 'signed' | 'unsigned' | 'tampered';
@@ -97,13 +94,6 @@ function asCreate(f: InteropFixture): InteropFixture {
 
 describe('fuzz: mutated real payloads at the inbox', function () {
   this.timeout(180_000);
-  if (!existsSync(DIR)) {
-    it('has the interop fixtures', function () {
-      if (process.env['CI']) expect.fail(`the interop fixtures are missing (${DIR})`);
-      this.skip();
-    });
-    return;
-  }
   let t: FuzzTarget;
   let guild: GuildProcess;
   let member: RawActor;
@@ -133,7 +123,10 @@ describe('fuzz: mutated real payloads at the inbox', function () {
     return `${j.state} ${activityId ?? j.id}: ${j.lastError ?? ''}${from ? ` (from ${show(from)})` : ` payload ${held}`}`;
   };
 
-  it(`answers ${COUNT} mutated payloads with 2xx or 4xx, never 5xx or a dropped connection (seed ${SEED})`, async function () {
+  /** Sends the mutated payloads once, for whichever test needs the answers first (each test also runs alone). */
+  let sending: Promise<void> | null = null;
+  const sendAll = (): Promise<void> => (sending ??= sendPayloads());
+  async function sendPayloads(): Promise<void> {
     console.log(`      FUZZ_SEED=${SEED} FUZZ_COUNT=${COUNT}`);
     const r = new Rng(SEED);
     const corpus = loadInteropCorpus(DIR);
@@ -218,7 +211,7 @@ describe('fuzz: mutated real payloads at the inbox', function () {
     const started = Date.now();
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < COUNT && Date.now() - started < SEND_BUDGET_MS) {
+      while (next < COUNT) {
         const c = makeCase(next++);
         const a = await send(c);
         // Keep the bodies of accepted requests only (they are searched below); refused ones may be huge.
@@ -238,27 +231,32 @@ describe('fuzz: mutated real payloads at the inbox', function () {
     console.log(
       `      answer times: median ${at(0.5)} ms, 99th percentile ${at(0.99)} ms, slowest ${at(1)} ms`,
     );
+  }
 
+  it(`answers ${COUNT} mutated payloads with 2xx or 4xx, never 5xx or a dropped connection (seed ${SEED})`, async function () {
+    await sendAll();
     const broken = answers.filter((a) => a.status === 0 || a.status >= 500);
     expect(broken.map(show), 'no 5xx and no dropped connection').to.deep.equal([]);
     const odd = answers.filter((a) => a.status < 200 || (a.status >= 300 && a.status < 400));
     expect(odd.map(show), 'every answer is 2xx or 4xx').to.deep.equal([]);
     const trusted = answers.filter((a) => a.mode !== 'signed' && a.status < 300);
     expect(trusted.map(show), 'unsigned or changed-after-signing requests are refused').to.deep.equal([]);
-    expect(answers.length, 'requests sent within the time budget').to.be.at.least(Math.min(COUNT, 200));
+    expect(answers.length, 'every payload was sent').to.equal(COUNT);
   });
 
   it('is still ready, and fetched no @context named in a payload', async function () {
-    expect(answers.length, 'the fuzzing ran').to.be.above(0);
+    await sendAll();
     const fetched = member.requests.filter((q) => q.includes(REMOTE_CONTEXT_PATH));
     expect(fetched, 'contexts fetched from the member server').to.deep.equal([]);
     expect((await fetch(`${guild.origin}/readyz`)).status, '/readyz after the fuzzing').to.equal(200);
     expect(guild.proc.exitCode, 'the process is alive').to.equal(null);
   });
 
-  it('processes every intake job it created to done: no handler throws', async function () {
-    expect(answers.length, 'the fuzzing ran').to.be.above(0);
-
+  /** Waits, once, until every intake job the payloads made has been processed, and reads them. */
+  let settling: Promise<void> | null = null;
+  const settleAll = (): Promise<void> => (settling ??= settle());
+  async function settle(): Promise<void> {
+    await sendAll();
     // Every intake job ends: done, failed, or retried after a handler threw (lastError set).
     const settleStart = Date.now();
     await waitUntil(
@@ -273,6 +271,10 @@ describe('fuzz: mutated real payloads at the inbox', function () {
     console.log(
       `      ${jobs.length} intake jobs processed ${Date.now() - settleStart} ms after the last request`,
     );
+  }
+
+  it('processes every intake job it created to done: no handler throws', async function () {
+    await settleAll();
     const failed = jobs.filter((j) => j.state !== 'done');
     expect(failed.map(describeJob), 'intake jobs that did not end done (a handler threw)').to.deep.equal([]);
     expect(jobs.length, 'enough mutated activities got through to the handlers').to.be.above(
@@ -295,7 +297,7 @@ describe('fuzz: mutated real payloads at the inbox', function () {
   });
 
   it('leaves no intake job for a refused request', async function () {
-    expect(jobs.length, 'the intake jobs were read').to.be.above(0);
+    await settleAll();
 
     // No change from rejected input: every intake job comes from an accepted request...
     const acceptedIds = new Set(answers.filter((a) => a.status < 300 && a.id !== null).map((a) => a.id));
@@ -328,76 +330,11 @@ describe('fuzz: mutated real payloads at the inbox', function () {
         a.mode === 'signed' &&
         a.id &&
         a.type &&
-        ACCEPTED_TYPES.has(a.type) &&
+        INBOUND_TYPES.has(a.type) &&
         !jobIds.has(intakeJobId(a.id)),
     );
     console.log(
       `      ${missing.length} accepted requests of a handled type without an intake job under their raw id`,
     );
-  });
-});
-
-describe('fuzz findings, replayed', function () {
-  this.timeout(90_000);
-  let t: FuzzTarget;
-  before(async function () {
-    t = await startFuzzTarget();
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed')
-      process.stderr.write(`---- guild output ----\n${t?.guild.output.slice(-40).join('\n')}\n`);
-  });
-  after(async function () {
-    await t?.close();
-  });
-
-  it('a remote moderator cannot make a local actor a moderator, and Guild never delivers to itself', async function () {
-    // Found by the fuzzer: Add{moderators} of the instance actor, then a report. The group notified its
-    // "moderator", over HTTP to its own inbox, and took its own message in as an inbound activity.
-    const { guild, member } = t;
-    const group = `${guild.origin}/groups/${MOD_GROUP}`;
-    const instanceActor = `${guild.origin}/actor`;
-    const add = {
-      '@context': AS_CONTEXT,
-      id: `${member.actorId}/activities/add-instance-actor`,
-      type: 'Add',
-      actor: member.actorId,
-      object: instanceActor,
-      target: `${group}/moderators`,
-      to: [group],
-    };
-    expect((await member.post(`${group}/inbox`, add)).status).to.equal(202);
-    const addJob = intakeJobId(add.id);
-    await waitUntil(
-      async () => (await t.intakeJobs()).some((j) => j.id === addJob && j.state === 'done') || undefined,
-      {
-        what: 'the Add to be processed',
-        timeoutMs: 30_000,
-      },
-    );
-    const flag = {
-      '@context': AS_CONTEXT,
-      id: `${member.actorId}/activities/flag-1`,
-      type: 'Flag',
-      actor: member.actorId,
-      object: [`${member.origin}/notes/1`],
-      to: [group],
-      content: 'please have a look',
-    };
-    expect((await member.post(`${group}/inbox`, flag)).status).to.equal(202);
-    await waitUntil(async () => (await t.unfinishedJobs()) === 0 || undefined, {
-      what: 'every job to finish',
-      timeoutMs: 60_000,
-    });
-
-    const own = (await t.intakeJobs(true)).filter((j) => (j.actorId ?? '').startsWith(`${guild.origin}/`));
-    expect(
-      own.map((j) => `${j.actorId ?? ''} ${(j.payload ?? '').slice(0, 200)}`),
-      'activities of local actors Guild delivered to its own inbox',
-    ).to.deep.equal([]);
-    const mods = await runGuildCli(['mod', 'list', MOD_GROUP], t.env);
-    expect(mods.stdout, 'the moderators of the group')
-      .to.contain(member.actorId)
-      .and.not.contain(instanceActor);
   });
 });

@@ -46,7 +46,7 @@ describe('moderation across servers', function () {
       await p.follow(group);
       await p.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
     }
-    const added = await g.guild.moderation.addModerator('mods', mod.actorId, { by: 'admin' });
+    const added = await g.guild.services.moderation.addModerator('mods', mod.actorId, { by: 'admin' });
     expect(added.ok && added.value).to.equal(true);
   });
   afterEach(function () {
@@ -187,7 +187,7 @@ describe('moderation across servers', function () {
   });
 
   it('pre-moderation holds a first post until a moderator approves it', async function () {
-    const s = await g.guild.settings.update('mods', { premoderateFirstPosts: 1 });
+    const s = await g.guild.services.settings.update('mods', { premoderateFirstPosts: 1 });
     expect(s.ok, JSON.stringify(s)).to.equal(true);
     const carol = await startFedifyPeer({ username: 'carol' });
     try {
@@ -246,7 +246,7 @@ describe('instance-level domain block', function () {
       createdAt: Date.now(),
     });
     expect(await g.store.domains.removeMembersOfDomain('127.0.0.2')).to.equal(1);
-    g.guild.domains.invalidate();
+    g.guild.services.domains.invalidate();
     const seen = evil.requests.length;
     const note = {
       '@context': AS,
@@ -281,8 +281,8 @@ describe('instance-level domain block', function () {
       createdAt: t,
       updatedAt: t,
     });
-    const id = g.guild.urls.activity('open', randomUUID());
-    await g.guild.publisher.publishToMembers(
+    const id = g.guild.services.urls.activity('open', randomUUID());
+    await g.guild.services.publisher.publishToMembers(
       'open',
       { '@context': AS, id, type: 'Announce', actor: group, object: `${group}/x` },
       { inOutbox: false, objectId: null },

@@ -6,9 +6,8 @@
 import { expect } from 'chai';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../support/fedify-peer.ts';
-import { StorePublisher } from '../../src/federation/publisher.ts';
-import { SettingsService } from '../../src/groups/settings.service.ts';
-import { MembershipService } from '../../src/groups/membership.service.ts';
+import type { SettingsService } from '../../src/groups/settings.service.ts';
+import type { MembershipService } from '../../src/groups/membership.service.ts';
 
 const AP = { accept: 'application/activity+json' };
 
@@ -34,15 +33,8 @@ describe('membership policy and settings with independent peers', function () {
   before(async function () {
     g = await startTestGuild();
     group = await g.createGroup('club', { title: 'The Club', summary: 'Members only' });
-    // No wake-up signal: the test Guild's worker loops poll the shared store.
-    const publisher = new StorePublisher(g.store, { notify: () => undefined });
-    settings = new SettingsService({
-      store: g.store,
-      urls: g.guild.urls,
-      publisher,
-      domain: g.config.domain,
-    });
-    membership = new MembershipService({ store: g.store, urls: g.guild.urls, publisher });
+    settings = g.guild.services.settings;
+    membership = g.guild.services.membership;
     const r = await settings.update('club', { membershipPolicy: 'approval' });
     expect(r.ok).to.equal(true);
     [alice, bob] = await Promise.all([
@@ -74,7 +66,7 @@ describe('membership policy and settings with independent peers', function () {
     const listed = await membership.listPending('club', null, 10);
     expect(listed.ok && listed.value.map((m) => m.actorId)).to.deep.equal([alice.actorId]);
 
-    const r = await membership.approve('club', alice.actorId);
+    const r = await g.guild.services.moderation.approveMember('club', alice.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
     const accept = await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept to alice' });
     expect(accept.actorId).to.equal(group);
@@ -87,7 +79,7 @@ describe('membership policy and settings with independent peers', function () {
     const bobFollow = await bob.follow(group);
     await g.processed(bobFollow);
     expect((await g.store.members.getMember('club', bob.actorId))?.state).to.equal('pending');
-    const r = await membership.reject('club', bob.actorId);
+    const r = await g.guild.services.moderation.rejectMember('club', bob.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
     const reject = await bob.waitFor((a) => a.type === 'Reject', { what: 'Reject to bob' });
     expect(reject.actorId).to.equal(group);
@@ -116,7 +108,7 @@ describe('membership policy and settings with independent peers', function () {
   });
 
   it('removing a member tells its server with Reject', async function () {
-    const r = await membership.remove('club', alice.actorId);
+    const r = await g.guild.services.moderation.removeMember('club', alice.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
     const reject = await alice.waitFor((a) => a.type === 'Reject', { what: 'Reject to alice' });
     expect(answeredFollowId(reject)).to.equal(aliceFollow);

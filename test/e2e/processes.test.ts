@@ -110,7 +110,12 @@ describe('processes: CLI, npm start, web and worker apart', function () {
   });
 
   it('npm start runs the queues in background threads: Follows are answered, /metrics adds the threads up', async function () {
-    const all = await startGuildProcess({ ...env, GUILD_WORKER_THREADS: '2' });
+    const metricsPort = await freePort();
+    const all = await startGuildProcess({
+      ...env,
+      GUILD_WORKER_THREADS: '2',
+      GUILD_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+    });
     procs.push(all);
     const bob = await startFedifyPeer({ username: 'bob' });
     try {
@@ -124,7 +129,9 @@ describe('processes: CLI, npm start, web and worker apart', function () {
       });
       // The Follow was taken in by the main thread and processed by a background thread.
       expect(all.output.some((l) => l.includes('joined rust') && /"thread":[01]/.test(l))).to.equal(true);
-      const text = await (await fetch(`${origin}/metrics`)).text();
+      // Metrics are not public: served on their own listener (GUILD_METRICS_LISTEN), not on the web port.
+      expect((await fetch(`${origin}/metrics`)).status).to.equal(404);
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       expect(text).to.match(/^guild_inbox_requests_total\{status="202"\} 1$/m);
       expect(text).to.match(/^guild_jobs_enqueued_total\{queue="intake"\} 1$/m);
       expect(text).to.match(/^guild_jobs_total\{outcome="done",queue="intake"\} 1$/m);
@@ -143,11 +150,17 @@ describe('processes: CLI, npm start, web and worker apart', function () {
     let alice: FedifyPeer;
     let web: GuildProcess;
     let worker: GuildProcess;
+    let workerMetrics: string;
 
     before(async function () {
       alice = await startFedifyPeer({ username: 'alice' });
       web = await startGuildProcess({ ...env, GUILD_ROLE: 'web' });
-      worker = await startGuildProcess({ ...env, GUILD_ROLE: 'worker' });
+      workerMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
+      worker = await startGuildProcess({
+        ...env,
+        GUILD_ROLE: 'worker',
+        GUILD_METRICS_LISTEN: new URL(workerMetrics).host,
+      });
       procs.push(web, worker);
     });
     after(async () => alice?.close());
@@ -157,6 +170,14 @@ describe('processes: CLI, npm start, web and worker apart', function () {
       await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept from the worker', timeoutMs: 20_000 });
       expect(worker.output.some((l) => l.includes('joined rust'))).to.equal(true);
       expect(web.output.some((l) => l.includes('joined rust'))).to.equal(false);
+      // A worker process serves its own metrics on GUILD_METRICS_LISTEN.
+      await waitUntil(
+        async () =>
+          /^guild_jobs_total\{outcome="done",queue="intake"\} [1-9]\d*$/m.test(
+            await (await fetch(workerMetrics)).text(),
+          ),
+        { what: 'the intake job in the worker process metrics' },
+      );
     });
 
     it('a worker killed with SIGKILL in the middle of a delivery loses nothing', async function () {

@@ -68,7 +68,7 @@ describe('what the group re-shares', function () {
   });
 
   it('serves the thread as a paged collection (FEP-7888 context)', async function () {
-    const url = g.guild.urls.thread('books', topId);
+    const url = g.guild.services.urls.thread('books', topId);
     const col = (await (await fetch(url, { headers: { accept: 'application/activity+json' } })).json()) as {
       type: string;
       first: string;
@@ -81,7 +81,7 @@ describe('what the group re-shares', function () {
     expect(page.orderedItems).to.have.length(2);
     expect(
       (
-        await fetch(g.guild.urls.thread('books', `${topId}/nope`), {
+        await fetch(g.guild.services.urls.thread('books', `${topId}/nope`), {
           headers: { accept: 'application/activity+json' },
         })
       ).status,

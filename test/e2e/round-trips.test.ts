@@ -99,7 +99,7 @@ describeOnMongo('MongoDB round trips', function () {
         updatedAt: t,
       });
     }
-    const ids = [randomUUID(), randomUUID()].map((u) => guild.guild.urls.activity(group, u));
+    const ids = [randomUUID(), randomUUID()].map((u) => guild.guild.services.urls.activity(group, u));
     const activity = (id: string) => ({
       '@context': 'https://www.w3.org/ns/activitystreams',
       id,
@@ -111,7 +111,7 @@ describeOnMongo('MongoDB round trips', function () {
     const before = counted.total();
     const beforeByName = new Map(counted.commands);
 
-    await guild.guild.publisher.publishAllToMembers(
+    await guild.guild.services.publisher.publishAllToMembers(
       group,
       ids.map((id, i) => ({ activity: activity(id), inOutbox: i === 0, objectId: null })),
     );

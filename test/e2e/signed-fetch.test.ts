@@ -5,8 +5,10 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startRawActor, type RawActor } from '../support/raw-actor.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
 import { signRequest } from '../../src/federation/http-signature.ts';
+import { waitUntil } from '../support/net.ts';
 
 const ACCEPT = 'application/activity+json';
+const AS = 'https://www.w3.org/ns/activitystreams';
 
 describe('signed fetches', function () {
   this.timeout(30_000);
@@ -82,3 +84,214 @@ describe('signed fetches', function () {
     }
   });
 });
+
+/**
+ * Activities that are not public (the group's direct answers to commands, notices to the moderators carrying
+ * a reporter's id and reason) are served only to a signed GET from an addressee or from its server, in every
+ * mode; anyone else gets 404, as Mastodon answers for private statuses. Collections and pages never list them.
+ */
+for (const secure of [false, true]) {
+  describe(`non-public activities (${secure ? 'secure mode' : 'default mode'})`, function () {
+    this.timeout(30_000);
+    let g: TestGuild;
+    let member: RawActor;
+    let mod: RawActor;
+    let stranger: RawActor;
+    let group: string;
+    /** The group's answer to the member's command: the Create and its Note. */
+    let answer: { createId: string; noteId: string; text: string };
+    /** The notice to the moderator of a report: the Create and its Note. */
+    let notice: { createId: string; noteId: string; text: string };
+
+    /** The first Create{Note} the group delivered to `to` whose text contains `needle`. */
+    const delivered = async (to: RawActor, needle: string) => {
+      const found = await waitUntil(
+        () => {
+          const hit = to.inbox.find(
+            (p) => (p.body as { type?: string }).type === 'Create' && JSON.stringify(p.body).includes(needle),
+          );
+          return hit?.body as { id: string; object: { id: string; content: string } } | undefined;
+        },
+        { what: `a direct message containing "${needle}"` },
+      );
+      return { createId: found.id, noteId: found.object.id, text: found.object.content };
+    };
+
+    const get = (url: string, signer: { keyId: string; privateKeyPem: string } | null, signedUrl = url) =>
+      fetch(url, {
+        headers: signer
+          ? signRequest({
+              method: 'GET',
+              url: signedUrl,
+              headers: { Accept: ACCEPT },
+              keyId: signer.keyId,
+              privateKeyPem: signer.privateKeyPem,
+            })
+          : { accept: ACCEPT },
+      });
+
+    /** The instance actor of a raw actor's server: another actor, on the same host, with the same key. */
+    const serverOf = (raw: RawActor) => {
+      const id = `${raw.origin}/actor`;
+      raw.documents.set('/actor', {
+        '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1'],
+        id,
+        type: 'Application',
+        preferredUsername: 'instance',
+        inbox: `${raw.origin}/inbox`,
+        publicKey: { id: `${id}#main-key`, owner: id, publicKeyPem: raw.publicKeyPem },
+      });
+      return { keyId: `${id}#main-key`, privateKeyPem: raw.privateKeyPem };
+    };
+
+    before(async function () {
+      g = await startTestGuild(secure ? { GUILD_REQUIRE_SIGNED_FETCH: 'true' } : {});
+      [member, mod, stranger] = await Promise.all([
+        startRawActor('member'),
+        startRawActor('mod'),
+        startRawActor('stranger'),
+      ]);
+      group = await g.createGroup('private');
+      const follow = {
+        '@context': AS,
+        id: `${member.actorId}/follows/1`,
+        type: 'Follow',
+        actor: member.actorId,
+        object: group,
+      };
+      expect((await member.post(`${group}/inbox`, follow)).status).to.equal(202);
+      await g.processed(follow.id);
+      const added = await g.guild.services.moderation.addModerator('private', mod.actorId, { by: 'admin' });
+      expect(added.ok).to.equal(true);
+
+      const command = {
+        '@context': AS,
+        id: `${member.actorId}/creates/1`,
+        type: 'Create',
+        actor: member.actorId,
+        to: [group],
+        object: {
+          id: `${member.actorId}/notes/1`,
+          type: 'Note',
+          attributedTo: member.actorId,
+          to: [group],
+          content: '<p>@private rules</p>',
+          tag: [{ type: 'Mention', href: group, name: '@private' }],
+        },
+      };
+      expect((await member.post(`${group}/inbox`, command)).status).to.equal(202);
+      answer = await delivered(member, 'no written rules');
+
+      const flag = {
+        '@context': AS,
+        id: `${member.actorId}/flags/1`,
+        type: 'Flag',
+        actor: member.actorId,
+        object: [stranger.actorId],
+        content: 'sends spam links',
+        to: [group],
+      };
+      expect((await member.post(`${group}/inbox`, flag)).status).to.equal(202);
+      notice = await delivered(mod, 'New report');
+      expect(notice.text).to.contain(member.actorId).and.to.contain('sends spam links');
+    });
+    afterEach(function () {
+      printLogsOnFailure(this, [g]);
+    });
+    after(async function () {
+      await g?.close();
+      await Promise.all([member?.close(), mod?.close(), stranger?.close()]);
+    });
+
+    /** The document, its recipient and an actor it is not addressed to (read once `before` has run). */
+    const subjects = {
+      "the group's answer to a command": () => ({ doc: answer, recipient: member, other: mod }),
+      'a notice to the moderators': () => ({ doc: notice, recipient: mod, other: member }),
+    };
+
+    for (const [what, subject] of Object.entries(subjects)) {
+      it(`serves ${what} to its recipient, signed`, async function () {
+        const { doc, recipient } = subject();
+        for (const url of [doc.createId, doc.noteId]) {
+          const res = await get(url, recipient);
+          expect(res.status, url).to.equal(200);
+          expect(res.headers.get('cache-control'), url).to.contain('private');
+          expect(((await res.json()) as { id: string }).id).to.equal(url);
+        }
+      });
+
+      it(`serves ${what} to the recipient's server (its instance actor), signed`, async function () {
+        const { doc, recipient } = subject();
+        const server = serverOf(recipient);
+        for (const url of [doc.createId, doc.noteId])
+          expect((await get(url, server)).status, url).to.equal(200);
+      });
+
+      it(`answers 404 for ${what} to another actor, to nobody and to a signature for another URL`, async function () {
+        const { doc, recipient, other } = subject();
+        for (const url of [doc.createId, doc.noteId]) {
+          for (const [who, res] of [
+            ['a stranger', await get(url, stranger)],
+            ['another actor known to the group', await get(url, other)],
+            ['nobody', await get(url, null)],
+            ['a signature for another URL', await get(url, recipient, `${g.origin}/groups/private/outbox`)],
+          ] as const) {
+            expect(res.status, `${who}: ${url}`).to.equal(404);
+            expect(await res.text(), `${who}: ${url}`).not.to.contain(doc.text.slice(0, 20));
+          }
+        }
+      });
+    }
+
+    it('lists them in no collection and on no page', async function () {
+      // Even a non-public announcement stored in the outbox is not listed.
+      const hidden = g.guild.services.urls.activity('private', `hidden-${secure}`);
+      const note = {
+        id: `${member.actorId}/notes/hidden`,
+        type: 'Note',
+        attributedTo: member.actorId,
+        to: [`${group}/followers`],
+        content: '<p>members only secret</p>',
+      };
+      const create = {
+        id: `${member.actorId}/creates/hidden`,
+        type: 'Create',
+        actor: member.actorId,
+        to: note.to,
+        object: note,
+      };
+      const announced = {
+        '@context': AS,
+        id: hidden,
+        type: 'Announce',
+        actor: group,
+        to: note.to,
+        object: create,
+      };
+      await g.store.activities.putActivity({
+        id: hidden,
+        groupName: 'private',
+        type: 'Announce',
+        objectId: note.id,
+        json: JSON.stringify(announced),
+        published: Date.now(),
+        inOutbox: true,
+      });
+      expect((await get(hidden, null)).status).to.equal(404);
+      expect((await get(hidden, stranger)).status).to.equal(404);
+      // Addressed to the group's followers: a member may read it.
+      expect((await get(hidden, member)).status).to.equal(200);
+      const ids = [answer.createId, answer.noteId, notice.createId, notice.noteId, hidden];
+      const signer = secure ? member : null;
+      const outbox = (await (await get(`${group}/outbox`, signer)).json()) as { first: string };
+      const page = await (await get(outbox.first, signer, outbox.first)).text();
+      const html = await (await fetch(group, { headers: { accept: 'text/html' } })).text();
+      const directory = await (await fetch(`${g.origin}/`, { headers: { accept: 'text/html' } })).text();
+      for (const text of [JSON.stringify(outbox), page, html, directory]) {
+        for (const id of ids) expect(text).not.to.contain(id);
+        expect(text).not.to.contain('sends spam links');
+        expect(text).not.to.contain('members only secret');
+      }
+    });
+  });
+}

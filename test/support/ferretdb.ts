@@ -142,12 +142,16 @@ export interface RunningFerretDb {
   description: string;
   /** Stops the server (and its PostgreSQL cluster) and deletes its data. */
   stop(): Promise<void>;
+  /** Stops FerretDB (SIGTERM), keeping its data and port: clients see the store go away. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same port and data; resolves once it answers a ping. */
+  resume(): Promise<void>;
 }
 
 export interface FerretDbOptions {
   /**
-   * `full` (default): PostgreSQL's default durability, as a deployment would run it (the bench). `fast`: no
-   * fsync, for the test runs, which never crash the machine.
+   * `fast` (default): PostgreSQL without fsync, for tests, which never crash the machine. `full`: PostgreSQL's
+   * default durability, as a deployment would run it (the bench).
    */
   durability?: PostgresDurability;
 }
@@ -155,7 +159,7 @@ export interface FerretDbOptions {
 /**
  * Starts FerretDB on a free loopback port with its data in fresh temp dirs; resolves once it answers a ping. On
  * PostgreSQL when its binaries are found (`GUILD_POSTGRES_BIN`, Debian's `/usr/lib/postgresql/N/bin`,
- * `pg_config`), else on SQLite.
+ * `pg_config`, the PATH), else on SQLite.
  */
 export async function startFerretDb(options: FerretDbOptions = {}): Promise<RunningFerretDb> {
   const bin = await ensureFerretDb();
@@ -164,57 +168,56 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Runn
   let fallback = 'PostgreSQL not found (install Debian\'s "postgresql" package or set GUILD_POSTGRES_BIN)';
   if (binDir !== null) {
     try {
-      postgres = await startPostgres(binDir, options.durability ?? 'full');
+      postgres = await startPostgres(binDir, options.durability ?? 'fast');
     } catch (error) {
       fallback = `PostgreSQL did not start: ${messageOf(error).split('\n')[0] ?? ''}`;
     }
   }
+  let dir: string | null = null;
   try {
-    const started = await startFerretDbOn(bin, postgres);
+    dir = await mkdtemp(join(tmpdir(), 'guild-ferretdb-'));
+    const port = await freePort();
+    const url = `mongodb://127.0.0.1:${port}/`;
+    const backend =
+      postgres !== null
+        ? ['--handler=postgresql', `--postgresql-url=${postgres.url}`]
+        : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
+    const launch = (): Promise<{ stop(): Promise<void> }> =>
+      launchFerretDb(bin, [...backend, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir ?? ''}`], url);
+    let running = await launch();
     const description =
       postgres !== null
         ? `FerretDB ${FERRETDB_VERSION} on ${postgres.version}`
         : `FerretDB ${FERRETDB_VERSION} on SQLite (${fallback})`;
-    console.log(`${description} is listening at ${started.url}`);
+    console.log(`${description} is listening at ${url}`);
+    const data = dir;
+    const cluster = postgres;
     return {
-      url: started.url,
-      backend: postgres !== null ? 'postgresql' : 'sqlite',
+      url,
+      backend: cluster !== null ? 'postgresql' : 'sqlite',
       description,
       stop: async () => {
-        await started.stop();
-        await postgres?.stop();
+        await running.stop();
+        await cluster?.stop();
+        await rm(data, { recursive: true, force: true });
+      },
+      pause: () => running.stop(),
+      resume: async () => {
+        running = await launch();
       },
     };
   } catch (error) {
     await postgres?.stop();
+    if (dir !== null) await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-/** Starts FerretDB on `postgres`, or on SQLite when null. */
-async function startFerretDbOn(
-  bin: string,
-  postgres: RunningPostgres | null,
-): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'guild-ferretdb-'));
-  const port = await freePort();
-  const url = `mongodb://127.0.0.1:${port}/`;
-  const backend =
-    postgres !== null
-      ? ['--handler=postgresql', `--postgresql-url=${postgres.url}`]
-      : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
-  const child = spawn(
-    bin,
-    [
-      ...backend,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--state-dir=${dir}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Starts the binary with `args`; resolves once it answers a ping at `url`. */
+async function launchFerretDb(bin: string, args: string[], url: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(bin, [...args, '--debug-addr=-', '--telemetry=disable', '--log-level=error'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-16_384);
@@ -237,7 +240,6 @@ async function startFerretDbOn(
         await exited;
       }
     }
-    await rm(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + START_DEADLINE_MS;
@@ -253,5 +255,5 @@ async function startFerretDbOn(
     }
     await delay(100);
   }
-  return { url, stop };
+  return { stop };
 }

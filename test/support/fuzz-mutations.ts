@@ -5,7 +5,7 @@
  * JSON object, invalid UTF-8).
  */
 import { randomUUID } from 'node:crypto';
-import { ACCEPTED_TYPES } from '../../src/federation/inbox.receiver.ts';
+import { INBOUND_TYPES } from '../../src/activitypub/inbound.parser.ts';
 import { AS_CONTEXT, isObject, type ApObject } from '../../src/activitypub/vocab.ts';
 
 /** mulberry32: small, fast and good enough to drive mutations reproducibly. */
@@ -122,7 +122,7 @@ const COMMANDS = [
   'BAN',
   'nonsense',
 ];
-const TYPES = [...ACCEPTED_TYPES, 'Note', 'create', '', 'Question', 'Person', 'Group', 'Tombstone'];
+const TYPES = [...INBOUND_TYPES, 'Note', 'create', '', 'Question', 'Person', 'Group', 'Tombstone'];
 
 function wrongValue(r: Rng, c: FuzzContext): unknown {
   const values: Array<() => unknown> = [

@@ -4,7 +4,7 @@
  */
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { startGuild, type Guild } from '../../src/server.ts';
+import { startGuild, type Guild } from '../../src/app/start.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
 import { openTestStore } from './test-store.ts';
@@ -57,11 +57,11 @@ export async function startTestGuild(
     origin,
     store,
     logs,
-    groupUrl: (name) => guild.urls.group(name),
+    groupUrl: (name) => guild.services.urls.group(name),
     async createGroup(name, fields = {}) {
-      const r = await guild.groups.create(name, fields);
+      const r = await guild.services.groups.create(name, fields);
       if (!r.ok) throw new Error(`could not create ${name}: ${JSON.stringify(r.error)}`);
-      return guild.urls.group(name);
+      return guild.services.urls.group(name);
     },
     async processed(activityId) {
       await waitUntil(

@@ -115,9 +115,19 @@ export const EXPECTED: Record<string, Expectation> = {
       expect(post?.deletedAt, 'a non-author, non-moderator cannot delete').to.equal(null);
     },
   },
+  // Lemmy's author undoing their own Delete (crates/apub/src/activities/deletion/undo_delete.rs): the post is live
+  // again (delete_page.json deleted it just before, in delivery order).
   'lemmy/activities/deletion/undo_delete_page.json': {
-    decision: 'refused',
-    note: 'restoring a deleted post (Undo{Delete}) is not supported',
+    decision: 'applied',
+    check: async ({ store, groupName, prepared }) => {
+      const inner = prepared.activity.object;
+      const objectId = idOf(
+        typeof inner === 'object' && inner !== null ? (inner as { object?: unknown }).object : null,
+      );
+      if (!objectId) throw new Error('the Undo embeds no Delete of a post');
+      const post = await store.posts.getPost(groupName, objectId);
+      expect(post === null ? 'absent' : post.deletedAt, 'the post is live again').to.equal(null);
+    },
   },
   'lemmy/activities/deletion/undo_delete_private_message.json': { decision: 'refused' },
   'lemmy/activities/deletion/undo_remove_note.json': { decision: 'refused', note: MODERATION },

@@ -1,6 +1,6 @@
 /**
- * The interop corpus: real payloads sent by other fediverse servers (`../shared/fixtures/interop`, see its
- * SOURCE.md), loaded from disk and rewritten so that a Guild on loopback can receive them. Every host named in
+ * The interop corpus: real payloads sent by other fediverse servers (`test/fixtures/interop`, see its
+ * README.md), loaded from disk and rewritten so that a Guild on loopback can receive them. Every host named in
  * a payload stands for a loopback peer (see `interop-peers.ts`), every community URL (`/c/NAME`, `/m/NAME`)
  * becomes a Guild group, and each activity gets an id unique to the run. No real host is ever contacted.
  */
@@ -18,11 +18,9 @@ import {
 } from '../../src/activitypub/vocab.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
 
-/** Where the corpus lives unless `GUILD_INTEROP_FIXTURES` says otherwise. */
+/** Where the corpus lives: in the repository, `test/fixtures/interop`. */
 export function interopFixturesDir(): string {
-  const fromEnv = process.env['GUILD_INTEROP_FIXTURES'];
-  if (fromEnv) return fromEnv;
-  return fileURLToPath(new URL('../../../shared/fixtures/interop', import.meta.url));
+  return fileURLToPath(new URL('../fixtures/interop', import.meta.url));
 }
 
 export type FixtureKind = 'activity' | 'object' | 'collection';

@@ -28,6 +28,8 @@ export interface SinkOptions {
   status?: number | ((path: string) => number);
   /** Milliseconds to wait before answering (default 0): a slow destination. */
   delayMs?: number;
+  /** Answers wait until this settles (each POST is recorded when it arrives): a destination held by the test. */
+  gate?: Promise<void>;
 }
 
 /** A loopback HTTP server recording POSTs. */
@@ -82,9 +84,13 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
           : typeof opts.status === 'function'
             ? opts.status(path)
             : (opts.status ?? 202);
-      const answer = (): void => {
+      let answer = (): void => {
         if (!res.destroyed) res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
       };
+      if (opts.gate) {
+        const delayed = answer;
+        answer = (): void => void opts.gate?.then(delayed);
+      }
       if (!opts.delayMs) return answer();
       const timer = setTimeout(() => {
         timers.delete(timer);

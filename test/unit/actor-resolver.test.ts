@@ -23,6 +23,10 @@ class MemoryRemoteActors implements RemoteActorRepository {
     for (const actor of this.byId.values()) if (actor.keyId === keyId) return { ...actor };
     return null;
   }
+
+  async purgeStale(): Promise<number> {
+    return 0;
+  }
 }
 
 function rsaPair(): { publicKeyPem: string; privateKeyPem: string } {

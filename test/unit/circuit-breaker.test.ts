@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CircuitBreaker } from '../../src/federation/circuit-breaker.ts';
-import { Counter, Histogram, Metrics } from '../../src/federation/metrics.ts';
+import { Metrics } from '../../src/federation/metrics.ts';
 
 describe('circuit breaker', function () {
   it('opens after the threshold, half-opens after the delay, closes on success', function () {
@@ -37,30 +37,40 @@ describe('circuit breaker', function () {
 });
 
 describe('metrics', function () {
-  it('renders counters and histograms in the Prometheus text format, escaping labels', function () {
-    const c = new Counter('x_total', 'help');
-    c.inc({ host: 'a"b' });
-    c.inc({ host: 'a"b' }, 2);
-    expect(c.render()).to.contain('x_total{host="a\\"b"} 3');
-    const h = new Histogram('y_seconds', 'help', [0.1, 1]);
-    h.observe({}, 0.05);
-    h.observe({}, 0.5);
-    const text = h.render();
-    expect(text).to.contain('y_seconds_bucket{le="0.1"} 1');
-    expect(text).to.contain('y_seconds_bucket{le="1"} 2');
-    expect(text).to.contain('y_seconds_bucket{le="+Inf"} 2');
-    expect(text).to.contain('y_seconds_count 2');
+  it('renders counters and histograms in the Prometheus text format, escaping labels', async function () {
+    const m = new Metrics();
+    m.hostFailures.inc({ host: 'a"b' });
+    m.hostFailures.inc({ host: 'a"b' }, 2);
+    m.inboxSeconds.observe({}, 0.004);
+    m.inboxSeconds.observe({}, 0.5);
+    const text = await m.render();
+    expect(text).to.contain('guild_delivery_host_failures_total{host="a\\"b"} 3');
+    expect(text).to.contain('guild_inbox_request_seconds_bucket{le="0.005"} 1');
+    expect(text).to.contain('guild_inbox_request_seconds_bucket{le="0.5"} 2');
+    expect(text).to.contain('guild_inbox_request_seconds_bucket{le="+Inf"} 2');
+    expect(text).to.contain('guild_inbox_request_seconds_count 2');
+    expect(text).to.contain('# TYPE guild_inbox_requests_total counter');
+    expect(text).to.match(/^process_resident_memory_bytes \d+$/m);
   });
 
-  it('caps the number of series', function () {
-    const c = new Counter('z_total', 'help');
-    for (let i = 0; i < 5000; i++) c.inc({ host: `h${i}` });
-    expect(
-      c
-        .render()
-        .split('\n')
-        .filter((l) => l.startsWith('z_total{')).length,
-    ).to.equal(2000);
-    expect(new Metrics().render()).to.contain('# TYPE guild_inbox_requests_total counter');
+  it('caps the number of series of host-labelled metrics', async function () {
+    const m = new Metrics();
+    for (let i = 0; i < 5000; i++) {
+      m.hostFailures.inc({ host: `h${i}` });
+      m.circuitOpen.set({ host: `h${i}` }, 1);
+    }
+    m.hostFailures.inc({ host: 'h0' }, 4);
+    const lines = (await m.render()).split('\n');
+    expect(lines.filter((l) => l.startsWith('guild_delivery_host_failures_total{'))).to.have.length(2000);
+    expect(lines.filter((l) => l.startsWith('guild_delivery_circuit_open{'))).to.have.length(2000);
+    expect(lines).to.include('guild_delivery_host_failures_total{host="h0"} 5');
+  });
+
+  it('keeps the registries of two instances apart', async function () {
+    const a = new Metrics();
+    const b = new Metrics();
+    a.inboxRequests.inc({ status: '202' });
+    expect(await a.render()).to.match(/^guild_inbox_requests_total\{status="202"\} 1$/m);
+    expect(await b.render()).not.to.contain('guild_inbox_requests_total{');
   });
 });

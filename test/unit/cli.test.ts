@@ -10,7 +10,7 @@ import { runCli } from '../../src/cli/main.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import type { DeliverPayload } from '../../src/federation/publisher.ts';
-import { Urls } from '../../src/groups/urls.ts';
+import { Urls } from '../../src/activitypub/urls.ts';
 import { webRoutes } from '../../src/web/web.routes.ts';
 
 const ORIGIN = 'https://guild.example';

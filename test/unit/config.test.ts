@@ -43,6 +43,41 @@ describe('configuration', function () {
     expect(c.delivery.concurrency).to.equal(8);
   });
 
+  it('reads the HTTP limits and the metrics listener', function () {
+    const d = loadConfig({});
+    expect(d.http).to.deep.equal({
+      maxConnections: 1024,
+      maxConnectionsPerClient: 128,
+      requestTimeoutMs: 10_000,
+    });
+    expect(d.metricsListen).to.equal(null);
+    const c = loadConfig({
+      GUILD_MAX_CONNECTIONS: '50',
+      GUILD_CONNECTIONS_PER_CLIENT: '5',
+      GUILD_REQUEST_TIMEOUT_MS: '3000',
+      GUILD_METRICS_LISTEN: '[::1]:9464',
+    });
+    expect(c.http).to.deep.equal({ maxConnections: 50, maxConnectionsPerClient: 5, requestTimeoutMs: 3000 });
+    expect(c.metricsListen).to.deep.equal({ host: '::1', port: 9464 });
+    expect(loadConfig({ GUILD_METRICS_LISTEN: '127.0.0.1:9464' }).metricsListen).to.deep.equal({
+      host: '127.0.0.1',
+      port: 9464,
+    });
+    const p = problemsOf({
+      GUILD_MAX_CONNECTIONS: '0',
+      GUILD_CONNECTIONS_PER_CLIENT: 'many',
+      GUILD_REQUEST_TIMEOUT_MS: '10',
+      GUILD_METRICS_LISTEN: '9464',
+    });
+    expect(p.join('\n'))
+      .to.contain('GUILD_MAX_CONNECTIONS ')
+      .and.contain('GUILD_CONNECTIONS_PER_CLIENT')
+      .and.contain('GUILD_REQUEST_TIMEOUT_MS')
+      .and.contain('GUILD_METRICS_LISTEN');
+    expect(p).to.have.length(4);
+    expect(problemsOf({ GUILD_METRICS_LISTEN: '127.0.0.1:99999' })).to.have.length(1);
+  });
+
   it('reports every problem with the variable name', function () {
     const p = problemsOf({
       GUILD_ORIGIN: 'ftp://x',

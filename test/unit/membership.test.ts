@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { openTestStore } from '../support/test-store.ts';
 import type { Member, Store } from '../../src/storage/store.ts';
-import { Urls } from '../../src/groups/urls.ts';
+import { Urls } from '../../src/activitypub/urls.ts';
 import { GroupService } from '../../src/groups/group.service.ts';
 import { MembershipService } from '../../src/groups/membership.service.ts';
 import type { KeyPairGenerator } from '../../src/groups/ports.ts';
 import { StorePublisher, type DeliverPayload } from '../../src/federation/publisher.ts';
-import { rsaKeyPairs } from '../../src/server.ts';
+import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
+import { rsaKeyPairs } from '../../src/federation/keys.ts';
 
 const ORIGIN = 'https://guild.example';
 const GROUP = `${ORIGIN}/groups/club`;
@@ -50,9 +51,10 @@ describe('MembershipService', function () {
     store = await openTestStore();
     const urls = new Urls(ORIGIN);
     const publisher = new StorePublisher(store, { notify: () => undefined });
+    const events = new OutboundTranslator({ publisher, store, urls, domain: 'guild.example' });
     const keys: KeyPairGenerator = { generate: async () => pair };
-    await new GroupService({ store, urls, publisher, keys }).create('club');
-    membership = new MembershipService({ store, urls, publisher, now: () => 5000 });
+    await new GroupService({ store, urls, events, keys }).create('club');
+    membership = new MembershipService({ store, events, now: () => 5000 });
     await store.members.upsertMember(member(alice, 'pending'));
     await store.members.upsertMember(member(bob, 'accepted'));
   });
@@ -73,7 +75,7 @@ describe('MembershipService', function () {
   });
 
   it('approves: the request becomes a membership and Accept{Follow} goes to the inbox', async function () {
-    const r = await membership.approve('club', alice);
+    const r = await membership.approve('club', alice, 'action-approve');
     expect(r.ok && r.value.state).to.equal('accepted');
     const stored = await store.members.getMember('club', alice);
     expect(stored?.state).to.equal('accepted');
@@ -89,7 +91,7 @@ describe('MembershipService', function () {
   });
 
   it('rejects: the request is removed and Reject{Follow} goes to the inbox', async function () {
-    const r = await membership.reject('club', alice);
+    const r = await membership.reject('club', alice, 'action-reject');
     expect(r.ok).to.equal(true);
     expect(await store.members.getMember('club', alice)).to.equal(null);
     const { inbox, activity } = await onlyDelivery();
@@ -99,15 +101,15 @@ describe('MembershipService', function () {
   });
 
   it('refuses to approve or reject what is not a pending request, sending nothing', async function () {
-    expect(await membership.approve('club', bob)).to.deep.equal({
+    expect(await membership.approve('club', bob, 'action-approve')).to.deep.equal({
       ok: false,
       error: { type: 'no-such-request', isMember: true },
     });
-    expect(await membership.reject('club', 'https://c.example/users/carol')).to.deep.equal({
+    expect(await membership.reject('club', 'https://c.example/users/carol', 'action-reject')).to.deep.equal({
       ok: false,
       error: { type: 'no-such-request', isMember: false },
     });
-    expect(await membership.approve('gone', alice)).to.deep.equal({
+    expect(await membership.approve('gone', alice, 'action-approve')).to.deep.equal({
       ok: false,
       error: { type: 'group-not-found' },
     });
@@ -116,11 +118,11 @@ describe('MembershipService', function () {
   });
 
   it('removes a member and tells its server with Reject', async function () {
-    expect((await membership.remove('club', bob)).ok).to.equal(true);
+    expect((await membership.remove('club', bob, 'action-remove')).ok).to.equal(true);
     expect(await store.members.getMember('club', bob)).to.equal(null);
     const { activity } = await onlyDelivery();
     expect(activity.type).to.equal('Reject');
-    expect(await membership.remove('club', bob)).to.deep.equal({
+    expect(await membership.remove('club', bob, 'action-remove')).to.deep.equal({
       ok: false,
       error: { type: 'not-a-member' },
     });

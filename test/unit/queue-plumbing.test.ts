@@ -171,27 +171,30 @@ describe('LocalQueueSignal', function () {
 });
 
 describe('Metrics of background threads', function () {
-  it('adds counters and histograms up and keeps the larger gauge', function () {
+  it('adds counters and histograms up and keeps the larger gauge', async function () {
     const main = new Metrics();
     const t1 = new Metrics();
     const t2 = new Metrics();
     main.inboxRequests.inc({ status: '202' }, 5);
-    t1.jobs.inc({ queue: 'deliver', outcome: 'done' }, 3);
-    t2.jobs.inc({ queue: 'deliver', outcome: 'done' }, 4);
-    t2.jobs.inc({ queue: 'intake', outcome: 'done' });
+    t1.jobs.inc({ outcome: 'done', queue: 'deliver' }, 3);
+    t2.jobs.inc({ outcome: 'done', queue: 'deliver' }, 4);
+    t2.jobs.inc({ outcome: 'done', queue: 'intake' });
     t1.jobSeconds.observe({ queue: 'deliver' }, 0.02);
     t2.jobSeconds.observe({ queue: 'deliver' }, 2);
     t1.circuitOpen.set({ host: 'a.example' }, 0);
     t2.circuitOpen.set({ host: 'a.example' }, 1);
-    const text = main.combinedWith([t1.snapshot(), t2.snapshot()]).render();
+    const threads = [await t1.snapshot(), await t2.snapshot()];
+    const text = await main.render(threads);
     expect(text).to.match(/^guild_inbox_requests_total\{status="202"\} 5$/m);
     expect(text).to.match(/^guild_jobs_total\{outcome="done",queue="deliver"\} 7$/m);
     expect(text).to.match(/^guild_jobs_total\{outcome="done",queue="intake"\} 1$/m);
     expect(text).to.match(/^guild_job_seconds_count\{queue="deliver"\} 2$/m);
-    expect(text).to.match(/^guild_job_seconds_bucket\{queue="deliver",le="0.05"\} 1$/m);
-    expect(text).to.match(/^guild_job_seconds_bucket\{queue="deliver",le="5"\} 2$/m);
+    expect(text).to.match(/^guild_job_seconds_bucket\{le="0.05",queue="deliver"\} 1$/m);
+    expect(text).to.match(/^guild_job_seconds_bucket\{le="5",queue="deliver"\} 2$/m);
     expect(text).to.match(/^guild_delivery_circuit_open\{host="a.example"\} 1$/m);
-    // The threads' own registries are left as they were.
-    expect(t1.render()).to.match(/^guild_jobs_total\{outcome="done",queue="deliver"\} 3$/m);
+    // The same sums as plain data (what a thread posts), and the threads' own registries left as they were.
+    const jobs = (await main.snapshot(threads)).find((m) => m.name === 'guild_jobs_total');
+    expect(jobs?.values).to.deep.include({ labels: { outcome: 'done', queue: 'deliver' }, value: 7 });
+    expect(await t1.render()).to.match(/^guild_jobs_total\{outcome="done",queue="deliver"\} 3$/m);
   });
 });

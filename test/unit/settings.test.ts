@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { openTestStore } from '../support/test-store.ts';
 import type { Group, QueueName, Store } from '../../src/storage/store.ts';
-import { Urls } from '../../src/groups/urls.ts';
+import { Urls } from '../../src/activitypub/urls.ts';
 import { GroupService } from '../../src/groups/group.service.ts';
 import {
   MAX_IMAGE_BYTES,
@@ -14,8 +14,9 @@ import {
 } from '../../src/groups/settings.service.ts';
 import type { KeyPairGenerator } from '../../src/groups/ports.ts';
 import { StorePublisher, type DeliverPayload } from '../../src/federation/publisher.ts';
+import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
 import { MembershipService } from '../../src/groups/membership.service.ts';
-import { rsaKeyPairs } from '../../src/server.ts';
+import { rsaKeyPairs } from '../../src/federation/keys.ts';
 import { PUBLIC } from '../../src/activitypub/vocab.ts';
 
 const ORIGIN = 'https://guild.example';
@@ -55,10 +56,11 @@ describe('SettingsService', function () {
     urls = new Urls(ORIGIN);
     const signal = { notify: () => undefined };
     const publisher = new StorePublisher(store, signal);
+    const events = new OutboundTranslator({ publisher, store, urls, domain: 'guild.example' });
     const keys: KeyPairGenerator = { generate: async () => pair };
-    groups = new GroupService({ store, urls, publisher, keys });
+    groups = new GroupService({ store, urls, events, keys });
     media = new MemoryMedia();
-    settings = new SettingsService({ store, urls, publisher, domain: 'guild.example', media });
+    settings = new SettingsService({ store, events, media });
     const r = await groups.create('rust', { title: 'Rustaceans', summary: 'All about **Rust**' });
     expect(r.ok).to.equal(true);
   });
@@ -268,14 +270,9 @@ describe('SettingsService', function () {
 
     it('accepts pending join requests when membership becomes open', async function () {
       const publisher = new StorePublisher(store, { notify: () => undefined });
-      const membership = new MembershipService({ store, urls, publisher });
-      const withMembership = new SettingsService({
-        store,
-        urls,
-        publisher,
-        domain: 'guild.example',
-        membership,
-      });
+      const events = new OutboundTranslator({ publisher, store, urls, domain: 'guild.example' });
+      const membership = new MembershipService({ store, events });
+      const withMembership = new SettingsService({ store, events, membership });
       await withMembership.update('rust', { membershipPolicy: 'approval' });
       const requesters = ['https://a.example/users/a', 'https://b.example/users/b'];
       for (const actorId of requesters) {

@@ -1,5 +1,6 @@
+/** MongoDB adapter of the storage port: activities groups published, kept so that their ids dereference. */
 import type { Collection, Filter } from 'mongodb';
-import type { ActivityRepository, OutboxCursor, StoredActivity } from '../store.ts';
+import type { ActivityRepository, NewActivity, OutboxCursor, StoredActivity } from '../store.ts';
 import type { ActivityDoc } from './documents.mongodb.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';
 
@@ -12,10 +13,14 @@ function toActivity(doc: ActivityDoc): StoredActivity {
     json: doc.json,
     published: doc.published,
     inOutbox: doc.inOutbox,
+    withdrawnAt: doc.withdrawnAt ?? null,
   };
 }
 
-/** Emitted and announced documents in the `activities` collection, `_id` = activity id. */
+/**
+ * Emitted and announced documents in the `activities` collection, `_id` = activity id. The outbox is the
+ * documents with `inOutbox` that are not withdrawn (post.repository.mongodb.ts withdraws them).
+ */
 export class MongoActivityRepository implements ActivityRepository {
   readonly #activities: Collection<ActivityDoc>;
 
@@ -23,7 +28,7 @@ export class MongoActivityRepository implements ActivityRepository {
     this.#activities = activities;
   }
 
-  async putActivity(activity: StoredActivity): Promise<boolean> {
+  async putActivity(activity: NewActivity): Promise<boolean> {
     try {
       await this.#activities.insertOne({
         _id: activity.id,
@@ -33,6 +38,7 @@ export class MongoActivityRepository implements ActivityRepository {
         json: activity.json,
         published: activity.published,
         inOutbox: activity.inOutbox,
+        withdrawnAt: null,
       });
       return true;
     } catch (error) {
@@ -48,7 +54,7 @@ export class MongoActivityRepository implements ActivityRepository {
 
   async listOutbox(groupName: string, before: OutboxCursor | null, limit: number): Promise<StoredActivity[]> {
     if (limit <= 0) return [];
-    const filter: Filter<ActivityDoc> = { groupName, inOutbox: true };
+    const filter: Filter<ActivityDoc> = { groupName, inOutbox: true, withdrawnAt: null };
     if (before !== null) {
       filter.$or = [
         { published: { $lt: before.published } },
@@ -59,7 +65,25 @@ export class MongoActivityRepository implements ActivityRepository {
     return docs.map(toActivity);
   }
 
+  async listActivitiesAbout(
+    groupName: string,
+    objectId: string,
+    after: OutboxCursor | null,
+    limit: number,
+  ): Promise<StoredActivity[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<ActivityDoc> = { groupName, objectId };
+    if (after !== null) {
+      filter.$or = [
+        { published: { $gt: after.published } },
+        { published: after.published, _id: { $gt: after.id } },
+      ];
+    }
+    const docs = await this.#activities.find(filter).sort({ published: 1, _id: 1 }).limit(limit).toArray();
+    return docs.map(toActivity);
+  }
+
   async countOutbox(groupName: string): Promise<number> {
-    return this.#activities.countDocuments({ groupName, inOutbox: true });
+    return this.#activities.countDocuments({ groupName, inOutbox: true, withdrawnAt: null });
   }
 }

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: the moderation audit log. */
 import type { Collection, Filter } from 'mongodb';
 import type { AuditEntry, AuditRepository, AuditScope } from '../moderation.store.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: bans of actors from groups. */
 import type { Collection, Filter } from 'mongodb';
 import type { Ban, BanRepository } from '../moderation.store.ts';
 import { retryOnDuplicateKey } from './errors.mongodb.ts';
@@ -69,5 +70,10 @@ export class MongoBanRepository implements BanRepository {
       .limit(limit)
       .toArray();
     return docs.map(toBan);
+  }
+
+  /** `$lt` on a number never matches a permanent ban's null. */
+  async purgeExpired(before: number): Promise<number> {
+    return (await this.#bans.deleteMany({ expiresAt: { $lt: before } })).deletedCount;
   }
 }

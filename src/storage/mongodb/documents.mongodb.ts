@@ -1,3 +1,4 @@
+/** The MongoDB collections and indexes, and the documents of groups, keys, members, actors, posts and jobs. */
 import type { Collection, Db, IndexDescription, ObjectId } from 'mongodb';
 import type { GroupSettings, JobState, MemberState, QueueName } from '../store.ts';
 import type {
@@ -66,6 +67,8 @@ export interface ActivityDoc {
   json: string;
   published: number;
   inOutbox: boolean;
+  /** Absent from documents written before withdrawal existed, which reads the same as null. */
+  withdrawnAt?: number | null;
 }
 
 /**
@@ -83,6 +86,8 @@ export interface PostDoc {
   boostId: string | null;
   createdAt: number;
   deletedAt: number | null;
+  /** Absent from documents written before removals were told apart from deletions. */
+  removedBy?: string | null;
   pinnedAt?: number | null;
   lockedAt?: number | null;
 }
@@ -96,7 +101,8 @@ export interface JobDoc {
   queue: QueueName;
   key: string;
   payload: string;
-  state: JobState;
+  /** `purged`: only the id is kept (see purgeFinished), so that enqueueing it again inserts nothing. */
+  state: JobState | 'purged';
   runAt: number;
   attempts: number;
   leaseOwner: string | null;
@@ -182,10 +188,18 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     // listGroupsOfActor
     { key: { actorId: 1, groupName: 1 } },
   ],
-  // getRemoteActorByKeyId
-  remoteActors: [{ key: { keyId: 1, fetchedAt: -1 } }],
-  // listOutbox, countOutbox
-  activities: [{ key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } }],
+  remoteActors: [
+    // getRemoteActorByKeyId
+    { key: { keyId: 1, fetchedAt: -1 } },
+    // purgeStale
+    { key: { fetchedAt: 1 } },
+  ],
+  activities: [
+    // listOutbox, countOutbox
+    { key: { groupName: 1, inOutbox: 1, published: -1, _id: -1 } },
+    // markPostDeleted (withdrawal), listActivitiesAbout
+    { key: { groupName: 1, objectId: 1, published: 1, _id: 1 } },
+  ],
   posts: [
     // getPost, putPost, markPostDeleted
     { key: { groupName: 1, objectId: 1 }, unique: true },
@@ -205,14 +219,16 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { queue: 1, state: 1, runAt: 1, _id: 1 } },
     // stats (oldest queued job)
     { key: { queue: 1, state: 1, createdAt: 1 } },
-    // purgeDone
+    // purgeFinished
     { key: { queue: 1, state: 1, updatedAt: 1 } },
   ],
-  // purgeDone
+  // purgeFinished
   jobTransitions: [{ key: { rev: 1 } }],
   moderators: [
     // addModerator, removeModerator, isModerator
     { key: { groupName: 1, actorId: 1 }, unique: true },
+    // purgeStale of remote actors
+    { key: { actorId: 1 } },
     // listModerators, countModerators
     { key: { groupName: 1, addedAt: 1, actorId: 1 } },
   ],

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: the instance's domain policies (blocked and limited hosts). */
 import type { Collection, Filter } from 'mongodb';
 import type { DomainPolicy, DomainPolicyKind, DomainPolicyRepository } from '../moderation.store.ts';
 import type { MemberDoc } from './documents.mongodb.ts';

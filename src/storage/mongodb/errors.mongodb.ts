@@ -1,3 +1,4 @@
+/** MongoDB duplicate-key errors: detecting them, inserting past them, retrying upserts that race. */
 import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
 
 /** The server's code for a unique index violation. */

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: groups and their settings. */
 import type { Collection, Filter } from 'mongodb';
 import { DEFAULT_GROUP_SETTINGS, type Group, type GroupRepository } from '../store.ts';
 import type { GroupDoc } from './documents.mongodb.ts';

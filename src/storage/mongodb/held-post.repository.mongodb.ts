@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: posts held for a moderator's approval. */
 import type { Collection, Filter } from 'mongodb';
 import type { HeldPost, HeldPostRepository } from '../moderation.store.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: delivery failures per remote host. */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Filter } from 'mongodb';
 import { withFailure } from '../host-status.ts';

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: the durable job queue (intake, fan-out, deliveries) with leases. */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
@@ -10,7 +11,7 @@ import { JobTransitions, type JobRef, type Step } from './job-transitions.mongod
 const MAX_CLAIM_ROUNDS = 4;
 /** Attempts of an owner operation that keeps losing against concurrent transitions. */
 const MAX_OWNER_ATTEMPTS = 3;
-/** Done jobs deleted per round trip by purgeDone. */
+/** Finished jobs deleted per round trip by purgeFinished. */
 const PURGE_BATCH = 1000;
 /** Jobs whose state this queue remembers from its own claims and changes; beyond this, the oldest are forgotten. */
 const MAX_HELD = 100_000;
@@ -23,6 +24,8 @@ interface Held extends JobRef {
 
 type ChangeOf = (job: Pick<JobDoc, 'attempts'>) => Omit<JobChange, 'seq'>;
 
+const QUEUES: readonly QueueName[] = ['intake', 'fanout', 'deliver'];
+
 function toJob(doc: JobDoc): Job {
   const payload: unknown = JSON.parse(doc.payload);
   return {
@@ -30,7 +33,8 @@ function toJob(doc: JobDoc): Job {
     queue: doc.queue,
     key: doc.key,
     payload: typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? { ...payload } : {},
-    state: doc.state,
+    // Purged stubs are never returned (getJob and claim leave them out); typed as what they were.
+    state: doc.state === 'purged' ? 'done' : doc.state,
     runAt: doc.runAt,
     attempts: doc.attempts,
     leaseOwner: doc.leaseOwner ?? null,
@@ -238,7 +242,7 @@ export class MongoJobQueue implements JobQueue {
 
   async getJob(id: string): Promise<Job | null> {
     const doc = await this.#jobs.findOne({ _id: id });
-    return doc ? toJob(doc) : null;
+    return doc && doc.state !== 'purged' ? toJob(doc) : null;
   }
 
   async stats(queue: QueueName, now: number): Promise<QueueStats> {
@@ -260,24 +264,91 @@ export class MongoJobQueue implements JobQueue {
     };
   }
 
-  async purgeDone(queue: QueueName, before: number): Promise<number> {
+  /**
+   * A purged job whose id is kept stays as a stub (`state: 'purged'`, empty payload): its `_id` still makes
+   * an enqueue of the same id a duplicate, at no extra round trip on the enqueue.
+   */
+  async purgeFinished(
+    queue: QueueName,
+    o: { doneBefore: number; failedBefore: number; keepIds: boolean },
+    limit: number,
+  ): Promise<number> {
     let purged = 0;
-    for (;;) {
-      const batch = await this.#jobs
-        .find({ queue, state: 'done', updatedAt: { $lt: before } }, { projection: { _id: 1, rev: 1 } })
-        .limit(PURGE_BATCH)
-        .toArray();
-      if (batch.length === 0) break;
-      // Done is final: nothing changes a done job, so the ids read above are still done.
-      const result = await this.#jobs.deleteMany({
-        _id: { $in: batch.map((doc) => doc._id) },
-        state: 'done',
-      });
-      purged += result.deletedCount;
-      await this.#transitions.purge(batch.map((doc) => doc.rev));
-      if (batch.length < PURGE_BATCH) break;
+    for (const [state, before] of [
+      ['done', o.doneBefore],
+      ['failed', o.failedBefore],
+    ] as const) {
+      while (purged < limit) {
+        const batch = await this.#jobs
+          .find({ queue, state, updatedAt: { $lt: before } }, { projection: { _id: 1, rev: 1 } })
+          .limit(Math.min(PURGE_BATCH, limit - purged))
+          .toArray();
+        if (batch.length === 0) break;
+        // Done and failed are final: nothing changes such a job, so the ids read above are still in `state`.
+        const filter = { _id: { $in: batch.map((doc) => doc._id) }, state };
+        const count = o.keepIds
+          ? (
+              await this.#jobs.updateMany(filter, {
+                $set: { state: 'purged', payload: '{}', lastError: null, leaseOwner: null, leaseUntil: 0 },
+              })
+            ).modifiedCount
+          : (await this.#jobs.deleteMany(filter)).deletedCount;
+        purged += count;
+        await this.#transitions.purge(batch.map((doc) => doc.rev));
+        if (batch.length < PURGE_BATCH) break;
+      }
     }
     return purged;
+  }
+
+  async forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number> {
+    let forgotten = 0;
+    while (forgotten < limit) {
+      const batch = await this.#jobs
+        .find({ queue, state: 'purged', createdAt: { $lt: createdBefore } }, { projection: { _id: 1 } })
+        .limit(Math.min(PURGE_BATCH, limit - forgotten))
+        .toArray();
+      if (batch.length === 0) break;
+      const result = await this.#jobs.deleteMany({
+        _id: { $in: batch.map((doc) => doc._id) },
+        state: 'purged',
+      });
+      forgotten += result.deletedCount;
+      if (batch.length < PURGE_BATCH) break;
+    }
+    return forgotten;
+  }
+
+  /** One query per queue, each served by the (queue, state, runAt) index. */
+  async listLeaseOwners(now: number, limit: number): Promise<string[]> {
+    const owners = new Set<string>();
+    for (const queue of QUEUES) {
+      const found = await this.#jobs.distinct('leaseOwner', {
+        queue,
+        state: 'queued',
+        leaseUntil: { $gt: now },
+      });
+      for (const owner of found) if (typeof owner === 'string') owners.add(owner);
+    }
+    return [...owners].sort().slice(0, Math.max(0, limit));
+  }
+
+  async releaseLeases(owner: string, now: number): Promise<number> {
+    let released = 0;
+    for (const queue of QUEUES) {
+      const held = await this.#jobs
+        .find({ queue, state: 'queued', leaseOwner: owner }, { projection: { _id: 1, rev: 1, seq: 1 } })
+        .toArray();
+      if (held.length === 0) continue;
+      // Through transitions like every change of a job; one lost means someone else changed that job meanwhile.
+      const change = { leaseOwner: null, leaseUntil: 0, updatedAt: now };
+      const result = await this.#transitions.advance(
+        held.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } })),
+      );
+      for (const step of result.won) this.#held.delete(step.ref._id);
+      released += result.won.length;
+    }
+    return released;
   }
 
   /** Remembers a job held by `held.owner` at `held.seq`. */

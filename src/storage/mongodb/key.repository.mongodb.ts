@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: key pairs of the application actor and the groups. */
 import type { Collection } from 'mongodb';
 import type { KeyPair, KeyRepository } from '../store.ts';
 import type { KeyPairDoc } from './documents.mongodb.ts';

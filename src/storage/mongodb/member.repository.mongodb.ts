@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: group members and their delivery inboxes. */
 import type { Collection, Filter } from 'mongodb';
 import type { Member, MemberRepository, MemberState } from '../store.ts';
 import type { MemberDoc } from './documents.mongodb.ts';

@@ -1,3 +1,4 @@
+/** MongoDB documents of moderation (moderators, bans, policies, reports, held posts, audit) and hosts. */
 import type { ObjectId } from 'mongodb';
 import type { DomainPolicyKind, ReportState } from '../moderation.store.ts';
 

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: group moderators. */
 import type { Collection, Filter } from 'mongodb';
 import type { Moderator, ModeratorRepository } from '../moderation.store.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';

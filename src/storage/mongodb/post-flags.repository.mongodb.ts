@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: flags on posts (pinned, locked, removed). */
 import type { Collection, Filter } from 'mongodb';
 import type { PostFlagsRepository } from '../moderation.store.ts';
 import type { PostDoc } from './documents.mongodb.ts';

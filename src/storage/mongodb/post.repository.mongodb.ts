@@ -1,6 +1,7 @@
+/** MongoDB adapter of the storage port: posts announced by groups and their threads. */
 import type { Collection, Filter } from 'mongodb';
 import type { OutboxCursor, Post, PostRepository } from '../store.ts';
-import type { PostDoc } from './documents.mongodb.ts';
+import type { ActivityDoc, PostDoc } from './documents.mongodb.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';
 
 const POST_FIELDS = {
@@ -14,6 +15,7 @@ const POST_FIELDS = {
   boostId: 1,
   createdAt: 1,
   deletedAt: 1,
+  removedBy: 1,
 } as const;
 
 /** The most group names listGroupsOfPost returns (the port's bound). */
@@ -30,15 +32,21 @@ function toPost(doc: PostDoc): Post {
     boostId: doc.boostId ?? null,
     createdAt: doc.createdAt,
     deletedAt: doc.deletedAt ?? null,
+    removedBy: doc.removedBy ?? null,
   };
 }
 
-/** Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). */
+/**
+ * Posts accepted into groups, in the `posts` collection, unique on (groupName, objectId). Deleting a post
+ * withdraws the documents of `activities` about it.
+ */
 export class MongoPostRepository implements PostRepository {
   readonly #posts: Collection<PostDoc>;
+  readonly #activities: Collection<ActivityDoc>;
 
-  constructor(posts: Collection<PostDoc>) {
+  constructor(posts: Collection<PostDoc>, activities: Collection<ActivityDoc>) {
     this.#posts = posts;
+    this.#activities = activities;
   }
 
   async putPost(post: Post): Promise<boolean> {
@@ -53,6 +61,7 @@ export class MongoPostRepository implements PostRepository {
         boostId: post.boostId,
         createdAt: post.createdAt,
         deletedAt: post.deletedAt,
+        removedBy: post.removedBy,
       });
       return true;
     } catch (error) {
@@ -75,10 +84,45 @@ export class MongoPostRepository implements PostRepository {
     return doc ? toPost(doc) : null;
   }
 
-  async markPostDeleted(groupName: string, objectId: string, at: number): Promise<boolean> {
+  async markPostDeleted(
+    groupName: string,
+    objectId: string,
+    at: number,
+    removedBy: string | null,
+  ): Promise<boolean> {
+    // The activities first, the post last: if this stops part way, the post is still live and a second call
+    // finds the activities to withdraw (a deleted post's activities are never left in the outbox).
+    const live = await this.#posts.findOne(
+      { groupName, objectId, deletedAt: null },
+      { projection: { _id: 1 } },
+    );
+    if (!live) return false;
+    await this.#activities.updateMany(
+      { groupName, objectId, withdrawnAt: null },
+      { $set: { withdrawnAt: at } },
+    );
     const result = await this.#posts.updateOne(
       { groupName, objectId, deletedAt: null },
-      { $set: { deletedAt: at } },
+      { $set: { deletedAt: at, removedBy } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async restorePost(groupName: string, objectId: string, boostId: string | null): Promise<boolean> {
+    // The activities first, the post last: if this stops part way, the post is still deleted and a second call
+    // brings back what is left.
+    const deleted = await this.#posts.findOne(
+      { groupName, objectId, deletedAt: { $ne: null } },
+      { projection: { _id: 1 } },
+    );
+    if (!deleted) return false;
+    await this.#activities.updateMany(
+      { groupName, objectId, withdrawnAt: { $ne: null } },
+      { $set: { withdrawnAt: null } },
+    );
+    const result = await this.#posts.updateOne(
+      { groupName, objectId, deletedAt: { $ne: null } },
+      { $set: { deletedAt: null, removedBy: null, boostId } },
     );
     return result.modifiedCount === 1;
   }

@@ -1,3 +1,4 @@
+/** MongoDB adapter of the storage port: reports (Flag activities and DM reports). */
 import type { Collection, Filter } from 'mongodb';
 import type { Report, ReportRepository, ReportState } from '../moderation.store.ts';
 import { isDuplicateKeyError } from './errors.mongodb.ts';

@@ -1,3 +1,4 @@
+/** The MongoDB store: opens the database, builds every repository of the storage port on it, closes it. */
 import { MongoClient, type Db } from 'mongodb';
 import type { Store } from '../store.ts';
 import { MongoActivityRepository } from './activity.repository.mongodb.ts';
@@ -51,9 +52,13 @@ export class MongoStore implements Store {
     this.groups = new MongoGroupRepository(collections.groups);
     this.keys = new MongoKeyRepository(collections.keyPairs);
     this.members = new MongoMemberRepository(collections.members);
-    this.remoteActors = new MongoRemoteActorRepository(collections.remoteActors);
+    this.remoteActors = new MongoRemoteActorRepository(
+      collections.remoteActors,
+      collections.members,
+      collections.moderators,
+    );
     this.activities = new MongoActivityRepository(collections.activities);
-    this.posts = new MongoPostRepository(collections.posts);
+    this.posts = new MongoPostRepository(collections.posts, collections.activities);
     this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
     this.moderators = new MongoModeratorRepository(collections.moderators);
     this.bans = new MongoBanRepository(collections.bans);

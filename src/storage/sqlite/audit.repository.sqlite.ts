@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: the moderation audit log. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditRepository, AuditScope } from '../moderation.store.ts';
 

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: bans of actors from groups. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Ban, BanRepository } from '../moderation.store.ts';
 
@@ -30,6 +31,7 @@ export class SqliteBanRepository implements BanRepository {
   readonly #getActive: Statement<[string, string, number], BanRow>;
   readonly #listFirst: Statement<[string, number], BanRow>;
   readonly #listAfter: Statement<[string, string, number], BanRow>;
+  readonly #purgeExpired: Statement<[number]>;
 
   constructor(db: Database) {
     this.#put = db.prepare(
@@ -47,6 +49,7 @@ export class SqliteBanRepository implements BanRepository {
     this.#listAfter = db.prepare(
       `SELECT ${COLUMNS} FROM bans WHERE group_name = ? AND actor_id > ? ORDER BY actor_id LIMIT ?`,
     );
+    this.#purgeExpired = db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at < ?');
   }
 
   async putBan(ban: Ban): Promise<void> {
@@ -75,5 +78,9 @@ export class SqliteBanRepository implements BanRepository {
     const rows =
       after === null ? this.#listFirst.all(groupName, limit) : this.#listAfter.all(groupName, after, limit);
     return rows.map(toBan);
+  }
+
+  async purgeExpired(before: number): Promise<number> {
+    return this.#purgeExpired.run(before).changes;
   }
 }

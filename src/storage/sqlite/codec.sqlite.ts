@@ -1,3 +1,4 @@
+/** Conversions between SQLite column values and the storage port's types. */
 import { DEFAULT_GROUP_SETTINGS, type GroupSettings } from '../store.ts';
 
 function isRecord(value: unknown): value is Record<string, unknown> {

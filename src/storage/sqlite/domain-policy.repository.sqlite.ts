@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: the instance's domain policies (blocked and limited hosts). */
 import type { Database, Statement } from 'better-sqlite3';
 import type { DomainPolicy, DomainPolicyKind, DomainPolicyRepository } from '../moderation.store.ts';
 

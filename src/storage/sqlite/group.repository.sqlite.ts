@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: groups and their settings. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Group, GroupRepository } from '../store.ts';
 import { decodeSettings } from './codec.sqlite.ts';

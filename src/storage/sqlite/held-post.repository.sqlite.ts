@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: posts held for a moderator's approval. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { HeldPost, HeldPostRepository } from '../moderation.store.ts';
 

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: delivery failures per remote host. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { withFailure } from '../host-status.ts';
 import type { HostRepository, HostStatus } from '../moderation.store.ts';

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: the durable job queue (intake, fan-out, deliveries) with leases. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { Job, JobOutcome, JobQueue, JobState, NewJob, QueueName, QueueStats } from '../store.ts';
 import { parseJsonObject } from './codec.sqlite.ts';
@@ -78,7 +79,15 @@ export class SqliteJobQueue implements JobQueue {
   readonly #extendLease: Statement<[{ id: string; owner: string; lease_until: number }]>;
   readonly #get: Statement<[string], JobRow>;
   readonly #stats: Statement<[{ queue: QueueName; now: number }], StatsRow>;
-  readonly #purgeDone: Statement<[QueueName, number]>;
+  readonly #finished: Statement<
+    [{ queue: QueueName; state: JobState; before: number; limit: number }],
+    { id: string; created_at: number }
+  >;
+  readonly #keepIds: Statement<[{ queue: QueueName; rows: string }]>;
+  readonly #deleteIds: Statement<[string]>;
+  readonly #forget: Statement<[{ queue: QueueName; before: number; limit: number }]>;
+  readonly #leaseOwners: Statement<[number, number], { owner: string }>;
+  readonly #release: Statement<[{ owner: string; now: number }]>;
 
   /**
    * Enqueues and job outcomes are group-committed (`WriteBatch`): many deliveries finishing, or many inbox
@@ -86,9 +95,11 @@ export class SqliteJobQueue implements JobQueue {
    */
   constructor(db: Database, batch: WriteBatch = new WriteBatch(db)) {
     this.#batch = batch;
+    // An id kept by purgeFinished counts as existing: de-duplication outlives the purged job.
     const insert = db.prepare<[Omit<JobRow, 'attempts' | 'lease_owner' | 'lease_until' | 'last_error'>]>(
       `INSERT INTO jobs (id, queue, key, payload, state, run_at, created_at, updated_at)
-       VALUES (@id, @queue, @key, @payload, @state, @run_at, @created_at, @updated_at)
+       SELECT @id, @queue, @key, @payload, @state, @run_at, @created_at, @updated_at
+       WHERE NOT EXISTS (SELECT 1 FROM purged_job_ids WHERE id = @id)
        ON CONFLICT (id) DO NOTHING`,
     );
     this.#enqueue = (rows) => {
@@ -141,7 +152,27 @@ export class SqliteJobQueue implements JobQueue {
          min(CASE WHEN state = 'queued' THEN created_at END) AS oldest
        FROM jobs WHERE queue = @queue AND state IN ('queued', 'failed')`,
     );
-    this.#purgeDone = db.prepare("DELETE FROM jobs WHERE queue = ? AND state = 'done' AND updated_at < ?");
+    this.#finished = db.prepare(
+      `SELECT id, created_at FROM jobs WHERE queue = @queue AND state = @state AND updated_at < @before
+       LIMIT @limit`,
+    );
+    this.#keepIds = db.prepare(
+      `INSERT OR IGNORE INTO purged_job_ids (id, queue, created_at)
+       SELECT json_extract(value, '$[0]'), @queue, json_extract(value, '$[1]') FROM json_each(@rows)`,
+    );
+    this.#deleteIds = db.prepare('DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))');
+    this.#forget = db.prepare(
+      `DELETE FROM purged_job_ids WHERE id IN (
+         SELECT id FROM purged_job_ids WHERE queue = @queue AND created_at < @before LIMIT @limit)`,
+    );
+    this.#leaseOwners = db.prepare(
+      `SELECT DISTINCT lease_owner AS owner FROM jobs
+       WHERE state = 'queued' AND lease_until > ? AND lease_owner IS NOT NULL LIMIT ?`,
+    );
+    this.#release = db.prepare(
+      `UPDATE jobs SET lease_owner = NULL, lease_until = 0, updated_at = @now
+       WHERE lease_owner = @owner AND state = 'queued'`,
+    );
   }
 
   async enqueue(jobs: NewJob[], now: number): Promise<number> {
@@ -224,6 +255,11 @@ export class SqliteJobQueue implements JobQueue {
     return this.#extendLease.run({ id, owner, lease_until: leaseUntil }).changes === 1;
   }
 
+  /** The write batch of this queue (its health tells whether the database takes writes). */
+  get batch(): WriteBatch {
+    return this.#batch;
+  }
+
   /** Commits the writes waiting for their batch. */
   flush(): void {
     this.#batch.flush();
@@ -244,7 +280,43 @@ export class SqliteJobQueue implements JobQueue {
     };
   }
 
-  async purgeDone(queue: QueueName, before: number): Promise<number> {
-    return this.#purgeDone.run(queue, before).changes;
+  async purgeFinished(
+    queue: QueueName,
+    o: { doneBefore: number; failedBefore: number; keepIds: boolean },
+    limit: number,
+  ): Promise<number> {
+    if (limit <= 0) return 0;
+    // Through the write batch: a write lock held elsewhere never stops this thread's event loop.
+    return this.#batch.submit(() => {
+      const rows = this.#finished.all({ queue, state: 'done', before: o.doneBefore, limit });
+      if (rows.length < limit)
+        rows.push(
+          ...this.#finished.all({
+            queue,
+            state: 'failed',
+            before: o.failedBefore,
+            limit: limit - rows.length,
+          }),
+        );
+      if (rows.length === 0) return 0;
+      if (o.keepIds)
+        this.#keepIds.run({ queue, rows: JSON.stringify(rows.map((r) => [r.id, r.created_at])) });
+      return this.#deleteIds.run(JSON.stringify(rows.map((r) => r.id))).changes;
+    });
+  }
+
+  async forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.#batch.submit(() => this.#forget.run({ queue, before: createdBefore, limit }).changes);
+  }
+
+  async listLeaseOwners(now: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    this.#batch.flush();
+    return this.#leaseOwners.all(now, limit).map((row) => row.owner);
+  }
+
+  async releaseLeases(owner: string, now: number): Promise<number> {
+    return this.#batch.submit(() => this.#release.run({ owner, now }).changes);
   }
 }

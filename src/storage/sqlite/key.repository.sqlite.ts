@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: key pairs of the application actor and the groups. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { KeyPair, KeyRepository } from '../store.ts';
 

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: group members and their delivery inboxes. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Member, MemberRepository, MemberState } from '../store.ts';
 

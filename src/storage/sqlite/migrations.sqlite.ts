@@ -1,3 +1,4 @@
+/** The numbered schema migrations of the SQLite store and how they are applied. */
 import type { Database } from 'better-sqlite3';
 
 /** One step of the schema. Steps are applied in version order and never edited once released. */
@@ -225,6 +226,49 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         failure_days TEXT NOT NULL,
         failure_day_count INTEGER NOT NULL
       );
+    `,
+  },
+  {
+    version: 5,
+    name: 'withdrawn activities',
+    sql: `
+      -- Set when the post an activity carried was deleted or removed (markPostDeleted).
+      ALTER TABLE activities ADD COLUMN withdrawn_at INTEGER;
+      DROP INDEX activities_outbox;
+      -- listOutbox, countOutbox
+      CREATE INDEX activities_outbox ON activities (group_name, published, id)
+        WHERE in_outbox = 1 AND withdrawn_at IS NULL;
+      -- markPostDeleted (withdrawal), listActivitiesAbout
+      CREATE INDEX activities_by_object ON activities (group_name, object_id, published, id)
+        WHERE object_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 6,
+    name: 'purges: ids of purged jobs, expired bans, stale actor copies',
+    sql: `
+      -- Ids of purged jobs kept for de-duplication (enqueue looks them up by id); forgetPurgedIds reads
+      -- (queue, created_at) in order.
+      CREATE TABLE purged_job_ids (
+        id TEXT PRIMARY KEY,
+        queue TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX purged_job_ids_by_created_at ON purged_job_ids (queue, created_at);
+      -- purgeExpired
+      CREATE INDEX bans_by_expires_at ON bans (expires_at) WHERE expires_at IS NOT NULL;
+      -- purgeStale
+      CREATE INDEX remote_actors_by_fetched_at ON remote_actors (fetched_at);
+      -- purgeStale (moderators of any group)
+      CREATE INDEX moderators_by_actor ON moderators (actor_id);
+    `,
+  },
+  {
+    version: 7,
+    name: 'who removed a post',
+    sql: `
+      -- NULL: live, or deleted by its author; else the moderator (or admin) who removed it.
+      ALTER TABLE posts ADD COLUMN removed_by TEXT;
     `,
   },
 ];

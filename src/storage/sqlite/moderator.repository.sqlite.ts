@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: group moderators. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Moderator, ModeratorRepository } from '../moderation.store.ts';
 

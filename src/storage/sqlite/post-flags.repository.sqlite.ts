@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: flags on posts (pinned, locked, removed). */
 import type { Database, Statement } from 'better-sqlite3';
 import type { PostFlagsRepository } from '../moderation.store.ts';
 

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: the cache of remote actors and their keys. */
 import type { Database, Statement } from 'better-sqlite3';
 import type { RemoteActor, RemoteActorRepository } from '../store.ts';
 
@@ -37,6 +38,7 @@ export class SqliteRemoteActorRepository implements RemoteActorRepository {
   readonly #put: Statement<[RemoteActorRow]>;
   readonly #get: Statement<[string], RemoteActorRow>;
   readonly #getByKeyId: Statement<[string], RemoteActorRow>;
+  readonly #purgeStale: Statement<[number, number]>;
 
   constructor(db: Database) {
     this.#put = db.prepare(
@@ -48,6 +50,14 @@ export class SqliteRemoteActorRepository implements RemoteActorRepository {
     // Two actors may claim one key id; the most recently fetched wins (the caller checks the key's owner).
     this.#getByKeyId = db.prepare(
       `SELECT ${COLUMNS} FROM remote_actors WHERE key_id = ? ORDER BY fetched_at DESC LIMIT 1`,
+    );
+    this.#purgeStale = db.prepare(
+      `DELETE FROM remote_actors WHERE id IN (
+         SELECT a.id FROM remote_actors a
+         WHERE a.fetched_at < ?
+           AND NOT EXISTS (SELECT 1 FROM members m WHERE m.actor_id = a.id)
+           AND NOT EXISTS (SELECT 1 FROM moderators d WHERE d.actor_id = a.id)
+         LIMIT ?)`,
     );
   }
 
@@ -74,5 +84,10 @@ export class SqliteRemoteActorRepository implements RemoteActorRepository {
   async getRemoteActorByKeyId(keyId: string): Promise<RemoteActor | null> {
     const row = this.#getByKeyId.get(keyId);
     return row ? toActor(row) : null;
+  }
+
+  async purgeStale(fetchedBefore: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.#purgeStale.run(fetchedBefore, limit).changes;
   }
 }

@@ -1,3 +1,4 @@
+/** SQLite adapter of the storage port: reports (Flag activities and DM reports). */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Report, ReportRepository, ReportState } from '../moderation.store.ts';
 

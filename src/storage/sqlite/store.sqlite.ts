@@ -1,3 +1,4 @@
+/** The SQLite store: opens the database, builds every repository of the storage port on it, closes it. */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
@@ -64,9 +65,25 @@ export class SqliteStore implements Store {
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 
+  /**
+   * Fails when the database is closed, or when its last writes failed (busy beyond busy_timeout, read-only,
+   * full) and it still cannot take the write lock: then the inbox answers 503, and so does /readyz.
+   */
   async ping(): Promise<void> {
     if (!this.#db.open) throw new Error('SQLite store is closed');
     this.#ping.get();
+    const failure = this.jobs.batch.writeFailure();
+    if (failure === null || this.#db.inTransaction) return;
+    try {
+      this.#db.pragma('busy_timeout = 0');
+      this.#db.exec('BEGIN IMMEDIATE');
+      this.#db.exec('ROLLBACK');
+    } catch {
+      throw new Error(`SQLite store cannot write: ${failure.error}`);
+    } finally {
+      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    this.jobs.batch.clearWriteFailure();
   }
 
   async close(): Promise<void> {

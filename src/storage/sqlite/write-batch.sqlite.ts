@@ -21,6 +21,8 @@ export class WriteBatch {
   private scheduled = false;
   /** When the current run of busy attempts began, or null. */
   private busySince: number | null = null;
+  /** The last failure of the database as a whole (busy, read-only, full, I/O), until a batch commits again. */
+  private failing: { at: number; error: string } | null = null;
   /** The connection's `busy_timeout` when the batch was made: how long the lock is tried for. */
   private readonly busyTimeoutMs: number;
   private readonly runAll: { immediate: (ops: Pending[]) => unknown[] };
@@ -88,6 +90,7 @@ export class WriteBatch {
       // answers 503). When one write was refused, each write is tried again alone, so that the refused one fails
       // only its own caller and the others are committed.
       if (!isRefusedWrite(error)) {
+        this.failing = { at: Date.now(), error: error instanceof Error ? error.message : String(error) };
         for (const p of ops) p.reject(error);
         return;
       }
@@ -104,7 +107,18 @@ export class WriteBatch {
       return;
     }
     this.busySince = null;
+    this.failing = null;
     ops.forEach((p, i) => p.resolve(results[i]));
+  }
+
+  /** The last failure of the database as a whole since the last commit, or null when writes go through. */
+  writeFailure(): { at: number; error: string } | null {
+    return this.failing;
+  }
+
+  /** Forgets a failure once the database is known to take writes again. */
+  clearWriteFailure(): void {
+    this.failing = null;
   }
 
   /** Runs `fn` with SQLite's busy handler off: a held write lock fails at once with SQLITE_BUSY. */

@@ -40,6 +40,34 @@ export function describeActivitiesAndPosts(store: StoreProvider): void {
     });
   });
 
+  describe('activities about an object', () => {
+    it('lists the activities of a group about an object oldest first, withdrawn ones included, in pages', async () => {
+      const note = 'https://remote.example/notes/1';
+      const published = [30, 10, 20, 20, 20, 40];
+      const about = published.map((p, n) => activity(id(n), 'cats', p, n % 2 === 0, note));
+      for (const a of about) await store().activities.putActivity(a);
+      await store().activities.putActivity(
+        activity(id(50), 'cats', 15, true, 'https://remote.example/notes/2'),
+      );
+      await store().activities.putActivity(activity(id(51), 'dogs', 15, true, note));
+      await store().posts.putPost(post('cats', note));
+      await store().posts.markPostDeleted('cats', note, 50, null);
+      const expected = about
+        .map((a) => ({ ...a, withdrawnAt: 50 }))
+        .sort((a, b) => a.published - b.published || (a.id < b.id ? -1 : 1));
+      for (const size of [1, 2, 4, 100]) {
+        const all = await readAllPages<StoredActivity, OutboxCursor>(
+          size,
+          (after, limit) => store().activities.listActivitiesAbout('cats', note, after, limit),
+          (a) => ({ published: a.published, id: a.id }),
+        );
+        expect(all, `pages of ${size}`).to.deep.equal(expected);
+      }
+      expect(await store().activities.listActivitiesAbout('birds', note, null, 10)).to.deep.equal([]);
+      expect(await store().activities.listActivitiesAbout('cats', note, null, 0)).to.deep.equal([]);
+    });
+  });
+
   describe('posts', () => {
     it('stores a post once per group and reads it back', async () => {
       const p = post('cats', 'https://remote.example/notes/1');
@@ -53,12 +81,45 @@ export function describeActivitiesAndPosts(store: StoreProvider): void {
     it('marks a post deleted once, and only when it exists', async () => {
       const p = post('cats', 'https://remote.example/notes/1', { boostId: 'https://guild.example/boost/1' });
       await store().posts.putPost(p);
-      expect(await store().posts.markPostDeleted('cats', 'https://remote.example/notes/2', 7_000)).to.equal(
+      expect(
+        await store().posts.markPostDeleted('cats', 'https://remote.example/notes/2', 7_000, null),
+      ).to.equal(false);
+      expect(await store().posts.markPostDeleted('cats', p.objectId, 7_000, null)).to.equal(true);
+      expect(await store().posts.markPostDeleted('cats', p.objectId, 8_000, 'admin')).to.equal(false);
+      expect(await store().posts.getPost('cats', p.objectId)).to.deep.equal({ ...p, deletedAt: 7_000 });
+    });
+
+    it('records who removed a post, apart from its author deleting it', async () => {
+      const mod = 'https://remote.example/users/mod';
+      const p = post('cats', 'https://remote.example/notes/1');
+      await store().posts.putPost(p);
+      expect(await store().posts.markPostDeleted('cats', p.objectId, 7_000, mod)).to.equal(true);
+      expect(await store().posts.getPost('cats', p.objectId)).to.include({
+        deletedAt: 7_000,
+        removedBy: mod,
+      });
+    });
+
+    it('restores a deleted post once, with its new boost, and only a deleted one', async () => {
+      const p = post('cats', 'https://remote.example/notes/1', { boostId: 'https://guild.example/boost/1' });
+      await store().posts.putPost(p);
+      await store().posts.putPost({ ...p, groupName: 'dogs' });
+      const boost = 'https://guild.example/boost/2';
+      expect(await store().posts.restorePost('cats', p.objectId, boost), 'a live post').to.equal(false);
+      expect(await store().posts.restorePost('cats', 'https://remote.example/notes/2', boost)).to.equal(
         false,
       );
-      expect(await store().posts.markPostDeleted('cats', p.objectId, 7_000)).to.equal(true);
-      expect(await store().posts.markPostDeleted('cats', p.objectId, 8_000)).to.equal(false);
-      expect(await store().posts.getPost('cats', p.objectId)).to.deep.equal({ ...p, deletedAt: 7_000 });
+      await store().posts.markPostDeleted('cats', p.objectId, 7_000, 'admin');
+      await store().posts.markPostDeleted('dogs', p.objectId, 7_000, null);
+      expect(await store().posts.restorePost('cats', p.objectId, boost)).to.equal(true);
+      expect(await store().posts.restorePost('cats', p.objectId, null), 'already restored').to.equal(false);
+      expect(await store().posts.getPost('cats', p.objectId)).to.deep.equal({ ...p, boostId: boost });
+      expect(await store().posts.getPost('dogs', p.objectId), 'the other group').to.include({
+        deletedAt: 7_000,
+        removedBy: null,
+      });
+      // A restored post can be deleted again.
+      expect(await store().posts.markPostDeleted('cats', p.objectId, 9_000, null)).to.equal(true);
     });
 
     it('lists the groups that hold a post, by name', async () => {

@@ -60,15 +60,22 @@ export function remoteActor(id: string, overrides: Partial<RemoteActor> = {}): R
   };
 }
 
-export function activity(id: string, groupName: string, published: number, inOutbox = true): StoredActivity {
+export function activity(
+  id: string,
+  groupName: string,
+  published: number,
+  inOutbox = true,
+  objectId = `${id}/object`,
+): StoredActivity {
   return {
     id,
     groupName,
     type: 'Announce',
-    objectId: `${id}/object`,
+    objectId,
     json: JSON.stringify({ id, type: 'Announce', published }),
     published,
     inOutbox,
+    withdrawnAt: null,
   };
 }
 
@@ -83,6 +90,7 @@ export function post(groupName: string, objectId: string, overrides: Partial<Pos
     boostId: null,
     createdAt: 4_000,
     deletedAt: null,
+    removedBy: null,
     ...overrides,
   };
 }

@@ -270,29 +270,6 @@ export function describeJobQueue(store: StoreProvider): void {
       });
     });
 
-    it('purges done jobs of one queue updated before a time', async () => {
-      const jobs = store().jobs;
-      await jobs.enqueue([newJob('a'), newJob('b'), newJob('c'), newJob('q'), newJob('f')], 0);
-      await jobs.enqueue([newJob('i', { queue: 'intake' })], 0);
-      await jobs.claim('deliver', 'w1', 0, LEASE, 10);
-      await jobs.claim('intake', 'w1', 0, LEASE, 10);
-      await jobs.complete('a', 'w1', 100);
-      await jobs.complete('b', 'w1', 200);
-      await jobs.complete('c', 'w1', 300);
-      await jobs.complete('i', 'w1', 100);
-      await jobs.fail('f', 'w1', 'x', 100);
-      expect(await jobs.purgeDone('deliver', 300)).to.equal(2);
-      expect(await jobs.getJob('a')).to.equal(null);
-      expect(await jobs.getJob('b')).to.equal(null);
-      for (const kept of ['c', 'q', 'f', 'i']) expect(await jobs.getJob(kept), kept).not.to.equal(null);
-      expect(await jobs.purgeDone('deliver', 300)).to.equal(0);
-      // A purged id can be enqueued again, as a new job.
-      expect(await jobs.enqueue([newJob('a', { payload: { again: true } })], 400)).to.equal(1);
-      const claimed = await jobs.claim('deliver', 'w2', 400, LEASE, 10);
-      expect(claimed.map((job) => [job.id, job.payload])).to.deep.equal([['a', { again: true }]]);
-      expect(await jobs.complete('a', 'w2', 500)).to.equal(true);
-    });
-
     it('never gives one job to two of several concurrent claimers', async function () {
       this.timeout(120_000);
       const jobs = store().jobs;

@@ -58,7 +58,7 @@ export function describePostFlags(store: StoreProvider): void {
       for (const [n, createdAt] of times.entries()) {
         await store().posts.putPost(post('cats', note(n), { authorId: ALICE, createdAt }));
       }
-      await store().posts.markPostDeleted('cats', note(4), 500);
+      await store().posts.markPostDeleted('cats', note(4), 500, null);
       await store().posts.putPost(post('cats', note(10), { authorId: BOB, createdAt: 300 }));
       await store().posts.putPost(post('dogs', note(11), { authorId: ALICE, createdAt: 300 }));
       expect(await store().postFlags.countPostsByAuthor('cats', ALICE)).to.equal(5);

@@ -1,0 +1,202 @@
+/** The service graph, built once from the configuration: store, federation layer, domain services. */
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../storage/store.ts';
+import { openStore } from '../storage/open-store.ts';
+import { INSTANCE_KEY_OWNER, Urls } from '../activitypub/urls.ts';
+import type { KeyPairGenerator } from '../groups/ports.ts';
+import type { EventSink } from '../groups/events.ts';
+import { GroupService } from '../groups/group.service.ts';
+import { MembershipService } from '../groups/membership.service.ts';
+import { SettingsService } from '../groups/settings.service.ts';
+import { NoticeService } from '../groups/notices.service.ts';
+import { PostingService } from '../groups/posting.service.ts';
+import { ModerationService } from '../groups/moderation.service.ts';
+import { CommandService } from '../groups/commands.service.ts';
+import { GroupInbox } from '../groups/group-inbox.ts';
+import { handlerTable } from '../groups/handlers/handler-table.ts';
+import { InstanceService } from '../groups/instance.service.ts';
+import { rsaKeyPairs } from '../federation/keys.ts';
+import { StorePublisher, type Publisher } from '../federation/publisher.ts';
+import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
+import { LocalQueueSignal } from '../federation/queue-runner.ts';
+import { SafeFetcher } from '../federation/safe-fetch.ts';
+import { ActorResolver } from '../federation/actor-resolver.ts';
+import { DomainPolicies } from '../federation/domain-policy.ts';
+import { Metrics } from '../federation/metrics.ts';
+import { withMeteredJobs } from '../federation/metered-jobs.ts';
+import type { InboundActivityProcessor } from '../federation/job-handlers.ts';
+import { FileMediaStore, mediaDirFor } from '../web/media.store.ts';
+
+export const SOFTWARE = { name: 'guild', version: '0.1.0' };
+
+/** What the graph is built from besides the configuration; each has a default tests can replace. */
+export interface ComposeOptions {
+  log: Logger;
+  /** Use this store instead of opening the configured one (it is closed by Services.close()). */
+  store?: Store;
+  /** Key pairs for the application actor and new groups (default: fresh RSA-2048). */
+  keys?: KeyPairGenerator;
+  /** Milliseconds since the epoch (default: Date.now). */
+  clock?: () => number;
+}
+
+/** Every service of one process (or background thread), built once. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  clock: () => number;
+  /** The store, counting the jobs it takes in and the claims made on it into `metrics`. */
+  store: Store;
+  /** This process's (or thread's) metrics. */
+  metrics: Metrics;
+  urls: Urls;
+  /** Wakes this process's queue runners when work is queued (bridged to background threads by start.ts). */
+  signal: LocalQueueSignal;
+  /** Stores and queues activities (the outbound translator hands them to it). */
+  publisher: Publisher;
+  /** Where the domain's events go: turned into activities and published. */
+  events: EventSink;
+  /** The User-Agent of every outgoing request. */
+  userAgent: string;
+  fetcher: SafeFetcher;
+  /** Remote actors and their keys, cached in the store. */
+  resolver: ActorResolver;
+  domains: DomainPolicies;
+  groups: GroupService;
+  membership: MembershipService;
+  settings: SettingsService;
+  moderation: ModerationService;
+  instance: InstanceService;
+  /** Applies inbound activities taken from the intake queue. */
+  inbox: InboundActivityProcessor;
+  /** Closes the queue signal and the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the store the configuration names; on MongoDB, `metrics` counts the commands sent. */
+export function openConfiguredStore(config: Config, metrics?: Metrics): Promise<Store> {
+  return config.store === 'sqlite'
+    ? openStore({ kind: 'sqlite', path: config.sqlitePath })
+    : openStore({
+        kind: 'mongodb',
+        url: config.mongodbUrl,
+        ...(metrics ? { onCommand: (command: string) => metrics.storeCommands.inc({ command }) } : {}),
+      });
+}
+
+/** Opens the store (unless given one), gives the application actor a key if needed, builds every service. */
+export async function compose(config: Config, opts: ComposeOptions): Promise<Services> {
+  const { log } = opts;
+  const clock = opts.clock ?? Date.now;
+  const keys = opts.keys ?? rsaKeyPairs;
+  const metrics = new Metrics();
+  const store = withMeteredJobs(opts.store ?? (await openConfiguredStore(config, metrics)), metrics);
+  try {
+    if ((await store.keys.getPublicKey(INSTANCE_KEY_OWNER)) === null) {
+      await store.keys.putKeyPairIfAbsent({ owner: INSTANCE_KEY_OWNER, ...(await keys.generate()) });
+    }
+    const instanceKey = await store.keys.getPrivateKey(INSTANCE_KEY_OWNER);
+    if (!instanceKey) throw new Error('the application actor has no key');
+
+    const urls = new Urls(config.origin);
+    const signal = new LocalQueueSignal();
+    const publisher = new StorePublisher(store, signal, clock, urls.origin);
+    const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
+    const fetcher = new SafeFetcher({
+      allowPrivateAddresses: config.allowPrivateAddresses,
+      userAgent,
+      signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+    });
+    const resolver = new ActorResolver({
+      fetcher,
+      cache: store.remoteActors,
+      localOrigin: urls.origin,
+      now: clock,
+    });
+    const domains = new DomainPolicies(store.domains, config.federationMode);
+
+    const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
+    const groups = new GroupService({
+      store,
+      urls,
+      events,
+      keys,
+      reservedNames: [config.serviceActor],
+      now: clock,
+    });
+    const membership = new MembershipService({ store, events, now: clock });
+    const settings = new SettingsService({
+      store,
+      events,
+      media: new FileMediaStore(mediaDirFor(config), config.origin),
+      membership,
+      now: clock,
+    });
+    const notices = new NoticeService({ store, actors: resolver, events });
+    const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
+    const moderation = new ModerationService({
+      store,
+      urls,
+      events,
+      actors: resolver,
+      notices,
+      membership,
+      settings,
+      posting,
+      now: clock,
+    });
+    const instance = new InstanceService({
+      store,
+      policies: domains,
+      localDomain: config.domain,
+      federationMode: config.federationMode,
+      now: clock,
+    });
+
+    const commands = new CommandService({ store, moderation, membership, handles: resolver });
+    const inbox = new GroupInbox(
+      handlerTable({
+        store,
+        urls,
+        actors: resolver,
+        events,
+        posting,
+        moderation,
+        membership,
+        notices,
+        commands,
+        now: clock,
+      }),
+    );
+
+    return {
+      config,
+      log,
+      clock,
+      store,
+      metrics,
+      urls,
+      signal,
+      publisher,
+      events,
+      userAgent,
+      fetcher,
+      resolver,
+      domains,
+      groups,
+      membership,
+      settings,
+      moderation,
+      instance,
+      inbox,
+      async close() {
+        signal.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * The one place where what happened in a group becomes activities: each domain event is built into activities
+ * with the `activitypub/` builders and handed to the publisher (stored, then queued durably).
+ *
+ * Ids are derived from the event's basis and the activity's role, so that emitting an event again (a retried
+ * intake job, an action done again after a failure) stores and queues nothing new.
+ *
+ * What a moderator, the admin or a DM command does is announced by the group (FEP-1b12): the remote
+ * moderator's own activity unchanged, or else an activity authored by the instance's Service actor, which
+ * Lemmy accepts from the group's own domain (`verify_mod_action` in Lemmy 0.19's `crates/apub/src/activities/
+ * mod.rs`) and which is signed by the instance's key where it is sent on its own.
+ */
+import type { Store } from '../../storage/store.ts';
+import { idOf, type ApObject } from '../../activitypub/vocab.ts';
+import type { ApAnnounce, ApOutbound } from '../../activitypub/ap-types.ts';
+import {
+  buildAnnounce,
+  buildBoost,
+  buildDeleteGroup,
+  buildFollowAnswer,
+  buildResolve,
+  buildUndoBoost,
+  buildUpdateGroup,
+  embedded,
+  withContext,
+  type GroupIds,
+} from '../../activitypub/activity.builders.ts';
+import {
+  buildBlock,
+  buildCollectionChange,
+  buildLock,
+  buildRemovePost,
+  buildRestorePost,
+  buildUndoBlock,
+  buildUndoLock,
+} from '../../activitypub/moderation.builders.ts';
+import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
+import { toApGroup } from '../../activitypub/group.serializer.ts';
+import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
+import type { EventSink, FollowRef, GroupEvent, RecipientRef } from '../../groups/events.ts';
+import type { MemberActivity, Publisher } from '../publisher.ts';
+
+/** Which form of direct message a recipient's server takes. */
+export interface MessageForms {
+  /** `note` (Mastodon-style servers) or `chat-message` (Lemmy). */
+  formFor(recipient: RecipientRef): Promise<'note' | 'chat-message'>;
+}
+
+/** Every recipient gets a Note: the form Mastodon, GoToSocial, Misskey and Pleroma take. */
+export const NOTES_FOR_ALL: MessageForms = { formFor: async () => 'note' };
+
+export interface OutboundDeps {
+  publisher: Publisher;
+  store: Store;
+  urls: Urls;
+  /** host[:port] used in handles (the group's actor document names its WebFinger address). */
+  domain: string;
+  forms?: MessageForms;
+  now?: () => number;
+}
+
+type Event<T extends GroupEvent['type']> = Extract<GroupEvent, { type: T }>;
+
+export class OutboundTranslator implements EventSink {
+  private readonly now: () => number;
+  private readonly forms: MessageForms;
+
+  constructor(private readonly d: OutboundDeps) {
+    this.now = d.now ?? Date.now;
+    this.forms = d.forms ?? NOTES_FOR_ALL;
+  }
+
+  async emit(e: GroupEvent): Promise<void> {
+    switch (e.type) {
+      case 'PostAccepted': {
+        const items = [this.announce(e, e.create, e.objectId)];
+        if (e.boostId !== null) items.push(this.boost(e.group, e.boostId, e.objectId));
+        return this.d.publisher.publishAllToMembers(e.group, items);
+      }
+      case 'ActivityReshared':
+        return this.d.publisher.publishAllToMembers(e.group, [this.announce(e, e.activity, e.objectId)]);
+      case 'PostDeleted': {
+        // The deletion's announcement is about the Delete, not the post: withdrawing what carried the post
+        // (storage/store.ts, markPostDeleted) leaves it.
+        const items = [this.announce(e, e.source, idOf(e.source) ?? e.objectId)];
+        if (e.boostId !== null) items.push(await this.undoBoost(e, e.boostId, e.objectId));
+        return this.d.publisher.publishAllToMembers(e.group, items);
+      }
+      case 'MemberJoined':
+        return this.answerFollow(e, 'Accept', e.follow);
+      case 'JoinRejected':
+        return this.answerFollow(e, 'Reject', e.follow);
+      case 'JoinRequested':
+        // Nothing is sent until a moderator decides: the follower's server shows the request as pending.
+        return;
+      case 'MemberBanned':
+        return this.moderation(
+          e,
+          e.source,
+          e.user,
+          () => this.block(e, 'block', e.reason, e.expiresAt, e.removeData),
+          e.userInbox,
+        );
+      case 'MemberUnbanned':
+        return this.moderation(
+          e,
+          e.source,
+          e.user,
+          () =>
+            buildUndoBlock({
+              ...this.byService(e, 'undo-block'),
+              block: this.block(e, 'block', e.reason, null, false),
+            }),
+          e.userInbox,
+        );
+      case 'PostRemoved': {
+        // About the removal's Delete, not the post (see PostDeleted).
+        const inner = e.source ?? (await this.kept(e.group, this.removal(e), null));
+        const items = [this.announce(e, inner, idOf(inner) ?? e.objectId)];
+        if (e.boostId !== null) items.push(await this.undoBoost(e, e.boostId, e.objectId));
+        return this.d.publisher.publishAllToMembers(e.group, items);
+      }
+      case 'PostRestored': {
+        const inner =
+          e.source ??
+          (await this.kept(
+            e.group,
+            buildRestorePost({ ...this.byService(e, 'restore'), remove: this.removal(e) }),
+            null,
+          ));
+        const items = [this.announce(e, inner, idOf(inner) ?? e.objectId)];
+        if (e.boostId !== null) items.push(this.boost(e.group, e.boostId, e.objectId));
+        return this.d.publisher.publishAllToMembers(e.group, items);
+      }
+      case 'PostPinned':
+      case 'PostUnpinned':
+        return this.moderation(e, e.source, e.objectId, () =>
+          buildCollectionChange({
+            ...this.byService(e, 'featured'),
+            type: e.type === 'PostPinned' ? 'Add' : 'Remove',
+            object: e.objectId,
+            collection: this.d.urls.featured(e.group),
+          }),
+        );
+      case 'ThreadLocked':
+        return this.moderation(e, e.source, e.objectId, () =>
+          buildLock({ ...this.byService(e, 'lock'), objectId: e.objectId }),
+        );
+      case 'ThreadUnlocked':
+        return this.moderation(e, e.source, e.objectId, () =>
+          buildUndoLock({
+            ...this.byService(e, 'undo-lock'),
+            lock: buildLock({ ...this.byService(e, 'lock'), objectId: e.objectId }),
+          }),
+        );
+      case 'ModeratorAdded':
+      case 'ModeratorRemoved':
+        return this.moderation(e, e.source, e.moderator, () =>
+          buildCollectionChange({
+            ...this.byService(e, 'moderators'),
+            type: e.type === 'ModeratorAdded' ? 'Add' : 'Remove',
+            object: e.moderator,
+            collection: this.d.urls.moderators(e.group),
+          }),
+        );
+      case 'SettingsChanged':
+        return this.settingsChanged(e);
+      case 'GroupDeleted':
+        return this.groupDeleted(e);
+      case 'ReportResolved': {
+        const resolve = buildResolve({
+          id: this.id(e, 'resolve'),
+          actor: this.d.urls.instanceActor(),
+          group: this.d.urls.group(e.group),
+          flag: { id: e.flagId, type: 'Flag', actor: e.reporter, object: e.objectIds },
+          published: this.published(),
+        });
+        return this.d.publisher.sendTo(e.group, withContext(resolve), e.reporterInbox, 'instance');
+      }
+      case 'DirectMessageSent':
+        return this.directMessage(e);
+      default: {
+        const never: never = e;
+        throw new Error(`no translation for ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private id(e: { group: string; basis: string }, role: string): string {
+    return this.d.urls.derivedActivity(e.group, e.basis, role);
+  }
+
+  private published(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  private ids(group: string): GroupIds {
+    return { group: this.d.urls.group(group), followers: this.d.urls.followers(group) };
+  }
+
+  /** The fields of an activity the Service actor authors in a group. */
+  private byService(e: { group: string; basis: string }, role: string) {
+    return {
+      id: this.id(e, role),
+      actor: this.d.urls.instanceActor(),
+      group: this.d.urls.group(e.group),
+      published: this.published(),
+    };
+  }
+
+  /** The group's Announce of an activity, listed in its outbox unless `inOutbox` is false. */
+  private announce(
+    e: { group: string; basis: string },
+    activity: ApObject,
+    objectId: string,
+    inOutbox = true,
+  ): MemberActivity {
+    const announce = buildAnnounce({
+      ...this.ids(e.group),
+      id: this.id(e, 'announce'),
+      activity,
+      published: this.published(),
+    });
+    return { activity: withContext(announce), inOutbox, objectId };
+  }
+
+  private boost(group: string, boostId: string, objectId: string): MemberActivity {
+    const boost = buildBoost({ ...this.ids(group), id: boostId, objectId, published: this.published() });
+    return { activity: withContext(boost), inOutbox: false, objectId };
+  }
+
+  /** Undo of the group's boost, embedding the boost as it was sent when it is still stored. */
+  private async undoBoost(
+    e: { group: string; basis: string },
+    boostId: string,
+    objectId: string,
+  ): Promise<MemberActivity> {
+    const stored = await this.d.store.activities.getActivity(boostId);
+    const boost = stored
+      ? (embedded(JSON.parse(stored.json) as object) as unknown as ApAnnounce)
+      : buildBoost({ ...this.ids(e.group), id: boostId, objectId, published: this.published() });
+    const undo = buildUndoBoost({
+      ...this.ids(e.group),
+      id: this.id(e, 'undo-boost'),
+      boost,
+      published: this.published(),
+    });
+    return { activity: withContext(undo), inOutbox: false, objectId: boostId };
+  }
+
+  private removal(e: Event<'PostRemoved' | 'PostRestored'>) {
+    return buildRemovePost({ ...this.byService(e, 'remove'), objectId: e.objectId, reason: e.reason });
+  }
+
+  private block(
+    e: { group: string; basis: string; user: string },
+    role: string,
+    reason: string,
+    expiresAt: number | null,
+    removeData: boolean,
+  ) {
+    return buildBlock({
+      ...this.byService(e, role),
+      user: e.user,
+      reason,
+      endTime: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+      removeData,
+    });
+  }
+
+  /** Stores an activity embedded in an Announce, so that its id dereferences; returns it as embedded. */
+  private async kept(group: string, activity: ApOutbound, objectId: string | null): Promise<ApObject> {
+    const doc = withContext(activity);
+    await this.d.publisher.keep(group, doc, objectId);
+    return embedded(doc);
+  }
+
+  /**
+   * A moderation action announced by the group: the moderator's own activity (`source`), or one authored by
+   * the Service actor, which is also sent on its own to `directInbox` (the person it concerns) as Lemmy does.
+   */
+  private async moderation(
+    e: { group: string; basis: string },
+    source: ApObject | null,
+    objectId: string,
+    build: () => ApOutbound,
+    directInbox: string | null = null,
+  ): Promise<void> {
+    if (source !== null) {
+      await this.d.publisher.publishAllToMembers(e.group, [this.announce(e, source, objectId)]);
+      return;
+    }
+    const activity = build();
+    const inner = await this.kept(e.group, activity, objectId);
+    await this.d.publisher.publishAllToMembers(e.group, [this.announce(e, inner, objectId)]);
+    if (directInbox !== null)
+      await this.d.publisher.sendTo(e.group, withContext(inner), directInbox, 'instance');
+  }
+
+  private async answerFollow(
+    e: { group: string; basis: string },
+    type: 'Accept' | 'Reject',
+    f: FollowRef,
+  ): Promise<void> {
+    const answer = buildFollowAnswer({
+      id: this.id(e, type.toLowerCase()),
+      type,
+      group: this.d.urls.group(e.group),
+      followId: f.id,
+      follower: f.follower,
+      published: this.published(),
+    });
+    await this.d.publisher.sendTo(e.group, withContext(answer), f.inbox);
+  }
+
+  /**
+   * The group's new actor document, twice: an Update by the group itself, which Mastodon-style servers take
+   * (an actor's Update only from that actor), and the Service actor's Update announced by the group, which
+   * Lemmy takes (`UpdateCommunity`, actor a Person or Service). The Service's Update is also sent when a
+   * moderator asked for the change: it carries the group as it is here, not the fields they sent.
+   */
+  private async settingsChanged(e: Event<'SettingsChanged'>): Promise<void> {
+    const pem = await this.d.store.keys.getPublicKey(groupKeyOwner(e.group));
+    if (!pem) throw new Error(`group ${e.group} has no key`);
+    const document = toApGroup(e.snapshot, this.d.urls, pem, this.d.domain);
+    const ids = this.ids(e.group);
+    const own = buildUpdateGroup({
+      ...ids,
+      id: this.id(e, 'update'),
+      actor: ids.group,
+      document,
+      published: this.published(),
+    });
+    const byService = buildUpdateGroup({ ...ids, ...this.byService(e, 'update-by-service'), document });
+    const inner = await this.kept(e.group, byService, ids.group);
+    await this.d.publisher.publishAllToMembers(e.group, [
+      { activity: withContext(own), inOutbox: false, objectId: ids.group },
+      // The group's own profile is not content: it stays out of the outbox, as its Update always did.
+      this.announce(e, inner, ids.group, false),
+    ]);
+  }
+
+  /** Delete of the group, by the group itself (Mastodon-style servers) and by the Service actor (Lemmy). */
+  private async groupDeleted(e: Event<'GroupDeleted'>): Promise<void> {
+    const ids = this.ids(e.group);
+    const own = buildDeleteGroup({
+      ...ids,
+      id: this.id(e, 'delete'),
+      actor: ids.group,
+      published: this.published(),
+    });
+    const byService = buildDeleteGroup({ ...ids, ...this.byService(e, 'delete-by-service') });
+    const inner = await this.kept(e.group, byService, ids.group);
+    await this.d.publisher.publishAllToMembers(e.group, [
+      { activity: withContext(own), inOutbox: false, objectId: ids.group },
+      // The group's own profile is not content: it stays out of the outbox, as its Update always did.
+      this.announce(e, inner, ids.group, false),
+    ]);
+  }
+
+  /**
+   * A direct message in the form the recipient's server takes: a Note from the group (Mastodon-style), or a
+   * ChatMessage from the Service actor (Lemmy takes private messages only from a Person or Service). The
+   * message object is stored too, so that its id dereferences.
+   */
+  private async directMessage(e: Event<'DirectMessageSent'>): Promise<void> {
+    const ids = { id: this.id(e, 'create'), objectId: this.id(e, 'message'), published: this.published() };
+    if ((await this.forms.formFor(e.to)) === 'chat-message') {
+      const create = buildChatMessage({
+        ...ids,
+        from: this.d.urls.instanceActor(),
+        to: e.to.id,
+        text: e.text,
+      });
+      await this.d.publisher.keep(e.group, withContext(create.object), null);
+      return this.d.publisher.sendTo(e.group, withContext(create), e.to.inbox, 'instance');
+    }
+    const create = buildDirectNote({
+      ...ids,
+      from: this.d.urls.group(e.group),
+      to: e.to,
+      text: e.text,
+      inReplyTo: e.inReplyTo,
+    });
+    await this.d.publisher.keep(e.group, withContext(create.object), null);
+    await this.d.publisher.sendTo(e.group, withContext(create), e.to.inbox);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * What happened in a group, as the domain tells it. Events are emitted through the {@link EventSink} port once
+ * the decision is taken; `federation/outbound/` turns each one into activities and queues their delivery.
+ *
+ * Every event names its `basis`: the id of the inbound activity or of the action that caused it. Activity ids
+ * are derived from it, so that when a step fails and the job or the action is run again, the same activities
+ * get the same ids and are stored and queued once.
+ *
+ * `source` is the remote activity that expressed the action (a moderator's own Block, Delete...), which the
+ * group announces unchanged; null when the action was taken here (admin, DM command), in which case the
+ * instance's Service actor authors the activity.
+ */
+import type { ApObject } from '../activitypub/vocab.ts';
+import type { Group } from '../storage/store.ts';
+
+/** The Follow that a join answer refers to. */
+export interface FollowRef {
+  /** Id of the Follow, when known. */
+  id: string | null;
+  follower: string;
+  /** The follower's inbox, where the answer goes. */
+  inbox: string;
+}
+
+/** A remote actor a message or an activity is sent to. */
+export interface RecipientRef {
+  id: string;
+  inbox: string;
+  /** `@user@host`, or null. */
+  handle: string | null;
+  url: string | null;
+}
+
+interface About {
+  /** The group's name. */
+  group: string;
+  /** Id of the inbound activity or action that caused the event. */
+  basis: string;
+}
+
+export type GroupEvent =
+  /** A post was accepted: it is announced, and a top-level post also boosted with `boostId`. */
+  | (About & { type: 'PostAccepted'; create: ApObject; objectId: string; boostId: string | null })
+  /** A member's activity about a post (its author's edit, a vote, an undone vote) is re-shared unchanged. */
+  | (About & { type: 'ActivityReshared'; activity: ApObject; objectId: string })
+  /** An author deleted their post: their Delete is re-shared unchanged, and the group's boost undone. */
+  | (About & { type: 'PostDeleted'; source: ApObject; objectId: string; boostId: string | null })
+  | (About & { type: 'MemberJoined'; follow: FollowRef })
+  | (About & { type: 'JoinRequested'; follower: string })
+  /** A join request was refused, a banned actor's Follow refused, or a member removed. */
+  | (About & { type: 'JoinRejected'; follow: FollowRef })
+  | (About & {
+      type: 'MemberBanned';
+      source: ApObject | null;
+      user: string;
+      /** The banned user's inbox (their server lifts its copy of the ban), when known. */
+      userInbox: string | null;
+      reason: string;
+      expiresAt: number | null;
+      removeData: boolean;
+    })
+  | (About & {
+      type: 'MemberUnbanned';
+      source: ApObject | null;
+      user: string;
+      userInbox: string | null;
+      reason: string;
+    })
+  | (About & {
+      type: 'PostRemoved';
+      source: ApObject | null;
+      objectId: string;
+      reason: string;
+      /** The group's boost of the post, undone with it. */
+      boostId: string | null;
+    })
+  /**
+   * A post is live again: restored by a moderator, or undeleted by its author (`source` is then the author's
+   * Undo). A top-level post is boosted again with `boostId`.
+   */
+  | (About & {
+      type: 'PostRestored';
+      source: ApObject | null;
+      objectId: string;
+      reason: string;
+      boostId: string | null;
+    })
+  | (About & { type: 'PostPinned' | 'PostUnpinned'; source: ApObject | null; objectId: string })
+  | (About & { type: 'ThreadLocked' | 'ThreadUnlocked'; source: ApObject | null; objectId: string })
+  | (About & {
+      type: 'ModeratorAdded' | 'ModeratorRemoved';
+      source: ApObject | null;
+      moderator: string;
+    })
+  /** The group's profile or settings changed; `snapshot` is the group as it now is. */
+  | (About & { type: 'SettingsChanged'; source: ApObject | null; snapshot: Group })
+  | (About & { type: 'GroupDeleted' })
+  | (About & {
+      type: 'ReportResolved';
+      flagId: string;
+      reporter: string;
+      reporterInbox: string;
+      objectIds: string[];
+    })
+  /** A direct message from the group (a notice to a moderator, an answer to a command). */
+  | (About & { type: 'DirectMessageSent'; to: RecipientRef; text: string; inReplyTo: string | null });
+
+export type GroupEventType = GroupEvent['type'];
+
+/** The port the domain emits events through. */
+export interface EventSink {
+  /**
+   * Turns the event into activities, stores them and queues their delivery. Returns once that is durable;
+   * emitting the same event again (same basis) stores and queues nothing new.
+   */
+  emit(event: GroupEvent): Promise<void>;
+}

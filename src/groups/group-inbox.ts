@@ -1,0 +1,25 @@
+/**
+ * What the groups do with an activity that passed the inbox (signature verified, signer = actor) and parsed:
+ * its kind's handler finds the groups it concerns, then in each one checks it (`verify`) and, unless refused,
+ * applies it (`apply`). One outcome per group; every refusal carries its reason, which the intake job logs.
+ */
+import type { InboundActivity } from '../activitypub/inbound.parser.ts';
+import type { Handler, HandlerTable, Outcome } from './handlers/handler.ts';
+
+export class GroupInbox {
+  constructor(private readonly table: HandlerTable) {}
+
+  /** Handles one activity; `inboxGroup` is the group whose inbox received it, or null for the shared inbox. */
+  async handle(a: InboundActivity, inboxGroup: string | null): Promise<Outcome[]> {
+    // The table gives the handler of this kind; TypeScript cannot follow the kind from the value to the table.
+    const handler = this.table[a.kind] as Handler<InboundActivity>;
+    const groups = await handler.groups(a, inboxGroup);
+    if (groups.length === 0) return [{ applied: false, reason: `${a.kind} does not concern a group here` }];
+    const out: Outcome[] = [];
+    for (const group of groups) {
+      const plan = await handler.verify(a, group);
+      out.push(plan.ok ? await handler.apply(a, group, plan.value) : { applied: false, reason: plan.error });
+    }
+    return out;
+  }
+}

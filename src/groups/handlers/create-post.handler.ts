@@ -1,0 +1,52 @@
+/**
+ * `Create` of a post addressed to a group (mentioned, or in `to`/`cc`/`audience`): the posting rules, then the
+ * post is stored and re-shared, or held for a moderator (see PostingService).
+ */
+import type { InboundOf } from '../../activitypub/inbound.parser.ts';
+import type { PostingPlan, Submission } from '../posting.service.ts';
+import { applied, localGroups, type Handler, type HandlerDeps } from './handler.ts';
+
+type CreatePost = InboundOf<'create-post'>;
+
+/** The groups here that a post is addressed to, by the Create and by the post itself. */
+export function postGroups(d: HandlerDeps, a: CreatePost | InboundOf<'direct-message'>): string[] {
+  const o = a.object;
+  return localGroups(d.urls, [
+    ...a.to,
+    ...a.cc,
+    ...a.audience,
+    ...o.to,
+    ...o.cc,
+    ...o.audience,
+    ...o.mentions,
+  ]);
+}
+
+export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPlan> {
+  /** Remote groups among the post's mentions, as far as the actor cache knows them (at most 50 looked up). */
+  const remoteGroupsMentioned = async (a: CreatePost): Promise<number> => {
+    const hrefs = [...new Set(a.object.mentions)].filter((h) => !d.urls.isLocal(h)).slice(0, 50);
+    let n = 0;
+    for (const href of hrefs) if ((await d.store.remoteActors.getRemoteActor(href))?.type === 'Group') n++;
+    return n;
+  };
+  const submission = (a: CreatePost): Submission => ({
+    createId: a.id,
+    author: a.actor,
+    object: a.object,
+    create: a.raw,
+  });
+  return {
+    async groups(a) {
+      return postGroups(d, a);
+    },
+    async verify(a, group) {
+      const groupMentions = postGroups(d, a).length + (await remoteGroupsMentioned(a));
+      return d.posting.check(group, submission(a), { groupMentions, released: false });
+    },
+    async apply(a, group, plan) {
+      if (plan.kind === 'hold') return applied(await d.posting.hold(group, submission(a), plan.reason));
+      return applied(await d.posting.accept(plan.post, submission(a)));
+    },
+  };
+}

@@ -1,0 +1,10 @@
+/** `Reject{Follow}` from a moderator's server: the moderator refuses a pending join request. */
+import type { InboundOf } from '../../activitypub/inbound.parser.ts';
+import { joinAnswerHandler } from './join-answer.ts';
+import type { Handler, HandlerDeps } from './handler.ts';
+
+export function rejectFollowHandler(d: HandlerDeps): Handler<InboundOf<'reject-follow'>, string> {
+  return joinAnswerHandler(d, 'Reject', (group, follower, o) =>
+    d.moderation.rejectMember(group, follower, o),
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * What every moderation action shares: who may act, the basis of the activities' ids, and the audit log.
+ *
+ * Every action is checked, then takes its steps in one order: the members are told (an event), the action is
+ * recorded, and the state the check reads is changed last. After a failure at any step, the same action done
+ * again (same basis: the inbound activity, or the DM command) passes the check again and redoes each step,
+ * each of which changes nothing the second time (ids derived from the basis).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Store } from '../storage/store.ts';
+import type { ModerationStore } from '../storage/moderation.store.ts';
+import type { ApObject } from '../activitypub/vocab.ts';
+import type { Urls } from '../activitypub/urls.ts';
+import { err, ok, type ActorLookup, type Result } from './ports.ts';
+import type { EventSink } from './events.ts';
+import type { NoticeService } from './notices.service.ts';
+import type { MembershipService } from './membership.service.ts';
+import type { SettingsService } from './settings.service.ts';
+import type { PostingService } from './posting.service.ts';
+
+/** Who acts: the instance admin (CLI, admin API) or a moderator's actor id. */
+export type Actor = 'admin' | string;
+
+export type ModerationError =
+  | { type: 'group-not-found' }
+  | { type: 'not-allowed' }
+  | { type: 'post-not-found' }
+  | { type: 'not-found' }
+  | { type: 'invalid'; detail: string };
+
+export interface ActionOptions {
+  by: Actor;
+  reason?: string;
+  /** The remote activity that asked for this (a moderator's Delete, Block...): announced unchanged. */
+  source?: ApObject;
+  /**
+   * The id of what caused the action (an inbound activity, a DM command); the ids of the activities sent
+   * derive from it. Defaults to the source's id, else a new id.
+   */
+  basis?: string;
+}
+
+export interface ModerationDeps {
+  store: Store & ModerationStore;
+  urls: Urls;
+  events: EventSink;
+  actors: ActorLookup;
+  notices: NoticeService;
+  membership: MembershipService;
+  settings: SettingsService;
+  posting: PostingService;
+  now?: () => number;
+}
+
+export class ModerationBase {
+  protected readonly now: () => number;
+  constructor(protected readonly d: ModerationDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  /** True for the admin and for the group's moderators. */
+  async canModerate(group: string, by: Actor): Promise<boolean> {
+    return by === 'admin' || (await this.d.store.moderators.isModerator(group, by));
+  }
+
+  /** The group exists and `by` may moderate it. */
+  protected async check(group: string, by: Actor): Promise<Result<void, ModerationError>> {
+    const g = await this.d.store.groups.getGroup(group);
+    if (!g || g.deletedAt !== null) return err({ type: 'group-not-found' });
+    if (!(await this.canModerate(group, by))) return err({ type: 'not-allowed' });
+    return ok(undefined);
+  }
+
+  /** The basis of an action: given, or the source activity's id, or a new id for an action taken here. */
+  protected basisOf(o: ActionOptions): string {
+    if (o.basis !== undefined) return o.basis;
+    const id = o.source?.id;
+    return typeof id === 'string' ? id : `action:${randomUUID()}`;
+  }
+
+  /** Records an action; recording the same action (same basis) again records nothing. */
+  protected async audit(
+    group: string | null,
+    by: Actor,
+    action: string,
+    target: string,
+    o: { reason?: string; basis: string },
+  ): Promise<void> {
+    const id = createHash('sha256')
+      .update(`${o.basis}\n${action}\n${group ?? ''}\n${target}`)
+      .digest('base64url');
+    await this.d.store.audit.appendAudit({
+      id,
+      groupName: group,
+      actorId: by,
+      action,
+      target,
+      reason: o.reason ?? '',
+      at: this.now(),
+    });
+  }
+}

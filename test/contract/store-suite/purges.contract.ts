@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import { type StoreProvider, member, newJob, remoteActor } from './fixtures.ts';
+
+const LEASE = 60_000;
+
+/** What keeps the store bounded (purges) and what lets a restarted process take its jobs back at once. */
+export function describePurges(store: StoreProvider): void {
+  describe('purges and lease recovery', () => {
+    it('purges done and failed jobs of one queue by age, each with its own limit of time', async () => {
+      const jobs = store().jobs;
+      await jobs.enqueue(
+        ['a', 'b', 'c', 'q', 'f', 'g'].map((id) => newJob(id)),
+        0,
+      );
+      await jobs.enqueue([newJob('i', { queue: 'intake' })], 0);
+      await jobs.claim('deliver', 'w1', 0, LEASE, 10);
+      await jobs.claim('intake', 'w1', 0, LEASE, 10);
+      await jobs.complete('a', 'w1', 100);
+      await jobs.complete('b', 'w1', 200);
+      await jobs.complete('c', 'w1', 300);
+      await jobs.complete('i', 'w1', 100);
+      await jobs.fail('f', 'w1', 'x', 100);
+      await jobs.fail('g', 'w1', 'x', 500);
+      const o = { doneBefore: 300, failedBefore: 200, keepIds: false };
+      expect(await jobs.purgeFinished('deliver', o, 100)).to.equal(3);
+      for (const gone of ['a', 'b', 'f']) expect(await jobs.getJob(gone), gone).to.equal(null);
+      for (const kept of ['c', 'q', 'g', 'i']) expect(await jobs.getJob(kept), kept).not.to.equal(null);
+      expect(await jobs.purgeFinished('deliver', o, 100)).to.equal(0);
+      // Without kept ids, a purged id can be enqueued again, as a new job.
+      expect(await jobs.enqueue([newJob('a', { payload: { again: true } })], 400)).to.equal(1);
+      const claimed = await jobs.claim('deliver', 'w2', 400, LEASE, 10);
+      expect(claimed.map((job) => [job.id, job.payload])).to.deep.equal([['a', { again: true }]]);
+      expect(await jobs.complete('a', 'w2', 500)).to.equal(true);
+    });
+
+    it('purges at most the limit per call', async () => {
+      const jobs = store().jobs;
+      const ids = Array.from({ length: 7 }, (_, i) => `j${i}`);
+      await jobs.enqueue(
+        ids.map((id) => newJob(id)),
+        0,
+      );
+      await jobs.claim('deliver', 'w1', 0, LEASE, 10);
+      for (const id of ids) await jobs.complete(id, 'w1', 10);
+      const o = { doneBefore: 100, failedBefore: 100, keepIds: true };
+      expect(await jobs.purgeFinished('deliver', o, 3)).to.equal(3);
+      expect(await jobs.purgeFinished('deliver', o, 3)).to.equal(3);
+      expect(await jobs.purgeFinished('deliver', o, 3)).to.equal(1);
+      expect(await jobs.purgeFinished('deliver', o, 3)).to.equal(0);
+      expect(await jobs.forgetPurgedIds('deliver', 1, 5)).to.equal(5);
+      expect(await jobs.forgetPurgedIds('deliver', 1, 5)).to.equal(2);
+    });
+
+    it('keeps the ids of purged jobs for de-duplication until they are forgotten', async () => {
+      const jobs = store().jobs;
+      await jobs.enqueue([newJob('seen', { queue: 'intake' })], 1_000);
+      await jobs.enqueue([newJob('later', { queue: 'intake' })], 5_000);
+      await jobs.claim('intake', 'w1', 5_000, LEASE, 10);
+      await jobs.complete('seen', 'w1', 5_000);
+      await jobs.fail('later', 'w1', 'bad', 5_000);
+      const o = { doneBefore: 6_000, failedBefore: 6_000, keepIds: true };
+      expect(await jobs.purgeFinished('intake', o, 100)).to.equal(2);
+      expect(await jobs.getJob('seen')).to.equal(null);
+      expect(await jobs.getJob('later')).to.equal(null);
+      // Both ids are still known: enqueueing them again inserts nothing, and nothing is there to claim.
+      expect(
+        await jobs.enqueue(
+          [newJob('seen', { queue: 'intake' }), newJob('later', { queue: 'intake' })],
+          7_000,
+        ),
+      ).to.equal(0);
+      expect(await jobs.claim('intake', 'w2', 7_000, LEASE, 10)).to.deep.equal([]);
+      expect((await jobs.stats('intake', 7_000)).failed).to.equal(0);
+      // Ids are forgotten by the time their job was first created, per queue.
+      expect(await jobs.forgetPurgedIds('deliver', 10_000, 100)).to.equal(0);
+      expect(await jobs.forgetPurgedIds('intake', 2_000, 100)).to.equal(1);
+      expect(await jobs.enqueue([newJob('seen', { queue: 'intake' })], 8_000)).to.equal(1);
+      expect(await jobs.enqueue([newJob('later', { queue: 'intake' })], 8_000)).to.equal(0);
+      expect(await jobs.forgetPurgedIds('intake', 10_000, 100)).to.equal(1);
+      expect(await jobs.enqueue([newJob('later', { queue: 'intake' })], 9_000)).to.equal(1);
+      expect((await jobs.getJob('later'))?.createdAt).to.equal(9_000);
+    });
+
+    it('never purges a queued job', async () => {
+      const jobs = store().jobs;
+      await jobs.enqueue([newJob('waiting'), newJob('leased')], 0);
+      await jobs.claim('deliver', 'w1', 0, LEASE, 1);
+      const o = { doneBefore: 1e12, failedBefore: 1e12, keepIds: true };
+      expect(await jobs.purgeFinished('deliver', o, 100)).to.equal(0);
+      expect((await jobs.getJob('waiting'))?.state).to.equal('queued');
+      expect((await jobs.getJob('leased'))?.state).to.equal('queued');
+    });
+
+    it('lists the owners of leases in force and releases those of one owner at once', async () => {
+      const jobs = store().jobs;
+      await jobs.enqueue(
+        ['a', 'b', 'c', 'd'].map((id) => newJob(id)),
+        0,
+      );
+      await jobs.enqueue([newJob('i', { queue: 'intake' })], 0);
+      await jobs.claim('deliver', 'dead', 100, LEASE, 2);
+      await jobs.claim('deliver', 'alive', 100, LEASE, 1);
+      await jobs.claim('intake', 'dead', 100, LEASE, 1);
+      await jobs.claim('deliver', 'expired', 100, 10, 1);
+      expect(await jobs.listLeaseOwners(200, 10)).to.have.members(['dead', 'alive']);
+      expect(await jobs.listLeaseOwners(200, 1)).to.have.length(1);
+      expect(await jobs.releaseLeases('dead', 200)).to.equal(3);
+      expect(await jobs.listLeaseOwners(200, 10)).to.deep.equal(['alive']);
+      // Claimable at once, long before the lease would have ended, with no attempt counted.
+      const again = await jobs.claim('deliver', 'new', 200, LEASE, 10);
+      expect(again.map((j) => j.id)).to.have.members(['a', 'b', 'd']);
+      for (const job of again) expect(job.attempts).to.equal(0);
+      expect((await jobs.claim('intake', 'new', 200, LEASE, 10)).map((j) => j.id)).to.deep.equal(['i']);
+      // The old owner can no longer complete what it held; the alive owner's lease is untouched.
+      expect(await jobs.complete('a', 'dead', 300)).to.equal(false);
+      expect((await jobs.getJob('c'))?.leaseOwner).to.equal('alive');
+      expect(await jobs.releaseLeases('dead', 300)).to.equal(0);
+    });
+
+    it('purges bans that ended before a time, never permanent ones', async () => {
+      const bans = store().bans;
+      const ban = (actorId: string, expiresAt: number | null, groupName = 'g') => ({
+        groupName,
+        actorId,
+        reason: 'r',
+        by: 'admin',
+        createdAt: 0,
+        expiresAt,
+      });
+      await bans.putBan(ban('https://r.example/old', 100));
+      await bans.putBan(ban('https://r.example/old', 150, 'h'));
+      await bans.putBan(ban('https://r.example/recent', 900));
+      await bans.putBan(ban('https://r.example/forever', null));
+      expect(await bans.purgeExpired(500)).to.equal(2);
+      expect((await bans.listBans('g', null, 10)).map((b) => b.actorId)).to.deep.equal([
+        'https://r.example/forever',
+        'https://r.example/recent',
+      ]);
+      expect(await bans.listBans('h', null, 10)).to.deep.equal([]);
+      expect(await bans.purgeExpired(500)).to.equal(0);
+    });
+
+    it('purges stale copies of remote actors that are neither members nor moderators', async () => {
+      const s = store();
+      const ids = ['stranger', 'member', 'pending', 'moderator', 'fresh'].map(
+        (n) => `https://r.example/${n}`,
+      );
+      for (const id of ids)
+        await s.remoteActors.putRemoteActor(remoteActor(id, { fetchedAt: id.endsWith('fresh') ? 900 : 100 }));
+      await s.members.upsertMember(member('g', 'https://r.example/member'));
+      await s.members.upsertMember(member('g', 'https://r.example/pending', { state: 'pending' }));
+      await s.moderators.addModerator({
+        groupName: 'g',
+        actorId: 'https://r.example/moderator',
+        addedBy: 'admin',
+        addedAt: 0,
+      });
+      expect(await s.remoteActors.purgeStale(500, 100)).to.equal(1);
+      expect(await s.remoteActors.getRemoteActor('https://r.example/stranger')).to.equal(null);
+      for (const kept of ids.slice(1))
+        expect(await s.remoteActors.getRemoteActor(kept), kept).not.to.equal(null);
+      expect(await s.remoteActors.purgeStale(500, 100)).to.equal(0);
+      expect(await s.remoteActors.purgeStale(1_000, 0)).to.equal(0);
+      expect(await s.remoteActors.purgeStale(1_000, 100)).to.equal(1);
+    });
+  });
+}
