@@ -19,7 +19,7 @@ import { InstanceService } from '../groups/instance.service.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
-import { LocalQueueSignal } from '../federation/queue-runner.ts';
+import { LocalQueueSignal } from '../federation/queue-signal.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
 import { DomainPolicies } from '../federation/domain-policy.ts';
