@@ -98,7 +98,10 @@ export class InboxReceiver {
       log.info('inbox: signature refused', { reason: verified.reason, detail: verified.detail });
       return { status: 401, message: `signature refused: ${verified.reason}` };
     }
-    const parsed = parseJsonObject(req.rawBody.toString('utf8'));
+    const text = req.rawBody.toString('utf8');
+    // No real activity carries U+0000, and stores on PostgreSQL (FerretDB's backend) cannot hold it.
+    if (hasNulEscape(text)) return { status: 400, message: 'the activity contains the character U+0000' };
+    const parsed = parseJsonObject(text);
     if (!parsed.ok) return { status: 400, message: parsed.detail };
     let doc: ApObject;
     try {
@@ -154,6 +157,14 @@ export class InboxReceiver {
     else this.d.signal.notify('intake');
     return { status: 202, message: 'accepted' };
   }
+}
+
+/**
+ * True when JSON text has the character U+0000 in a string or a key: only as the escape `\u0000` (a raw control
+ * character is not valid JSON), not preceded by an escaping backslash.
+ */
+export function hasNulEscape(text: string): boolean {
+  return text.includes('\\u0000') && /(?:^|[^\\])(?:\\\\)*\\u0000/.test(text);
 }
 
 function isSelfDelete(raw: Buffer): boolean {
