@@ -1,19 +1,21 @@
 /**
- * The instance's federation policy for remote hosts: blocked domains (no activities, no fetches, no
- * deliveries), and, in allow-list mode, only listed domains. Lookups sit on the inbox and delivery hot paths, so
- * the whole (small) policy table is kept in memory and read again at most every `ttlMs`: a fan-out to thousands
- * of hosts asks the store once, not once per host. Changes made by another process apply within `ttlMs`.
+ * The instance's federation policy for remote hosts, as every check applies it (inbox keys, fetches,
+ * deliveries, limit holds): the store's policies matched by the one matcher of `activitypub/hosts.ts` (canonical
+ * hosts, sub-domains, IP ranges). The policies are held in memory and reloaded from the store when older than a
+ * few seconds (other processes' changes) or when this process changed one.
  */
 import type { DomainPolicy, DomainPolicyRepository } from '../storage/moderation.store.ts';
+import { DomainRules, type HostRule } from '../activitypub/hosts.ts';
 
 export type FederationMode = 'open' | 'allowlist';
 
-/** Policies read per round trip when the table is loaded. */
-const LOAD_PAGE = 1000;
+/** Policies read per store call when loading. */
+const LOAD_PAGE = 500;
 
 export class DomainPolicies {
-  private snapshot: { policies: Map<string, DomainPolicy>; until: number } | null = null;
-  private loading: Promise<Map<string, DomainPolicy>> | null = null;
+  private rules: DomainRules | null = null;
+  private loadedAt = 0;
+  private loading: Promise<DomainRules> | null = null;
 
   constructor(
     private readonly repo: DomainPolicyRepository,
@@ -22,59 +24,66 @@ export class DomainPolicies {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The policy of a host (port ignored), from the table in memory. */
+  /** The rule for a host (any form: URL, host[:port], IP literal). */
+  async ruleFor(host: string): Promise<HostRule> {
+    return (await this.current()).ruleFor(host);
+  }
+
+  /** The policy in force for a host: its block or limit when there is one, else its allow entry, else null. */
   async policyOf(host: string): Promise<DomainPolicy | null> {
-    return (await this.table()).get(hostnameOf(host)) ?? null;
+    const rule = await this.ruleFor(host);
+    return rule.restriction ?? rule.allowed;
   }
 
-  /** True when this server does not federate with the host. */
+  /** True when this server does not federate with the host (blocked, or not allowed in allow-list mode). */
   async isBlocked(host: string): Promise<boolean> {
-    const p = await this.policyOf(host);
-    if (p?.policy === 'block') return true;
-    return this.mode === 'allowlist' && p?.policy !== 'allow';
+    const rule = await this.ruleFor(host);
+    if (rule.restriction?.policy === 'block') return true;
+    return this.mode === 'allowlist' && rule.allowed === null;
   }
 
-  /** Forgets the table (after the admin changed a policy in this process): the next lookup reads it again. */
+  /** True when the host's most specific block or limit is a block (its members are purged). */
+  async isSuspended(host: string): Promise<boolean> {
+    return (await this.ruleFor(host)).restriction?.policy === 'block';
+  }
+
+  /** Forgets the loaded policies (after the admin changed one in this process): the next lookup reloads. */
   invalidate(): void {
-    this.snapshot = null;
+    this.rules = null;
     this.loading = null;
   }
 
-  /** Every policy by domain: the one in memory while fresh, else read once for all the callers waiting. */
-  private async table(): Promise<Map<string, DomainPolicy>> {
-    const t = this.now();
-    if (this.snapshot && this.snapshot.until > t) return this.snapshot.policies;
+  private async current(): Promise<DomainRules> {
+    if (this.rules !== null && this.now() - this.loadedAt < this.ttlMs) return this.rules;
     if (this.loading === null) {
-      const loading = this.load(t).finally(() => {
-        if (this.loading === loading) this.loading = null;
-      });
+      const started = this.now();
+      const loading = this.load().then(
+        (rules) => {
+          if (this.loading === loading) {
+            this.rules = rules;
+            this.loadedAt = started;
+            this.loading = null;
+          }
+          return rules;
+        },
+        (e: unknown) => {
+          if (this.loading === loading) this.loading = null;
+          throw e;
+        },
+      );
       this.loading = loading;
     }
     return this.loading;
   }
 
-  private async load(startedAt: number): Promise<Map<string, DomainPolicy>> {
-    const policies = new Map<string, DomainPolicy>();
+  private async load(): Promise<DomainRules> {
+    const all: DomainPolicy[] = [];
     let after: string | null = null;
     for (;;) {
       const page = await this.repo.listDomainPolicies(null, after, LOAD_PAGE);
-      for (const p of page) policies.set(p.domain, p);
-      const last = page[page.length - 1];
-      if (page.length < LOAD_PAGE || last === undefined) break;
-      after = last.domain;
+      all.push(...page);
+      if (page.length < LOAD_PAGE) return new DomainRules(all);
+      after = page[page.length - 1]?.domain ?? null;
     }
-    // A table read before an invalidate() is not kept: the change it missed would hide for ttlMs.
-    if (this.loading !== null) this.snapshot = { policies, until: startedAt + this.ttlMs };
-    return policies;
-  }
-}
-
-/** `host[:port]` or a URL to a lowercase host name without port. */
-export function hostnameOf(hostOrUrl: string): string {
-  try {
-    if (/^[a-z]+:\/\//i.test(hostOrUrl)) return new URL(hostOrUrl).hostname.toLowerCase();
-    return new URL(`http://${hostOrUrl}`).hostname.toLowerCase();
-  } catch {
-    return hostOrUrl.toLowerCase();
   }
 }
