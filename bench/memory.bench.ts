@@ -32,6 +32,8 @@ export interface MemorySizes {
 
 export const MEMORY_TARGET = 'peak RSS < 300 MB at every group size';
 const LIMIT_BYTES = 300 * 1024 * 1024;
+/** The least time a group size gets, however small (seeding, fan-out and the hold on a busy machine). */
+const MIN_PHASE_MS = 240_000;
 
 interface Phase {
   members: number;
@@ -62,7 +64,7 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
     if (phases.length > 0 && Date.now() > ctx.deadline) break;
     // Each size gets a share of the time left in proportion to its members (the larger ones take longer).
     const left = sizes.members.slice(index).reduce((a, b) => a + b, 0);
-    const share = Math.max(120_000, ((ctx.deadline - Date.now()) * members) / left);
+    const share = Math.max(MIN_PHASE_MS, ((ctx.deadline - Date.now()) * members) / left);
     const deadline = Math.min(ctx.deadline, Date.now() + share);
     ctx.progress(`memory/${ctx.kind}: ${int(members)} members`);
     phases.push(await runPhase({ ...ctx, deadline }, sizes, members));

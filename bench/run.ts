@@ -94,10 +94,10 @@ const SIZES: Record<
 
 /** Time allowed to each row (it ends earlier when the global deadline comes first). */
 const ROW_BUDGET_MS: Record<'full' | 'quick', Record<RowName, number>> = {
-  full: { 'fan-out': 240_000, intake: 300_000, memory: 900_000, 'scale-out': 300_000, storage: 300_000 },
+  full: { 'fan-out': 240_000, intake: 300_000, memory: 1_200_000, 'scale-out': 300_000, storage: 300_000 },
   quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000, 'scale-out': 90_000, storage: 120_000 },
 };
-const GLOBAL_BUDGET_MS = { full: 75 * 60_000, quick: 12 * 60_000 };
+const GLOBAL_BUDGET_MS = { full: 80 * 60_000, quick: 12 * 60_000 };
 /** Extra time after the global deadline before the watchdog gives up on a stuck step. */
 const WATCHDOG_GRACE_MS = 90_000;
 

@@ -181,7 +181,7 @@ function memberOf(name: string, m: SeedMember, t: number): Member {
  * Groups up to this size are seeded through the SQLite adapter's port (one `upsertMember`, one commit, each);
  * larger ones with bulk inserts in its table (minutes saved for a million).
  */
-const SQLITE_PORT_SEED_MAX = 100_000;
+const SQLITE_PORT_SEED_MAX = 20_000;
 
 /**
  * Seeds an SQLite store with bulk inserts into the adapter's `members` table, many rows per transaction. The
