@@ -134,6 +134,13 @@ export class QueueRunner {
     );
     while (this.running) {
       this.pump();
+      // Outcomes the store keeps refusing hold new claims back: no more work is taken on while as many finished
+      // jobs as this runner may hold wait to be recorded.
+      if (this.unrecorded.size >= this.o.concurrency + prefetch) {
+        await this.flushOutcomes();
+        if (this.unrecorded.size >= this.o.concurrency + prefetch) await delay(this.outcomeRetryMs);
+        continue;
+      }
       if (this.room() <= 0) {
         await Promise.race(this.inflight.values());
         continue;
