@@ -19,7 +19,7 @@ import { fields, num, serveIpc } from './ipc.bench.ts';
  * Per queue: jobs inserted, completed, failed, retried, and the claims made: calls, jobs returned, time spent.
  */
 type Counters = Record<string, Record<Counted, number>>;
-type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'claims' | 'claimed' | 'claimMs';
+type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'claims' | 'claimed' | 'claimMs' | 'emptyClaims';
 
 function decodeArgs(raw: string | undefined): { env: Record<string, string>; pollMs: number } {
   const a = fields(JSON.parse(raw ?? 'null'), 'arguments');
@@ -41,6 +41,7 @@ function counters(snapshot: MetricsSnapshot): Counters {
       claims: 0,
       claimed: 0,
       claimMs: 0,
+      emptyClaims: 0,
     });
     c[what] += v;
   };
@@ -59,6 +60,7 @@ function counters(snapshot: MetricsSnapshot): Counters {
   each('guild_queue_claims_total', (l, v) => add(l['queue'], 'claims', v));
   each('guild_queue_claimed_jobs_total', (l, v) => add(l['queue'], 'claimed', v));
   each('guild_queue_claim_seconds_total', (l, v) => add(l['queue'], 'claimMs', v * 1000));
+  each('guild_queue_empty_claims_total', (l, v) => add(l['queue'], 'emptyClaims', v));
   return out;
 }
 

@@ -13,6 +13,7 @@ import { int, mb, secs, type RowResult } from './report.bench.ts';
 import {
   commandsBetween,
   describeCommands,
+  emptyClaimsOf,
   guildEnv,
   guildPort,
   newBenchStore,
@@ -59,6 +60,8 @@ interface Measurement {
   timedOut: boolean;
   commands: number;
   commandsByName: CommandCounts;
+  /** Of those, the claims that found nothing (idle loops polling; one `find` each). */
+  emptyClaims: number;
   /** Peak RSS of each worker process, then of each web process. */
   workerPeaks: number[];
   webPeaks: number[];
@@ -180,6 +183,7 @@ export async function runScaleOut(ctx: RowContext, sizes: ScaleOutSizes): Promis
       });
       const all = [...webs, ...workers];
       const commands0 = await commandsOf(all);
+      const empty0 = await emptyClaimsOf(all);
       // The posts alternate between the web processes, each reached at its own address with the origin's Host.
       const webIndex = k % webs.length;
       const web = webs[webIndex] as GuildProcess;
@@ -193,6 +197,7 @@ export async function runScaleOut(ctx: RowContext, sizes: ScaleOutSizes): Promis
       if (res.statusCode !== 202) throw new Error(`the inbox answered ${res.statusCode}: ${answer}`);
       const { report, timedOut } = await waitForAnnounces(sinks, sizes.servers, ctx.deadline);
       const commands = commandsBetween(commands0, await commandsOf(all));
+      const emptyClaims = (await emptyClaimsOf(all)) - empty0;
       const create = tally(report['create'], 'create');
       const boost = tally(report['boost'], 'boost');
       const lastMs = create.lastAt - t0;
@@ -212,6 +217,7 @@ export async function runScaleOut(ctx: RowContext, sizes: ScaleOutSizes): Promis
         timedOut,
         commands: commands.total,
         commandsByName: commands.byName,
+        emptyClaims,
         workerPeaks: await Promise.all(workers.map(peak)),
         webPeaks: await Promise.all(webs.map(peak)),
       });
@@ -239,7 +245,9 @@ export async function runScaleOut(ctx: RowContext, sizes: ScaleOutSizes): Promis
           `${secs(m.lastMs)}: ${int(m.rate)}/s; both announces ${int(m.create.count + m.boost.count)} POSTs, ` +
           `${int(m.allRate)}/s; ${exact(m) ? 'each exactly once' : 'NOT exactly once'}` +
           `${m.timedOut ? ' (timed out at the row deadline)' : ''}; ${int(m.commands)} MongoDB commands = ` +
-          `${perDelivery(m).toFixed(3)} per delivery (${describeCommands(m.commandsByName)}); peak RSS of the ` +
+          `${perDelivery(m).toFixed(3)} per delivery (${describeCommands(m.commandsByName)}), ` +
+          `${((m.commands - m.emptyClaims) / Math.max(1, m.create.count + m.boost.count)).toFixed(3)} without the ` +
+          `${int(m.emptyClaims)} polls of idle loops; peak RSS of the ` +
           `workers ${m.workerPeaks.map(mb).join(', ')}, of the webs ${m.webPeaks.map(mb).join(', ')}`,
       ),
     ];

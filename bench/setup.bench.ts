@@ -303,6 +303,13 @@ export function commandsBetween(
   return { total, byName };
 }
 
+/** Claims that found nothing (each one `find` on MongoDB: the polls of idle loops), over every queue. */
+export async function emptyClaimsOf(processes: GuildProcess[]): Promise<number> {
+  let n = 0;
+  for (const p of processes) for (const c of Object.values(await p.jobs())) n += c['emptyClaims'] ?? 0;
+  return n;
+}
+
 /** `find 12, insert 4, update 3` (most first). */
 export function describeCommands(byName: CommandCounts): string {
   const parts = Object.entries(byName)

@@ -15,6 +15,7 @@ export function meteredJobs(jobs: JobQueue, metrics: Metrics): JobQueue {
       const claimed = await jobs.claim(queue, owner, now, leaseMs, limit, excludeKeys);
       metrics.claims.inc({ queue });
       metrics.claimed.inc({ queue }, claimed.length);
+      if (claimed.length === 0) metrics.emptyClaims.inc({ queue });
       metrics.claimSeconds.inc({ queue }, (performance.now() - started) / 1000);
       return claimed;
     },
