@@ -43,6 +43,9 @@ export interface MaintenanceReport {
   forgottenIds: number;
   purgedBans: number;
   purgedActors: number;
+  /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
+  purgedCodes: number;
+  purgedSessions: number;
 }
 
 /**
@@ -140,6 +143,8 @@ export class Maintenance {
       forgottenIds: 0,
       purgedBans: 0,
       purgedActors: 0,
+      purgedCodes: 0,
+      purgedSessions: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -157,6 +162,8 @@ export class Maintenance {
     report.purgedActors = await batches((limit) =>
       store.remoteActors.purgeStale(now - REMOTE_ACTOR_MAX_AGE_MS, limit),
     );
+    report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
+    report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
     return report;
   }
 }

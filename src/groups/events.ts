@@ -103,7 +103,19 @@ export type GroupEvent =
       objectIds: string[];
     })
   /** A direct message from the group (a notice to a moderator, an answer to a command). */
-  | (About & { type: 'DirectMessageSent'; to: RecipientRef; text: string; inReplyTo: string | null });
+  | (About & { type: 'DirectMessageSent'; to: RecipientRef; text: string; inReplyTo: string | null })
+  /**
+   * A direct message from the instance's Service actor, about no group in particular (an answer to a command
+   * sent to it, a sign-in link, the fate of a request to create a group).
+   */
+  | {
+      type: 'ServiceMessageSent';
+      group?: undefined;
+      basis: string;
+      to: RecipientRef;
+      text: string;
+      inReplyTo: string | null;
+    };
 
 export type GroupEventType = GroupEvent['type'];
 

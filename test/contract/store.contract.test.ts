@@ -14,6 +14,7 @@ import { describeMembersAndActors } from './store-suite/members-actors.contract.
 import { describeModeration } from './store-suite/moderation.contract.ts';
 import { describePurges } from './store-suite/purges.contract.ts';
 import { describeWithdrawal } from './store-suite/withdrawal.contract.ts';
+import { describeSelfService } from './store-suite/self-service.contract.ts';
 
 describe(`Store contract (${testStoreKind()})`, () => {
   let current: Store | undefined;
@@ -39,6 +40,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeModeration(store);
   describeHosts(store);
   describePurges(store);
+  describeSelfService(store);
   describeLifecycle();
   describeIndexes();
 });

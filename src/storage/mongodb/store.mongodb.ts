@@ -17,6 +17,14 @@ import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
 import { MongoReportRepository } from './report.repository.mongodb.ts';
+import {
+  ensureSelfServiceIndexes,
+  MongoCodeRepository,
+  MongoGroupRequestRepository,
+  MongoOwnerRepository,
+  MongoSessionRepository,
+  selfServiceCollectionsOf,
+} from './self-service.repository.mongodb.ts';
 
 /** Used when neither `dbName` nor the URL names a database. */
 export const DEFAULT_MONGODB_DB_NAME = 'guild';
@@ -41,6 +49,10 @@ export class MongoStore implements Store {
   readonly audit: MongoAuditRepository;
   readonly postFlags: MongoPostFlagsRepository;
   readonly hosts: MongoHostRepository;
+  readonly owners: MongoOwnerRepository;
+  readonly groupRequests: MongoGroupRequestRepository;
+  readonly codes: MongoCodeRepository;
+  readonly sessions: MongoSessionRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -68,6 +80,14 @@ export class MongoStore implements Store {
     this.audit = new MongoAuditRepository(collections.audit);
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
     this.hosts = new MongoHostRepository(collections.hosts);
+    const selfService = selfServiceCollectionsOf(db);
+    this.owners = new MongoOwnerRepository(selfService.owners);
+    this.groupRequests = new MongoGroupRequestRepository(
+      selfService.groupRequests,
+      selfService.requestDecisions,
+    );
+    this.codes = new MongoCodeRepository(selfService.codes, selfService.codeUses);
+    this.sessions = new MongoSessionRepository(selfService.sessions);
   }
 
   async ping(): Promise<void> {
@@ -135,6 +155,7 @@ export async function openMongoStore(
     await db.command({ ping: 1 });
     const store = new MongoStore(client, db);
     await ensureIndexes(collectionsOf(db));
+    await ensureSelfServiceIndexes(selfServiceCollectionsOf(db), db);
     return store;
   } catch (error) {
     await client.close().catch(() => undefined);
