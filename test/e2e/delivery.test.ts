@@ -231,11 +231,19 @@ describe('delivery queue', function () {
         'the first to every inbox, then the second, then the third',
       ).to.deep.equal(ids.flatMap((id) => paths.map(() => id)));
       for (const id of ids) expect(got.filter((h) => h.id === id).map((h) => h.path)).to.have.members(paths);
-      for (const id of ids)
-        for (const path of paths)
-          expect(
-            (await ordered.store.jobs.getJob(deliveryJobId(id, `${sink.origin}${path}`)))?.state,
-          ).to.equal('done');
+      // Outcomes are recorded in batches, shortly after the deliveries.
+      const states = async (): Promise<(string | undefined)[]> =>
+        Promise.all(
+          ids.flatMap((id) =>
+            paths.map(
+              async (path) =>
+                (await ordered.store.jobs.getJob(deliveryJobId(id, `${sink.origin}${path}`)))?.state,
+            ),
+          ),
+        );
+      await waitUntil(async () => (await states()).every((s) => s === 'done') || undefined, {
+        what: 'every delivery recorded as done',
+      });
     } finally {
       await ordered.close();
       await sink.close();

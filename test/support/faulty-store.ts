@@ -63,6 +63,7 @@ export const ACCESS: Classification = {
     complete: 'queue',
     retry: 'queue',
     fail: 'queue',
+    finish: 'queue',
     updatePayload: 'queue',
     extendLease: 'queue',
     getJob: 'read',

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { openStore } from '../../../src/storage/open-store.ts';
-import type { JobTransitionDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
+import type { JobDoc, JobTransitionDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
+import { MongoJobQueue } from '../../../src/storage/mongodb/job-queue.mongodb.ts';
+import { HELP_AFTER_MS } from '../../../src/storage/mongodb/job-transitions.mongodb.ts';
 import { newTestStoreLocation, testStoreKind } from '../../support/test-store.ts';
 import { type StoreProvider, member, newJob, remoteActor } from './fixtures.ts';
 
@@ -154,8 +156,15 @@ export function describePurges(store: StoreProvider): void {
           const again = await s.jobs.claim('deliver', 'new', 200, LEASE, 10);
           expect(again.map((j) => j.id)).to.deep.equal(['claimed']);
 
-          // A claim taken, never written: after a while another claimer gets the job (not leased to the dead).
-          await s.jobs.enqueue([newJob('unwritten')], 0);
+          // A claim taken, never written: a claimer that keeps losing against it for HELP_AFTER_MS gets the job
+          // (written free first, not leased to the dead claimer).
+          let wall = Date.now();
+          const queue = new MongoJobQueue(
+            db.collection<JobDoc>('jobs'),
+            db.collection<JobTransitionDoc>('job_transitions'),
+            () => wall,
+          );
+          await queue.enqueue([newJob('unwritten')], 0);
           const free = await db
             .collection<{ _id: string; rev: string; seq: number }>('jobs')
             .findOne({ _id: 'unwritten' });
@@ -164,14 +173,19 @@ export function describePurges(store: StoreProvider): void {
             _id: `${free.rev}:${free.seq}`,
             rev: free.rev,
             jobId: 'unwritten',
-            at: Date.now() - 60_000,
+            at: wall - 60_000,
             change: { leaseOwner: 'dead', leaseUntil: 100 + LEASE, updatedAt: 100, seq: free.seq + 1 },
           });
+          expect(await queue.claim('deliver', 'new', 300, LEASE, 10), 'lost to the transition').to.deep.equal(
+            [],
+          );
+          wall += HELP_AFTER_MS;
           expect(
-            await s.jobs.claim('deliver', 'new', 300, LEASE, 10),
-            'lost to the transition',
+            await queue.claim('deliver', 'new', 300, LEASE, 10),
+            "lost again, the transition written free on its taker's behalf",
           ).to.deep.equal([]);
-          const taken = await s.jobs.claim('deliver', 'new', 300, LEASE, 10);
+          expect((await queue.getJob('unwritten'))?.leaseOwner ?? null).to.equal(null);
+          const taken = await queue.claim('deliver', 'new', 300, LEASE, 10);
           expect(taken.map((j) => [j.id, j.leaseOwner])).to.deep.equal([['unwritten', 'new']]);
         } finally {
           await client.close();
