@@ -24,9 +24,9 @@ import type { Outcome } from '../../src/groups/handlers/handler.ts';
 import type { EventSink, GroupEvent } from '../../src/groups/events.ts';
 import type { ActorLookup, DomainPolicyLookup } from '../../src/groups/ports.ts';
 import { parseInbound } from '../../src/activitypub/inbound.parser.ts';
-import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
-import type { Publisher } from '../../src/federation/publisher.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
+import type { Publisher } from '../../src/federation/publisher.ts';
+import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
 
 export const ORIGIN = 'https://guild.example';
 export const AS = 'https://www.w3.org/ns/activitystreams';
@@ -122,8 +122,8 @@ export interface Harness {
 }
 
 /**
- * `sink` receives the events after they are recorded; or, with `publisher`, the outbound translator turns them
- * into activities handed to that publisher.
+ * `sink` receives every event after the recording sink; `publisher` instead gets the activities the outbound
+ * translator makes of them (a recording publisher: what would go out, with no queue).
  */
 export async function startHarness(opts: { sink?: EventSink; publisher?: Publisher } = {}): Promise<Harness> {
   const store = await openTestStore();
@@ -131,7 +131,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
   const clock = { now: T0 };
   const now = () => clock.now;
   const translator = opts.publisher
-    ? new OutboundTranslator({ publisher: opts.publisher, store, urls, domain: 'guild.example', now })
+    ? new OutboundTranslator({ publisher: opts.publisher, store, urls, domain: new URL(ORIGIN).host, now })
     : null;
   const events = new RecordingEvents(opts.sink ?? translator);
   const actors = new KnownActors();
