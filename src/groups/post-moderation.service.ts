@@ -177,7 +177,11 @@ export class PostModeration extends ModerationBase {
     if (!c.ok) return c;
     const report = await this.d.store.reports.getReport(id);
     if (!report || report.groupName !== group) return err({ type: 'not-found' });
-    if (report.state === 'resolved') return this.nothingLeft(group, 'resolve-report', id, o);
+    if (report.state === 'resolved') {
+      // A resolution cut short after the report was marked still frees what the report claimed.
+      await this.d.reports.released(report);
+      return this.nothingLeft(group, 'resolve-report', id, o);
+    }
     const basis = this.basisOf(o);
     if (report.flagId) {
       const reporter = await this.d.actors.getActor(report.reporterId);

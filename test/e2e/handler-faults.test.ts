@@ -4,7 +4,7 @@
  * fails, runs again, and ends with exactly the rows, queued jobs and stored activities of one clean run.
  * Membership, posts and votes here; moderation and DM commands in moderation-faults.test.ts.
  */
-import { ScenarioRunner, T0, type Scenario } from '../support/fault-world.ts';
+import { PUBLIC, ScenarioRunner, T0, type Scenario } from '../support/fault-world.ts';
 import {
   ALICE,
   BOB,
@@ -101,8 +101,18 @@ const scenarios: Scenario[] = [
     name: 'an author’s Update of their post',
     setup: (w) => club(w).then(() => undefined),
     activity: (w) =>
+      // The new version, addressed as the post was (an edit passes the same rules as a post).
       act(ALICE, 'Update', 'edit', {
-        object: { id: POST, type: 'Note', attributedTo: ALICE, content: '<p>edited</p>' },
+        object: {
+          id: POST,
+          type: 'Note',
+          attributedTo: ALICE,
+          content: '<p>edited</p>',
+          to: [PUBLIC],
+          cc: [w.groupId('club')],
+          tag: [{ type: 'Mention', href: w.groupId('club') }],
+        },
+        to: [PUBLIC],
         cc: [w.groupId('club')],
       }),
   },
