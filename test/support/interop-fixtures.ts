@@ -323,12 +323,16 @@ export function deliveryRank(activity: ApObject): number {
  */
 export function historyOf(f: InteropFixture, earlier: InteropFixture[]): InteropFixture[] {
   const wanted = new Set<string>();
-  // What an Undo takes back, by type and object: the corpus's Undo may embed its own copy of the activity.
+  // What an Undo takes back, by type and object: the corpus's Undo may embed its own copy of the activity. An
+  // Undo of a vote takes back the member's vote on the object whatever its type (Lemmy's Undo of a Dislike
+  // embeds a Like), so a Like and a Dislike of the object are both what it may take back.
   const undone = new Set<string>();
+  const kindOf = (type: string | null): string | null =>
+    type === 'Like' || type === 'Dislike' ? 'vote' : type;
   const want = (a: ApObject): void => {
     for (const id of referencedIds(a)) wanted.add(id);
     if (typeOf(a) === 'Undo' && isObject(a.object))
-      undone.add(`${typeOf(a.object)} ${idOf(a.object.object)}`);
+      undone.add(`${kindOf(typeOf(a.object))} ${idOf(a.object.object)}`);
   };
   want(f.json);
   const chosen = new Set<InteropFixture>();
@@ -336,7 +340,7 @@ export function historyOf(f: InteropFixture, earlier: InteropFixture[]): Interop
     grew = false;
     for (const g of earlier) {
       if (chosen.has(g)) continue;
-      const takenBack = undone.has(`${typeOf(g.json)} ${idOf(g.json.object)}`);
+      const takenBack = undone.has(`${kindOf(typeOf(g.json))} ${idOf(g.json.object)}`);
       if (!takenBack && !broughtIds(g.json).some((id) => wanted.has(id))) continue;
       chosen.add(g);
       grew = true;
