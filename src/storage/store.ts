@@ -11,6 +11,7 @@
  */
 
 import type { ModerationStore } from './moderation.store.ts';
+import type { PeerSoftwareRepository } from './peer-software.repository.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -380,6 +381,8 @@ export interface Store extends ModerationStore {
   readonly activities: ActivityRepository;
   readonly posts: PostRepository;
   readonly jobs: JobQueue;
+  /** The software other servers run, from their NodeInfo. */
+  readonly peers: PeerSoftwareRepository;
   /** Cheap round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

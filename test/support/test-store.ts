@@ -80,6 +80,7 @@ export async function openTestStore(): Promise<Store> {
     audit: opened.audit,
     postFlags: opened.postFlags,
     hosts: opened.hosts,
+    peers: opened.peers,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

@@ -13,6 +13,7 @@ import { MongoJobQueue } from './job-queue.mongodb.ts';
 import { MongoKeyRepository } from './key.repository.mongodb.ts';
 import { MongoMemberRepository } from './member.repository.mongodb.ts';
 import { MongoModeratorRepository } from './moderator.repository.mongodb.ts';
+import { MongoPeerSoftwareRepository } from './peer-software.repository.mongodb.ts';
 import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
@@ -41,6 +42,7 @@ export class MongoStore implements Store {
   readonly audit: MongoAuditRepository;
   readonly postFlags: MongoPostFlagsRepository;
   readonly hosts: MongoHostRepository;
+  readonly peers: MongoPeerSoftwareRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -68,6 +70,7 @@ export class MongoStore implements Store {
     this.audit = new MongoAuditRepository(collections.audit);
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
     this.hosts = new MongoHostRepository(collections.hosts);
+    this.peers = new MongoPeerSoftwareRepository(collections.peers);
   }
 
   async ping(): Promise<void> {

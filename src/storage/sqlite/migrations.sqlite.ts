@@ -271,6 +271,22 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE posts ADD COLUMN removed_by TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'software of other servers',
+    sql: `
+      -- What each server's NodeInfo says it runs (name and version NULL until learned).
+      CREATE TABLE peer_software (
+        origin TEXT PRIMARY KEY,
+        name TEXT,
+        version TEXT,
+        learned_at INTEGER,
+        refresh_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- listDue
+      CREATE INDEX peer_software_by_refresh_at ON peer_software (refresh_at, origin);
+    `,
+  },
 ];
 
 /**

@@ -15,6 +15,7 @@ import { SqliteKeyRepository } from './key.repository.sqlite.ts';
 import { SqliteMemberRepository } from './member.repository.sqlite.ts';
 import { migrateSqlite } from './migrations.sqlite.ts';
 import { SqliteModeratorRepository } from './moderator.repository.sqlite.ts';
+import { SqlitePeerSoftwareRepository } from './peer-software.repository.sqlite.ts';
 import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditRepository;
   readonly postFlags: SqlitePostFlagsRepository;
   readonly hosts: SqliteHostRepository;
+  readonly peers: SqlitePeerSoftwareRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditRepository(db);
     this.postFlags = new SqlitePostFlagsRepository(db);
     this.hosts = new SqliteHostRepository(db);
+    this.peers = new SqlitePeerSoftwareRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 
