@@ -22,6 +22,7 @@ import { OutboundTranslator } from '../federation/outbound/outbound.translator.t
 import { LocalQueueSignal } from '../federation/queue-runner.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
+import { PeerSoftwareService } from '../federation/peer-software.service.ts';
 import { DomainPolicies } from '../federation/domain-policy.ts';
 import { Metrics } from '../federation/metrics.ts';
 import { withMeteredJobs } from '../federation/metered-jobs.ts';
@@ -62,6 +63,8 @@ export interface Services {
   fetcher: SafeFetcher;
   /** Remote actors and their keys, cached in the store. */
   resolver: ActorResolver;
+  /** The software of member servers (NodeInfo), which decides the forms each is sent. */
+  software: PeerSoftwareService;
   domains: DomainPolicies;
   groups: GroupService;
   membership: MembershipService;
@@ -112,7 +115,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
     const domains = new DomainPolicies(store.domains, config.federationMode);
 
-    const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
+    const software = new PeerSoftwareService({
+      store,
+      fetcher,
+      log: log.child({ component: 'peer-software' }),
+      now: clock,
+    });
+    const events = new OutboundTranslator({
+      publisher,
+      store,
+      urls,
+      domain: config.domain,
+      software,
+      now: clock,
+    });
     const groups = new GroupService({
       store,
       urls,
@@ -179,6 +195,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       userAgent,
       fetcher,
       resolver,
+      software,
       domains,
       groups,
       membership,

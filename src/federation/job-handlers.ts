@@ -19,6 +19,8 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { digestOf } from './http-signature.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
+import type { SoftwareLookup } from './peer-software.service.ts';
+import { originOf } from './peer-software.ts';
 
 /** Payload of an intake job: an activity whose signature was verified when it was received. */
 export interface IntakePayload extends Record<string, unknown> {
@@ -69,13 +71,29 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
 
 const FANOUT_PAGE = 500;
 
-/** Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox. */
+/**
+ * The inboxes among `inboxes` whose servers are of the families in `reach` (servers not known are `unknown`).
+ */
+export async function inboxesReached(
+  inboxes: string[],
+  reach: string[],
+  software: Pick<SoftwareLookup, 'softwareOfAll'> | null,
+): Promise<string[]> {
+  const known = software ? await software.softwareOfAll(inboxes) : new Map();
+  return inboxes.filter((inbox) => reach.includes(known.get(originOf(inbox) ?? '')?.family ?? 'unknown'));
+}
+
+/**
+ * Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox; an activity
+ * meant for some families of servers only (`reach`) goes only to theirs, as `software` knows them.
+ */
 export function fanoutHandler(
   store: Store,
   signal: QueueSignal,
   leaseMs: number,
   localOrigin: string | null = null,
   now: () => number = Date.now,
+  software: Pick<SoftwareLookup, 'softwareOfAll'> | null = null,
 ): JobHandler {
   return async (job, { owner }) => {
     let p = job.payload as FanoutPayload;
@@ -91,9 +109,11 @@ export function fanoutHandler(
           return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };
         continue;
       }
-      const t = now();
       // Never deliver to this server itself (an actor document may name an inbox here).
-      const inboxes = localOrigin ? page.filter((inbox) => !inbox.startsWith(`${localOrigin}/`)) : page;
+      let inboxes = localOrigin ? page.filter((inbox) => !inbox.startsWith(`${localOrigin}/`)) : page;
+      const reach = p.reach?.[p.activityId];
+      if (reach) inboxes = await inboxesReached(inboxes, reach, software);
+      const t = now();
       await store.jobs.enqueue(
         inboxes.map((inbox) => ({
           id: deliveryJobId(p.activityId, inbox),

@@ -18,14 +18,14 @@ export class NoticeService {
   constructor(private readonly d: NoticeDeps) {}
 
   /**
-   * Sends `text` to `to` by direct message; `basis` names what it answers or tells of. False when the
-   * recipient's actor cannot be had.
+   * Sends `text` to `to` by direct message; `basis` names what it answers or tells of, `answering` the local
+   * actor `to` wrote to when it answers them. False when the recipient's actor cannot be had.
    */
   async sendDirect(
     group: string,
     to: string,
     text: string,
-    o: { basis: string; inReplyTo?: string | null },
+    o: { basis: string; inReplyTo?: string | null; answering?: 'group' | 'service' },
   ): Promise<boolean> {
     const actor = await this.d.actors.getActor(to);
     if (!actor) return false;
@@ -37,6 +37,7 @@ export class NoticeService {
       to: { id: actor.id, inbox: actor.inbox, handle, url: actor.url },
       text,
       inReplyTo: o.inReplyTo ?? null,
+      ...(o.answering ? { answering: o.answering } : {}),
     });
     return true;
   }
