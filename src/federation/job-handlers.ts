@@ -233,28 +233,54 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
       return pem ? createPrivateKey(pem) : null;
     });
 
-  return async (job) => {
+  return async (job, { log }) => {
     const p = job.payload as DeliverPayload;
     const host = hostOf(p.inbox);
+    /** A delivery given up is logged with the destination, the status and what the peer answered. */
+    const outcome = (r: JobResult, status: number | null = null, answer = ''): JobResult => {
+      if (r.kind === 'fail')
+        log.warn('delivery failed for good', {
+          host,
+          inbox: p.inbox,
+          activityId: p.activityId,
+          status,
+          answer,
+          attempts: job.attempts + 1,
+          reason: r.error,
+        });
+      return r;
+    };
     if (d.domains && (await d.domains.isBlocked(host)))
-      return { kind: 'fail', error: 'the destination domain is blocked' };
+      return outcome({ kind: 'fail', error: 'the destination domain is blocked' });
     const [body, pem] = await Promise.all([bodyOf(p.activityId), keyOf(p.signer)]);
-    if (!body) return { kind: 'fail', error: `activity ${p.activityId} is not stored` };
-    if (!pem) return { kind: 'fail', error: `no key for ${p.signer}` };
+    if (!body) return outcome({ kind: 'fail', error: `activity ${p.activityId} is not stored` });
+    if (!pem) return outcome({ kind: 'fail', error: `no key for ${p.signer}` });
     const keyId =
       p.signer === INSTANCE_KEY_OWNER
         ? d.urls.instanceKeyId()
         : d.urls.groupKeyId(p.signer.slice('group:'.length));
     const res = await d.client.post(p.inbox, body.body, { keyId, privateKeyPem: pem }, body.digest);
-    if (res.kind === 'network') return backoff(job, res.error, null, await hostFailed(host));
+    if (res.kind === 'network') return outcome(backoff(job, res.error, null, await hostFailed(host)));
     const s = res.status;
     if (s >= 200 && s < 300) {
       d.breaker?.success(host);
       if (failing.delete(host) || job.attempts > 0) await d.store.hosts.recordSuccess(host, now());
       return { kind: 'done' };
     }
+    const answer = answerExcerpt(res.body);
+    const error = answer === '' ? `HTTP ${s}` : `HTTP ${s}: ${answer}`;
     if (s === 429 || s >= 500 || s === 408)
-      return backoff(job, `HTTP ${s}`, res.retryAfterMs, await hostFailed(host));
-    return { kind: 'fail', error: `HTTP ${s}` };
+      return outcome(backoff(job, error, res.retryAfterMs, await hostFailed(host)), s, answer);
+    return outcome({ kind: 'fail', error }, s, answer);
   };
+}
+
+/** Longest excerpt of a peer's answer kept in logs and in the job's last error. */
+const ANSWER_EXCERPT_CHARS = 300;
+
+/** The start of a peer's answer on one line, control characters replaced, at most {@link ANSWER_EXCERPT_CHARS}. */
+export function answerExcerpt(body: string): string {
+  // eslint-disable-next-line no-control-regex
+  const line = body.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return line.length > ANSWER_EXCERPT_CHARS ? `${line.slice(0, ANSWER_EXCERPT_CHARS)}…` : line;
 }

@@ -99,16 +99,23 @@ export function collectionRoutes(d: CollectionRoutesDeps): Router {
   r.get('/groups/:name/moderators', async (req, res) => {
     const group = await d.groups.get(req.params.name);
     if (!group) return notFound(res);
-    if (!(await allowedFetch(d.authorizeFetch, req, res))) return;
+    const inboxes = { inbox: d.urls.inbox(group.name), sharedInbox: d.urls.sharedInbox() };
+    const total = await d.store.moderators.countModerators(group.name);
+    // snac reads where to deliver an author's Delete from this document with an unsigned GET: in secure mode an
+    // unsigned reader gets the inboxes without the list of moderators.
+    if (d.authorizeFetch && !(await d.authorizeFetch(req))) {
+      sendActivityJson(res, toApModerators(d.urls.moderators(group.name), total, null, inboxes));
+      return;
+    }
     // Lemmy and Mbin read the moderators inline; a group has few, so the first 1,000 are listed.
     const mods = await d.store.moderators.listModerators(group.name, null, 1000);
-    const total = await d.store.moderators.countModerators(group.name);
     sendActivityJson(
       res,
       toApModerators(
         d.urls.moderators(group.name),
         total,
         mods.map((m) => m.actorId),
+        inboxes,
       ),
     );
   });
