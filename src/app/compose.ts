@@ -145,7 +145,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       membership,
       now: clock,
     });
-    const notices = new NoticeService({ store, actors: resolver, events });
+    const notices = new NoticeService({ store, actors: resolver, events, now: clock });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
     const moderation = new ModerationService({
       store,
