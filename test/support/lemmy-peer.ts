@@ -403,6 +403,21 @@ export async function startLemmyPeer(username = 'lemmy_alpha'): Promise<LemmyPee
       });
       return;
     }
+    // NodeInfo as Lemmy serves it (crates/routes/src/nodeinfo.rs: software name `lemmy`).
+    if (path === '/.well-known/nodeinfo') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          links: [{ rel: 'http://nodeinfo.diaspora.software/ns/schema/2.1', href: `${origin}/nodeinfo/2.1` }],
+        }),
+      );
+      return;
+    }
+    if (path === '/nodeinfo/2.1') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ version: '2.1', software: { name: 'lemmy', version: '0.19.20' } }));
+      return;
+    }
     if (path === `/u/${username}`) {
       res.writeHead(200, { 'content-type': 'application/activity+json' }).end(
         JSON.stringify({
