@@ -1,9 +1,10 @@
 /**
- * The one parse of inbound activities: a compacted AS2 document (`unknown`) becomes one case of a closed union
- * keyed by `kind`, or a refusal with its reason. The inbox refuses what does not parse, and the group's handler
- * table has exactly one handler per kind, so what is accepted and what is handled are the same list. Only the
- * shape is checked here (ids present, the embedded activity of an Undo of a known type...); whether the actor
- * may do it is the handlers' business. No I/O.
+ * The one parse of inbound activities: an AS2 document read by its plain keys (its `@context` checked by
+ * `context-policy.ts`, never processed as JSON-LD) becomes one case of a closed union keyed by `kind`, or a
+ * refusal with its reason. The inbox refuses what does not parse, and the group's handler table has exactly one
+ * handler per kind, so what is accepted and what is handled are the same list. Only the shape is checked here
+ * (ids present, the embedded activity of an Undo of a known type...); whether the actor may do it is the
+ * handlers' business. No I/O.
  */
 import {
   POST_TYPES,

@@ -1,5 +1,5 @@
 /** The service graph, built once from the configuration: store, federation layer, domain services. */
-import type { Config } from '../config/config.ts';
+import { BURST_SECONDS, type Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
 import { openStore } from '../storage/open-store.ts';
@@ -102,18 +102,23 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     const signal = new LocalQueueSignal();
     const publisher = new StorePublisher(store, signal, clock, urls.origin);
     const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
+    const domains = new DomainPolicies(store.domains, config.federationMode);
     const fetcher = new SafeFetcher({
       allowPrivateAddresses: config.allowPrivateAddresses,
       userAgent,
       signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+      isRefusedHost: (host) => domains.isBlocked(host),
     });
     const resolver = new ActorResolver({
       fetcher,
       cache: store.remoteActors,
       localOrigin: urls.origin,
+      keyFetchesPerHost: {
+        perSecond: config.inbox.keyFetchRate,
+        burst: config.inbox.keyFetchRate * BURST_SECONDS,
+      },
       now: clock,
     });
-    const domains = new DomainPolicies(store.domains, config.federationMode);
 
     const software = new PeerSoftwareService({
       store,

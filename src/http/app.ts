@@ -1,5 +1,5 @@
 /** The express application: routes and middleware only; everything else is passed in. */
-import express, { type Request } from 'express';
+import express from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { Urls } from '../activitypub/urls.ts';
@@ -13,7 +13,7 @@ import type { Metrics, MetricsSnapshot } from '../federation/metrics.ts';
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.route.ts';
 import { bearerAuth } from './admin-auth.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
-import type { FetchSigner } from './fetch-access.ts';
+import type { AuthorizeFetch, FetchSigner } from './fetch-access.ts';
 
 export interface AppDeps {
   store: Store;
@@ -24,7 +24,8 @@ export interface AppDeps {
   groups: GroupService;
   log: Logger;
   software: { name: string; version: string };
-  authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Checks a GET's signature when signed fetches are required; null lets every GET through. */
+  authorizeFetch: AuthorizeFetch;
   /** Who signed a GET (verified), or null: non-public documents are served only to their audience. */
   fetchSigner: FetchSigner;
   /** Directory of uploaded group images served at /media, or null. */

@@ -141,6 +141,12 @@ export interface MemberRepository {
    * fewer than `limit` entries while more remain; the caller stops only on an empty page.
    */
   listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]>;
+  /**
+   * Actor ids of the members and pending requests of every group, in id order, ids strictly greater than
+   * `after`; each id once per page. A page may hold fewer than `limit` ids (an actor in several groups); an
+   * empty page is the end.
+   */
+  listMemberActors(after: string | null, limit: number): Promise<string[]>;
   /** Names of the groups (at most 100) where the actor is a member or has a pending request. */
   listGroupsOfActor(actorId: string): Promise<string[]>;
 }

@@ -1,7 +1,7 @@
 /**
  * Each member server gets the forms its software takes, end to end: a real Guild learns each member server's
  * software from its NodeInfo, and hand-written peers that behave as their servers' source says take what they
- * are sent or say why not (test/support/lemmy-peer.ts, gotosocial-peer.ts, snac-peer.ts, mastodon-peer.ts, each
+ * are sent or say why not (test/support/lemmy-peer.ts, gotosocial-member-peer.ts, snac-peer.ts, mastodon-peer.ts, each
  * citing the files it follows); a Fedify peer, whose software Guild cannot tell, gets every form as before.
  *
  * What is asserted: posts, replies, edits, deletions, votes, moderation and direct messages reach each member in
@@ -12,7 +12,7 @@
 import { expect } from 'chai';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startLemmyPeer, type LemmyPeer } from '../support/lemmy-peer.ts';
-import { startGoToSocialPeer, type GoToSocialPeer } from '../support/gotosocial-peer.ts';
+import { startGoToSocialMemberPeer, type GoToSocialMemberPeer } from '../support/gotosocial-member-peer.ts';
 import { startSnacPeer, type SnacPeer } from '../support/snac-peer.ts';
 import { startMastodonPeer, type MastodonPeer } from '../support/mastodon-peer.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
@@ -29,8 +29,8 @@ describe('each member server gets the forms it takes', function () {
   let group: string;
   let lemmy: LemmyPeer;
   /** Authors, and members on the same software who watch what the group sends. */
-  let gtsAuthor: GoToSocialPeer;
-  let gts: GoToSocialPeer;
+  let gtsAuthor: GoToSocialMemberPeer;
+  let gts: GoToSocialMemberPeer;
   let snacAuthor: SnacPeer;
   let snac: SnacPeer;
   let mastoAuthor: MastodonPeer;
@@ -61,9 +61,10 @@ describe('each member server gets the forms it takes', function () {
     g = await startTestGuild({ GUILD_ADMIN_TOKEN: TOKEN });
     group = await g.createGroup('club', { title: 'Club' });
     [lemmy, gtsAuthor, gts, snacAuthor, snac, mastoAuthor, masto, plain] = await Promise.all([
-      startLemmyPeer('lemmy_member'),
-      startGoToSocialPeer('ann'),
-      startGoToSocialPeer('gus'),
+      // Lemmy reads GoToSocial's actors only when it signs its fetches (GoToSocial answers 401 otherwise).
+      startLemmyPeer('lemmy_member', { signedFetch: true }),
+      startGoToSocialMemberPeer('ann'),
+      startGoToSocialMemberPeer('gus'),
       startSnacPeer('sam'),
       startSnacPeer('sid'),
       startMastodonPeer('max'),

@@ -90,7 +90,19 @@ function required(a: Json, fields: string[], struct: string): void {
     if (a[f] === undefined || a[f] === null) refuse(`${struct}: missing field \`${f}\``);
 }
 
-export async function startLemmyPeer(username = 'lemmy_alpha'): Promise<LemmyPeer> {
+export interface LemmyPeerOptions {
+  /**
+   * Sign the GETs of remote documents, as Lemmy does when its admin turns `federation_signed_fetch` on (off by
+   * default: `migrations/2023-11-02-120140_apub-signed-fetch`, `src/lib.rs` `signed_fetch_actor`). GoToSocial
+   * serves its actors only to signed GETs.
+   */
+  signedFetch?: boolean;
+}
+
+export async function startLemmyPeer(
+  username = 'lemmy_alpha',
+  opts: LemmyPeerOptions = {},
+): Promise<LemmyPeer> {
   const contexts = await loadPreloadedContexts();
   const documentLoader = peerDocumentLoader(contexts, 5000);
   const contextLoader = preloadedOnlyContextLoader(contexts);
@@ -133,7 +145,10 @@ export async function startLemmyPeer(username = 'lemmy_alpha'): Promise<LemmyPee
   let personId = '';
 
   const fetchJson = async (url: string): Promise<Json> => {
-    const res = await fetch(url, { headers: { accept: 'application/activity+json' } });
+    const get = new Request(url, { headers: { accept: 'application/activity+json' } });
+    const res = await fetch(
+      opts.signedFetch ? await signRequest(get, privateKey, new URL(`${personId}#main-key`)) : get,
+    );
     if (!res.ok) refuse(`couldnt_find_object: ${url} answered ${res.status}`);
     const doc = (await res.json()) as Json;
     if (idOf(doc) !== url.replace(/#.*$/, '')) refuse(`fetched ${url}, got ${String(doc.id)}`);

@@ -1,5 +1,5 @@
 /**
- * The plumbing shared by the hand-written peers that behave as a real server's source says (gotosocial-peer.ts,
+ * The plumbing shared by the hand-written peers that behave as a real server's source says (gotosocial-member-peer.ts,
  * snac-peer.ts, mastodon-peer.ts): an HTTP server on loopback with one local user, its key, NodeInfo 2.0 naming
  * the software (so that Guild learns it as it would the real one), the user's posts served at their ids, and an
  * inbox whose signatures are checked with fedify (an independent implementation). What each POST did is decided by
@@ -62,6 +62,11 @@ export interface PeerBaseOptions {
   actorPath: (username: string) => string;
   /** The status a POST that the rules take or ignore is answered with (the real servers answer before processing). */
   acceptedStatus?: number;
+  /**
+   * GoToSocial's key form (see gotosocial-peer.ts): the key id is `ACTOR/main-key`, which answers unsigned with a
+   * minimal actor, and the actor itself answers only a signed GET. Otherwise `ACTOR#main-key` and an open actor.
+   */
+  gotosocialKeys?: boolean;
 }
 
 export interface PeerBase {
@@ -115,6 +120,18 @@ export async function startPeerBase(
   const following = new Set<string>();
   let origin = '';
   let actorId = '';
+  let keyId = '';
+  const actorDocument = (): Json => ({
+    '@context': [AS, 'https://w3id.org/security/v1'],
+    id: actorId,
+    type: 'Person',
+    preferredUsername: o.username,
+    inbox: `${actorId}/inbox`,
+    outbox: `${actorId}/outbox`,
+    followers: `${actorId}/followers`,
+    endpoints: { sharedInbox: `${origin}/inbox` },
+    publicKey: { id: keyId, owner: actorId, publicKeyPem },
+  });
 
   const inbox = async (req: IncomingMessage, body: string): Promise<{ status: number; text: string }> => {
     const headers = new Headers();
@@ -177,18 +194,27 @@ export async function startPeerBase(
         { version: '2.0', software: o.software, protocols: ['activitypub'], openRegistrations: false },
         'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"',
       );
-    if (`${origin}${path}` === actorId)
+    if (o.gotosocialKeys && `${origin}${path}` === keyId)
       return json({
         '@context': [AS, 'https://w3id.org/security/v1'],
         id: actorId,
         type: 'Person',
         preferredUsername: o.username,
-        inbox: `${actorId}/inbox`,
-        outbox: `${actorId}/outbox`,
-        followers: `${actorId}/followers`,
-        endpoints: { sharedInbox: `${origin}/inbox` },
-        publicKey: { id: `${actorId}#main-key`, owner: actorId, publicKeyPem },
+        publicKey: { id: keyId, owner: actorId, publicKeyPem },
       });
+    if (`${origin}${path}` === actorId && o.gotosocialKeys) {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+      void verifyRequest(new Request(`${origin}${path}`, { method: 'GET', headers }), {
+        documentLoader,
+        contextLoader,
+        keyCache,
+      })
+        .catch(() => null)
+        .then((key) => (key ? json(actorDocument()) : res.writeHead(401).end()));
+      return;
+    }
+    if (`${origin}${path}` === actorId) return json(actorDocument());
     const doc = documents.get(`${origin}${path}`);
     if (doc) return json({ '@context': AS, ...doc });
     res.writeHead(404).end();
@@ -196,7 +222,7 @@ export async function startPeerBase(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   actorId = `${origin}${o.actorPath(o.username)}`;
-  const keyId = `${actorId}#main-key`;
+  keyId = o.gotosocialKeys ? `${actorId}/main-key` : `${actorId}#main-key`;
 
   let seq = 0;
   const send = async (target: string, activity: Json): Promise<number> => {

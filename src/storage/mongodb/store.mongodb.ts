@@ -64,7 +64,7 @@ export class MongoStore implements Store {
     this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
     this.moderators = new MongoModeratorRepository(collections.moderators);
     this.bans = new MongoBanRepository(collections.bans);
-    this.domains = new MongoDomainPolicyRepository(collections.domainPolicies, collections.members);
+    this.domains = new MongoDomainPolicyRepository(collections.domainPolicies);
     this.reports = new MongoReportRepository(collections.reports, collections.reportResolutions);
     this.held = new MongoHeldPostRepository(collections.heldPosts);
     this.audit = new MongoAuditRepository(collections.audit);
