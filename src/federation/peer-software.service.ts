@@ -62,6 +62,7 @@ export class PeerSoftwareService implements SoftwareLookup {
   private readonly learning = new Map<string, Promise<KnownSoftware>>();
   private readonly waiting: string[] = [];
   private active = 0;
+  private readonly idle: Array<() => void> = [];
 
   constructor(private readonly o: PeerSoftwareOptions) {
     this.now = o.now ?? Date.now;
@@ -145,16 +146,40 @@ export class PeerSoftwareService implements SoftwareLookup {
     return read;
   }
 
+  /** Resolves once the reads started by {@link noticed} are done (none waits or runs). */
+  settled(): Promise<void> {
+    if (this.active === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
   private pump(): void {
     while (this.active < LEARN_CONCURRENCY) {
       const origin = this.waiting.shift();
-      if (origin === undefined) return;
+      if (origin === undefined) {
+        if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
+        return;
+      }
       this.active++;
-      void this.learn(origin).finally(() => {
+      void this.learnUnlessKnown(origin).finally(() => {
         this.active--;
         this.pump();
       });
     }
+  }
+
+  /** Learns the software of `origin` unless the store knows it and it is not due yet. */
+  private async learnUnlessKnown(origin: string): Promise<void> {
+    try {
+      const [row] = await this.o.store.peers.getSoftware([origin]);
+      if (row && row.name !== null && row.refreshAt > this.now()) {
+        this.remember(known(row), this.now());
+        return;
+      }
+    } catch (e) {
+      this.o.log.warn('reading the software of a server failed', { origin, err: e });
+      return;
+    }
+    await this.learn(origin);
   }
 
   private async read(origin: string): Promise<KnownSoftware> {

@@ -150,6 +150,28 @@ describe('peer software', function () {
       });
     });
 
+    it('reads the NodeInfo of a server noticed again only when what was learned is due', async function () {
+      const peer = await nodeInfoServer({ name: 'mastodon', version: '4.5.0' });
+      servers.push(peer.server);
+      expect((await service.learn(peer.server.origin)).family).to.equal('mastodon');
+      const reads = () => peer.server.hits('/nodeinfo/2.0');
+      expect(reads()).to.equal(1);
+      // Another process (no cache) notices someone of the same server joining: the store answers.
+      const other = new PeerSoftwareService({
+        store,
+        fetcher: new SafeFetcher({ allowPrivateAddresses: true, userAgent: 'Guild/test', timeoutMs: 2000 }),
+        log: createLogger('silent'),
+        now: () => t,
+      });
+      other.noticed(`${peer.server.origin}/users/bob/inbox`);
+      await other.settled();
+      expect(reads(), 'known and not due: not read again').to.equal(1);
+      t += SOFTWARE_TTL_MS;
+      other.noticed(`${peer.server.origin}/users/carol/inbox`);
+      await other.settled();
+      expect(reads(), 'due: read again').to.equal(2);
+    });
+
     it('notes servers met at fan-out as unknown, and the refresh learns them when due', async function () {
       const peer = await nodeInfoServer({ name: 'lemmy', version: '0.19.20' });
       servers.push(peer.server);
