@@ -186,17 +186,17 @@ export class PeerSoftwareService implements SoftwareLookup {
     const t = this.now();
     try {
       const before = (await this.o.store.peers.getSoftware([origin]))[0] ?? null;
-      // Claimed first: another process's maintenance pass does not read it at the same time.
-      await this.o.store.peers.putSoftware({
-        origin,
-        name: before?.name ?? null,
-        version: before?.version ?? null,
-        learnedAt: before?.learnedAt ?? null,
-        refreshAt: t + SOFTWARE_RETRY_MS,
-      });
       const found = await this.fetchSoftware(origin);
       if (!found.ok) {
         this.o.log.info('software of a server not learned', { origin, reason: found.reason });
+        // What was learned before is kept; asked again later.
+        await this.o.store.peers.putSoftware({
+          origin,
+          name: before?.name ?? null,
+          version: before?.version ?? null,
+          learnedAt: before?.learnedAt ?? null,
+          refreshAt: this.now() + SOFTWARE_RETRY_MS,
+        });
         const software = before ? known(before) : unknownAt(origin);
         this.remember(software, t);
         return software;

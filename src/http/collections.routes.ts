@@ -15,7 +15,7 @@ import {
 import { isPublicDocument } from '../activitypub/audience.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
 import { sendActivityJson } from './negotiation.ts';
-import { allowedFetch, notFound, type AuthorizeFetch } from './fetch-access.ts';
+import { allowedFetch, notFound, refuseFetch, type AuthorizeFetch } from './fetch-access.ts';
 import { featuredObjects, newestPostAnnounces } from './collection-items.ts';
 
 export interface CollectionRoutesDeps {
@@ -101,9 +101,11 @@ export function collectionRoutes(d: CollectionRoutesDeps): Router {
     if (!group) return notFound(res);
     const inboxes = { inbox: d.urls.inbox(group.name), sharedInbox: d.urls.sharedInbox() };
     const total = await d.store.moderators.countModerators(group.name);
-    // snac reads where to deliver an author's Delete from this document with an unsigned GET: in secure mode an
-    // unsigned reader gets the inboxes without the list of moderators.
-    if (d.authorizeFetch && !(await d.authorizeFetch(req))) {
+    // snac reads where to deliver an author's Delete from this document with an unsigned GET: in secure mode a
+    // reader without a valid signature gets the inboxes without the list of moderators.
+    const verdict = d.authorizeFetch ? await d.authorizeFetch(req) : null;
+    if (verdict && !verdict.ok) {
+      if (verdict.status !== 401) return refuseFetch(verdict, res);
       sendActivityJson(res, toApModerators(d.urls.moderators(group.name), total, null, inboxes));
       return;
     }
