@@ -182,12 +182,14 @@ export function parseInbound(doc: unknown): ParseResult {
     case 'Follow':
       return objectId ? ok({ ...base, kind: 'follow', object: objectId }) : need('an object');
     case 'Create': {
-      const post = postObject(doc.object);
+      // Lemmy's private message (`ChatMessage`, one recipient) is a direct message like a Mastodon DM.
+      const chat = typeOf(doc.object) === 'ChatMessage';
+      const post = postObject(doc.object, chat);
       if (!post.ok)
         return post.error.type === 'unsupported' ? unsupported(`Create of ${post.error.detail}`) : post;
       return ok({
         ...base,
-        kind: isDirect(post.value) ? 'direct-message' : 'create-post',
+        kind: chat || isDirect(post.value) ? 'direct-message' : 'create-post',
         object: post.value,
       });
     }
@@ -325,15 +327,15 @@ function followMention(v: unknown): ApFollowMention {
 
 type PostResult = { ok: true; value: ApPostObject } | { ok: false; error: InboundRefusal };
 
-/** A post object embedded in a Create or Update. */
-function postObject(v: unknown): PostResult {
+/** A post object embedded in a Create or Update (or, with `chat`, Lemmy's ChatMessage). */
+function postObject(v: unknown, chat = false): PostResult {
   if (!isObject(v))
     return { ok: false, error: { type: 'malformed', detail: 'Create or Update without an inline object' } };
   const id = httpId(v);
   const type = typeOf(v);
   if (id === null || type === null)
     return { ok: false, error: { type: 'malformed', detail: 'the object needs an http(s) id and a type' } };
-  if (!POST_TYPES.has(type))
+  if (!POST_TYPES.has(type) && !(chat && type === 'ChatMessage'))
     return { ok: false, error: { type: 'unsupported', detail: `a ${type}, which is not a post` } };
   const r = recipientsOf(v);
   return {

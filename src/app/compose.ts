@@ -16,6 +16,12 @@ import { CommandService } from '../groups/commands.service.ts';
 import { GroupInbox } from '../groups/group-inbox.ts';
 import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
+import { ServiceMessenger } from '../groups/service-messages.ts';
+import { OwnershipService } from '../groups/ownership.service.ts';
+import { GroupCreationService } from '../groups/group-creation.service.ts';
+import { SignInService } from '../groups/sign-in.service.ts';
+import { ServiceCommandService } from '../groups/service-commands.service.ts';
+import { ServiceInbox } from '../groups/service-inbox.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -71,6 +77,12 @@ export interface Services {
   settings: SettingsService;
   moderation: ModerationService;
   instance: InstanceService;
+  /** Owners of groups: transfer, deletion by the owner. */
+  ownership: OwnershipService;
+  /** Groups created by anyone, under the creation policy. */
+  creation: GroupCreationService;
+  /** Sign-in links by direct message and sessions. */
+  signIn: SignInService;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -139,7 +151,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       urls,
       events,
       keys,
-      reservedNames: [config.serviceActor],
+      reservedNames: [config.serviceActor, 'admin', 'www', 'api', ...config.selfService.reservedNames],
       now: clock,
     });
     const membership = new MembershipService({ store, events, now: clock });
@@ -172,6 +184,49 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
 
     const commands = new CommandService({ store, moderation, membership, handles: resolver });
+    const messenger = new ServiceMessenger({ actors: resolver, events });
+    const ownership = new OwnershipService({ store, groups, moderation, now: clock });
+    const self = config.selfService;
+    const creation = new GroupCreationService({
+      store,
+      groups,
+      policies: domains,
+      messenger,
+      domain: config.domain,
+      policy: {
+        mode: self.groupCreation,
+        perAccount: self.creationsPerAccount,
+        perDomain: self.creationsPerDomain,
+        windowMs: self.creationWindowMs,
+        reservedNames: [config.serviceActor, ...self.reservedNames],
+      },
+      now: clock,
+    });
+    const signIn = new SignInService({
+      store,
+      handles: resolver,
+      federation: domains,
+      messenger,
+      linkBase: `${urls.origin}/login/`,
+      sessionTtlMs: self.sessionTtlMs,
+      limits: {
+        perHandle: self.signInPerHandle,
+        perHost: self.signInPerHost,
+        perClient: self.signInPerClient,
+        windowMs: self.signInWindowMs,
+      },
+      now: clock,
+    });
+    const serviceCommands = new ServiceCommandService({
+      creation,
+      ownership,
+      signIn,
+      commands,
+      handles: resolver,
+      urls,
+      domain: config.domain,
+      serviceName: config.serviceActor,
+    });
     const inbox = new GroupInbox(
       handlerTable({
         store,
@@ -185,6 +240,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         commands,
         now: clock,
       }),
+      new ServiceInbox({ urls, commands: serviceCommands, messenger }),
     );
 
     return {
@@ -207,6 +263,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       settings,
       moderation,
       instance,
+      ownership,
+      creation,
+      signIn,
       inbox,
       async close() {
         signal.close();

@@ -96,6 +96,14 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
       isReady: o.isReady,
       metrics,
       threadMetrics: o.threadMetrics,
+      dashboard: {
+        signIn: s.signIn,
+        sessionTtlMs: config.selfService.sessionTtlMs,
+        ownership: s.ownership,
+        creation: s.creation,
+        moderation: s.moderation,
+        handles: resolver,
+      },
       admin:
         config.adminToken === null
           ? null
@@ -105,6 +113,8 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
               membership: s.membership,
               moderation: s.moderation,
               instance: s.instance,
+              ownership: s.ownership,
+              creation: s.creation,
               handles: resolver,
             },
     },

@@ -94,6 +94,7 @@ export async function groupCommand(
         ['list-followers', String(s.listFollowers)],
         ['members', String(accepted)],
         ['pending', String(pending)],
+        ['owner', (await core.store.owners.getOwner(g.name))?.actorId ?? '(none)'],
       ];
       for (const [k, v] of rows) io.out(`${k}:\t${v.replace(/\n/g, '\n\t')}`);
       return 0;

@@ -26,11 +26,17 @@ import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { backupCommand, BACKUP_USAGE } from './backup.command.ts';
+import { ownerCommand, OWNER_USAGE, requestsCommand } from './owner.command.ts';
+import type { OwnershipService } from '../groups/ownership.service.ts';
+import type { GroupCreationService } from '../groups/group-creation.service.ts';
 
 export const USAGE = `Usage: guild <command>
 
 Groups:
 ${GROUP_USAGE}
+
+Owners and requests to create groups:
+${OWNER_USAGE}
 
 Moderation (as the admin; members' servers are told):
 ${MODERATION_USAGE}
@@ -69,6 +75,8 @@ export interface CliCore {
   membership: MembershipService;
   moderation: ModerationService;
   instance: InstanceService;
+  ownership: OwnershipService;
+  creation: GroupCreationService;
   handles: HandleResolver;
 }
 
@@ -93,6 +101,8 @@ const COMMANDS: Record<string, Command> = {
   held: heldCommand,
   audit: auditCommand,
   hosts: hostsCommand,
+  owner: ownerCommand,
+  requests: requestsCommand,
 };
 
 export async function runCli(
@@ -144,6 +154,8 @@ export async function runCli(
     membership: built.membership,
     moderation: built.moderation,
     instance: built.instance,
+    ownership: built.ownership,
+    creation: built.creation,
     handles: built.resolver,
   };
   try {

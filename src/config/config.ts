@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
+import { parseSelfServiceConfig, type SelfServiceConfig } from './self-service.config.ts';
 
 export type StoreKind = 'sqlite' | 'mongodb';
 export type Role = 'all' | 'web' | 'worker';
@@ -108,6 +109,8 @@ export interface Config {
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
   queueLeaseMs: number;
+  /** Group creation by anyone, sign-in by direct message, sessions (self-service.config.ts). */
+  selfService: SelfServiceConfig;
 }
 
 export class ConfigError extends Error {
@@ -326,6 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
     },
+    selfService: parseSelfServiceConfig(env, obj(raw.selfService), problems),
     metricsListen: parseListen(
       env.GUILD_METRICS_LISTEN ?? (raw.metricsListen === null ? '' : str(raw.metricsListen)),
       'GUILD_METRICS_LISTEN',

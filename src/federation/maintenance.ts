@@ -45,6 +45,9 @@ export interface MaintenanceReport {
   purgedBans: number;
   purgedActors: number;
   refreshedPeers: number;
+  /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
+  purgedCodes: number;
+  purgedSessions: number;
 }
 
 /**
@@ -145,6 +148,8 @@ export class Maintenance {
       purgedBans: 0,
       purgedActors: 0,
       refreshedPeers: 0,
+      purgedCodes: 0,
+      purgedSessions: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -162,6 +167,8 @@ export class Maintenance {
     report.purgedActors = await batches((limit) =>
       store.remoteActors.purgeStale(now - REMOTE_ACTOR_MAX_AGE_MS, limit),
     );
+    report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
+    report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
     report.refreshedPeers = (await this.o.refreshPeers?.()) ?? 0;
     return report;
   }

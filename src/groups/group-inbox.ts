@@ -5,17 +5,24 @@
  */
 import type { InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { Handler, HandlerTable, Outcome } from './handlers/handler.ts';
+import type { ServiceInbox } from './service-inbox.ts';
 
 export class GroupInbox {
-  constructor(private readonly table: HandlerTable) {}
+  /** `service` takes the direct messages to the instance's Service actor (commands). */
+  constructor(
+    private readonly table: HandlerTable,
+    private readonly service: ServiceInbox | null = null,
+  ) {}
 
   /** Handles one activity; `inboxGroup` is the group whose inbox received it, or null for the shared inbox. */
   async handle(a: InboundActivity, inboxGroup: string | null): Promise<Outcome[]> {
     // The table gives the handler of this kind; TypeScript cannot follow the kind from the value to the table.
     const handler = this.table[a.kind] as Handler<InboundActivity>;
+    const own = this.service ? await this.service.handle(a) : null;
     const groups = await handler.groups(a, inboxGroup);
-    if (groups.length === 0) return [{ applied: false, reason: `${a.kind} does not concern a group here` }];
-    const out: Outcome[] = [];
+    if (groups.length === 0)
+      return [own ?? { applied: false, reason: `${a.kind} does not concern a group here` }];
+    const out: Outcome[] = own ? [own] : [];
     for (const group of groups) {
       const plan = await handler.verify(a, group);
       out.push(plan.ok ? await handler.apply(a, group, plan.value) : { applied: false, reason: plan.error });

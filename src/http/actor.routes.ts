@@ -74,6 +74,20 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     });
   });
 
+  /** A direct message of the Service actor: served only to a signed GET from its addressee or their server. */
+  r.get('/actor/activities/:id', async (req, res) => {
+    const id = `${d.urls.instanceActor()}/activities/${req.params.id}`;
+    const stored = await d.store.activities.getActivity(id);
+    if (!stored) return notFound(res);
+    const doc: unknown = JSON.parse(stored.json);
+    if (!isObject(doc)) throw new Error(`stored activity ${id} is not a JSON object`);
+    const reader = await d.fetchSigner(req);
+    if (reader === null || !readerIsAddressed(addresseesOf(doc), reader, (a) => d.urls.isLocal(a)))
+      return notFound(res);
+    res.set('Cache-Control', 'private, no-store');
+    res.status(200).set('Content-Type', 'application/activity+json; charset=utf-8').send(stored.json);
+  });
+
   r.get('/groups/:name', async (req, res) => {
     const name = req.params.name;
     const group = await d.store.groups.getGroup(name);

@@ -15,6 +15,9 @@ import { bearerAuth } from './admin-auth.ts';
 import { groupAdminRoutes } from './admin-groups.routes.ts';
 import { moderationAdminRoutes } from './admin-moderation.routes.ts';
 import { domainAdminRoutes } from './admin-domains.routes.ts';
+import { selfServiceAdminRoutes } from './admin-self-service.routes.ts';
+import type { OwnershipService } from '../groups/ownership.service.ts';
+import type { GroupCreationService } from '../groups/group-creation.service.ts';
 
 /** Where the admin API is mounted. */
 export const ADMIN_API_PREFIX = '/api/v1/admin';
@@ -29,6 +32,8 @@ export interface AdminApiDeps {
   membership: MembershipService;
   moderation: ModerationService;
   instance: InstanceService;
+  ownership: OwnershipService;
+  creation: GroupCreationService;
   handles: {
     /** The actor id behind `@user@host` (WebFinger), or null. */
     resolveHandle(handle: string): Promise<string | null>;
@@ -56,6 +61,7 @@ export function adminRoutes(d: AdminRouteDeps): Router {
   groupAdminRoutes(r, d);
   moderationAdminRoutes(r, d);
   domainAdminRoutes(r, d);
+  selfServiceAdminRoutes(r, d);
   r.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -14,6 +14,10 @@ import { METRICS_CONTENT_TYPE, metricsText } from './metrics.route.ts';
 import { bearerAuth } from './admin-auth.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
 import type { AuthorizeFetch, FetchSigner } from './fetch-access.ts';
+import { signInRoutes } from '../web/dashboard/sign-in.routes.ts';
+import { dashboardRoutes, type DashboardDeps } from '../web/dashboard/dashboard.routes.ts';
+import { cookieNames } from '../web/dashboard/web-security.ts';
+import type { SignInService } from '../groups/sign-in.service.ts';
 
 export interface AppDeps {
   store: Store;
@@ -37,6 +41,13 @@ export interface AppDeps {
   isReady: () => boolean;
   /** The admin API's token and services; the API is not mounted when null. */
   admin?: AdminApiDeps | null;
+  /** Sign-in by direct message and the moderation dashboard; not mounted when null. */
+  dashboard?:
+    | (Omit<DashboardDeps, 'store' | 'urls' | 'domain' | 'names' | 'log' | 'signIn'> & {
+        signIn: SignInService;
+        sessionTtlMs: number;
+      })
+    | null;
 }
 
 export function createApp(d: AppDeps): express.Express {
@@ -106,6 +117,23 @@ export function createApp(d: AppDeps): express.Express {
       log: d.log,
     }),
   );
+  if (d.dashboard) {
+    const names = cookieNames(d.urls.origin);
+    const { sessionTtlMs, ...services } = d.dashboard;
+    app.use(
+      signInRoutes({
+        signIn: services.signIn,
+        origin: d.urls.origin,
+        serviceHandle: `@${d.serviceActor}@${d.domain}`,
+        names,
+        sessionTtlMs,
+        log: d.log,
+      }),
+    );
+    app.use(
+      dashboardRoutes({ ...services, store: d.store, urls: d.urls, domain: d.domain, names, log: d.log }),
+    );
+  }
   app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain, mediaDir: d.mediaDir }));
 
   app.use((_req, res) => {

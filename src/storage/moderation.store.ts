@@ -26,6 +26,8 @@ export interface ModeratorRepository {
     limit: number,
   ): Promise<Moderator[]>;
   countModerators(groupName: string): Promise<number>;
+  /** Names of the groups an actor moderates, ascending, strictly after `after`. */
+  listGroupsOfModerator(actorId: string, after: string | null, limit: number): Promise<string[]>;
 }
 
 /** A user banned from a group. */

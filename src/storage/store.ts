@@ -12,6 +12,7 @@
 
 import type { ModerationStore } from './moderation.store.ts';
 import type { PeerSoftwareRepository } from './peer-software.repository.ts';
+import type { SelfServiceStore } from './self-service.store.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -377,8 +378,11 @@ export interface JobQueue {
   releaseLeases(owner: string, now: number): Promise<number>;
 }
 
-/** The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts). */
-export interface Store extends ModerationStore {
+/**
+ * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, owners,
+ * group requests, codes and sessions in self-service.store.ts).
+ */
+export interface Store extends ModerationStore, SelfServiceStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

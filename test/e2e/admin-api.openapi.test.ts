@@ -72,6 +72,8 @@ describe('admin API: surface and description', function () {
       membership: g.guild.services.membership,
       moderation: g.guild.services.moderation,
       instance: g.guild.services.instance,
+      ownership: g.guild.services.ownership,
+      creation: g.guild.services.creation,
       handles: { resolveHandle: async () => null },
     });
     const stack = (

@@ -32,6 +32,7 @@ import {
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
 import type { EventSink, GroupEvent } from '../../groups/events.ts';
+import { sendServiceMessage } from './service-message.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 import type { SoftwareLookup } from '../peer-software.service.ts';
 import { MemberItems, type Basis } from './member-items.ts';
@@ -186,6 +187,16 @@ export class OutboundTranslator implements EventSink {
       }
       case 'DirectMessageSent':
         return this.direct.directMessage(e);
+      case 'ServiceMessageSent':
+        return sendServiceMessage(
+          {
+            publisher: this.d.publisher,
+            urls: this.d.urls,
+            software: this.d.software ?? null,
+            published: this.published(),
+          },
+          e,
+        );
       default: {
         const never: never = e;
         throw new Error(`no translation for ${JSON.stringify(never)}`);

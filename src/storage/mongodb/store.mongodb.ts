@@ -18,6 +18,14 @@ import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
 import { MongoReportRepository } from './report.repository.mongodb.ts';
+import {
+  ensureSelfServiceIndexes,
+  MongoCodeRepository,
+  MongoGroupRequestRepository,
+  MongoOwnerRepository,
+  MongoSessionRepository,
+  selfServiceCollectionsOf,
+} from './self-service.repository.mongodb.ts';
 
 /** Used when neither `dbName` nor the URL names a database. */
 export const DEFAULT_MONGODB_DB_NAME = 'guild';
@@ -43,6 +51,10 @@ export class MongoStore implements Store {
   readonly postFlags: MongoPostFlagsRepository;
   readonly hosts: MongoHostRepository;
   readonly peers: MongoPeerSoftwareRepository;
+  readonly owners: MongoOwnerRepository;
+  readonly groupRequests: MongoGroupRequestRepository;
+  readonly codes: MongoCodeRepository;
+  readonly sessions: MongoSessionRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -71,6 +83,14 @@ export class MongoStore implements Store {
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
     this.hosts = new MongoHostRepository(collections.hosts);
     this.peers = new MongoPeerSoftwareRepository(collections.peers);
+    const selfService = selfServiceCollectionsOf(db);
+    this.owners = new MongoOwnerRepository(selfService.owners);
+    this.groupRequests = new MongoGroupRequestRepository(
+      selfService.groupRequests,
+      selfService.requestDecisions,
+    );
+    this.codes = new MongoCodeRepository(selfService.codes, selfService.codeUses);
+    this.sessions = new MongoSessionRepository(selfService.sessions);
   }
 
   async ping(): Promise<void> {
@@ -122,6 +142,7 @@ export async function openMongoStore(url: string, dbName?: string): Promise<Stor
     await db.command({ ping: 1 });
     const store = new MongoStore(client, db);
     await ensureIndexes(collectionsOf(db));
+    await ensureSelfServiceIndexes(selfServiceCollectionsOf(db), db);
     return store;
   } catch (error) {
     await client.close().catch(() => undefined);

@@ -20,6 +20,8 @@ import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
 import { SqliteReportRepository } from './report.repository.sqlite.ts';
+import { SqliteGroupRequestRepository, SqliteOwnerRepository } from './group-request.repository.sqlite.ts';
+import { SqliteCodeRepository, SqliteSessionRepository } from './session.repository.sqlite.ts';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -43,6 +45,10 @@ export class SqliteStore implements Store {
   readonly postFlags: SqlitePostFlagsRepository;
   readonly hosts: SqliteHostRepository;
   readonly peers: SqlitePeerSoftwareRepository;
+  readonly owners: SqliteOwnerRepository;
+  readonly groupRequests: SqliteGroupRequestRepository;
+  readonly codes: SqliteCodeRepository;
+  readonly sessions: SqliteSessionRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -65,6 +71,10 @@ export class SqliteStore implements Store {
     this.postFlags = new SqlitePostFlagsRepository(db);
     this.hosts = new SqliteHostRepository(db);
     this.peers = new SqlitePeerSoftwareRepository(db);
+    this.owners = new SqliteOwnerRepository(db);
+    this.groupRequests = new SqliteGroupRequestRepository(db);
+    this.codes = new SqliteCodeRepository(db);
+    this.sessions = new SqliteSessionRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 
