@@ -1,10 +1,11 @@
 /**
  * Learning which software other servers run, off the delivery path: a server is noticed when one of its people
  * joins a group (its NodeInfo is then read in the background), the fan-out notes servers it meets that are not
- * known yet, and the maintenance loop reads again those whose time has come (what was learned holds for
- * {@link SOFTWARE_TTL_MS}; a server that did not answer is asked again after {@link SOFTWARE_RETRY_MS}). Reads are
- * cached in the process for a minute. A server not known is `unknown`, which gets the forms every server got
- * before software was told apart (`peer-software.forms.ts`).
+ * known yet, a message to one person on a server never learned reads it first, and the maintenance loop reads
+ * again those whose time has come (what was learned holds for {@link SOFTWARE_TTL_MS}; a server that did not
+ * answer is asked again after {@link SOFTWARE_RETRY_MS}). Reads are cached in the process for a minute. A server
+ * not known is `unknown`, which gets the forms every server got before software was told apart
+ * (`peer-software.forms.ts`).
  */
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
@@ -27,7 +28,12 @@ const REFRESH_BUDGET_MS = 20_000;
 
 /** Port: what the delivery side asks of the software of member servers. */
 export interface SoftwareLookup {
-  /** What is known of the software of the server of `url` (any URL on it). */
+  /**
+   * The software of the server of `url` (any URL on it), for a message to one person there, whose form depends on
+   * it (Lemmy refuses a mention Note): a server never learned is read now, once, as the person's actor was
+   * (intake in the worker; a sign-in link or an admin's act, beside the handle's resolution); one whose NodeInfo
+   * could not be read lately is `unknown` until it is due again.
+   */
   softwareOf(url: string): Promise<KnownSoftware>;
   /**
    * What is known of the servers of these URLs, by origin; servers never met are noted, to be learned by the
@@ -71,7 +77,16 @@ export class PeerSoftwareService implements SoftwareLookup {
   async softwareOf(url: string): Promise<KnownSoftware> {
     const origin = originOf(url);
     if (origin === null) return unknownAt(url);
-    return (await this.softwareOfAll([url])).get(origin) ?? unknownAt(origin);
+    const t = this.now();
+    const hit = this.cache.get(origin);
+    if (hit && hit.until > t && hit.software.name !== null) return hit.software;
+    const [row] = await this.o.store.peers.getSoftware([origin]);
+    // Learned, or asked lately without an answer: what the store says.
+    if (row && (row.name !== null || row.refreshAt > t)) {
+      this.remember(known(row), t);
+      return known(row);
+    }
+    return this.learn(origin);
   }
 
   async softwareOfAll(urls: string[]): Promise<Map<string, KnownSoftware>> {

@@ -18,6 +18,7 @@ import { startMastodonPeer, type MastodonPeer } from '../support/mastodon-peer.t
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
 import { isObj, type PeerBase, type Received } from '../support/peer-base.ts';
 import { waitUntil } from '../support/net.ts';
+import { DashboardClient } from '../support/dashboard-client.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
@@ -298,6 +299,48 @@ describe('each member server gets the forms it takes', function () {
       from: group,
       filtered: false,
     });
+  });
+
+  it("the Service actor's messages take the recipient's form: to a person on a Lemmy never met, a sign-in link and a command's answer are ChatMessages", async function () {
+    // Lemmy 0.19 takes a private message only as a ChatMessage from a person, Service or organization
+    // (LemmyNet/lemmy crates/apub/src/activities/create_or_update/private_message.rs); a mention Note is refused.
+    const newcomer = await startLemmyPeer('lemmy_newcomer');
+    try {
+      const service = `${g.origin}/actor`;
+      const c = new DashboardClient(g.origin);
+      const asked = await c.post('/login', { handle: `@lemmy_newcomer@${new URL(newcomer.origin).host}` });
+      expect(asked.status, asked.html).to.equal(200);
+      await newcomer.waitFor(
+        (s) => s.messages.some((m) => m.content.includes('/login/')),
+        'the sign-in link',
+      );
+      expect(newcomer.state.messages.map((m) => m.from)).to.deep.equal([service]);
+
+      // A command sent as Lemmy sends a private message, answered the same way.
+      const chat = {
+        '@context': AS,
+        id: newcomer.newId('activities/create'),
+        type: 'Create',
+        actor: newcomer.personId,
+        to: [service],
+        object: {
+          type: 'ChatMessage',
+          id: newcomer.newId('private_message'),
+          attributedTo: newcomer.personId,
+          to: [service],
+          content: '<p>help</p>',
+          mediaType: 'text/html',
+          source: { content: 'help', mediaType: 'text/markdown' },
+          published: new Date().toISOString(),
+        },
+      };
+      expect(await newcomer.send(`${g.origin}/inbox`, chat)).to.equal(202);
+      await newcomer.waitFor((s) => s.messages.length === 2, 'the answer');
+      expect(newcomer.state.messages[1]?.from).to.equal(service);
+      expect(newcomer.refused, 'Lemmy answered 400').to.deep.equal([]);
+    } finally {
+      await newcomer.close();
+    }
   });
 
   it("a ban reaches Lemmy (announced, and on the banned person's Lemmy), never Mastodon as a block of its user", async function () {

@@ -1,6 +1,6 @@
 /**
- * A hand-written peer that takes activities as Lemmy 0.19 does (its source, not this server's code, decides):
- * a community's activities arrive wrapped in the community's `Announce` (`crates/apub/src/activities/
+ * A hand-written peer that takes activities as Lemmy 0.19 does (LemmyNet/lemmy, tag 0.19.20; its source, not this
+ * server's code, decides): a community's activities arrive wrapped in the community's `Announce` (`crates/apub/src/activities/
  * community/announce.rs`); the embedded activity must have the fields Lemmy's structs require
  * (`crates/apub/src/protocol/activities/`); its actor must dereference as a `Person`, `Service` or
  * `Organization` (`protocol/objects/person.rs`); a moderation activity's actor must be a moderator of the
@@ -431,6 +431,21 @@ export async function startLemmyPeer(
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ version: '2.1', software: { name: 'lemmy', version: '0.19.20' } }));
+      return;
+    }
+    // WebFinger as Lemmy answers it (crates/routes/src/webfinger.rs): the person's id as the `self` link.
+    if (path.startsWith('/.well-known/webfinger')) {
+      const resource = new URL(path, origin).searchParams.get('resource');
+      if (resource !== `acct:${username}@${new URL(origin).host}`) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/jrd+json' }).end(
+        JSON.stringify({
+          subject: resource,
+          links: [
+            { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: personId },
+            { rel: 'self', type: 'application/activity+json', href: personId },
+          ],
+        }),
+      );
       return;
     }
     if (path === `/u/${username}`) {

@@ -190,6 +190,31 @@ describe('peer software', function () {
       expect((await service.softwareOf(inbox)).family).to.equal('mbin');
     });
 
+    it('reads a server never learned before a message to one person there, once, and not again while its failure is recent', async function () {
+      const lemmy = await nodeInfoServer({ name: 'lemmy', version: '0.19.20' });
+      servers.push(lemmy.server);
+      const inbox = `${lemmy.server.origin}/u/x/inbox`;
+      expect((await service.softwareOf(inbox)).family).to.equal('lemmy');
+      expect((await service.softwareOf(`${lemmy.server.origin}/inbox`)).family).to.equal('lemmy');
+      expect(lemmy.server.hits('/nodeinfo/2.0'), 'read once').to.equal(1);
+
+      // Met at fan-out first (noted, unknown there), then a message to someone on it reads it.
+      const mbin = await nodeInfoServer({ name: 'mbin', version: '1.10.0' });
+      servers.push(mbin.server);
+      await service.softwareOfAll([`${mbin.server.origin}/inbox`]);
+      expect((await service.softwareOf(`${mbin.server.origin}/u/y`)).family).to.equal('mbin');
+
+      // No NodeInfo: asked once, unknown until it is due again.
+      const mute = await nodeInfoServer(null);
+      servers.push(mute.server);
+      expect((await service.softwareOf(`${mute.server.origin}/inbox`)).family).to.equal('unknown');
+      expect((await service.softwareOf(`${mute.server.origin}/inbox`)).family).to.equal('unknown');
+      expect(mute.server.seen.length).to.equal(1);
+      t += SOFTWARE_RETRY_MS;
+      await service.softwareOf(`${mute.server.origin}/inbox`);
+      expect(mute.server.seen.length).to.equal(2);
+    });
+
     it('keeps what was learned when a server stops answering, and asks again later', async function () {
       const peer = await nodeInfoServer({ name: 'snac', version: '2.94' });
       servers.push(peer.server);
