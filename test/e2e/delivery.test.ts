@@ -64,7 +64,7 @@ describe('delivery queue', function () {
       '/shared/inbox': [202],
       '/flaky/inbox': [500, 503, 202],
       '/busy/inbox': [[429, { 'retry-after': '0' }], 202],
-      // Lemmy's refusals: 400 with the reason as JSON (crates/utils/src/error.rs).
+      // Lemmy's refusals: 400 with the reason as JSON (LemmyNet/lemmy crates/utils/src/error.rs).
       '/bad/inbox': [
         [
           400,

@@ -142,6 +142,17 @@ describe('moderation reaching Lemmy members', function () {
     await api('DELETE', `/groups/ferris/bans/${encodeURIComponent(spammer.personId)}`);
     await beta.waitFor((s) => !s.bans.has(key), 'the unban');
     await spammer.waitFor((s) => !s.bans.has(key), "the unban at the banned person's own server");
+    // Lemmy sends a ban and its Undo to the banned person's server as well as to the community's followers
+    // (LemmyNet/lemmy crates/apub/src/activities/block/block_user.rs and undo_block_user.rs, `send`): the
+    // banned person, no longer a member, gets them on their own.
+    const undo = spammer.accepted.find((a) => a.type === 'Undo');
+    expect(undo).to.deep.include({ actor: `${g.origin}/actor` });
+    expect(undo?.object).to.deep.include({
+      type: 'Block',
+      actor: `${g.origin}/actor`,
+      object: spammer.personId,
+      target: group,
+    });
     expect(beta.refused, 'nothing Lemmy refuses is sent to it').to.deep.equal([]);
   });
 

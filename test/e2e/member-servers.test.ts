@@ -118,7 +118,8 @@ describe('each member server gets the forms it takes', function () {
     await g.idle();
     for (const p of [gts, snac, masto]) {
       expect(about(p, post).map((r) => [r.type, r.objectType])).to.deep.equal([['Announce', 'id']]);
-      // The boost carries what GoToSocial needs to read it (internal/ap/extract.go).
+      // The boost carries what GoToSocial needs to read it (superseriousbusiness/gotosocial
+      // internal/ap/extract.go).
       expect(about(p, post)[0]?.activity).to.deep.include({ to: [PUBLIC], cc: [`${group}/followers`] });
     }
     expect(lemmy.accepted.filter((a) => JSON.stringify(a).includes(post)).map((a) => a.type)).to.deep.equal([
@@ -228,12 +229,14 @@ describe('each member server gets the forms it takes', function () {
       what: 'the boost undone at GoToSocial',
     });
     const undo = gts.received.find((r) => r.type === 'Undo' && JSON.stringify(r.activity).includes(post));
-    // GoToSocial reads the embedded boost's actor, and its to/cc when it no longer holds it (federatingdb/undo.go).
+    // GoToSocial reads the embedded boost's actor, and its to/cc when it no longer holds it
+    // (superseriousbusiness/gotosocial internal/federation/federatingdb/undo.go `undoAnnounce`).
     expect(undo?.activity.object).to.deep.include({
       type: 'Announce',
       actor: group,
       object: post,
       to: [PUBLIC],
+      cc: [`${group}/followers`],
     });
     expect(undo?.activity.object).to.have.property('published');
     await g.idle();
@@ -287,7 +290,8 @@ describe('each member server gets the forms it takes', function () {
     await waitUntil(() => masto.messages.find((m) => m.content.includes(post)), {
       what: 'the notice at Mastodon',
     });
-    // From the group, which the moderator follows: not filtered (app/services/notify_service.rb).
+    // From the group, which the moderator follows: not filtered (mastodon/mastodon
+    // app/services/notify_service.rb).
     expect(masto.messages.find((m) => m.content.includes(post))).to.deep.include({
       from: group,
       filtered: false,

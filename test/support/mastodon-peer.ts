@@ -1,6 +1,6 @@
 /**
- * A hand-written peer that takes activities as Mastodon 4.5 does (its source decides, not this server's code;
- * read in glitch-soc, which shares its federation code):
+ * A hand-written peer that takes activities as Mastodon 4.5 does (mastodon/mastodon; its source decides, not
+ * this server's code; read in glitch-soc/mastodon, which shares its federation code):
  *
  * - `Announce` (`app/lib/activitypub/activity/announce.rb`, `activity.rb` `status_from_object`): taken only when
  *   someone here follows the announcer; the status is found by `object.id`, or fetched by it

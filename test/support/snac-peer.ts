@@ -1,6 +1,6 @@
 /**
- * A hand-written peer that takes and sends activities as snac 2.94 does (its `activitypub.c` decides, not this
- * server's code):
+ * A hand-written peer that takes and sends activities as snac 2.94 does (grunfink/snac2: its `activitypub.c`
+ * decides, not this server's code):
  *
  * - `is_msg_for_me`: an `Announce` is taken when it is about one of the user's posts or comes from someone the
  *   user follows; a `Create` when it is public and its actor, or a recipient in the post's own `to`/`cc`, is

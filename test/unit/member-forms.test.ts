@@ -1,10 +1,11 @@
 /**
  * Each member server is sent the forms its software takes, and none it refuses or ignores. The rules are read
- * from each server's source (cited in src/federation/peer-software.forms.ts): Lemmy answers 400 to a plain boost
- * and its Undo (`crates/apub/src/protocol/activities/community/announce.rs`); Mastodon, GoToSocial, snac, Misskey
- * and Pleroma read an Announce only as the boost of `object.id` (`app/lib/activitypub/activity/announce.rb`,
- * `internal/typeutils/astointernal.go`, snac `activitypub.c`); GoToSocial takes a forwarded Create or Update
- * (`internal/federation/federatingdb/create.go`), Mastodon only with the author's LD signature
+ * from each server's source (cited in src/federation/peer-software.forms.ts): Lemmy answers 400 to a plain
+ * boost and its Undo (LemmyNet/lemmy `crates/apub/src/protocol/activities/community/announce.rs`); Mastodon,
+ * GoToSocial, snac, Misskey and Pleroma read an Announce only as the boost of `object.id` (mastodon/mastodon
+ * `app/lib/activitypub/activity/announce.rb`, superseriousbusiness/gotosocial
+ * `internal/typeutils/astointernal.go`, grunfink/snac2 `activitypub.c`); GoToSocial takes a forwarded Create
+ * or Update (`internal/federation/federatingdb/create.go`), Mastodon only with the author's LD signature
  * (`app/services/activitypub/process_activity_service.rb`).
  *
  * The translator marks each activity with the families that take it; the fan-out delivers it only to their

@@ -1,7 +1,8 @@
 /**
- * Which software a member's server runs, from its NodeInfo (names as each server writes them: Mastodon
- * `app/serializers/node_info/serializer.rb`, GoToSocial `internal/processing/fedi/wellknown.go`, snac `httpd.c`,
- * Lemmy `crates/routes/src/nodeinfo.rs`, Mbin `src/Service/ProjectInfoService.php`, NodeBB
+ * Which software a member's server runs, from its NodeInfo (names as each server writes them:
+ * mastodon/mastodon `app/serializers/node_info/serializer.rb`, superseriousbusiness/gotosocial
+ * `internal/processing/fedi/wellknown.go`, grunfink/snac2 `httpd.c`, LemmyNet/lemmy
+ * `crates/routes/src/nodeinfo.rs`, MbinOrg/mbin `src/Service/ProjectInfoService.php`, NodeBB/NodeBB
  * `src/routes/well-known.js`), learned through the safe fetcher from real loopback servers and kept in a real
  * store, with a fixed clock.
  */
