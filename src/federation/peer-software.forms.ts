@@ -47,7 +47,10 @@ const ANNOUNCE_READERS: ReadonlySet<PeerFamily> = new Set<PeerFamily>(['lemmy', 
  *   Mbin only marks the magazine active (`AnnounceHandler.php`); NodeBB takes the announced Create instead.
  * - `undo-boost`: snac ignores `Undo{Announce}` by design (`activitypub.c`, "Unboost"), Lemmy answers 400, Mbin
  *   ignores it (`AnnounceHandler.php`), NodeBB was never sent a boost.
- * - `group-itself`: Lemmy takes an Update or Delete of a community only from a person (`UpdateCommunity`,
+ * - `group-itself`: snac takes an actor's Update only for a `Person`, `Service` or `Application` ("ignored
+ *   'Update' for object type") and drops a Delete from an actor whose document no longer answers (`activitypub.c`,
+ *   "dropping message due to actor error"); it reads a group's profile again when its copy is stale. Lemmy takes
+ *   an Update or Delete of a community only from a person (`UpdateCommunity`,
  *   `actor: ObjectId<ApubPerson>`) and answers 400; it gets the Service actor's, announced.
  * - `forward`: GoToSocial takes a forwarded Create or Update and fetches the post from its origin
  *   (`internal/federation/federatingdb/create.go`, `update.go`: `forwarded`), and drops forwarded Deletes
@@ -67,7 +70,7 @@ export function takes(family: PeerFamily, form: MemberForm): boolean {
     case 'undo-boost':
       return family !== 'lemmy' && family !== 'mbin' && family !== 'nodebb' && family !== 'snac';
     case 'group-itself':
-      return family !== 'lemmy';
+      return family !== 'lemmy' && family !== 'snac';
     case 'forward':
       return takesForward(family, form);
     default: {

@@ -146,7 +146,9 @@ describe('federation with independent peers', function () {
     expect(await g.store.activities.countOutbox('rust')).to.equal(before);
     expect(g.logs.some((l) => l.includes('not a member') && l.includes(carol.actorId))).to.equal(true);
     expect(announcesOf(bob, createId)).to.deep.equal([]);
-    // Nobody acts on a Reject of a post: a direct message from the group, in reply to the post, says why.
+    // Nobody acts on a Reject of a post (mastodon/mastodon app/lib/activitypub/activity/reject.rb and
+    // superseriousbusiness/gotosocial internal/federation/federatingdb/reject.go take Follows only; grunfink/snac2
+    // activitypub.c drops every Reject): a direct message from the group, in reply to the post, says why.
     const notice = await carol.waitFor(
       (a) =>
         a.type === 'Create' && (a.json.object as { inReplyTo?: string } | undefined)?.inReplyTo === noteId,

@@ -355,7 +355,19 @@ describe('each member server gets the forms it takes', function () {
   });
 
   it('no member server was sent a form it refuses or ignores by design', async function () {
+    // The group's Update of itself: GoToSocial and Mastodon read it; snac ignores a Group's (grunfink/snac2
+    // activitypub.c, "ignored 'Update' for object type"); Lemmy gets the Service actor's, announced.
+    await api('PATCH', '/groups/club/settings', { title: 'The Club' });
+    await waitUntil(() => gts.received.some((r) => r.type === 'Update' && r.objectType === 'Group'), {
+      what: "the group's Update at GoToSocial",
+    });
+    await lemmy.waitFor((s) => s.titles.get(group) === 'The Club', 'the new title');
     await g.idle();
+    for (const p of [snacAuthor, snac])
+      expect(
+        p.received.filter((r) => r.type === 'Update' && r.objectType === 'Group'),
+        p.actorId,
+      ).to.deep.equal([]);
     expect(lemmy.refused, 'Lemmy answered 400').to.deep.equal([]);
     for (const p of hand) {
       expect(

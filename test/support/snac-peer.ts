@@ -9,7 +9,8 @@
  *   ("some software like lemmy nest Announce + Create + Note"); the booster of one of the user's posts is recorded
  *   (`timeline_admire`), which is whom the post's Delete is later addressed to.
  * - `Create` of a Note or Article: the embedded object is stored, "SUSPICIOUS: actor != atto" only logged.
- * - `Update` of a known post whose `attributedTo` is not the signer: the post is fetched again from its origin.
+ * - `Update` of a known post whose `attributedTo` is not the signer: the post is fetched again from its origin;
+ *   an `Update` of an actor other than a `Person`, `Service` or `Application` (a `Group`): ignored.
  * - `Delete` whose `attributedTo` is not the signer ("Delete: mismatched attributedTo"): ignored.
  * - `Undo{Announce}`: "Unboost", nothing done by design; every `Reject`, `Add`, `Remove`: dropped.
  * - A direct message from an actor the user does not follow is dropped when `drop_dm_from_unknown` is set.
@@ -117,6 +118,15 @@ export async function startSnacPeer(username = 'snac_user'): Promise<SnacPeer> {
         );
       }
       case 'Update': {
+        // An actor's Update is taken for a Person, Service or Application only ("ignored 'Update' for object
+        // type"); snac reads a group's profile again when it finds its copy stale (`actor_get_refresh`).
+        if (
+          isObj(object) &&
+          !['Note', 'Page', 'Article', 'Video', 'Audio', 'Event', 'Question'].includes(String(object.type))
+        )
+          return ['Person', 'Service', 'Application'].includes(String(object.type))
+            ? taken(`updated actor ${actor}`)
+            : ignored(`ignored 'Update' for object type '${String(object.type)}'`);
         const id = idOf(object);
         if (!id || !timeline.has(id)) return ignored('Update of an unknown object');
         if (!isObj(object) || idOf(object.attributedTo) !== signer) {
