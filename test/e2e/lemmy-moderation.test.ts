@@ -19,7 +19,7 @@ describe('moderation reaching Lemmy members', function () {
   this.timeout(60_000);
   let g: TestGuild;
   let group: string;
-  /** The author of the posts, later a moderator. */
+  /** The author of the posts, and a moderator. */
   let alpha: LemmyPeer;
   /** A member on another Lemmy, who watches. */
   let beta: LemmyPeer;
@@ -86,8 +86,11 @@ describe('moderation reaching Lemmy members', function () {
       });
     await mod.follow(group);
     await mod.waitFor((a) => a.type === 'Accept', { what: 'Accept to the moderator' });
-    const added = await g.guild.services.moderation.addModerator('ferris', mod.actorId, { by: 'admin' });
-    expect(added.ok && added.value).to.equal(true);
+    for (const id of [mod.actorId, alpha.personId]) {
+      const added = await g.guild.services.moderation.addModerator('ferris', id, { by: 'admin' });
+      expect(added.ok && added.value).to.equal(true);
+    }
+    await beta.waitFor((s) => s.moderators.has(`${group} ${alpha.personId}`), 'alpha as a moderator');
   });
   afterEach(function () {
     printLogsOnFailure(this, [g]);
@@ -168,8 +171,8 @@ describe('moderation reaching Lemmy members', function () {
 
   it('the admin appoints a moderator, pins and locks, and changes the title', async function () {
     const post = await lemmyPost(beta, 'Welcome');
-    await api('POST', '/groups/ferris/moderators', { actor: alpha.personId });
-    await beta.waitFor((s) => s.moderators.has(`${group} ${alpha.personId}`), 'the new moderator');
+    await api('POST', '/groups/ferris/moderators', { actor: beta.personId });
+    await beta.waitFor((s) => s.moderators.has(`${group} ${beta.personId}`), 'the new moderator');
     await api('POST', `/groups/ferris/posts/${encodeURIComponent(post)}/pin`);
     await beta.waitFor((s) => s.featured.has(post), 'the pin');
     await api('POST', `/groups/ferris/posts/${encodeURIComponent(post)}/lock`);
@@ -302,8 +305,11 @@ describe('moderation reaching Lemmy members', function () {
   });
 
   it("the admin's deletion of the group reaches Lemmy", async function () {
-    await api('DELETE', '/groups/ferris');
-    await beta.waitFor((s) => s.deletedCommunities.has(group), 'the deleted community');
+    // A group of its own, so that the other tests keep theirs.
+    const doomed = await g.createGroup('doomed');
+    await beta.follow(doomed);
+    await api('DELETE', '/groups/doomed');
+    await beta.waitFor((s) => s.deletedCommunities.has(doomed), 'the deleted community');
     // Not the group's own Delete of itself, which Lemmy refuses (its actor is not a person).
     expect(beta.refused, 'nothing Lemmy refuses is sent to it').to.deep.equal([]);
   });
