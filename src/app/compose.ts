@@ -32,6 +32,7 @@ import { OutboundTranslator } from '../federation/outbound/outbound.translator.t
 import { LocalQueueSignal } from '../federation/queue-signal.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
+import { PeerSoftwareService } from '../federation/peer-software.service.ts';
 import { DomainPolicies } from '../federation/domain-policy.ts';
 import { Metrics } from '../federation/metrics.ts';
 import { withMeteredJobs } from '../federation/metered-jobs.ts';
@@ -72,6 +73,8 @@ export interface Services {
   fetcher: SafeFetcher;
   /** Remote actors and their keys, cached in the store. */
   resolver: ActorResolver;
+  /** The software of member servers (NodeInfo), which decides the forms each is sent. */
+  software: PeerSoftwareService;
   domains: DomainPolicies;
   groups: GroupService;
   membership: MembershipService;
@@ -141,7 +144,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
+    const software = new PeerSoftwareService({
+      store,
+      fetcher,
+      log: log.child({ component: 'peer-software' }),
+      now: clock,
+    });
+    const events = new OutboundTranslator({
+      publisher,
+      store,
+      urls,
+      domain: config.domain,
+      software,
+      now: clock,
+    });
     const groups = new GroupService({
       store,
       urls,
@@ -158,7 +174,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       membership,
       now: clock,
     });
-    const notices = new NoticeService({ store, actors: resolver, events });
+    const notices = new NoticeService({ store, actors: resolver, events, now: clock });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
     const limiter = new RateLimiter({ limits: store.rateLimits, now: clock });
     const budget = new ActivityBudget({ store, limiter });
@@ -277,6 +293,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       userAgent,
       fetcher,
       resolver,
+      software,
       domains,
       groups,
       membership,

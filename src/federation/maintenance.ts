@@ -15,6 +15,7 @@
  *   that expired;
  * - sends the digests of new reports that are due (the moderators of a group get one at most per interval, so
  *   the reports that came in after the last one wait for this pass).
+ * - reads again the software of the member servers whose time has come (`refreshPeers`).
  */
 import type { MaintenanceConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
@@ -51,6 +52,7 @@ export interface MaintenanceReport {
   purgedRateHits: number;
   purgedClaims: number;
   sentReportDigests: number;
+  refreshedPeers: number;
   /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
   purgedCodes: number;
   purgedSessions: number;
@@ -91,6 +93,8 @@ export interface MaintenanceOptions {
   probe?: ProcessProbe;
   /** When given, the digests that are due are sent on each pass. */
   digests?: ReportDigests;
+  /** Reads again the software of servers whose time has come (peer-software.service.ts); how many. */
+  refreshPeers?: () => Promise<number>;
 }
 
 export class Maintenance {
@@ -162,6 +166,7 @@ export class Maintenance {
       purgedRateHits: 0,
       purgedClaims: 0,
       sentReportDigests: 0,
+      refreshedPeers: 0,
       purgedCodes: 0,
       purgedSessions: 0,
     };
@@ -188,6 +193,7 @@ export class Maintenance {
     report.sentReportDigests = (await this.o.digests?.sendDueDigests()) ?? 0;
     report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
     report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
+    report.refreshedPeers = (await this.o.refreshPeers?.()) ?? 0;
     return report;
   }
 }

@@ -143,6 +143,7 @@ export class PostModeration extends ModerationBase {
       ? await this.d.posting.checkEdit(group, submission, check)
       : await this.d.posting.check(group, submission, check);
     if (!plan.ok) return err({ type: 'invalid', detail: plan.error });
+    if (plan.value.kind === 'refuse-non-member') return err({ type: 'invalid', detail: plan.value.reason });
     if (plan.value.kind !== 'accept') return err({ type: 'invalid', detail: 'the post would be held again' });
     const basis = this.basisOf(o);
     if (edit) await this.d.posting.acceptEdit(plan.value.post, submission);

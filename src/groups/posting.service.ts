@@ -27,9 +27,17 @@ export interface Submission {
 
 /**
  * What to do with a post or an edit that passed the rules: accept it (for an edit, `post` is the post as
- * stored), or hold it for a moderator.
+ * stored), hold it for a moderator, or (a new post only) refuse it and tell its author why (a non-member's
+ * post; other refusals are errors, told to nobody).
  */
-export type PostingPlan = { kind: 'accept'; post: Post } | { kind: 'hold'; reason: string };
+export type PostingPlan =
+  | { kind: 'accept'; post: Post }
+  | { kind: 'hold'; reason: string }
+  | { kind: 'refuse-non-member'; reason: string };
+
+/** What the rules say of a post or edit that is not refused outright. */
+type RulesVerdict =
+  { kind: 'share' } | { kind: 'hold'; reason: string } | { kind: 'refuse-non-member'; reason: string };
 
 /** What the rules are asked about besides the submission. */
 export interface PostingCheck {
@@ -79,7 +87,7 @@ export class PostingService {
     }
     const rules = await this.rules(g, s, { ...o, edit: false, isReply: inReplyTo !== null, threadRoot });
     if (!rules.ok) return rules;
-    if (rules.value !== null) return ok({ kind: 'hold', reason: rules.value });
+    if (rules.value.kind !== 'share') return ok(rules.value);
     return ok({
       kind: 'accept',
       post: {
@@ -119,7 +127,9 @@ export class PostingService {
       threadRoot: post.threadRoot,
     });
     if (!rules.ok) return rules;
-    return ok(rules.value !== null ? { kind: 'hold', reason: rules.value } : { kind: 'accept', post });
+    // A former member's edit is refused like any other, told to nobody.
+    if (rules.value.kind === 'refuse-non-member') return err(rules.value.reason);
+    return ok(rules.value.kind === 'hold' ? rules.value : { kind: 'accept', post });
   }
 
   /**
@@ -132,7 +142,7 @@ export class PostingService {
     g: Group,
     s: Submission,
     o: PostingCheck & { edit: boolean; isReply: boolean; threadRoot: string },
-  ): Promise<Result<string | null, string>> {
+  ): Promise<Result<RulesVerdict, string>> {
     const store = this.d.store;
     const group = g.name;
     const objectId = s.object.id;
@@ -145,20 +155,22 @@ export class PostingService {
       return err(`${s.author} is banned from ${group}`);
     const member = await store.members.getMember(group, s.author);
     const isModerator = await store.moderators.isModerator(group, s.author);
-    if (member?.state !== 'accepted' && !isModerator) return err(`${s.author} is not a member of ${group}`);
+    if (member?.state !== 'accepted' && !isModerator)
+      return ok({ kind: 'refuse-non-member', reason: `${s.author} is not a member of ${group}` });
     if (rules.postingPolicy === 'moderators' && !isModerator && !o.isReply)
       return err(`only moderators post in ${group}; ${s.author} is not one`);
     if (![...s.object.to, ...s.object.cc].some(isPublic))
       return err('the post is neither public nor unlisted (a direct message or followers-only post)');
     if (!isModerator && (o.isReply || o.edit) && (await store.postFlags.isLocked(group, o.threadRoot)))
       return err(`the thread ${o.threadRoot} is locked`);
-    if (isModerator || o.released) return ok(null);
+    if (isModerator || o.released) return ok({ kind: 'share' });
     if (!o.edit && rules.maxPostsPerHour > 0) {
       const recent = await store.postFlags.countPostsByAuthorSince(group, s.author, this.now() - 3_600_000);
       if (recent >= rules.maxPostsPerHour)
         return err(`${s.author} posted ${recent} times in the last hour in ${group} (limit)`);
     }
-    return ok(await this.holdReason(group, s.author, rules.premoderateFirstPosts));
+    const hold = await this.holdReason(group, s.author, rules.premoderateFirstPosts);
+    return ok(hold === null ? { kind: 'share' } : { kind: 'hold', reason: hold });
   }
 
   /**

@@ -87,6 +87,7 @@ export async function openTestStore(): Promise<Store> {
     votes: opened.votes,
     rateLimits: opened.rateLimits,
     claims: opened.claims,
+    peers: opened.peers,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

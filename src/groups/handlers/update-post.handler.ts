@@ -48,6 +48,7 @@ export function updatePostHandler(d: HandlerDeps): Handler<UpdatePost, PostingPl
         (await d.budget.takeEdit(g, a.actor, a.objectId, a.id)) ??
         (await d.budget.takeMember(g, a.actor, a.id));
       if (over) return notApplied(over);
+      if (plan.kind === 'refuse-non-member') return notApplied(plan.reason);
       if (plan.kind === 'hold') return applied(await d.posting.hold(group, s, plan.reason, true));
       return applied(await d.posting.acceptEdit(plan.post, s));
     },

@@ -132,6 +132,15 @@ export interface JobTransitionDoc {
   change: JobChange;
 }
 
+/** What a server's NodeInfo said of its software; `_id` is its origin. */
+export interface PeerSoftwareDoc {
+  _id: string;
+  name: string | null;
+  version: string | null;
+  learnedAt: number | null;
+  refreshAt: number;
+}
+
 /** Every collection of the store, typed. */
 export interface MongoCollections {
   groups: Collection<GroupDoc>;
@@ -153,6 +162,7 @@ export interface MongoCollections {
   votes: Collection<VoteDoc>;
   rateHits: Collection<RateHitDoc>;
   claims: Collection<ClaimDoc>;
+  peers: Collection<PeerSoftwareDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -177,6 +187,7 @@ export function collectionsOf(db: Db): MongoCollections {
     votes: db.collection<VoteDoc>('votes'),
     rateHits: db.collection<RateHitDoc>('rate_hits'),
     claims: db.collection<ClaimDoc>('claims'),
+    peers: db.collection<PeerSoftwareDoc>('peer_software'),
   };
 }
 
@@ -276,6 +287,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // purgeExpiredClaims (claim and release use `_id`)
   claims: [{ key: { expiresAt: 1 } }],
+  // listDue (getSoftware, noteOrigins and putSoftware use `_id`)
+  peers: [{ key: { refreshAt: 1, _id: 1 } }],
 };
 
 /**

@@ -18,6 +18,7 @@ import { MongoJobQueue } from './job-queue.mongodb.ts';
 import { MongoKeyRepository } from './key.repository.mongodb.ts';
 import { MongoMemberRepository } from './member.repository.mongodb.ts';
 import { MongoModeratorRepository } from './moderator.repository.mongodb.ts';
+import { MongoPeerSoftwareRepository } from './peer-software.repository.mongodb.ts';
 import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
@@ -57,6 +58,7 @@ export class MongoStore implements Store {
   readonly votes: MongoVoteRepository;
   readonly rateLimits: MongoRateLimitRepository;
   readonly claims: MongoClaimRepository;
+  readonly peers: MongoPeerSoftwareRepository;
   readonly owners: MongoOwnerRepository;
   readonly groupRequests: MongoGroupRequestRepository;
   readonly codes: MongoCodeRepository;
@@ -91,6 +93,7 @@ export class MongoStore implements Store {
     this.votes = new MongoVoteRepository(collections.votes);
     this.rateLimits = new MongoRateLimitRepository(collections.rateHits);
     this.claims = new MongoClaimRepository(collections.claims);
+    this.peers = new MongoPeerSoftwareRepository(collections.peers);
     const selfService = selfServiceCollectionsOf(db);
     this.owners = new MongoOwnerRepository(selfService.owners);
     this.groupRequests = new MongoGroupRequestRepository(

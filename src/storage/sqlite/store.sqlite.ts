@@ -20,6 +20,7 @@ import { SqliteKeyRepository } from './key.repository.sqlite.ts';
 import { SqliteMemberRepository } from './member.repository.sqlite.ts';
 import { migrateSqlite } from './migrations.sqlite.ts';
 import { SqliteModeratorRepository } from './moderator.repository.sqlite.ts';
+import { SqlitePeerSoftwareRepository } from './peer-software.repository.sqlite.ts';
 import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
@@ -51,6 +52,7 @@ export class SqliteStore implements Store {
   readonly votes: SqliteVoteRepository;
   readonly rateLimits: SqliteRateLimitRepository;
   readonly claims: SqliteClaimRepository;
+  readonly peers: SqlitePeerSoftwareRepository;
   readonly owners: SqliteOwnerRepository;
   readonly groupRequests: SqliteGroupRequestRepository;
   readonly codes: SqliteCodeRepository;
@@ -79,6 +81,7 @@ export class SqliteStore implements Store {
     this.votes = new SqliteVoteRepository(db);
     this.rateLimits = new SqliteRateLimitRepository(db);
     this.claims = new SqliteClaimRepository(db);
+    this.peers = new SqlitePeerSoftwareRepository(db);
     this.owners = new SqliteOwnerRepository(db);
     this.groupRequests = new SqliteGroupRequestRepository(db);
     this.codes = new SqliteCodeRepository(db);
