@@ -323,6 +323,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX moderators_by_actor_group ON moderators (actor_id, group_name);
     `,
   },
+  {
+    version: 9,
+    name: 'bans by actor',
+    sql: `
+      -- hasActiveBan: is an actor banned from any group (sign-in refuses a person banned everywhere)
+      CREATE INDEX bans_by_actor ON bans (actor_id, expires_at);
+    `,
+  },
 ];
 
 /**
