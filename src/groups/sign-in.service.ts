@@ -19,7 +19,7 @@ import type { Store } from '../storage/store.ts';
 import type { Session } from '../storage/self-service.store.ts';
 import { err, ok, type FederationGate, type Result } from './ports.ts';
 import type { HandleResolver } from './commands.service.ts';
-import type { ServiceMessenger } from './service-messages.ts';
+import type { ConfidentialText, MessageText, ServiceMessenger } from './service-messages.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 import { MAX_GROUPS_LISTED } from './ownership.service.ts';
 
@@ -137,7 +137,7 @@ export class SignInService {
    * A sign-in link for `actorId` (asked by direct message), within the same limits per actor and host; the
    * text to answer with.
    */
-  async linkByMessage(actorId: string): Promise<string> {
+  async linkByMessage(actorId: string): Promise<MessageText> {
     const host = new URL(actorId).hostname;
     const limited = this.take([
       [`host:${host}`, this.d.limits.perHost],
@@ -226,8 +226,14 @@ export class SignInService {
   }
 }
 
-function linkMessage(link: string): string {
-  return `Sign in to the groups dashboard: ${link}\nThe link works once, within 15 minutes. If you did not ask for it, ignore this message.`;
+/** The message with a sign-in link; the copy kept on this server says where the link was, not what it was. */
+function linkMessage(link: string): ConfidentialText {
+  const say = (l: string) =>
+    `Sign in to the groups dashboard: ${l}\nThe link works once, within 15 minutes. If you did not ask for it, ignore this message.`;
+  return {
+    text: say(link),
+    keptText: say('(the one-time link was in the message as delivered; it is not kept)'),
+  };
 }
 
 function minutes(e: { retryAfterMs: number }): string {

@@ -10,6 +10,8 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
 import { askService, DashboardClient, loginPathOf, messageOf } from '../support/dashboard-client.ts';
 import { linkHash } from '../../src/groups/sign-in.service.ts';
+import { rawStoreOccurrences } from '../support/raw-store.ts';
+import { CONTENT_SECURITY_POLICY } from '../../src/web/dashboard/web-security.ts';
 
 describe('self-service groups and the dashboard', function () {
   this.timeout(90_000);
@@ -40,7 +42,7 @@ describe('self-service groups and the dashboard', function () {
   before(async function () {
     // All peers share one host and client address here: only the limit per handle is tested.
     g = await startTestGuild({
-      GUILD_SIGN_IN_PER_HANDLE: '6',
+      GUILD_SIGN_IN_PER_HANDLE: '8',
       GUILD_SIGN_IN_PER_HOST: '1000',
       GUILD_SIGN_IN_PER_CLIENT: '1000',
     });
@@ -115,6 +117,32 @@ describe('self-service groups and the dashboard', function () {
     // A session token is not a sign-in link.
     const sessionToken = c.cookies.get('guild_session') ?? '';
     expect((await thief.post(`/login/${sessionToken}`, {}, { from: '/login' })).status).to.equal(400);
+  });
+
+  it('never writes a sign-in token or a deletion code in clear; the copy kept of the message omits it', async function () {
+    const c = new DashboardClient(g.origin);
+    const before = owner.received.length;
+    expect((await c.post('/login', { handle: owner.handle })).status).to.equal(200);
+    const dm = await owner.waitFor(
+      (a) => owner.received.indexOf(a) >= before && messageOf(a).includes('/login/'),
+      { what: 'the link' },
+    );
+    const path = loginPathOf(messageOf(dm));
+    const byDm = loginPathOf(await askService(owner, g.origin, 'login', /\/login\//));
+    const del = await askService(owner, g.origin, 'delete cooking', /within 15 minutes/);
+    const code = /delete cooking ([A-Z0-9]{8})/.exec(del)?.[1] ?? '';
+    expect(code).to.have.length(8);
+    expect((await c.post(path, {}, { from: path })).status).to.equal(303);
+    await g.idle();
+    for (const secret of [path.slice(7), byDm.slice(7), code])
+      expect(await rawStoreOccurrences(g.storeOptions, secret), `where ${secret} is`).to.deep.equal([]);
+    // The same search finds what is there: the copy kept of each message, which says the secret is not kept.
+    expect(await rawStoreOccurrences(g.storeOptions, 'it is not kept')).to.not.deep.equal([]);
+    const kept = await g.store.activities.getActivity(String(dm.json.id));
+    expect(kept?.json).to.include('it is not kept').and.to.not.include(path);
+    // Served only to its addressee: an unsigned fetch of the kept copy gets nothing.
+    const res = await fetch(String(dm.json.id), { headers: { accept: 'application/activity+json' } });
+    expect(res.status).to.equal(404);
   });
 
   it('refuses a form posted without its CSRF token, or from another site, and changes nothing', async function () {
@@ -207,6 +235,44 @@ describe('self-service groups and the dashboard', function () {
     expect(audit.some((e) => e.action === 'remove-moderator' && e.actorId === owner.actorId)).to.equal(true);
   });
 
+  it('every response, page or error, carries the strict Content-Security-Policy; no page needs inline code', async function () {
+    expect(CONTENT_SECURITY_POLICY)
+      .to.include("script-src 'self'")
+      .and.to.include("style-src 'self'")
+      .and.to.not.include('unsafe-');
+    const c = await signIn(owner);
+    const html = { accept: 'text/html' };
+    const requests: Array<[string, Record<string, string>, number]> = [
+      ['/', html, 200],
+      ['/?q=cooking', html, 200],
+      ['/groups/cooking', html, 200],
+      ['/join?server=', html, 400],
+      ['/login', html, 200],
+      ['/login/' + 'x'.repeat(43), html, 200],
+      ['/dashboard', html, 303],
+      ['/no/such/page', html, 404],
+      ['/media/0000.png', html, 404],
+      ['/static/guild.css', {}, 200],
+      ['/actor', { accept: 'application/activity+json' }, 200],
+    ];
+    for (const path of ['/dashboard', '/dashboard/groups/cooking', '/dashboard/groups/nope'])
+      requests.push([path, { ...html, cookie: `guild_session=${c.cookies.get('guild_session')}` }, 0]);
+    for (const [path, headers, status] of requests) {
+      const res = await fetch(`${g.origin}${path}`, { headers, redirect: 'manual' });
+      if (status !== 0) expect(res.status, path).to.equal(status);
+      expect(res.headers.get('content-security-policy'), path).to.equal(CONTENT_SECURITY_POLICY);
+      expect(res.headers.get('x-content-type-options'), path).to.equal('nosniff');
+      expect(res.headers.get('referrer-policy'), path).to.equal('same-origin');
+      expect(res.headers.get('x-frame-options'), path).to.equal('DENY');
+      const body = await res.text();
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/html')) continue;
+      // What the policy would block: inline scripts, event-handler attributes, inline styles.
+      expect(body, path).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/i);
+      expect(body, path).to.not.match(/\son[a-z]+\s*=/i);
+      expect(body, path).to.not.match(/<style|\sstyle\s*=/i);
+    }
+  });
+
   it('bad input gets a clear message on the page and changes nothing', async function () {
     const c = await signIn(owner);
     const bad = await c.post(
@@ -254,11 +320,11 @@ describe('self-service groups and the dashboard', function () {
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++)
         statuses.push((await flooder.post('/login', { handle: target.handle }, { from: '/login' })).status);
-      expect(statuses.filter((s) => s === 200)).to.have.length(6);
-      expect(statuses.slice(6)).to.deep.equal([429, 429, 429, 429]);
+      expect(statuses.filter((s) => s === 200)).to.have.length(8);
+      expect(statuses.slice(8)).to.deep.equal([429, 429]);
       await g.idle();
       const links = target.received.filter((a) => messageOf(a).includes('/login/'));
-      expect(links).to.have.length(6);
+      expect(links).to.have.length(8);
       const limited = await flooder.post('/login', { handle: target.handle }, { from: '/login' });
       expect(limited.html).to.include('Too many sign-in links');
     } finally {
@@ -279,6 +345,37 @@ describe('self-service groups and the dashboard', function () {
     expect(await g.store.moderators.listGroupsOfModerator(owner.actorId, null, 1)).to.have.length(1);
     expect(await g.store.moderators.listGroupsOfModerator(member.actorId, null, 1)).to.have.length(0);
     expect(await page(owner)).to.equal(await page(member));
+  });
+
+  it('a ban takes the group from an open session at once; banned from all it would run, no sign-in, answered alike', async function () {
+    expect(
+      (await g.guild.services.moderation.addModerator('cooking', member.actorId, { by: owner.actorId })).ok,
+    ).to.equal(true);
+    const mod = await signIn(member);
+    expect((await mod.get('/dashboard/groups/cooking/members')).status).to.equal(200);
+    const banned = await g.guild.services.moderation.ban('cooking', member.actorId, {
+      by: 'admin',
+      reason: 'abuse',
+    });
+    expect(banned.ok).to.equal(true);
+    // No group left to run and banned: the session is over, the group gone with it.
+    expect((await mod.get('/dashboard/groups/cooking/members')).status).to.equal(303);
+    expect((await mod.get('/dashboard')).status).to.equal(303);
+    const page = async (peer: FedifyPeer): Promise<{ status: number; html: string }> => {
+      const r = await new DashboardClient(g.origin).post(
+        '/login',
+        { handle: peer.handle },
+        { from: '/login' },
+      );
+      return { status: r.status, html: r.html.replaceAll(peer.handle, 'HANDLE') };
+    };
+    const before = member.received.length;
+    expect(await page(member)).to.deep.equal(await page(other));
+    await g.idle();
+    expect(member.received.slice(before).filter((a) => messageOf(a).includes('/login/'))).to.deep.equal([]);
+    expect(
+      g.logs.some((l) => l.includes('sign-in link refused') && l.includes('"reason":"banned"')),
+    ).to.equal(true);
   });
 
   it('a transfer by DM makes the new owner, first in the moderators collection', async function () {

@@ -6,8 +6,9 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startGuild, type Guild } from '../../src/app/start.ts';
 import type { Store } from '../../src/storage/store.ts';
+import type { StoreOptions } from '../../src/storage/open-store.ts';
 import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
-import { openTestStore } from './test-store.ts';
+import { openTestStoreAt } from './test-store.ts';
 import { freePort, waitUntil } from './net.ts';
 
 export interface TestGuild {
@@ -15,6 +16,8 @@ export interface TestGuild {
   config: Config;
   origin: string;
   store: Store;
+  /** Where the store keeps its data (the SQLite file, or the MongoDB database). */
+  storeOptions: StoreOptions;
   logs: string[];
   groupUrl(name: string): string;
   /** Creates an open group and returns its actor id. */
@@ -42,13 +45,14 @@ export async function startTestGuild(env: Record<string, string> = {}): Promise<
   });
   const logs: string[] = [];
   const log = createLogger('debug', { service: 'guild-test' }, (line) => logs.push(line));
-  const store = await openTestStore();
+  const { store, options: storeOptions } = await openTestStoreAt();
   const guild = await startGuild(config, { log, store, pollMs: 100 });
   const t: TestGuild = {
     guild,
     config,
     origin,
     store,
+    storeOptions,
     logs,
     groupUrl: (name) => guild.services.urls.group(name),
     async createGroup(name, fields = {}) {

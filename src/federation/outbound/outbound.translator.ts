@@ -37,7 +37,7 @@ import {
 import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
-import { sendServiceMessage } from './service-message.ts';
+import { NO_IMMEDIATE_SENDER, sendServiceMessage, type ImmediateSender } from './service-message.ts';
 import type { EventSink, FollowRef, GroupEvent, RecipientRef } from '../../groups/events.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 
@@ -57,6 +57,8 @@ export interface OutboundDeps {
   /** host[:port] used in handles (the group's actor document names its WebFinger address). */
   domain: string;
   forms?: MessageForms;
+  /** Sends the direct messages that hold a secret, which are never queued (`service-message.ts`). */
+  immediate?: ImmediateSender;
   now?: () => number;
 }
 
@@ -182,7 +184,13 @@ export class OutboundTranslator implements EventSink {
         return this.directMessage(e);
       case 'ServiceMessageSent':
         return sendServiceMessage(
-          { publisher: this.d.publisher, urls: this.d.urls, forms: this.forms, published: this.published() },
+          {
+            publisher: this.d.publisher,
+            urls: this.d.urls,
+            forms: this.forms,
+            immediate: this.d.immediate ?? NO_IMMEDIATE_SENDER,
+            published: this.published(),
+          },
           e,
         );
       default: {
