@@ -2,8 +2,10 @@
  * The moderation dashboard in a real headless Chromium, driven by a person on another server (a Fedify peer):
  * they create a group by DM to the Service actor, sign in from the link it sends them by DM, change the
  * group's settings (and upload an icon), approve a join request, resolve a report and appoint a moderator;
- * members' servers receive each change. Keyboard only where a form is filled. Screenshots are saved to
- * test-output/screenshots/dashboard-*.png.
+ * members' servers receive each change. Keyboard only where a form is filled. Then every page, dashboard and
+ * public: every form control labelled, every link and control reached with Tab, enough text contrast, and no
+ * Content-Security-Policy violation reported by the browser. Screenshots are saved to
+ * test-output/screenshots/dashboard-*.png (ignored by git).
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { startFedifyPeer, type FedifyPeer, type ReceivedActivity } from '../supp
 import { askService, loginPathOf, messageOf } from '../support/dashboard-client.ts';
 import { missingPrerequisite } from '../support/prerequisites.ts';
 import { gradientPng } from '../support/png.ts';
+import { lowContrastText, unlabelledControls, unreachableByKeyboard } from '../support/accessibility.ts';
+import { SECTIONS } from '../../src/web/dashboard/group.pages.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-output', 'screenshots');
@@ -34,6 +38,8 @@ describe('the moderation dashboard in a browser', function () {
   let browser: Browser | undefined;
   let page: Page;
   let group: string;
+  /** What the browser reported as blocked by the Content-Security-Policy, and script errors. */
+  const violations: string[] = [];
 
   const shot = (name: string) =>
     page.screenshot({ path: path.join(SCREENSHOTS, `dashboard-${name}.png`), fullPage: true });
@@ -67,6 +73,11 @@ describe('the moderation dashboard in a browser', function () {
       ],
     });
     page = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text()))
+        violations.push(`${page.url()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => violations.push(`${page.url()}: ${e.message}`));
   });
   afterEach(function () {
     printLogsOnFailure(this, [g]);
@@ -192,5 +203,26 @@ describe('the moderation dashboard in a browser', function () {
     await page.getByRole('link', { name: 'Audit log' }).click();
     expect(await page.locator('#audit').textContent()).to.include('add-moderator');
     await shot('audit');
+  });
+
+  it('every page: controls labelled, reached with Tab, text contrast enough, nothing blocked by the CSP', async function () {
+    const paths = [
+      '/dashboard',
+      ...SECTIONS.map((s) => `/dashboard/groups/kitchen/${s}`),
+      '/',
+      '/?q=kitchen',
+      '/groups/kitchen',
+    ];
+    for (const p of paths) {
+      const res = await page.goto(`${g.origin}${p}`);
+      expect(res?.status(), p).to.equal(200);
+      expect(res?.headers()['content-security-policy'], p).to.include("default-src 'none'");
+      expect(await unlabelledControls(page), `unlabelled on ${p}`).to.deep.equal([]);
+      expect(await lowContrastText(page), `low contrast on ${p}`).to.deep.equal([]);
+      expect(await unreachableByKeyboard(page), `not reached with Tab on ${p}`).to.deep.equal([]);
+    }
+    // The copy button of the group page runs its script under the policy.
+    await page.getByRole('button', { name: /copy/i }).first().click();
+    expect(violations).to.deep.equal([]);
   });
 });
