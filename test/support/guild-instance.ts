@@ -16,8 +16,8 @@ export interface TestGuild {
   config: Config;
   origin: string;
   store: Store;
-  /** Where the store keeps its data (the SQLite file, or the MongoDB database). */
-  storeOptions: StoreOptions;
+  /** Where the store keeps its data (the SQLite file, or the MongoDB database); null for a store given. */
+  storeOptions: StoreOptions | null;
   logs: string[];
   groupUrl(name: string): string;
   /** Creates an open group and returns its actor id. */
@@ -29,7 +29,14 @@ export interface TestGuild {
   close(): Promise<void>;
 }
 
-export async function startTestGuild(env: Record<string, string> = {}): Promise<TestGuild> {
+/**
+ * Starts a Guild on a free port. `opts.store` replaces the fresh test store (it is closed by close());
+ * `opts.pollMs` is how often idle queue loops look for work they were not told about (default 100 ms).
+ */
+export async function startTestGuild(
+  env: Record<string, string> = {},
+  opts: { store?: Store; pollMs?: number } = {},
+): Promise<TestGuild> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -45,14 +52,16 @@ export async function startTestGuild(env: Record<string, string> = {}): Promise<
   });
   const logs: string[] = [];
   const log = createLogger('debug', { service: 'guild-test' }, (line) => logs.push(line));
-  const { store, options: storeOptions } = await openTestStoreAt();
-  const guild = await startGuild(config, { log, store, pollMs: 100 });
+  const located = opts.store ? null : await openTestStoreAt();
+  const store = opts.store ?? located?.store;
+  if (!store) throw new Error('no store');
+  const guild = await startGuild(config, { log, store, pollMs: opts.pollMs ?? 100 });
   const t: TestGuild = {
     guild,
     config,
     origin,
     store,
-    storeOptions,
+    storeOptions: located?.options ?? null,
     logs,
     groupUrl: (name) => guild.services.urls.group(name),
     async createGroup(name, fields = {}) {

@@ -16,7 +16,7 @@ type Decide = (
   group: string,
   follower: string,
   o: ActionOptions,
-) => Promise<Result<Member, MemberDecisionError>>;
+) => Promise<Result<Member | null, MemberDecisionError>>;
 
 export function joinAnswerHandler(
   d: HandlerDeps,
