@@ -142,6 +142,8 @@ describe('sign-in by direct message', function () {
 
   it("the admin's ban of a moderator ends the role in the open session at once", async function () {
     await h.group('cats');
+    await h.moderator('cats', BOB);
+    await h.store.owners.setOwner({ groupName: 'cats', actorId: BOB, since: T0 });
     await h.moderator('cats', ALICE);
     await h.signIn.requestLink('alice@a.example', '192.0.2.1');
     const opened = await h.signIn.redeem(lastToken(h, ALICE));
@@ -150,6 +152,8 @@ describe('sign-in by direct message', function () {
     const banned = await h.moderation.ban('cats', ALICE, { by: 'admin', reason: 'abuse' });
     expect(banned.ok).to.equal(true);
     expect(await h.ownership.roleIn('cats', ALICE)).to.equal(null);
+    // The owner stays the owner: only a banned owner loses the ownership.
+    expect(await h.ownership.roleIn('cats', BOB)).to.equal('owner');
     expect(await h.ownership.groupsOf(ALICE)).to.deep.equal([]);
     // Banned with no group left to run: the session ends too.
     expect(await h.signIn.sessionOf(opened.value.token)).to.equal(null);
