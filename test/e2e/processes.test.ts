@@ -140,8 +140,13 @@ describe('processes: CLI, npm start, web and worker apart', function () {
         what: 'Accept from a background thread',
         timeoutMs: 20_000,
       });
-      // The Follow was taken in by the main thread and processed by a background thread.
-      expect(all.output.some((l) => l.includes('joined threads') && /"thread":[01]/.test(l))).to.equal(true);
+      // The Follow was taken in by the main thread and processed by a background thread. The handler's outcome
+      // is logged after the Accept is queued, so the line may reach this process after the Accept itself.
+      const joined = await waitUntil(() => all.output.find((l) => l.includes('joined threads')), {
+        what: 'the log line of the join',
+        timeoutMs: 20_000,
+      });
+      expect(joined).to.match(/"thread":[01]/);
       // Metrics are not public: served on their own listener (GUILD_METRICS_LISTEN), not on the web port.
       expect((await fetch(`${origin}/metrics`)).status).to.equal(404);
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -191,7 +196,11 @@ describe('processes: CLI, npm start, web and worker apart', function () {
 
     it('the web process takes the Follow, the worker process answers it', async function () {
       await aliceJoins(group);
-      expect(worker.output.some((l) => l.includes('joined apart'))).to.equal(true);
+      // Logged after the Accept is queued, so the line may reach this process after the Accept itself.
+      await waitUntil(() => worker.output.some((l) => l.includes('joined apart')) || undefined, {
+        what: "the worker's log line of the join",
+        timeoutMs: 20_000,
+      });
       expect(web.output.some((l) => l.includes('joined apart'))).to.equal(false);
       // A worker process serves its own metrics on GUILD_METRICS_LISTEN.
       await waitUntil(
