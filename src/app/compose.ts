@@ -30,6 +30,7 @@ import { SignedImmediateSender } from '../federation/immediate-sender.ts';
 import { LocalQueueSignal } from '../federation/queue-signal.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
+import { PeerSoftwareService } from '../federation/peer-software.service.ts';
 import { DomainPolicies } from '../federation/domain-policy.ts';
 import { Metrics } from '../federation/metrics.ts';
 import { withMeteredJobs } from '../federation/metered-jobs.ts';
@@ -70,6 +71,8 @@ export interface Services {
   fetcher: SafeFetcher;
   /** Remote actors and their keys, cached in the store. */
   resolver: ActorResolver;
+  /** The software of member servers (NodeInfo), which decides the forms each is sent. */
+  software: PeerSoftwareService;
   domains: DomainPolicies;
   groups: GroupService;
   membership: MembershipService;
@@ -135,6 +138,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
+    const software = new PeerSoftwareService({
+      store,
+      fetcher,
+      log: log.child({ component: 'peer-software' }),
+      now: clock,
+    });
     // Messages with a secret in them (sign-in links, deletion codes) go out at once, never through the queue.
     const directClient = new DeliveryClient({
       allowPrivateAddresses: config.allowPrivateAddresses,
@@ -147,13 +156,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       urls,
       client: directClient,
       isBlocked: (host) => domains.isBlocked(host),
-      log: log.child({ part: 'direct-messages' }),
+      log: log.child({ component: 'direct-messages' }),
     });
     const events = new OutboundTranslator({
       publisher,
       store,
       urls,
       domain: config.domain,
+      software,
       immediate,
       now: clock,
     });
@@ -173,7 +183,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       membership,
       now: clock,
     });
-    const notices = new NoticeService({ store, actors: resolver, events });
+    const notices = new NoticeService({ store, actors: resolver, events, now: clock });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
     const moderation = new ModerationService({
       store,
@@ -267,6 +277,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       userAgent,
       fetcher,
       resolver,
+      software,
       domains,
       groups,
       membership,

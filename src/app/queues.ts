@@ -70,7 +70,7 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
     new QueueRunner({
       ...base,
       queue: 'fanout',
-      handler: fanoutHandler(store, signal, config.queueLeaseMs, urls.origin, s.clock),
+      handler: fanoutHandler(store, signal, config.queueLeaseMs, urls.origin, s.clock, s.software),
       log: log.child({ loop: 'fanout' }),
       concurrency: 2,
       leaseMs: config.queueLeaseMs,
@@ -103,7 +103,13 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
   // One maintenance loop per process: in its first background thread, or here when there are none.
   const maintenance =
     !o.thread || o.thread.index === 0
-      ? new Maintenance({ store, config: config.maintenance, me, log: log.child({ loop: 'maintenance' }) })
+      ? new Maintenance({
+          store,
+          config: config.maintenance,
+          me,
+          log: log.child({ loop: 'maintenance' }),
+          refreshPeers: () => s.software.refreshDue(),
+        })
       : null;
   maintenance?.start();
   return {

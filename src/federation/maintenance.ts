@@ -10,7 +10,8 @@
  *   the activity was first received, so that a replayed activity is never taken in twice while its signature
  *   could still be valid;
  * - deletes bans that ended {@link ENDED_BANS_RETENTION_MS} ago, and copies of remote actors not fetched for
- *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed).
+ *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed);
+ * - reads again the software of the member servers whose time has come (`refreshPeers`).
  */
 import type { MaintenanceConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
@@ -43,6 +44,7 @@ export interface MaintenanceReport {
   forgottenIds: number;
   purgedBans: number;
   purgedActors: number;
+  refreshedPeers: number;
   /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
   purgedCodes: number;
   purgedSessions: number;
@@ -75,6 +77,8 @@ export interface MaintenanceOptions {
   log: Logger;
   now?: () => number;
   probe?: ProcessProbe;
+  /** Reads again the software of servers whose time has come (peer-software.service.ts); how many. */
+  refreshPeers?: () => Promise<number>;
 }
 
 export class Maintenance {
@@ -143,6 +147,7 @@ export class Maintenance {
       forgottenIds: 0,
       purgedBans: 0,
       purgedActors: 0,
+      refreshedPeers: 0,
       purgedCodes: 0,
       purgedSessions: 0,
     };
@@ -164,6 +169,7 @@ export class Maintenance {
     );
     report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
     report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
+    report.refreshedPeers = (await this.o.refreshPeers?.()) ?? 0;
     return report;
   }
 }

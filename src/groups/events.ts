@@ -102,8 +102,18 @@ export type GroupEvent =
       reporterInbox: string;
       objectIds: string[];
     })
-  /** A direct message from the group (a notice to a moderator, an answer to a command). */
-  | (About & { type: 'DirectMessageSent'; to: RecipientRef; text: string; inReplyTo: string | null })
+  /**
+   * A direct message (a notice to a moderator, an answer to a command). `answering` is the local actor the
+   * recipient wrote to, when the message answers them: the answer comes from it wherever their server takes
+   * that; a notice has none.
+   */
+  | (About & {
+      type: 'DirectMessageSent';
+      to: RecipientRef;
+      text: string;
+      inReplyTo: string | null;
+      answering?: 'group' | 'service';
+    })
   /**
    * A direct message from the instance's Service actor, about no group in particular (an answer to a command
    * sent to it, a sign-in link, the fate of a request to create a group).

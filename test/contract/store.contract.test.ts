@@ -12,6 +12,7 @@ import { describeJobQueue } from './store-suite/job-queue.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
+import { describePeerSoftware } from './store-suite/peer-software.contract.ts';
 import { describePurges } from './store-suite/purges.contract.ts';
 import { describeWithdrawal } from './store-suite/withdrawal.contract.ts';
 import { describeSelfService } from './store-suite/self-service.contract.ts';
@@ -39,6 +40,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeJobQueue(store);
   describeModeration(store);
   describeHosts(store);
+  describePeerSoftware(store);
   describePurges(store);
   describeSelfService(store);
   describeLifecycle();

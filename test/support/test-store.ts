@@ -89,6 +89,7 @@ export async function openTestStoreAt(): Promise<{ store: Store; options: StoreO
     sessions: opened.sessions,
     postFlags: opened.postFlags,
     hosts: opened.hosts,
+    peers: opened.peers,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

@@ -1,7 +1,8 @@
 /**
  * The Service actor's direct messages (answers to the commands sent to it, sign-in links, the fate of a request
- * to create a group) turned into activities, in the form the recipient's server takes (the `MessageForms` port):
- * a mention Note, or Lemmy's ChatMessage. Stored so that their ids dereference at `/actor/activities/ID`.
+ * to create a group) turned into activities, in the form the recipient's server takes (`directMessageForm` of
+ * `peer-software.forms.ts`, from the software of its server): a mention Note, or Lemmy's and Mbin's ChatMessage.
+ * Stored so that their ids dereference at `/actor/activities/ID`.
  *
  * A message with a secret in it (`keptText` set: a sign-in link, a deletion code) is sent at once through the
  * {@link ImmediateSender} and neither stored nor queued as sent: what is stored under its ids says `keptText`.
@@ -11,8 +12,9 @@ import { buildChatMessage, buildDirectNote } from '../../activitypub/message.bui
 import { SERVICE_DOCUMENTS, type Urls } from '../../activitypub/urls.ts';
 import type { GroupEvent } from '../../groups/events.ts';
 import type { Publisher } from '../publisher.ts';
-import type { MessageForms } from './outbound.translator.ts';
 import type { ApObject } from '../../activitypub/vocab.ts';
+import type { SoftwareLookup } from '../peer-software.service.ts';
+import { directMessageForm } from '../peer-software.forms.ts';
 
 /** Sends an activity now, signed by the Service actor, writing nothing to the store. */
 export interface ImmediateSender {
@@ -28,10 +30,18 @@ export const NO_IMMEDIATE_SENDER: ImmediateSender = {
 };
 
 export async function sendServiceMessage(
-  m: { publisher: Publisher; urls: Urls; forms: MessageForms; immediate: ImmediateSender; published: string },
+  m: {
+    publisher: Publisher;
+    urls: Urls;
+    /** The software of the recipient's server; without it, `unknown` (a Note). */
+    software: Pick<SoftwareLookup, 'softwareOf'> | null;
+    immediate: ImmediateSender;
+    published: string;
+  },
   e: Extract<GroupEvent, { type: 'ServiceMessageSent' }>,
 ): Promise<void> {
-  const form = await m.forms.formFor(e.to);
+  const family = m.software ? (await m.software.softwareOf(e.to.inbox)).family : 'unknown';
+  const form = directMessageForm(family, 'service').kind;
   const ids = {
     id: m.urls.serviceActivity(e.basis, 'create'),
     objectId: m.urls.serviceActivity(e.basis, 'message'),

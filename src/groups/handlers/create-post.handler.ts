@@ -4,7 +4,7 @@
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { PostingPlan, Submission } from '../posting.service.ts';
-import { applied, localGroups, type Handler, type HandlerDeps } from './handler.ts';
+import { applied, localGroups, notApplied, type Handler, type HandlerDeps } from './handler.ts';
 
 type CreatePost = InboundOf<'create-post'>;
 
@@ -45,6 +45,11 @@ export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPl
       return d.posting.check(group, submission(a), { groupMentions, released: false });
     },
     async apply(a, group, plan) {
+      if (plan.kind === 'refuse-non-member') {
+        // Told to its author, who would otherwise see the post as sent to the group (rate-limited).
+        const told = await d.notices.notifyRefusedPost(group, a.actor, { postId: a.object.id, basis: a.id });
+        return notApplied(`${plan.reason}${told ? ' (told by direct message)' : ''}`);
+      }
       if (plan.kind === 'hold') return applied(await d.posting.hold(group, submission(a), plan.reason));
       return applied(await d.posting.accept(plan.post, submission(a)));
     },

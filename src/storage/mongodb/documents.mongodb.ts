@@ -131,6 +131,15 @@ export interface JobTransitionDoc {
   change: JobChange;
 }
 
+/** What a server's NodeInfo said of its software; `_id` is its origin. */
+export interface PeerSoftwareDoc {
+  _id: string;
+  name: string | null;
+  version: string | null;
+  learnedAt: number | null;
+  refreshAt: number;
+}
+
 /** Every collection of the store, typed. */
 export interface MongoCollections {
   groups: Collection<GroupDoc>;
@@ -149,6 +158,7 @@ export interface MongoCollections {
   heldPosts: Collection<HeldPostDoc>;
   audit: Collection<AuditDoc>;
   hosts: Collection<HostDoc>;
+  peers: Collection<PeerSoftwareDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -170,6 +180,7 @@ export function collectionsOf(db: Db): MongoCollections {
     heldPosts: db.collection<HeldPostDoc>('held_posts'),
     audit: db.collection<AuditDoc>('audit_log'),
     hosts: db.collection<HostDoc>('host_status'),
+    peers: db.collection<PeerSoftwareDoc>('peer_software'),
   };
 }
 
@@ -257,6 +268,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // getHost, recordFailure, recordSuccess use `_id`; listFailingHosts reads `_id` in order (failing hosts only).
   hosts: [],
+  // listDue (getSoftware, noteOrigins and putSoftware use `_id`)
+  peers: [{ key: { refreshAt: 1, _id: 1 } }],
 };
 
 /**

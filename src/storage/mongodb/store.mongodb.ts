@@ -13,6 +13,7 @@ import { MongoJobQueue } from './job-queue.mongodb.ts';
 import { MongoKeyRepository } from './key.repository.mongodb.ts';
 import { MongoMemberRepository } from './member.repository.mongodb.ts';
 import { MongoModeratorRepository } from './moderator.repository.mongodb.ts';
+import { MongoPeerSoftwareRepository } from './peer-software.repository.mongodb.ts';
 import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
@@ -49,6 +50,7 @@ export class MongoStore implements Store {
   readonly audit: MongoAuditRepository;
   readonly postFlags: MongoPostFlagsRepository;
   readonly hosts: MongoHostRepository;
+  readonly peers: MongoPeerSoftwareRepository;
   readonly owners: MongoOwnerRepository;
   readonly groupRequests: MongoGroupRequestRepository;
   readonly codes: MongoCodeRepository;
@@ -80,6 +82,7 @@ export class MongoStore implements Store {
     this.audit = new MongoAuditRepository(collections.audit);
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
     this.hosts = new MongoHostRepository(collections.hosts);
+    this.peers = new MongoPeerSoftwareRepository(collections.peers);
     const selfService = selfServiceCollectionsOf(db);
     this.owners = new MongoOwnerRepository(selfService.owners);
     this.groupRequests = new MongoGroupRequestRepository(

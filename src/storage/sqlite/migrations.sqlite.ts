@@ -325,6 +325,22 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 9,
+    name: 'software of other servers',
+    sql: `
+      -- What each server's NodeInfo says it runs (name and version NULL until learned).
+      CREATE TABLE peer_software (
+        origin TEXT PRIMARY KEY,
+        name TEXT,
+        version TEXT,
+        learned_at INTEGER,
+        refresh_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- listDue
+      CREATE INDEX peer_software_by_refresh_at ON peer_software (refresh_at, origin);
+    `,
+  },
+  {
+    version: 10,
     name: 'bans by actor',
     sql: `
       -- hasActiveBan: is an actor banned from any group (sign-in refuses a person banned everywhere)

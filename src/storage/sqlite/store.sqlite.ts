@@ -15,6 +15,7 @@ import { SqliteKeyRepository } from './key.repository.sqlite.ts';
 import { SqliteMemberRepository } from './member.repository.sqlite.ts';
 import { migrateSqlite } from './migrations.sqlite.ts';
 import { SqliteModeratorRepository } from './moderator.repository.sqlite.ts';
+import { SqlitePeerSoftwareRepository } from './peer-software.repository.sqlite.ts';
 import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
@@ -43,6 +44,7 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditRepository;
   readonly postFlags: SqlitePostFlagsRepository;
   readonly hosts: SqliteHostRepository;
+  readonly peers: SqlitePeerSoftwareRepository;
   readonly owners: SqliteOwnerRepository;
   readonly groupRequests: SqliteGroupRequestRepository;
   readonly codes: SqliteCodeRepository;
@@ -68,6 +70,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditRepository(db);
     this.postFlags = new SqlitePostFlagsRepository(db);
     this.hosts = new SqliteHostRepository(db);
+    this.peers = new SqlitePeerSoftwareRepository(db);
     this.owners = new SqliteOwnerRepository(db);
     this.groupRequests = new SqliteGroupRequestRepository(db);
     this.codes = new SqliteCodeRepository(db);
