@@ -341,6 +341,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 10,
+    name: 'bans by actor',
+    sql: `
+      -- hasActiveBan: is an actor banned from any group (sign-in refuses a person banned everywhere)
+      CREATE INDEX bans_by_actor ON bans (actor_id, expires_at);
+    `,
+  },
+  {
+    version: 11,
     name: 'vote state, rate-limit hits, claims, report notices',
     sql: `
       -- The last vote of a member on a post (getVote, putVote use the primary key).
