@@ -11,6 +11,7 @@
  */
 
 import type { ModerationStore } from './moderation.store.ts';
+import type { LinksStore } from './links.store.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -370,8 +371,11 @@ export interface JobQueue {
   releaseLeases(owner: string, now: number): Promise<number>;
 }
 
-/** The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts). */
-export interface Store extends ModerationStore {
+/**
+ * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, moves,
+ * group follows, peers and their directories in links.store.ts).
+ */
+export interface Store extends ModerationStore, LinksStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

@@ -9,6 +9,7 @@ import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
 import { describeHosts } from './store-suite/hosts.contract.ts';
 import { describeIndexes } from './store-suite/indexes.contract.ts';
 import { describeJobQueue } from './store-suite/job-queue.contract.ts';
+import { describeLinks } from './store-suite/links.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
@@ -39,6 +40,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeModeration(store);
   describeHosts(store);
   describePurges(store);
+  describeLinks(store);
   describeLifecycle();
   describeIndexes();
 });

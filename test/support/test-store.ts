@@ -80,6 +80,10 @@ export async function openTestStore(): Promise<Store> {
     audit: opened.audit,
     postFlags: opened.postFlags,
     hosts: opened.hosts,
+    moves: opened.moves,
+    groupFollows: opened.groupFollows,
+    peers: opened.peers,
+    directory: opened.directory,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

@@ -11,6 +11,14 @@ import type {
   ReportDoc,
   ReportResolutionDoc,
 } from './moderation-documents.mongodb.ts';
+import type {
+  DirectoryEntryDoc,
+  GroupFollowDoc,
+  GroupMoveDoc,
+  KnownMemberDoc,
+  PeerDoc,
+  PriorMemberDoc,
+} from './links-documents.mongodb.ts';
 
 /** A group; `_id` is its name. */
 export interface GroupDoc {
@@ -149,6 +157,12 @@ export interface MongoCollections {
   heldPosts: Collection<HeldPostDoc>;
   audit: Collection<AuditDoc>;
   hosts: Collection<HostDoc>;
+  groupMoves: Collection<GroupMoveDoc>;
+  priorMembers: Collection<PriorMemberDoc>;
+  groupFollows: Collection<GroupFollowDoc>;
+  knownMembers: Collection<KnownMemberDoc>;
+  peers: Collection<PeerDoc>;
+  directoryEntries: Collection<DirectoryEntryDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -170,6 +184,12 @@ export function collectionsOf(db: Db): MongoCollections {
     heldPosts: db.collection<HeldPostDoc>('held_posts'),
     audit: db.collection<AuditDoc>('audit_log'),
     hosts: db.collection<HostDoc>('host_status'),
+    groupMoves: db.collection<GroupMoveDoc>('group_moves'),
+    priorMembers: db.collection<PriorMemberDoc>('prior_members'),
+    groupFollows: db.collection<GroupFollowDoc>('group_follows'),
+    knownMembers: db.collection<KnownMemberDoc>('known_members'),
+    peers: db.collection<PeerDoc>('peers'),
+    directoryEntries: db.collection<DirectoryEntryDoc>('directory_entries'),
   };
 }
 
@@ -253,6 +273,22 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // getHost, recordFailure, recordSuccess use `_id`; listFailingHosts reads `_id` in order (failing hosts only).
   hosts: [],
+  // getMoveState, addAlsoKnownAs, setMovedTo use `_id`.
+  groupMoves: [],
+  // addPriorMembers, isPriorMember, countPriorMembers
+  priorMembers: [{ key: { groupName: 1, actorId: 1 }, unique: true }],
+  groupFollows: [
+    // putGroupFollow, getGroupFollow, removeGroupFollow, listGroupFollows
+    { key: { groupName: 1, targetId: 1 }, unique: true },
+    // listFollowsOf
+    { key: { targetId: 1, groupName: 1 } },
+  ],
+  // replaceKnownMembers, countKnownMembers, listDeliveryInboxesExcept (remote group)
+  knownMembers: [{ key: { groupId: 1, actorId: 1 }, unique: true }],
+  // getPeer, putPeer, removePeer, listPeers, markPeerSeen use `_id`.
+  peers: [],
+  // removeEntriesOfHost; the others use `_id`.
+  directoryEntries: [{ key: { host: 1 } }],
 };
 
 /**

@@ -17,6 +17,8 @@ import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
 import { MongoReportRepository } from './report.repository.mongodb.ts';
+import { MongoGroupFollowRepository, MongoGroupMoveRepository } from './moves.repository.mongodb.ts';
+import { MongoDirectoryRepository, MongoPeerRepository } from './peers.repository.mongodb.ts';
 
 /** Used when neither `dbName` nor the URL names a database. */
 export const DEFAULT_MONGODB_DB_NAME = 'guild';
@@ -41,6 +43,10 @@ export class MongoStore implements Store {
   readonly audit: MongoAuditRepository;
   readonly postFlags: MongoPostFlagsRepository;
   readonly hosts: MongoHostRepository;
+  readonly moves: MongoGroupMoveRepository;
+  readonly groupFollows: MongoGroupFollowRepository;
+  readonly peers: MongoPeerRepository;
+  readonly directory: MongoDirectoryRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -68,6 +74,14 @@ export class MongoStore implements Store {
     this.audit = new MongoAuditRepository(collections.audit);
     this.postFlags = new MongoPostFlagsRepository(collections.posts);
     this.hosts = new MongoHostRepository(collections.hosts);
+    this.moves = new MongoGroupMoveRepository(collections.groupMoves, collections.priorMembers);
+    this.groupFollows = new MongoGroupFollowRepository(
+      collections.groupFollows,
+      collections.knownMembers,
+      collections.members,
+    );
+    this.peers = new MongoPeerRepository(collections.peers);
+    this.directory = new MongoDirectoryRepository(collections.directoryEntries);
   }
 
   async ping(): Promise<void> {

@@ -19,6 +19,8 @@ import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
 import { SqliteReportRepository } from './report.repository.sqlite.ts';
+import { SqliteGroupFollowRepository, SqliteGroupMoveRepository } from './moves.repository.sqlite.ts';
+import { SqliteDirectoryRepository, SqlitePeerRepository } from './peers.repository.sqlite.ts';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -41,6 +43,10 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditRepository;
   readonly postFlags: SqlitePostFlagsRepository;
   readonly hosts: SqliteHostRepository;
+  readonly moves: SqliteGroupMoveRepository;
+  readonly groupFollows: SqliteGroupFollowRepository;
+  readonly peers: SqlitePeerRepository;
+  readonly directory: SqliteDirectoryRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -62,6 +68,10 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditRepository(db);
     this.postFlags = new SqlitePostFlagsRepository(db);
     this.hosts = new SqliteHostRepository(db);
+    this.moves = new SqliteGroupMoveRepository(db);
+    this.groupFollows = new SqliteGroupFollowRepository(db);
+    this.peers = new SqlitePeerRepository(db);
+    this.directory = new SqliteDirectoryRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 
