@@ -16,6 +16,12 @@ import { CommandService } from '../groups/commands.service.ts';
 import { GroupInbox } from '../groups/group-inbox.ts';
 import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
+import { MoveService } from '../groups/move.service.ts';
+import { GroupFollowService } from '../groups/group-follow.service.ts';
+import { PeeringService } from '../groups/peering.service.ts';
+import { instanceHandlerTable } from '../groups/handlers/instance-handlers.ts';
+import { RemoteDocumentReader } from '../federation/remote-documents.ts';
+import { LocalAwareActors } from '../federation/local-actors.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -29,6 +35,9 @@ import type { InboundActivityProcessor } from '../federation/job-handlers.ts';
 import { FileMediaStore, mediaDirFor } from '../web/media.store.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
+
+/** A peer that answered nothing for this long has its groups taken out of the directory. */
+export const PEER_UNREACHABLE_MS = 7 * 86_400_000;
 
 /** What the graph is built from besides the configuration; each has a default tests can replace. */
 export interface ComposeOptions {
@@ -68,6 +77,14 @@ export interface Services {
   settings: SettingsService;
   moderation: ModerationService;
   instance: InstanceService;
+  /** Exports, imports and moves groups. */
+  moves: MoveService;
+  /** Remote documents read as they are now (moves, groups following groups, peers). */
+  remote: RemoteDocumentReader;
+  /** Groups following groups (FEP-d36d). */
+  groupFollows: GroupFollowService;
+  /** Peered instances and their directories. */
+  peering: PeeringService;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -129,7 +146,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       membership,
       now: clock,
     });
-    const notices = new NoticeService({ store, actors: resolver, events });
+    // Groups here are actors too, to the domain (a group here may follow another group here).
+    const actors = new LocalAwareActors(resolver, store, urls, clock);
+    const notices = new NoticeService({ store, actors, events });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
     const moderation = new ModerationService({
       store,
@@ -150,20 +169,34 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
+    const remote = new RemoteDocumentReader(fetcher, resolver);
+    const moves = new MoveService({ store, urls, events, groups, remote, domain: config.domain, now: clock });
+    const groupFollows = new GroupFollowService({ store, urls, events, actors, remote, now: clock });
+    const peering = new PeeringService({
+      store,
+      urls,
+      events,
+      actors,
+      remote,
+      unreachableAfterMs: PEER_UNREACHABLE_MS,
+      now: clock,
+    });
     const commands = new CommandService({ store, moderation, membership, handles: resolver });
     const inbox = new GroupInbox(
       handlerTable({
         store,
         urls,
-        actors: resolver,
+        actors,
         events,
         posting,
         moderation,
         membership,
         notices,
         commands,
+        groupFollows,
         now: clock,
       }),
+      instanceHandlerTable({ store, urls, peering }),
     );
 
     return {
@@ -185,6 +218,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       settings,
       moderation,
       instance,
+      moves,
+      remote,
+      groupFollows,
+      peering,
       inbox,
       async close() {
         signal.close();

@@ -96,7 +96,13 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
   // One maintenance loop per process: in its first background thread, or here when there are none.
   const maintenance =
     !o.thread || o.thread.index === 0
-      ? new Maintenance({ store, config: config.maintenance, me, log: log.child({ loop: 'maintenance' }) })
+      ? new Maintenance({
+          store,
+          config: config.maintenance,
+          me,
+          log: log.child({ loop: 'maintenance' }),
+          peers: s.peering,
+        })
       : null;
   maintenance?.start();
   return {

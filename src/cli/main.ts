@@ -9,6 +9,7 @@ import type { SettingsService } from '../groups/settings.service.ts';
 import type { MembershipService } from '../groups/membership.service.ts';
 import type { ModerationService } from '../groups/moderation.service.ts';
 import type { InstanceService } from '../groups/instance.service.ts';
+import type { MoveService } from '../groups/move.service.ts';
 import { parseArgs, type ParsedArgs } from './args.ts';
 import { groupCommand, GROUP_USAGE } from './group.command.ts';
 import { SWITCHES } from './cli-support.ts';
@@ -69,6 +70,7 @@ export interface CliCore {
   membership: MembershipService;
   moderation: ModerationService;
   instance: InstanceService;
+  moves: MoveService;
   handles: HandleResolver;
 }
 
@@ -144,6 +146,7 @@ export async function runCli(
     membership: built.membership,
     moderation: built.moderation,
     instance: built.instance,
+    moves: built.moves,
     handles: built.resolver,
   };
   try {

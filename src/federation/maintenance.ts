@@ -10,7 +10,9 @@
  *   the activity was first received, so that a replayed activity is never taken in twice while its signature
  *   could still be valid;
  * - deletes bans that ended {@link ENDED_BANS_RETENTION_MS} ago, and copies of remote actors not fetched for
- *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed).
+ *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed);
+ * - looks at the peers that said nothing for a while, and takes the groups of those silent for too long out of
+ *   the directory.
  */
 import type { MaintenanceConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
@@ -43,6 +45,14 @@ export interface MaintenanceReport {
   forgottenIds: number;
   purgedBans: number;
   purgedActors: number;
+  /** Directory entries of peers that stopped answering. */
+  purgedPeerEntries: number;
+}
+
+/** The peers of this instance, as maintenance sees them (the peering service). */
+export interface PeerCheck {
+  /** Checks the silent peers; returns how many directory entries of unreachable ones were removed. */
+  checkPeers(): Promise<number>;
 }
 
 /**
@@ -72,6 +82,7 @@ export interface MaintenanceOptions {
   log: Logger;
   now?: () => number;
   probe?: ProcessProbe;
+  peers?: PeerCheck;
 }
 
 export class Maintenance {
@@ -140,6 +151,7 @@ export class Maintenance {
       forgottenIds: 0,
       purgedBans: 0,
       purgedActors: 0,
+      purgedPeerEntries: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -157,6 +169,7 @@ export class Maintenance {
     report.purgedActors = await batches((limit) =>
       store.remoteActors.purgeStale(now - REMOTE_ACTOR_MAX_AGE_MS, limit),
     );
+    if (this.o.peers) report.purgedPeerEntries = await this.o.peers.checkPeers();
     return report;
   }
 }

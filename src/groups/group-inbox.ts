@@ -5,12 +5,25 @@
  */
 import type { InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { Handler, HandlerTable, Outcome } from './handlers/handler.ts';
+import type { InstanceHandler, InstanceHandlerTable } from './handlers/instance-handlers.ts';
 
 export class GroupInbox {
-  constructor(private readonly table: HandlerTable) {}
+  /**
+   * `instance` takes the activities for the Service actor (peering and peers' directories) before any group
+   * handler sees them.
+   */
+  constructor(
+    private readonly table: HandlerTable,
+    private readonly instance: InstanceHandlerTable = {},
+  ) {}
 
   /** Handles one activity; `inboxGroup` is the group whose inbox received it, or null for the shared inbox. */
   async handle(a: InboundActivity, inboxGroup: string | null): Promise<Outcome[]> {
+    const forInstance = this.instance[a.kind] as InstanceHandler<InboundActivity> | undefined;
+    if (forInstance && (await forInstance.concerns(a))) {
+      const plan = await forInstance.verify(a);
+      return [plan.ok ? await forInstance.apply(a, plan.value) : { applied: false, reason: plan.error }];
+    }
     // The table gives the handler of this kind; TypeScript cannot follow the kind from the value to the table.
     const handler = this.table[a.kind] as Handler<InboundActivity>;
     const groups = await handler.groups(a, inboxGroup);

@@ -41,6 +41,8 @@ export interface GroupSettings {
   maxPostsPerHour: number;
   /** A new member's first posts are held for a moderator's approval; 0 = off. */
   premoderateFirstPosts: number;
+  /** Other groups may follow this one (FEP-d36d); when false their Follow is refused with Reject. */
+  acceptGroupFollowers: boolean;
 }
 
 export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
@@ -57,6 +59,7 @@ export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
   listFollowers: false,
   maxPostsPerHour: 30,
   premoderateFirstPosts: 0,
+  acceptGroupFollowers: true,
 };
 
 /** A group hosted here. Its actor URL is derived from the configured origin and `name`. */

@@ -144,6 +144,7 @@ describe('guild CLI', function () {
       listFollowers: true,
       maxPostsPerHour: 30,
       premoderateFirstPosts: 0,
+      acceptGroupFollowers: true,
     });
     expect(await fanoutQueued()).to.equal(before + 1);
     const show = await cli('group', 'show', 'rust');

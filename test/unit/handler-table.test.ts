@@ -36,6 +36,7 @@ describe('handler table', function () {
       membership: h.membership,
       notices: h.notices,
       commands: h.commands,
+      groupFollows: h.groupFollows,
       now: () => h.clock.now,
     });
     expect(Object.keys(table).sort()).to.deep.equal([...INBOUND_KINDS].sort());

@@ -37,8 +37,9 @@ import {
 import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
-import type { EventSink, FollowRef, GroupEvent, RecipientRef } from '../../groups/events.ts';
+import type { EventSink, FollowRef, GroupEvent, InstanceEvent, RecipientRef } from '../../groups/events.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
+import { LinksTranslator } from './links.translator.ts';
 
 /** Which form of direct message a recipient's server takes. */
 export interface MessageForms {
@@ -64,13 +65,16 @@ type Event<T extends GroupEvent['type']> = Extract<GroupEvent, { type: T }>;
 export class OutboundTranslator implements EventSink {
   private readonly now: () => number;
   private readonly forms: MessageForms;
+  /** Moves, groups following groups, re-shares, and the news peers get of the directory. */
+  private readonly links: LinksTranslator;
 
   constructor(private readonly d: OutboundDeps) {
     this.now = d.now ?? Date.now;
     this.forms = d.forms ?? NOTES_FOR_ALL;
+    this.links = new LinksTranslator({ ...d, now: this.now });
   }
 
-  async emit(e: GroupEvent): Promise<void> {
+  async emit(e: GroupEvent | InstanceEvent): Promise<void> {
     switch (e.type) {
       case 'PostAccepted': {
         const items = [this.announce(e, e.create, e.objectId)];
@@ -164,9 +168,12 @@ export class OutboundTranslator implements EventSink {
           }),
         );
       case 'SettingsChanged':
-        return this.settingsChanged(e);
+        await this.settingsChanged(e);
+        // Peers list the group as it now is, or not at all when it is no longer discoverable.
+        return this.links.directoryNews(e, 'updated');
       case 'GroupDeleted':
-        return this.groupDeleted(e);
+        await this.groupDeleted(e);
+        return this.links.directoryNews(e, 'unlisted');
       case 'ReportResolved': {
         const resolve = buildResolve({
           id: this.id(e, 'resolve'),
@@ -179,6 +186,16 @@ export class OutboundTranslator implements EventSink {
       }
       case 'DirectMessageSent':
         return this.directMessage(e);
+      case 'GroupCreated':
+      case 'GroupMoved':
+      case 'PostImported':
+      case 'GroupFollowRequested':
+      case 'GroupUnfollowed':
+      case 'ObjectReshared':
+      case 'PeerFollowed':
+      case 'PeerUnfollowed':
+      case 'PeerAccepted':
+        return this.links.emit(e);
       default: {
         const never: never = e;
         throw new Error(`no translation for ${JSON.stringify(never)}`);
@@ -322,7 +339,8 @@ export class OutboundTranslator implements EventSink {
   private async settingsChanged(e: Event<'SettingsChanged'>): Promise<void> {
     const pem = await this.d.store.keys.getPublicKey(groupKeyOwner(e.group));
     if (!pem) throw new Error(`group ${e.group} has no key`);
-    const document = toApGroup(e.snapshot, this.d.urls, pem, this.d.domain);
+    const links = await this.d.store.moves.getMoveState(e.group);
+    const document = toApGroup(e.snapshot, this.d.urls, pem, this.d.domain, links);
     const ids = this.ids(e.group);
     const own = buildUpdateGroup({
       ...ids,

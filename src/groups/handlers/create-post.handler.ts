@@ -4,7 +4,12 @@
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { PostingPlan, Submission } from '../posting.service.ts';
+import { ok } from '../ports.ts';
+import { movedText } from '../moved.ts';
 import { applied, localGroups, type Handler, type HandlerDeps } from './handler.ts';
+
+/** What to do with a post: the posting rules' decision, or a pointer when the group has moved. */
+type Plan = PostingPlan | { kind: 'moved'; target: string };
 
 type CreatePost = InboundOf<'create-post'>;
 
@@ -22,7 +27,7 @@ export function postGroups(d: HandlerDeps, a: CreatePost | InboundOf<'direct-mes
   ]);
 }
 
-export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPlan> {
+export function createPostHandler(d: HandlerDeps): Handler<CreatePost, Plan> {
   /** Remote groups among the post's mentions, as far as the actor cache knows them (at most 50 looked up). */
   const remoteGroupsMentioned = async (a: CreatePost): Promise<number> => {
     const hrefs = [...new Set(a.object.mentions)].filter((h) => !d.urls.isLocal(h)).slice(0, 50);
@@ -41,10 +46,20 @@ export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPl
       return postGroups(d, a);
     },
     async verify(a, group) {
+      const { movedTo } = await d.store.moves.getMoveState(group);
+      if (movedTo !== null) return ok({ kind: 'moved', target: movedTo });
       const groupMentions = postGroups(d, a).length + (await remoteGroupsMentioned(a));
       return d.posting.check(group, submission(a), { groupMentions, released: false });
     },
     async apply(a, group, plan) {
+      if (plan.kind === 'moved') {
+        // Nothing is re-shared here any more: the author is told where the group went, once per post.
+        await d.notices.sendDirect(group, a.actor, movedText(plan.target), {
+          basis: a.id,
+          inReplyTo: a.object.id,
+        });
+        return applied(`${group} has moved to ${plan.target}; ${a.actor} was pointed there`);
+      }
       if (plan.kind === 'hold') return applied(await d.posting.hold(group, submission(a), plan.reason));
       return applied(await d.posting.accept(plan.post, submission(a)));
     },

@@ -19,6 +19,7 @@ import type { ModerationService } from '../moderation.service.ts';
 import type { MembershipService } from '../membership.service.ts';
 import type { NoticeService } from '../notices.service.ts';
 import type { CommandService } from '../commands.service.ts';
+import type { GroupFollowService } from '../group-follow.service.ts';
 
 /** What became of an activity in one group: applied (what was done), or refused (why). */
 export type Outcome = { applied: true; what: string } | { applied: false; reason: string };
@@ -51,6 +52,7 @@ export interface HandlerDeps {
   membership: MembershipService;
   notices: NoticeService;
   commands: CommandService;
+  groupFollows: GroupFollowService;
   now: () => number;
 }
 

@@ -140,13 +140,13 @@ export function describeLinks(store: StoreProvider): void {
       for (const t of [...targets].reverse()) await store().groupFollows.putGroupFollow(follow('rust', t));
       for (const g of ['b', 'c', 'a']) await store().groupFollows.putGroupFollow(follow(g, OLD));
       await store().groupFollows.putGroupFollow(follow('other', NEW));
-      const mine = await readAllPages(
+      const mine = await readAllPages<GroupFollow, string>(
         3,
         (after, limit) => store().groupFollows.listGroupFollows('rust', after, limit),
         (f) => f.targetId,
       );
       expect(mine.map((f) => f.targetId)).to.deep.equal(targets);
-      const ofOld = await readAllPages(
+      const ofOld = await readAllPages<GroupFollow, string>(
         2,
         (after, limit) => store().groupFollows.listFollowsOf(OLD, after, limit),
         (f) => f.groupName,
@@ -244,7 +244,7 @@ export function describeLinks(store: StoreProvider): void {
     it('lists peers by host in pages', async () => {
       const hosts = ['d.example', 'a.example', 'c.example:8080', 'b.example'];
       for (const h of hosts) await store().peers.putPeer(peer(h));
-      const all = await readAllPages(
+      const all = await readAllPages<Peer, string>(
         3,
         (after, limit) => store().peers.listPeers(after, limit),
         (p) => p.host,
@@ -283,7 +283,7 @@ export function describeLinks(store: StoreProvider): void {
         'https://d.example/groups/m',
       ];
       for (const id of ids) await store().directory.putEntry(entry(id, new URL(id).host));
-      const all = await readAllPages(
+      const all = await readAllPages<DirectoryEntry, string>(
         3,
         (after, limit) => store().directory.listEntries(after, limit),
         (e) => e.actorId,
