@@ -18,8 +18,9 @@ import { handlerTable } from '../groups/handlers/handler-table.ts';
 import { InstanceService } from '../groups/instance.service.ts';
 import { MoveService } from '../groups/move.service.ts';
 import { GroupFollowService } from '../groups/group-follow.service.ts';
-import { PeeringService } from '../groups/peering.service.ts';
+import { PEER_UNREACHABLE_MS, PeeringService } from '../groups/peering.service.ts';
 import { instanceHandlerTable } from '../groups/handlers/instance-handlers.ts';
+import { LinkCommands } from '../groups/link.commands.ts';
 import { RemoteDocumentReader } from '../federation/remote-documents.ts';
 import { LocalAwareActors } from '../federation/local-actors.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
@@ -35,9 +36,6 @@ import type { InboundActivityProcessor } from '../federation/job-handlers.ts';
 import { FileMediaStore, mediaDirFor } from '../web/media.store.ts';
 
 export const SOFTWARE = { name: 'guild', version: '0.1.0' };
-
-/** A peer that answered nothing for this long has its groups taken out of the directory. */
-export const PEER_UNREACHABLE_MS = 7 * 86_400_000;
 
 /** What the graph is built from besides the configuration; each has a default tests can replace. */
 export interface ComposeOptions {
@@ -181,7 +179,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       unreachableAfterMs: PEER_UNREACHABLE_MS,
       now: clock,
     });
-    const commands = new CommandService({ store, moderation, membership, handles: resolver });
+    const links = new LinkCommands({ moves, groupFollows });
+    const commands = new CommandService({ store, moderation, membership, handles: resolver, links });
     const inbox = new GroupInbox(
       handlerTable({
         store,

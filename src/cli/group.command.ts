@@ -6,6 +6,7 @@ import { setCommand, SET_USAGE } from './group-settings.command.ts';
 import { membershipCommand, MEMBERSHIP_SUBCOMMANDS, MEMBERSHIP_USAGE } from './group-members.command.ts';
 import { field } from './terminal-text.ts';
 import { moveCommand, MOVE_SUBCOMMANDS, MOVE_USAGE } from './group-move.command.ts';
+import { followCommand, FOLLOW_SUBCOMMANDS, FOLLOW_USAGE } from './links.command.ts';
 
 export const GROUP_USAGE = `  group create NAME [--title T] [--summary S]   create a group
   group list                                    list groups
@@ -13,6 +14,7 @@ export const GROUP_USAGE = `  group create NAME [--title T] [--summary S]   crea
 ${SET_USAGE}
 ${MEMBERSHIP_USAGE}
 ${MOVE_USAGE}
+${FOLLOW_USAGE}
   group delete NAME                             delete a group (members are told; the name stays reserved)`;
 
 export async function groupCommand(
@@ -24,6 +26,7 @@ export async function groupCommand(
   const [, sub, name] = args.positional;
   if (sub !== undefined && MEMBERSHIP_SUBCOMMANDS.has(sub)) return membershipCommand(sub, args, core, io);
   if (sub !== undefined && MOVE_SUBCOMMANDS.has(sub)) return moveCommand(sub, args, core, config, io);
+  if (sub !== undefined && FOLLOW_SUBCOMMANDS.has(sub)) return followCommand(sub, args, core, io);
   switch (sub) {
     case 'create': {
       if (!name) return usage(io, 'guild group create NAME [--title T] [--summary S]');

@@ -10,6 +10,9 @@ import type { MembershipService } from '../groups/membership.service.ts';
 import type { ModerationService } from '../groups/moderation.service.ts';
 import type { InstanceService } from '../groups/instance.service.ts';
 import type { MoveService } from '../groups/move.service.ts';
+import type { GroupFollowService } from '../groups/group-follow.service.ts';
+import type { PeeringService } from '../groups/peering.service.ts';
+import { peerCommand, PEER_USAGE } from './links.command.ts';
 import { parseArgs, type ParsedArgs } from './args.ts';
 import { groupCommand, GROUP_USAGE } from './group.command.ts';
 import { SWITCHES } from './cli-support.ts';
@@ -39,6 +42,9 @@ ${REVIEW_USAGE}
 
 Domains (the whole instance):
 ${DOMAIN_USAGE}
+
+Peers (one directory across instances):
+${PEER_USAGE}
 
 Delivery:
 ${HOSTS_USAGE}
@@ -71,6 +77,8 @@ export interface CliCore {
   moderation: ModerationService;
   instance: InstanceService;
   moves: MoveService;
+  groupFollows: GroupFollowService;
+  peering: PeeringService;
   handles: HandleResolver;
 }
 
@@ -95,6 +103,7 @@ const COMMANDS: Record<string, Command> = {
   held: heldCommand,
   audit: auditCommand,
   hosts: hostsCommand,
+  peer: peerCommand,
 };
 
 export async function runCli(
@@ -147,6 +156,8 @@ export async function runCli(
     moderation: built.moderation,
     instance: built.instance,
     moves: built.moves,
+    groupFollows: built.groupFollows,
+    peering: built.peering,
     handles: built.resolver,
   };
   try {

@@ -182,3 +182,21 @@ export class GroupFollowService {
     });
   }
 }
+
+/** A refusal of a group follow as one line (CLI, admin API, DM answers). */
+export function followErrorText(e: GroupFollowError, name: string, target: string): string {
+  switch (e.type) {
+    case 'group-not-found':
+      return `no group named "${name}"`;
+    case 'not-allowed':
+      return 'only the admin and the group’s moderators may do that';
+    case 'invalid-target':
+      return e.detail;
+    case 'not-following':
+      return `${name} does not follow ${target}`;
+    default: {
+      const never: never = e;
+      throw new Error(`unhandled ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -35,6 +35,13 @@ export interface PeeringDeps {
 
 /** A peer's Service actor is fetched when nothing came from it for this long. */
 export const PEER_CHECK_MS = 3_600_000;
+/** A peer that answered nothing for this long has its groups taken out of the directory. */
+export const PEER_UNREACHABLE_MS = 7 * 86_400_000;
+
+/** True while a peer's groups are shown: this instance follows it and it answered recently. */
+export function peerIsLive(peer: Peer, now: number, unreachableAfterMs = PEER_UNREACHABLE_MS): boolean {
+  return peer.following && now - peer.lastSeenAt < unreachableAfterMs;
+}
 const HOST_RE =
   /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?$/;
 const PAGE = 100;
@@ -205,11 +212,6 @@ export class PeeringService {
     return ok(`${groupId} left the directory`);
   }
 
-  /** True while a peer's groups are shown: it is followed and has answered recently. */
-  isLive(peer: Peer): boolean {
-    return peer.following && this.now() - peer.lastSeenAt < this.d.unreachableAfterMs;
-  }
-
   /**
    * Looks at the peers that said nothing for a while (their Service actor is fetched), and takes out of the
    * directory the groups of those silent for too long. Returns how many entries were removed.
@@ -296,4 +298,21 @@ function plainText(html: string): string {
     .replace(/&#39;|&apos;/g, "'")
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ');
+}
+
+/** A refusal of a peering as one line (CLI, admin API). */
+export function peerErrorText(e: PeerError, host: string): string {
+  switch (e.type) {
+    case 'invalid-host':
+    case 'not-found':
+      return e.detail;
+    case 'self':
+      return `${host} is this instance`;
+    case 'no-such-peer':
+      return `${host} is not a peer`;
+    default: {
+      const never: never = e;
+      throw new Error(`unhandled ${JSON.stringify(never)}`);
+    }
+  }
 }

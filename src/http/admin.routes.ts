@@ -15,6 +15,10 @@ import { bearerAuth } from './admin-auth.ts';
 import { groupAdminRoutes } from './admin-groups.routes.ts';
 import { moderationAdminRoutes } from './admin-moderation.routes.ts';
 import { domainAdminRoutes } from './admin-domains.routes.ts';
+import { importAdminRoute, linkAdminRoutes } from './admin-links.routes.ts';
+import type { MoveService } from '../groups/move.service.ts';
+import type { GroupFollowService } from '../groups/group-follow.service.ts';
+import type { PeeringService } from '../groups/peering.service.ts';
 
 /** Where the admin API is mounted. */
 export const ADMIN_API_PREFIX = '/api/v1/admin';
@@ -29,6 +33,9 @@ export interface AdminApiDeps {
   membership: MembershipService;
   moderation: ModerationService;
   instance: InstanceService;
+  moves: MoveService;
+  groupFollows: GroupFollowService;
+  peering: PeeringService;
   handles: {
     /** The actor id behind `@user@host` (WebFinger), or null. */
     resolveHandle(handle: string): Promise<string | null>;
@@ -52,8 +59,11 @@ export function adminRoutes(d: AdminRouteDeps): Router {
   });
   r.use(bearerAuth(d.token));
   r.use(requireJsonBody);
+  // An export file is larger than any other body: its route reads its own.
+  importAdminRoute(r, d);
   r.use(express.json({ limit: ADMIN_MAX_BODY }));
   groupAdminRoutes(r, d);
+  linkAdminRoutes(r, d);
   moderationAdminRoutes(r, d);
   domainAdminRoutes(r, d);
   r.use((_req, res) => {

@@ -73,6 +73,9 @@ describe('admin API: surface and description', function () {
       membership: g.guild.services.membership,
       moderation: g.guild.services.moderation,
       instance: new InstanceService({ store: g.store, localDomain: g.config.domain, federationMode: 'open' }),
+      moves: g.guild.services.moves,
+      groupFollows: g.guild.services.groupFollows,
+      peering: g.guild.services.peering,
       handles: { resolveHandle: async () => null },
     });
     const stack = (
