@@ -94,7 +94,7 @@ export class PeeringService {
         theirFollowId: peer.theirFollowId,
       });
       peer = { ...peer, followedBy: true };
-      await this.d.store.peers.putPeer(peer);
+      await this.d.store.peers.updatePeer(host, { followedBy: true });
     }
     await this.audit('peer-add', host);
     return ok(peer);
@@ -146,12 +146,9 @@ export class PeeringService {
         peer: ref(existing),
         theirFollowId: followId,
       });
-      await this.d.store.peers.putPeer({
-        ...existing,
-        theirFollowId: followId,
-        followedBy: true,
-        lastSeenAt: t,
-      });
+      // Only these fields: this instance's own Follow may be answered at the same time.
+      await this.d.store.peers.updatePeer(host, { theirFollowId: followId, followedBy: true });
+      await this.d.store.peers.markPeerSeen(host, t);
       return `peer ${host} follows this instance: told about its groups`;
     }
     const actor = await this.d.actors.getActor(actorId);
@@ -173,25 +170,24 @@ export class PeeringService {
 
   /** The answer to this instance's Follow of a peer. */
   async answered(peer: Peer, accepted: boolean): Promise<void> {
-    await this.d.store.peers.putPeer({
-      ...peer,
-      following: accepted,
-      lastSeenAt: Math.max(peer.lastSeenAt, this.now()),
-    });
+    await this.d.store.peers.updatePeer(peer.host, { following: accepted });
+    await this.d.store.peers.markPeerSeen(peer.host, this.now());
     if (!accepted) await this.d.store.directory.removeEntriesOfHost(peer.host);
   }
 
   /** The peer no longer follows this instance. */
   async unfollowed(peer: Peer): Promise<void> {
-    await this.d.store.peers.putPeer({ ...peer, theirFollowId: null, followedBy: false });
+    await this.d.store.peers.updatePeer(peer.host, { theirFollowId: null, followedBy: false });
   }
 
   /**
-   * A peer lists (or updates) one of its groups. Taken only from a peer this instance follows, for a group on
-   * the peer's host; a group that is not discoverable, or has moved, is taken out of the directory instead.
+   * A peer lists (or updates) one of its groups. Taken only from a peer this instance's admin added (and so
+   * follows), for a group on the peer's host; a group that is not discoverable, or has moved, is taken out of the directory instead.
    */
   async listed(peer: Peer, group: ApObject & { id: string }): Promise<Result<string, string>> {
-    if (!peer.following) return err(`${peer.host} is not followed: its directory is not taken`);
+    // Its news may come in before its Accept of this instance's Follow: a peer the admin added is enough.
+    if (!peer.added || peer.followId === null)
+      return err(`${peer.host} was not added here: its directory is not taken`);
     if (new URL(group.id).host !== peer.host) return err(`${group.id} is not on ${peer.host}`);
     await this.d.store.peers.markPeerSeen(peer.host, this.now());
     const entry = toEntry(group, peer.host, this.now());

@@ -112,6 +112,9 @@ export interface Peer {
   lastSeenAt: number;
 }
 
+/** The fields of a peer that change once it is stored. */
+export type PeerChanges = Partial<Pick<Peer, 'following' | 'theirFollowId' | 'followedBy'>>;
+
 export interface PeerRepository {
   /** Inserts or replaces the peer of `host`. */
   putPeer(p: Peer): Promise<void>;
@@ -120,6 +123,11 @@ export interface PeerRepository {
   removePeer(host: string): Promise<boolean>;
   /** Peers ordered by host, hosts strictly greater than `after`. */
   listPeers(after: string | null, limit: number): Promise<Peer[]>;
+  /**
+   * Changes only the given fields of the peer of `host` (in one write, so that changes made at once by two
+   * activities of the peer are both kept). Returns false when there is no such peer.
+   */
+  updatePeer(host: string, changes: PeerChanges): Promise<boolean>;
   /** Sets lastSeenAt to `at` when it is later than the one stored. Returns false when there is no such peer. */
   markPeerSeen(host: string, at: number): Promise<boolean>;
 }

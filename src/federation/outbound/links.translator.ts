@@ -128,10 +128,15 @@ export class LinksTranslator {
    * Tells the peers that follow this instance about a group: listed (created), updated, or unlisted (deleted,
    * moved, made not discoverable). A group that is not discoverable, or has moved, is only ever unlisted.
    */
-  async directoryNews(e: { group: string; basis: string }, change: DirectoryChange): Promise<void> {
+  async directoryNews(
+    e: { group: string; basis: string },
+    change: DirectoryChange,
+    snapshot: Group | null = null,
+  ): Promise<void> {
     const peers = await this.followingPeers();
     if (peers.length === 0) return;
-    const g = await this.d.store.groups.getGroup(e.group);
+    // A change is told before it is stored: the event's snapshot is the group as it is becoming.
+    const g = snapshot ?? (await this.d.store.groups.getGroup(e.group));
     const document = change === 'unlisted' || !g ? null : await this.listedDocument(g);
     for (const peer of peers) await this.sendNews(e, peer, document === null ? 'unlisted' : change, document);
   }

@@ -170,7 +170,7 @@ export class OutboundTranslator implements EventSink {
       case 'SettingsChanged':
         await this.settingsChanged(e);
         // Peers list the group as it now is, or not at all when it is no longer discoverable.
-        return this.links.directoryNews(e, 'updated');
+        return this.links.directoryNews(e, 'updated', e.snapshot);
       case 'GroupDeleted':
         await this.groupDeleted(e);
         return this.links.directoryNews(e, 'unlisted');

@@ -1,6 +1,12 @@
 /** MongoDB adapter of the storage port: peered instances and the groups they list. */
 import type { Collection } from 'mongodb';
-import type { DirectoryEntry, DirectoryRepository, Peer, PeerRepository } from '../links.store.ts';
+import type {
+  DirectoryEntry,
+  DirectoryRepository,
+  Peer,
+  PeerChanges,
+  PeerRepository,
+} from '../links.store.ts';
 import type { DirectoryEntryDoc, PeerDoc } from './links-documents.mongodb.ts';
 
 function toPeer(d: PeerDoc): Peer {
@@ -18,13 +24,31 @@ function toPeer(d: PeerDoc): Peer {
   };
 }
 
-/** Peers in the `peers` collection, `_id` the host. */
+/**
+ * Peers in the `peers` collection, `_id` the host. The writes of one peer are made one after the other in this
+ * process: MongoDB applies `$set` of different fields of one document atomically, but FerretDB 1.24 rewrites the
+ * whole document, and two writes at once would lose one (across processes that can still happen there).
+ */
 export class MongoPeerRepository implements PeerRepository {
+  readonly #writes = new Map<string, Promise<unknown>>();
+
   constructor(private readonly peers: Collection<PeerDoc>) {}
+
+  /** Runs `write` after the writes of `host` already under way in this process. */
+  private serial<T>(host: string, write: () => Promise<T>): Promise<T> {
+    const before = this.#writes.get(host) ?? Promise.resolve();
+    const run = before.then(write, write);
+    const settled = run.catch(() => undefined);
+    this.#writes.set(host, settled);
+    void settled.then(() => {
+      if (this.#writes.get(host) === settled) this.#writes.delete(host);
+    });
+    return run;
+  }
 
   async putPeer(p: Peer): Promise<void> {
     const { host, ...rest } = p;
-    await this.peers.replaceOne({ _id: host }, rest, { upsert: true });
+    await this.serial(host, () => this.peers.replaceOne({ _id: host }, rest, { upsert: true }));
   }
 
   async getPeer(host: string): Promise<Peer | null> {
@@ -33,7 +57,7 @@ export class MongoPeerRepository implements PeerRepository {
   }
 
   async removePeer(host: string): Promise<boolean> {
-    return (await this.peers.deleteOne({ _id: host })).deletedCount === 1;
+    return (await this.serial(host, () => this.peers.deleteOne({ _id: host }))).deletedCount === 1;
   }
 
   async listPeers(after: string | null, limit: number): Promise<Peer[]> {
@@ -46,8 +70,17 @@ export class MongoPeerRepository implements PeerRepository {
     return docs.map(toPeer);
   }
 
+  async updatePeer(host: string, c: PeerChanges): Promise<boolean> {
+    const set = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length === 0) return (await this.getPeer(host)) !== null;
+    const r = await this.serial(host, () => this.peers.updateOne({ _id: host }, { $set: set }));
+    return r.matchedCount === 1;
+  }
+
   async markPeerSeen(host: string, at: number): Promise<boolean> {
-    await this.peers.updateOne({ _id: host, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } });
+    await this.serial(host, () =>
+      this.peers.updateOne({ _id: host, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } }),
+    );
     return (await this.peers.findOne({ _id: host }, { projection: { _id: 1 } })) !== null;
   }
 }

@@ -1,6 +1,12 @@
 /** SQLite adapter of the storage port: peered instances and the groups they list. */
 import type { Database, Statement } from 'better-sqlite3';
-import type { DirectoryEntry, DirectoryRepository, Peer, PeerRepository } from '../links.store.ts';
+import type {
+  DirectoryEntry,
+  DirectoryRepository,
+  Peer,
+  PeerChanges,
+  PeerRepository,
+} from '../links.store.ts';
 import { toFlag } from './codec.sqlite.ts';
 
 interface PeerRow {
@@ -42,8 +48,26 @@ export class SqlitePeerRepository implements PeerRepository {
   readonly #list: Statement<[string, number], PeerRow>;
   readonly #seen: Statement<[number, string, number]>;
   readonly #exists: Statement<[string], { one: number }>;
+  readonly #update: Statement<
+    [
+      {
+        host: string;
+        following: number | null;
+        their: string | null;
+        theirSet: number;
+        followedBy: number | null;
+      },
+    ]
+  >;
 
   constructor(db: Database) {
+    // Each field is changed only when given (a null flag keeps the stored value).
+    this.#update = db.prepare(
+      `UPDATE peers SET following = coalesce(@following, following),
+         their_follow_id = CASE WHEN @theirSet = 1 THEN @their ELSE their_follow_id END,
+         followed_by = coalesce(@followedBy, followed_by)
+       WHERE host = @host`,
+    );
     this.#put = db.prepare(
       `INSERT OR REPLACE INTO peers (${PEER_COLUMNS}) VALUES (@host, @actor_id, @inbox, @added, @follow_id,
          @following, @their_follow_id, @followed_by, @added_at, @last_seen_at)`,
@@ -82,6 +106,19 @@ export class SqlitePeerRepository implements PeerRepository {
   async listPeers(after: string | null, limit: number): Promise<Peer[]> {
     if (limit <= 0) return [];
     return this.#list.all(after ?? '', limit).map(toPeer);
+  }
+
+  async updatePeer(host: string, c: PeerChanges): Promise<boolean> {
+    const flag = (v: boolean | undefined) => (v === undefined ? null : toFlag(v));
+    return (
+      this.#update.run({
+        host,
+        following: flag(c.following),
+        their: c.theirFollowId ?? null,
+        theirSet: c.theirFollowId === undefined ? 0 : 1,
+        followedBy: flag(c.followedBy),
+      }).changes === 1
+    );
   }
 
   async markPeerSeen(host: string, at: number): Promise<boolean> {

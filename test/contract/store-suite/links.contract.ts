@@ -252,6 +252,25 @@ export function describeLinks(store: StoreProvider): void {
       expect(all.map((p) => p.host)).to.deep.equal([...hosts].sort());
     });
 
+    it('changes only the fields given, so that two changes made at once are both kept', async () => {
+      const p = peer('b.example', { theirFollowId: 'https://b.example/f/1', followedBy: true });
+      await store().peers.putPeer(p);
+      await Promise.all([
+        store().peers.updatePeer('b.example', { following: true }),
+        store().peers.updatePeer('b.example', { followedBy: false }),
+      ]);
+      expect(await store().peers.getPeer('b.example')).to.deep.equal({
+        ...p,
+        following: true,
+        followedBy: false,
+      });
+      expect(await store().peers.updatePeer('b.example', { theirFollowId: null })).to.equal(true);
+      expect((await store().peers.getPeer('b.example'))?.theirFollowId).to.equal(null);
+      expect(await store().peers.updatePeer('b.example', {})).to.equal(true);
+      expect(await store().peers.updatePeer('c.example', { following: true })).to.equal(false);
+      expect(await store().peers.getPeer('c.example')).to.equal(null);
+    });
+
     it('moves lastSeenAt forward only', async () => {
       await store().peers.putPeer(peer('b.example', { lastSeenAt: 5_000 }));
       expect(await store().peers.markPeerSeen('b.example', 4_000)).to.equal(true);
