@@ -23,6 +23,7 @@ import { GroupFollowService } from '../../src/groups/group-follow.service.ts';
 import { MoveService } from '../../src/groups/move.service.ts';
 import { PeeringService } from '../../src/groups/peering.service.ts';
 import { instanceHandlerTable } from '../../src/groups/handlers/instance-handlers.ts';
+import { LinkCommands } from '../../src/groups/link.commands.ts';
 import { parseInbound } from '../../src/activitypub/inbound.parser.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
 
@@ -168,10 +169,11 @@ export async function startHarness(opts: { sink?: EventSink } = {}): Promise<Har
   const handles = {
     resolveHandle: async (h: string) => `https://${h.split('@').pop()}/users/${h.split('@')[1]}`,
   };
-  const commands = new CommandService({ store, moderation, membership, handles });
   const remote = new FakeRemote();
   const groupFollows = new GroupFollowService({ store, urls, events, actors, remote, now });
   const moves = new MoveService({ store, urls, events, groups, remote, domain: 'guild.example', now });
+  const links = new LinkCommands({ moves, groupFollows });
+  const commands = new CommandService({ store, moderation, membership, handles, links });
   const peering = new PeeringService({
     store,
     urls,
