@@ -49,7 +49,19 @@ export function embedded(activity: object): ApObject {
   return rest;
 }
 
-/** FEP-1b12: the group re-shares an activity unchanged, wrapped in its Announce. */
+/** An activity without its LD signature (`signature`), to embed it. */
+function withoutSignature(activity: ApObject): ApObject {
+  const { signature: _signature, ...rest } = activity;
+  return rest;
+}
+
+/**
+ * FEP-1b12: the group re-shares an activity unchanged, wrapped in its Announce; as every embedded activity, without
+ * a `@context` of its own (the Announce's applies) nor the LD signature its author's server may have attached
+ * (fedify's RsaSignature2017, read under `https://w3id.org/identity/v1`): a signature counts only at the top of
+ * what is received, and inboxes such as this server's refuse a nested context that redefines ActivityStreams
+ * terms.
+ */
 export function buildAnnounce(
   o: GroupIds & { id: string; activity: ApObject; published: string },
 ): ApAnnounce {
@@ -57,7 +69,7 @@ export function buildAnnounce(
     id: o.id,
     type: 'Announce',
     actor: o.group,
-    object: o.activity,
+    object: withoutSignature(embedded(o.activity)),
     ...toMembers(o),
     published: o.published,
   };

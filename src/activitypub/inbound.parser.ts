@@ -1,9 +1,10 @@
 /**
- * The one parse of inbound activities: a compacted AS2 document (`unknown`) becomes one case of a closed union
- * keyed by `kind`, or a refusal with its reason. The inbox refuses what does not parse, and the group's handler
- * table has exactly one handler per kind, so what is accepted and what is handled are the same list. Only the
- * shape is checked here (ids present, the embedded activity of an Undo of a known type...); whether the actor
- * may do it is the handlers' business. No I/O.
+ * The one parse of inbound activities: an AS2 document read by its plain keys (its `@context` checked by
+ * `context-policy.ts`, never processed as JSON-LD) becomes one case of a closed union keyed by `kind`, or a
+ * refusal with its reason. The inbox refuses what does not parse, and the group's handler table has exactly one
+ * handler per kind, so what is accepted and what is handled are the same list. Only the shape is checked here
+ * (ids present, the embedded activity of an Undo of a known type...); whether the actor may do it is the
+ * handlers' business. No I/O.
  */
 import {
   POST_TYPES,
@@ -191,12 +192,14 @@ export function parseInbound(doc: unknown): ParseResult {
     case 'Follow':
       return objectId ? ok({ ...base, kind: 'follow', object: objectId }) : need('an object');
     case 'Create': {
-      const post = postObject(doc.object);
+      // Lemmy's private message (`ChatMessage`, one recipient) is a direct message like a Mastodon DM.
+      const chat = typeOf(doc.object) === 'ChatMessage';
+      const post = postObject(doc.object, chat);
       if (!post.ok)
         return post.error.type === 'unsupported' ? unsupported(`Create of ${post.error.detail}`) : post;
       return ok({
         ...base,
-        kind: isDirect(post.value) ? 'direct-message' : 'create-post',
+        kind: chat || isDirect(post.value) ? 'direct-message' : 'create-post',
         object: post.value,
       });
     }
@@ -371,15 +374,15 @@ function followMention(v: unknown): ApFollowMention {
 
 type PostResult = { ok: true; value: ApPostObject } | { ok: false; error: InboundRefusal };
 
-/** A post object embedded in a Create or Update. */
-function postObject(v: unknown): PostResult {
+/** A post object embedded in a Create or Update (or, with `chat`, Lemmy's ChatMessage). */
+function postObject(v: unknown, chat = false): PostResult {
   if (!isObject(v))
     return { ok: false, error: { type: 'malformed', detail: 'Create or Update without an inline object' } };
   const id = httpId(v);
   const type = typeOf(v);
   if (id === null || type === null)
     return { ok: false, error: { type: 'malformed', detail: 'the object needs an http(s) id and a type' } };
-  if (!POST_TYPES.has(type))
+  if (!POST_TYPES.has(type) && !(chat && type === 'ChatMessage'))
     return { ok: false, error: { type: 'unsupported', detail: `a ${type}, which is not a post` } };
   const r = recipientsOf(v);
   return {

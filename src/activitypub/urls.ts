@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 
 export const GROUP_NAME_RE = /^[a-z0-9_]{1,64}$/;
 export const INSTANCE_KEY_OWNER = 'instance';
+/** The group name under which the documents of the Service actor itself are stored (no group has it). */
+export const SERVICE_DOCUMENTS = '';
 
 export function groupKeyOwner(name: string): string {
   return `group:${name}`;
@@ -17,6 +19,14 @@ export class Urls {
   }
   instanceKeyId(): string {
     return `${this.origin}/actor#main-key`;
+  }
+  /**
+   * The id of a document of the Service actor itself (a direct message it sends), derived from what caused
+   * it like {@link derivedActivity}.
+   */
+  serviceActivity(basis: string, role: string): string {
+    const digest = createHash('sha256').update(`\n${basis}\n${role}`).digest('base64url');
+    return `${this.origin}/actor/activities/${digest.slice(0, 32)}`;
   }
   sharedInbox(): string {
     return `${this.origin}/inbox`;

@@ -1,5 +1,5 @@
 /** The service graph, built once from the configuration: store, federation layer, domain services. */
-import type { Config } from '../config/config.ts';
+import { BURST_SECONDS, type Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
 import { openStore } from '../storage/open-store.ts';
@@ -23,6 +23,12 @@ import { instanceHandlerTable } from '../groups/handlers/instance-handlers.ts';
 import { LinkCommands } from '../groups/link.commands.ts';
 import { RemoteDocumentReader } from '../federation/remote-documents.ts';
 import { LocalAwareActors } from '../federation/local-actors.ts';
+import { ServiceMessenger } from '../groups/service-messages.ts';
+import { OwnershipService } from '../groups/ownership.service.ts';
+import { GroupCreationService } from '../groups/group-creation.service.ts';
+import { SignInService } from '../groups/sign-in.service.ts';
+import { ServiceCommandService } from '../groups/service-commands.service.ts';
+import { ServiceInbox } from '../groups/service-inbox.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
@@ -83,6 +89,12 @@ export interface Services {
   groupFollows: GroupFollowService;
   /** Peered instances and their directories. */
   peering: PeeringService;
+  /** Owners of groups: transfer, deletion by the owner. */
+  ownership: OwnershipService;
+  /** Groups created by anyone, under the creation policy. */
+  creation: GroupCreationService;
+  /** Sign-in links by direct message and sessions. */
+  signIn: SignInService;
   /** Applies inbound activities taken from the intake queue. */
   inbox: InboundActivityProcessor;
   /** Closes the queue signal and the store. */
@@ -114,18 +126,23 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     const signal = new LocalQueueSignal();
     const publisher = new StorePublisher(store, signal, clock, urls.origin);
     const userAgent = `${SOFTWARE.name}/${SOFTWARE.version} (+${config.origin})`;
+    const domains = new DomainPolicies(store.domains, config.federationMode);
     const fetcher = new SafeFetcher({
       allowPrivateAddresses: config.allowPrivateAddresses,
       userAgent,
       signer: { keyId: urls.instanceKeyId(), privateKeyPem: instanceKey },
+      isRefusedHost: (host) => domains.isBlocked(host),
     });
     const resolver = new ActorResolver({
       fetcher,
       cache: store.remoteActors,
       localOrigin: urls.origin,
+      keyFetchesPerHost: {
+        perSecond: config.inbox.keyFetchRate,
+        burst: config.inbox.keyFetchRate * BURST_SECONDS,
+      },
       now: clock,
     });
-    const domains = new DomainPolicies(store.domains, config.federationMode);
 
     const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
     const groups = new GroupService({
@@ -133,7 +150,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       urls,
       events,
       keys,
-      reservedNames: [config.serviceActor],
+      reservedNames: [config.serviceActor, 'admin', 'www', 'api', ...config.selfService.reservedNames],
       now: clock,
     });
     const membership = new MembershipService({ store, events, now: clock });
@@ -181,6 +198,49 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
     const links = new LinkCommands({ moves, groupFollows });
     const commands = new CommandService({ store, moderation, membership, handles: resolver, links });
+    const messenger = new ServiceMessenger({ actors: resolver, events });
+    const ownership = new OwnershipService({ store, groups, moderation, now: clock });
+    const self = config.selfService;
+    const creation = new GroupCreationService({
+      store,
+      groups,
+      policies: domains,
+      messenger,
+      domain: config.domain,
+      policy: {
+        mode: self.groupCreation,
+        perAccount: self.creationsPerAccount,
+        perDomain: self.creationsPerDomain,
+        windowMs: self.creationWindowMs,
+        reservedNames: [config.serviceActor, ...self.reservedNames],
+      },
+      now: clock,
+    });
+    const signIn = new SignInService({
+      store,
+      handles: resolver,
+      federation: domains,
+      messenger,
+      linkBase: `${urls.origin}/login/`,
+      sessionTtlMs: self.sessionTtlMs,
+      limits: {
+        perHandle: self.signInPerHandle,
+        perHost: self.signInPerHost,
+        perClient: self.signInPerClient,
+        windowMs: self.signInWindowMs,
+      },
+      now: clock,
+    });
+    const serviceCommands = new ServiceCommandService({
+      creation,
+      ownership,
+      signIn,
+      commands,
+      handles: resolver,
+      urls,
+      domain: config.domain,
+      serviceName: config.serviceActor,
+    });
     const inbox = new GroupInbox(
       handlerTable({
         store,
@@ -195,6 +255,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         groupFollows,
         now: clock,
       }),
+      new ServiceInbox({ urls, commands: serviceCommands, messenger }),
       instanceHandlerTable({ store, urls, peering }),
     );
 
@@ -221,6 +282,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       remote,
       groupFollows,
       peering,
+      ownership,
+      creation,
+      signIn,
       inbox,
       async close() {
         signal.close();

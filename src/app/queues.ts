@@ -61,6 +61,9 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
       handler: intakeHandler(s.inbox),
       log: log.child({ loop: 'intake' }),
       concurrency: share(8),
+      // Intake jobs carry the sender's host as key: one busy sender takes a quarter of the slots, and the
+      // others' activities are claimed past its backlog.
+      perKeyConcurrency: share(2),
       leaseMs: config.queueLeaseMs,
     }),
     new QueueRunner({

@@ -2,9 +2,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request } from 'express';
-import { InboxReceiver } from '../federation/inbox.receiver.ts';
+import { InboxReceiver, inboxLimits } from '../federation/inbox.receiver.ts';
 import { IntakeAdmission } from '../federation/intake-admission.ts';
-import { verifyRequest } from '../federation/http-signature.ts';
+import type { KeyLookupOptions } from '../federation/actor-resolver.ts';
+import { FetchAuthorizer, type FetchAuthorization } from '../federation/signed-fetch.ts';
 import type { MetricsSnapshot } from '../federation/metrics.ts';
 import { httpServerOptions, limitConnections } from '../http/connection-limits.ts';
 import { httpHandler } from '../http/serve.ts';
@@ -29,12 +30,16 @@ export interface Web {
 
 export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
   const { config, store, urls, groups, metrics, log, resolver, domains } = s;
-  const resolveKey = (keyId: string, opts: { refresh: boolean }) => resolver.getKey(keyId, opts);
+  const scheme = config.origin.startsWith('https:') ? 'https' : 'http';
+  const limits = inboxLimits(config.inbox);
+  const lookupKey = (keyId: string, opts: KeyLookupOptions) => resolver.lookupKey(keyId, opts);
   const receiver = new InboxReceiver({
     store,
-    resolveKey,
+    resolveKey: lookupKey,
+    limits,
     signal: s.signal,
-    scheme: config.origin.startsWith('https:') ? 'https' : 'http',
+    scheme,
+    authority: config.domain,
     log: log.child({ part: 'inbox' }),
     isBlockedHost: (host) => domains.isBlocked(host),
     admission: new IntakeAdmission({
@@ -45,33 +50,36 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
     }),
     now: s.clock,
   });
-  const authorizeFetch = config.requireSignedFetch
-    ? async (req: Request): Promise<boolean> => {
-        const v = await verifyRequest({
-          method: 'GET',
-          path: req.originalUrl,
-          headers: req.headers,
-          rawBody: null,
-          now: new Date(s.clock()),
-          resolveKey,
-        });
-        return v.ok;
-      }
-    : null;
+  // Signed GETs: the signature is checked for this server, and a host this server does not federate with is
+  // refused before any request is made for its key. One check per request, shared by secure mode and by the
+  // audience check of documents that are not public.
+  const fetchAuthorizer = new FetchAuthorizer({
+    lookupKey,
+    keyFetchesPerClient: limits.keyFetchesPerClient,
+    isBlockedHost: (host) => domains.isBlocked(host),
+    scheme,
+    authority: config.domain,
+    now: s.clock,
+  });
+  const verdicts = new WeakMap<Request, Promise<FetchAuthorization>>();
+  const authorize = (req: Request): Promise<FetchAuthorization> => {
+    let verdict = verdicts.get(req);
+    if (verdict === undefined) {
+      verdict = fetchAuthorizer.authorize({
+        path: req.originalUrl,
+        headers: req.headers,
+        ...(req.ip ? { client: req.ip } : {}),
+      });
+      verdicts.set(req, verdict);
+    }
+    return verdict;
+  };
+  const authorizeFetch = config.requireSignedFetch ? authorize : null;
   // Who signed a GET, in every mode: documents that are not public are served to their audience only.
   const fetchSigner = async (req: Request): Promise<string | null> => {
     if (req.headers['signature'] === undefined && req.headers['signature-input'] === undefined) return null;
-    const v = await verifyRequest({
-      method: 'GET',
-      path: req.originalUrl,
-      headers: req.headers,
-      rawBody: null,
-      now: new Date(s.clock()),
-      resolveKey,
-      scheme: config.origin.startsWith('https:') ? 'https' : 'http',
-    });
-    if (!v.ok || !URL.canParse(v.ownerId)) return null;
-    return (await domains.isBlocked(new URL(v.ownerId).hostname)) ? null : v.ownerId;
+    const verdict = await authorize(req);
+    return verdict.ok ? verdict.signer : null;
   };
   const handler = httpHandler(
     {
@@ -88,6 +96,14 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
       isReady: o.isReady,
       metrics,
       threadMetrics: o.threadMetrics,
+      dashboard: {
+        signIn: s.signIn,
+        sessionTtlMs: config.selfService.sessionTtlMs,
+        ownership: s.ownership,
+        creation: s.creation,
+        moderation: s.moderation,
+        handles: resolver,
+      },
       admin:
         config.adminToken === null
           ? null
@@ -100,6 +116,8 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
               moves: s.moves,
               groupFollows: s.groupFollows,
               peering: s.peering,
+              ownership: s.ownership,
+              creation: s.creation,
               handles: resolver,
             },
     },

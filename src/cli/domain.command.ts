@@ -6,7 +6,8 @@ import type { CliCore, CliIo } from './main.ts';
 import { checkArgs, fail, parseLimit, usage, when } from './cli-support.ts';
 import { field } from './terminal-text.ts';
 
-export const DOMAIN_USAGE = `  domain block DOMAIN [--reason R]              stop federating with a domain; its members leave every group
+export const DOMAIN_USAGE = `  domain block DOMAIN [--reason R]              stop federating with a domain (and its sub-domains; an IP or CIDR
+                                                range also works); its members leave every group
   domain limit DOMAIN [--reason R]              hold posts from a domain's members for approval
   domain allow DOMAIN [--reason R]              federate with a domain (GUILD_FEDERATION_MODE=allowlist)
   domain clear DOMAIN [--reason R]              remove a domain's policy

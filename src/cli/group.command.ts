@@ -101,6 +101,7 @@ export async function groupCommand(
         ['group-followers', s.acceptGroupFollowers ? 'accept' : 'refuse'],
         ['members', String(accepted)],
         ['pending', String(pending)],
+        ['owner', (await core.store.owners.getOwner(g.name))?.actorId ?? '(none)'],
       ];
       for (const [k, v] of rows) io.out(`${k}:\t${v.replace(/\n/g, '\n\t')}`);
       return 0;

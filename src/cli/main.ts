@@ -30,11 +30,17 @@ import { hostsCommand, HOSTS_USAGE } from './hosts.command.ts';
 import { auditCommand, heldCommand, reportCommand, reportsCommand, REVIEW_USAGE } from './review.command.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { backupCommand, BACKUP_USAGE } from './backup.command.ts';
+import { ownerCommand, OWNER_USAGE, requestsCommand } from './owner.command.ts';
+import type { OwnershipService } from '../groups/ownership.service.ts';
+import type { GroupCreationService } from '../groups/group-creation.service.ts';
 
 export const USAGE = `Usage: guild <command>
 
 Groups:
 ${GROUP_USAGE}
+
+Owners and requests to create groups:
+${OWNER_USAGE}
 
 Moderation (as the admin; members' servers are told):
 ${MODERATION_USAGE}
@@ -79,6 +85,8 @@ export interface CliCore {
   moves: MoveService;
   groupFollows: GroupFollowService;
   peering: PeeringService;
+  ownership: OwnershipService;
+  creation: GroupCreationService;
   handles: HandleResolver;
 }
 
@@ -104,6 +112,8 @@ const COMMANDS: Record<string, Command> = {
   audit: auditCommand,
   hosts: hostsCommand,
   peer: peerCommand,
+  owner: ownerCommand,
+  requests: requestsCommand,
 };
 
 export async function runCli(
@@ -158,6 +168,8 @@ export async function runCli(
     moves: built.moves,
     groupFollows: built.groupFollows,
     peering: built.peering,
+    ownership: built.ownership,
+    creation: built.creation,
     handles: built.resolver,
   };
   try {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
+import { parseSelfServiceConfig, type SelfServiceConfig } from './self-service.config.ts';
 
 export type StoreKind = 'sqlite' | 'mongodb';
 export type Role = 'all' | 'web' | 'worker';
@@ -25,6 +26,26 @@ export interface DeliveryConfig {
   /** Timeout of one delivery request. */
   timeoutMs: number;
 }
+
+/** What one sender may make the inbox do. Rates are per second; each allows a burst of {@link BURST_SECONDS}. */
+export interface InboxConfig {
+  /** Largest body accepted. */
+  maxBodyBytes: number;
+  /** Activities accepted per signing key (0: no limit). */
+  ratePerKey: number;
+  /** Activities accepted per sending host (0: no limit). */
+  ratePerHost: number;
+  /** Fetches of unknown keys per client address, and per key host (0: no limit). */
+  keyFetchRate: number;
+  /**
+   * Bytes of activities one sending host may have stored in the intake queue within a retention period of
+   * finished jobs (more: 429); 0 = no cap.
+   */
+  maxStoredBytesPerSender: number;
+}
+
+/** A rate limit's burst: this many seconds of its rate at once. */
+export const BURST_SECONDS = 30;
 
 /** Limits of the HTTP server, against clients that hold connections open or send slowly. */
 export interface HttpLimits {
@@ -81,20 +102,15 @@ export interface Config {
   http: HttpLimits;
   /** A second listener that serves `/metrics` without a token (keep it off the public network), or null. */
   metricsListen: { host: string; port: number } | null;
-  inbox: {
-    maxBodyBytes: number;
-    /**
-     * Bytes of activities one sending host may have stored in the intake queue within a retention period of
-     * finished jobs (more: 429); 0 = no cap.
-     */
-    maxStoredBytesPerSender: number;
-  };
+  inbox: InboxConfig;
   /** The maintenance loop of the worker role: what it purges and when. */
   maintenance: MaintenanceConfig;
   /** `open`: federate with every domain not blocked; `allowlist`: only with domains allowed by the admin. */
   federationMode: 'open' | 'allowlist';
   /** Lease of an intake or fan-out job; a crashed worker's jobs are taken over when it ends. */
   queueLeaseMs: number;
+  /** Group creation by anyone, sign-in by direct message, sessions (self-service.config.ts). */
+  selfService: SelfServiceConfig;
 }
 
 export class ConfigError extends Error {
@@ -238,6 +254,27 @@ export function loadConfig(env: Env = process.env): Config {
         16 * 1024 * 1024,
         problems,
       ),
+      ratePerKey: parseInt_(
+        env.GUILD_INBOX_RATE_PER_KEY ?? inbox.ratePerKey,
+        'GUILD_INBOX_RATE_PER_KEY',
+        0,
+        1_000_000,
+        problems,
+      ),
+      ratePerHost: parseInt_(
+        env.GUILD_INBOX_RATE_PER_HOST ?? inbox.ratePerHost,
+        'GUILD_INBOX_RATE_PER_HOST',
+        0,
+        1_000_000,
+        problems,
+      ),
+      keyFetchRate: parseInt_(
+        env.GUILD_KEY_FETCH_RATE ?? inbox.keyFetchRate,
+        'GUILD_KEY_FETCH_RATE',
+        0,
+        100_000,
+        problems,
+      ),
       maxStoredBytesPerSender: parseInt_(
         env.GUILD_INBOX_MAX_STORED_BYTES_PER_SENDER ?? inbox.maxStoredBytesPerSender,
         'GUILD_INBOX_MAX_STORED_BYTES_PER_SENDER',
@@ -292,6 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
         problems,
       ),
     },
+    selfService: parseSelfServiceConfig(env, obj(raw.selfService), problems),
     metricsListen: parseListen(
       env.GUILD_METRICS_LISTEN ?? (raw.metricsListen === null ? '' : str(raw.metricsListen)),
       'GUILD_METRICS_LISTEN',

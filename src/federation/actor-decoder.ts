@@ -92,15 +92,18 @@ export interface DecodeActorOptions {
 
 /**
  * Decodes an actor document into a {@link RemoteActor}, or null when `id`, an actor `type` or an http(s)
- * `inbox` is missing. Keys that fail the ownership, origin or PEM checks are dropped (the actor keeps no key).
+ * `inbox` on the actor's origin is missing. A shared inbox on another origin is ignored (deliveries go to the
+ * inbox): an actor never directs this server's deliveries to someone else's server. Keys that fail the
+ * ownership, origin or PEM checks are dropped (the actor keeps no key).
  */
 export function fromApActor(doc: Record<string, unknown>, opts: DecodeActorOptions = {}): RemoteActor | null {
   const id = httpUrl(doc['id']);
   const type = actorType(doc['type']);
   const inbox = httpUrl(doc['inbox']);
-  if (id === null || type === null || inbox === null) return null;
+  if (id === null || type === null || inbox === null || !sameOrigin(inbox, id)) return null;
   const endpoints = doc['endpoints'];
-  const sharedInbox = isJsonObject(endpoints) ? httpUrl(endpoints['sharedInbox']) : null;
+  const shared = isJsonObject(endpoints) ? httpUrl(endpoints['sharedInbox']) : null;
+  const sharedInbox = shared !== null && sameOrigin(shared, id) ? shared : null;
   const keys = keyEntries(doc)
     .map(decodePublicKey)
     .filter((key): key is ApPublicKey => key !== null && isValidActorKey(key, id));

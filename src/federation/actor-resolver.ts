@@ -16,6 +16,8 @@ import type { ResolvedKey } from './http-signature.ts';
 import { parseRsaPublicKey } from './http-signature.ts';
 import type { FetchResult, SafeFetcher } from './safe-fetch.ts';
 import { resolveWebfinger } from './webfinger-client.ts';
+import { canonicalHost } from '../activitypub/hosts.ts';
+import { TokenBuckets } from './token-bucket.ts';
 
 export interface ActorResolverOptions {
   fetcher: SafeFetcher;
@@ -28,6 +30,26 @@ export interface ActorResolverOptions {
   minRefreshIntervalMs?: number;
   /** This server's own origin: its ids are never remote actors or keys (no fetching ourselves). */
   localOrigin?: string;
+  /**
+   * Key fetches allowed per destination host (its canonical name): `perSecond` sustained, `burst` at once.
+   * Default 10/s and 300; `perSecond` 0 turns the limit off.
+   */
+  keyFetchesPerHost?: { perSecond: number; burst: number };
+}
+
+/** How a key lookup ended: the key, no such (valid) key, or not fetched because a fetch budget is spent. */
+export type KeyLookup =
+  { kind: 'found'; key: ResolvedKey } | { kind: 'none' } | { kind: 'throttled'; retryAfterSeconds: number };
+
+/** Options of {@link ActorResolver.lookupKey}. */
+export interface KeyLookupOptions {
+  /** Bypass caches (the key may have been rotated). */
+  refresh?: boolean;
+  /**
+   * Asked before a network fetch, after the per-host budget allowed it: 0 to go on (and count the fetch), else
+   * the seconds the caller's own budget needs (the requesting client's).
+   */
+  fetchBudget?: () => number;
 }
 
 /** A key fetch outcome: the key, a definite "no such valid key", or no answer (keep what we had). */
@@ -49,6 +71,7 @@ export class ActorResolver {
   private readonly minRefreshIntervalMs: number;
   private readonly lastKeyFetch = new Map<string, number>();
   private readonly keyFetches = new Map<string, Promise<KeyFetch>>();
+  private readonly fetchesPerHost: TokenBuckets;
 
   constructor(options: ActorResolverOptions) {
     this.fetcher = options.fetcher;
@@ -57,6 +80,10 @@ export class ActorResolver {
     this.now = options.now ?? Date.now;
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
     this.localOrigin = options.localOrigin ?? null;
+    this.fetchesPerHost = new TokenBuckets({
+      ...(options.keyFetchesPerHost ?? { perSecond: 10, burst: 300 }),
+      now: this.now,
+    });
   }
 
   private readonly localOrigin: string | null;
@@ -98,53 +125,78 @@ export class ActorResolver {
    * (then the cached key, if any, is returned).
    */
   async getKey(keyId: string, opts: { refresh?: boolean } = {}): Promise<ResolvedKey | null> {
-    if (!this.isRemote(keyId)) return null;
-    if (opts.refresh !== true) {
-      const hot = this.hotKeys.get(keyId);
-      if (hot !== undefined && hot.until > this.now()) return hot.key;
-    }
-    const key = await this.getKeyFromCacheOrRemote(keyId, opts);
-    if (key !== null) {
-      if (this.hotKeys.size >= HOT_KEYS_MAX) this.hotKeys.clear();
-      this.hotKeys.set(keyId, { key, until: this.now() + HOT_KEYS_TTL_MS });
-    } else {
-      this.hotKeys.delete(keyId);
-    }
-    return key;
+    const lookup = await this.lookupKey(keyId, opts);
+    return lookup.kind === 'found' ? lookup.key : null;
   }
 
-  private async getKeyFromCacheOrRemote(
-    keyId: string,
-    opts: { refresh?: boolean },
-  ): Promise<ResolvedKey | null> {
+  /**
+   * {@link getKey} with the reason when there is no key: a network fetch is counted against a budget per
+   * destination host and, through `fetchBudget`, the caller's; when one is spent nothing is fetched and the
+   * cached key (if any) is used, else the lookup is `throttled`.
+   */
+  async lookupKey(keyId: string, opts: KeyLookupOptions = {}): Promise<KeyLookup> {
+    if (!this.isRemote(keyId)) return { kind: 'none' };
+    if (opts.refresh !== true) {
+      const hot = this.hotKeys.get(keyId);
+      if (hot !== undefined && hot.until > this.now()) return { kind: 'found', key: hot.key };
+    }
+    const lookup = await this.getKeyFromCacheOrRemote(keyId, opts);
+    if (lookup.kind === 'found') {
+      if (this.hotKeys.size >= HOT_KEYS_MAX) this.hotKeys.clear();
+      this.hotKeys.set(keyId, { key: lookup.key, until: this.now() + HOT_KEYS_TTL_MS });
+    } else if (lookup.kind === 'none') {
+      this.hotKeys.delete(keyId);
+    }
+    return lookup;
+  }
+
+  /** 0 when a fetch of `keyId` may start now (and counts it), else the seconds to wait. */
+  private mayFetch(keyId: string, opts: KeyLookupOptions): number {
+    const host = canonicalHost(keyId) ?? keyId;
+    const hostWait = this.fetchesPerHost.retryAfter(host);
+    if (hostWait > 0) return hostWait;
+    const callerWait = opts.fetchBudget?.() ?? 0;
+    if (callerWait > 0) return callerWait;
+    this.fetchesPerHost.take(host);
+    return 0;
+  }
+
+  private async getKeyFromCacheOrRemote(keyId: string, opts: KeyLookupOptions): Promise<KeyLookup> {
     const cached = await this.cache.getRemoteActorByKeyId(keyId);
     const cachedKey: ResolvedKey | null =
       cached?.publicKeyPem != null && cached.keyId === keyId
         ? { publicKeyPem: cached.publicKeyPem, ownerId: cached.id }
         : null;
+    const fromCache = (): KeyLookup => (cachedKey ? { kind: 'found', key: cachedKey } : { kind: 'none' });
     if (cachedKey !== null && cached !== null && opts.refresh !== true && this.isFresh(cached))
-      return cachedKey;
+      return fromCache();
     const last = this.lastKeyFetch.get(keyId);
     if (last !== undefined && this.now() - last < this.minRefreshIntervalMs && !this.keyFetches.has(keyId)) {
-      return cachedKey;
+      return fromCache();
     }
     let pending = this.keyFetches.get(keyId);
     if (pending === undefined) {
+      const wait = this.mayFetch(keyId, opts);
+      if (wait > 0) return cachedKey ? fromCache() : { kind: 'throttled', retryAfterSeconds: wait };
       this.recordKeyFetch(keyId);
       pending = this.fetchKey(keyId).finally(() => this.keyFetches.delete(keyId));
       this.keyFetches.set(keyId, pending);
     }
     const outcome = await pending;
-    if (outcome.kind === 'found') return outcome.key;
-    return outcome.kind === 'unreachable' ? cachedKey : null;
+    if (outcome.kind === 'found') return { kind: 'found', key: outcome.key };
+    return outcome.kind === 'unreachable' ? fromCache() : { kind: 'none' };
   }
 
   /**
    * The actor id behind a handle (`@alice@host`, `alice@host`, `acct:alice@host`, host may carry a port) by
-   * WebFinger: https first, then http when private addresses are allowed (local peers). Null when unknown.
+   * WebFinger: https first, then http when private addresses are allowed (local peers). A `self` link on
+   * another host counts only when that host's WebFinger names the actor by this handle (see
+   * {@link resolveWebfinger}). Null when unknown or unconfirmed: the id returned is the account the handle names.
    */
   async resolveHandle(handle: string): Promise<string | null> {
-    return resolveWebfinger(this.fetcher, handle);
+    return resolveWebfinger(this.fetcher, handle, {
+      usernameOf: async (id) => (await this.getActor(id))?.preferredUsername ?? null,
+    });
   }
 
   private async fetchKey(keyId: string): Promise<KeyFetch> {
@@ -153,9 +205,9 @@ export class ActorResolver {
     const res = await this.fetcher.getActivityPubObject(url.href);
     if (!res.ok) return isUnreachable(res) ? { kind: 'unreachable' } : { kind: 'invalid' };
     const doc = res.doc;
+    if (isActorDocument(doc) && doc['id'] !== url.href) return this.fetchKeyOfActorAt(keyId, doc);
     if (isActorDocument(doc)) {
       // keyId is a fragment of the actor document.
-      if (doc['id'] !== url.href) return { kind: 'invalid' };
       const actor = fromApActor(doc, { preferKeyId: keyId, fetchedAt: this.now() });
       if (actor === null || actor.keyId !== keyId || actor.publicKeyPem === null) return { kind: 'invalid' };
       await this.cache.putRemoteActor(actor);
@@ -176,6 +228,29 @@ export class ActorResolver {
     if (listing.pem !== null && !samePublicKey(listing.pem, key.publicKeyPem)) return { kind: 'invalid' };
     await this.cache.putRemoteActor({ ...actor, keyId, publicKeyPem: key.publicKeyPem });
     return { kind: 'found', key: { publicKeyPem: key.publicKeyPem, ownerId: actor.id } };
+  }
+
+  /**
+   * The key URL answered with an actor document of another id: GoToSocial serves, unsigned at
+   * `/users/NAME/main-key`, a minimal actor (id, type, preferredUsername, publicKey) and the full actor only to
+   * signed GETs (`internal/processing/fedi/user.go`). As Mastodon does (`fetch_remote_key_service.rb`, which
+   * refetches a document by its own id), the actor is fetched by its id, signed; it is used when it is on the
+   * key's origin and lists `keyId` with the same key as the minimal document.
+   */
+  private async fetchKeyOfActorAt(keyId: string, minimal: Record<string, unknown>): Promise<KeyFetch> {
+    const actorId = httpUrl(minimal['id']);
+    if (actorId === null || !sameOrigin(actorId, keyId) || !this.isRemote(actorId))
+      return { kind: 'invalid' };
+    const listed = listedKey(minimal, actorId, keyId);
+    if (listed === null) return { kind: 'invalid' };
+    const res = await this.fetcher.getActivityPubObject(actorId);
+    if (!res.ok) return isUnreachable(res) ? { kind: 'unreachable' } : { kind: 'invalid' };
+    const actor = fromApActor(res.doc, { preferKeyId: keyId, fetchedAt: this.now() });
+    if (actor === null || actor.id !== actorId || actor.keyId !== keyId || actor.publicKeyPem === null)
+      return { kind: 'invalid' };
+    if (listed.pem !== null && !samePublicKey(listed.pem, actor.publicKeyPem)) return { kind: 'invalid' };
+    await this.cache.putRemoteActor(actor);
+    return { kind: 'found', key: { publicKeyPem: actor.publicKeyPem, ownerId: actor.id } };
   }
 
   private isFresh(actor: RemoteActor): boolean {

@@ -3,7 +3,7 @@
  * digest, and the signing string.
  */
 import { createHash } from 'node:crypto';
-import type { PreparedSignature, VerifyFailureReason, VerifyRequestInput } from './http-signature.ts';
+import type { PreparedSignature, VerifyFailureReason, SignedRequestInput } from './http-signature.ts';
 import { parseSignatureHeader, type ParsedSignature } from './signature-header.ts';
 
 type Failure = { ok: false; reason: VerifyFailureReason; detail: string };
@@ -15,7 +15,7 @@ type Failure = { ok: false; reason: VerifyFailureReason; detail: string };
  * window of a replayed request).
  */
 export function prepareCavageSignature(
-  input: VerifyRequestInput,
+  input: SignedRequestInput,
 ): { ok: true; value: PreparedSignature } | Failure {
   const header = headerValue(input.headers, 'signature');
   if (header === undefined || header === '') return failure('missing-signature', 'no Signature header');
@@ -60,7 +60,7 @@ export function prepareCavageSignature(
 }
 
 /** Checks which headers are signed, that they are present, and the body digest. */
-function checkStructure(input: VerifyRequestInput, sig: ParsedSignature): Failure | null {
+function checkStructure(input: SignedRequestInput, sig: ParsedSignature): Failure | null {
   const signed = new Set(sig.headers);
   const method = input.method.toUpperCase();
   for (const pseudo of ['(created)', '(expires)'] as const) {
@@ -83,6 +83,10 @@ function checkStructure(input: VerifyRequestInput, sig: ParsedSignature): Failur
   }
   if ((method === 'GET' || method === 'HEAD') && !signed.has('host')) {
     return failure('missing-required-header', 'host must be signed on GET');
+  }
+  if (method === 'POST' && (!signed.has('host') || !signed.has('(request-target)'))) {
+    // Otherwise a POST signed for another server, or another inbox, would verify here.
+    return failure('missing-required-header', 'host and (request-target) must be signed on POST');
   }
   const hasBody = method === 'POST' || (input.rawBody !== null && input.rawBody.length > 0);
   const digestHeader = headerValue(input.headers, 'digest');
@@ -121,7 +125,7 @@ function checkDigest(header: string, body: Uint8Array): Failure | null {
   return found ? null : failure('missing-digest', 'Digest header has no SHA-256 value');
 }
 
-function signingString(input: VerifyRequestInput, sig: ParsedSignature, target: string): Buffer {
+function signingString(input: SignedRequestInput, sig: ParsedSignature, target: string): Buffer {
   const lines = sig.headers.map((name) => {
     if (name === '(request-target)') return `(request-target): ${target}`;
     if (name === '(created)') return `(created): ${sig.created ?? ''}`;
@@ -132,7 +136,7 @@ function signingString(input: VerifyRequestInput, sig: ParsedSignature, target: 
 }
 
 /** A header's value; repeated headers are joined with `, ` as draft-cavage prescribes. */
-function headerValue(headers: VerifyRequestInput['headers'], name: string): string | undefined {
+function headerValue(headers: SignedRequestInput['headers'], name: string): string | undefined {
   const value = headers[name];
   if (value === undefined) return undefined;
   return Array.isArray(value) ? value.join(', ') : value;

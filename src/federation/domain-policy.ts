@@ -1,14 +1,21 @@
 /**
- * The instance's federation policy for remote hosts: blocked domains (no activities, no fetches, no
- * deliveries), and, in allow-list mode, only listed domains. Lookups are cached briefly: they sit on the
- * inbox and delivery hot paths.
+ * The instance's federation policy for remote hosts, as every check applies it (inbox keys, fetches,
+ * deliveries, limit holds): the store's policies matched by the one matcher of `activitypub/hosts.ts` (canonical
+ * hosts, sub-domains, IP ranges). The policies are held in memory and reloaded from the store when older than a
+ * few seconds (other processes' changes) or when this process changed one.
  */
 import type { DomainPolicy, DomainPolicyRepository } from '../storage/moderation.store.ts';
+import { DomainRules, type HostRule } from '../activitypub/hosts.ts';
 
 export type FederationMode = 'open' | 'allowlist';
 
+/** Policies read per store call when loading. */
+const LOAD_PAGE = 500;
+
 export class DomainPolicies {
-  private readonly cache = new Map<string, { policy: DomainPolicy | null; until: number }>();
+  private rules: DomainRules | null = null;
+  private loadedAt = 0;
+  private loading: Promise<DomainRules> | null = null;
 
   constructor(
     private readonly repo: DomainPolicyRepository,
@@ -17,37 +24,66 @@ export class DomainPolicies {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The policy of a host (port ignored), from a short-lived cache. */
+  /** The rule for a host (any form: URL, host[:port], IP literal). */
+  async ruleFor(host: string): Promise<HostRule> {
+    return (await this.current()).ruleFor(host);
+  }
+
+  /** The policy in force for a host: its block or limit when there is one, else its allow entry, else null. */
   async policyOf(host: string): Promise<DomainPolicy | null> {
-    const domain = hostnameOf(host);
-    const hit = this.cache.get(domain);
-    const t = this.now();
-    if (hit && hit.until > t) return hit.policy;
-    const policy = await this.repo.getDomainPolicy(domain);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(domain, { policy, until: t + this.ttlMs });
-    return policy;
+    const rule = await this.ruleFor(host);
+    return rule.restriction ?? rule.allowed;
   }
 
-  /** True when this server does not federate with the host. */
+  /** True when this server does not federate with the host (blocked, or not allowed in allow-list mode). */
   async isBlocked(host: string): Promise<boolean> {
-    const p = await this.policyOf(host);
-    if (p?.policy === 'block') return true;
-    return this.mode === 'allowlist' && p?.policy !== 'allow';
+    const rule = await this.ruleFor(host);
+    if (rule.restriction?.policy === 'block') return true;
+    return this.mode === 'allowlist' && rule.allowed === null;
   }
 
-  /** Forgets cached answers (after the admin changed a policy in this process). */
+  /** True when the host's most specific block or limit is a block (its members are purged). */
+  async isSuspended(host: string): Promise<boolean> {
+    return (await this.ruleFor(host)).restriction?.policy === 'block';
+  }
+
+  /** Forgets the loaded policies (after the admin changed one in this process): the next lookup reloads. */
   invalidate(): void {
-    this.cache.clear();
+    this.rules = null;
+    this.loading = null;
   }
-}
 
-/** `host[:port]` or a URL to a lowercase host name without port. */
-export function hostnameOf(hostOrUrl: string): string {
-  try {
-    if (/^[a-z]+:\/\//i.test(hostOrUrl)) return new URL(hostOrUrl).hostname.toLowerCase();
-    return new URL(`http://${hostOrUrl}`).hostname.toLowerCase();
-  } catch {
-    return hostOrUrl.toLowerCase();
+  private async current(): Promise<DomainRules> {
+    if (this.rules !== null && this.now() - this.loadedAt < this.ttlMs) return this.rules;
+    if (this.loading === null) {
+      const started = this.now();
+      const loading = this.load().then(
+        (rules) => {
+          if (this.loading === loading) {
+            this.rules = rules;
+            this.loadedAt = started;
+            this.loading = null;
+          }
+          return rules;
+        },
+        (e: unknown) => {
+          if (this.loading === loading) this.loading = null;
+          throw e;
+        },
+      );
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  private async load(): Promise<DomainRules> {
+    const all: DomainPolicy[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.repo.listDomainPolicies(null, after, LOAD_PAGE);
+      all.push(...page);
+      if (page.length < LOAD_PAGE) return new DomainRules(all);
+      after = page[page.length - 1]?.domain ?? null;
+    }
   }
 }

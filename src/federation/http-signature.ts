@@ -134,7 +134,8 @@ export type VerifyFailureReason =
   | 'expired'
   | 'not-yet-valid'
   | 'key-not-found'
-  | 'bad-signature';
+  | 'bad-signature'
+  | 'wrong-host';
 
 /** Outcome of {@link verifyRequest}: the verified key and its owner, or why verification failed. */
 export type VerifyResult =
@@ -149,8 +150,8 @@ export interface ResolvedKey {
 /** Finds the key named by a signature; `refresh` asks to bypass caches (the key may have been rotated). */
 export type ResolveKey = (keyId: string, opts: { refresh: boolean }) => Promise<ResolvedKey | null>;
 
-/** An inbound request as {@link verifyRequest} sees it. */
-export interface VerifyRequestInput {
+/** An inbound signed request, as the checks that need no key see it. */
+export interface SignedRequestInput {
   method: string;
   /** Path with the query string, as received. */
   path: string;
@@ -159,9 +160,18 @@ export interface VerifyRequestInput {
   /** The body bytes exactly as received, or null when there is none. */
   rawBody: Uint8Array | null;
   now: Date;
-  resolveKey: ResolveKey;
   /** Scheme of the URL the request was sent to (this server's public origin), for RFC 9421 `@target-uri`. */
   scheme?: 'http' | 'https';
+  /**
+   * This server's `host[:port]`: when given, the request's (signed) `Host` must name it, so that a request
+   * signed for another server is not accepted here.
+   */
+  authority?: string;
+}
+
+/** An inbound request as {@link verifyRequest} sees it. */
+export interface VerifyRequestInput extends SignedRequestInput {
+  resolveKey: ResolveKey;
 }
 
 /** A signature checked for structure and digest, ready for the time window and key. */
@@ -176,21 +186,29 @@ export interface PreparedSignature {
   expiresMs: number | null;
 }
 
+/** Outcome of {@link prepareSignature}: a signature ready for its key, or why the request is refused. */
+export type PrepareResult =
+  { ok: true; value: PreparedSignature } | { ok: false; reason: VerifyFailureReason; detail: string };
+
 /**
- * Verifies the signature of an inbound request: draft-cavage (`Signature`), or RFC 9421 when
+ * Every check of an inbound signature that needs no key: draft-cavage (`Signature`), or RFC 9421 when
  * `Signature-Input` is present. Cavage requires rsa-sha256 or hs2019 (RSA PKCS#1 v1.5 with SHA-256);
  * `date` or `(created)` signed; `(request-target)` or `digest` signed; `host` signed on GET; `digest` signed
- * and matching the raw body on POST or when there is a body. Both require a current validity window (1 h of
- * skew, 5 min default lifetime, 12 h at most). Retries once with a refreshed key when the signature does not
- * verify.
+ * and matching the raw body on POST or when there is a body; `host` and `(request-target)` signed on POST. Both
+ * require a current validity window (1 h of skew, 5 min default lifetime, 12 h at most), and, when `authority`
+ * is given, a `Host` naming this server (it is signed: cavage signs `host`, RFC 9421 covers `@target-uri`).
  */
-export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyResult> {
+export function prepareSignature(input: SignedRequestInput): PrepareResult {
+  if (input.authority !== undefined && !namesAuthority(input, input.authority)) {
+    const host = input.headers['host'];
+    return failure('wrong-host', `the request was signed for ${String(host)}, not for ${input.authority}`);
+  }
   const prepared =
     input.headers['signature-input'] !== undefined
       ? prepareMessageSignature(input)
       : prepareCavageSignature(input);
   if (!prepared.ok) return prepared;
-  const { keyId, signature, candidates, createdMs } = prepared.value;
+  const { createdMs } = prepared.value;
   const expiresMs = Math.min(
     prepared.value.expiresMs ?? createdMs + SIGNATURE_DEFAULT_LIFETIME_MS,
     createdMs + SIGNATURE_MAX_LIFETIME_MS,
@@ -202,14 +220,45 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
   if (now > expiresMs + SIGNATURE_CLOCK_SKEW_MS) {
     return failure('expired', `signature expired ${new Date(expiresMs).toISOString()}`);
   }
-  const key = await input.resolveKey(keyId, { refresh: false });
+  return prepared;
+}
+
+/**
+ * Checks a prepared signature with the key its `keyId` names; retries once with a refreshed key when it does
+ * not verify (the key may have been rotated).
+ */
+export async function verifyPrepared(
+  prepared: PreparedSignature,
+  resolveKey: ResolveKey,
+): Promise<VerifyResult> {
+  const { keyId, signature, candidates } = prepared;
+  const key = await resolveKey(keyId, { refresh: false });
   if (key === null) return failure('key-not-found', `no key ${keyId}`);
   if (verifyWith(key.publicKeyPem, candidates, signature)) return { ok: true, keyId, ownerId: key.ownerId };
-  const fresh = await input.resolveKey(keyId, { refresh: true });
+  const fresh = await resolveKey(keyId, { refresh: true });
   if (fresh !== null && verifyWith(fresh.publicKeyPem, candidates, signature)) {
     return { ok: true, keyId, ownerId: fresh.ownerId };
   }
   return failure('bad-signature', `signature does not verify with key ${keyId}`);
+}
+
+/** Verifies the signature of an inbound request: {@link prepareSignature}, then {@link verifyPrepared}. */
+export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyResult> {
+  const prepared = prepareSignature(input);
+  if (!prepared.ok) return prepared;
+  return verifyPrepared(prepared.value, input.resolveKey);
+}
+
+/** True when the request's `Host` header names `authority` (case and default ports aside). */
+function namesAuthority(input: SignedRequestInput, authority: string): boolean {
+  const host = input.headers['host'];
+  if (typeof host !== 'string') return false;
+  const scheme = input.scheme ?? 'https';
+  try {
+    return new URL(`${scheme}://${host.trim()}`).host === new URL(`${scheme}://${authority}`).host;
+  } catch {
+    return false;
+  }
 }
 
 function verifyWith(publicKeyPem: string, candidates: Buffer[], signature: Buffer): boolean {
@@ -245,6 +294,9 @@ function parseRsaPublicKeyUncached(pem: string): KeyObject | null {
   }
 }
 
-function failure(reason: VerifyFailureReason, detail: string): VerifyResult {
+function failure(
+  reason: VerifyFailureReason,
+  detail: string,
+): { ok: false; reason: VerifyFailureReason; detail: string } {
   return { ok: false, reason, detail };
 }

@@ -1,15 +1,22 @@
 /**
- * The synchronous part of an inbox POST: verify the signature, decode, check that the signer is the actor, and
- * store the activity durably in the intake queue. Processing happens later, from the queue. Small and fast.
+ * The synchronous part of an inbox POST: check the signature's structure and digest, read the body (JSON with a
+ * depth limit, contexts checked, never processed as JSON-LD), verify the signature with the sender's key, check
+ * that the signer is the actor, admit the activity (it concerns something here, its sender is within its stored
+ * bytes) and store it durably in the intake queue. Processing happens later, from the queue. Small and fast:
+ * nothing here costs more than parsing the body and one RSA verification.
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { Logger } from '../log.ts';
 import { idOf, sameOrigin, str, httpUrl, type ApObject } from '../activitypub/vocab.ts';
-import { toCompactedAs2, UnknownContextError } from '../activitypub/json-ld.ts';
+import { checkContexts } from '../activitypub/context-policy.ts';
+import { canonicalAuthority } from '../activitypub/hosts.ts';
 import { parseInbound } from '../activitypub/inbound.parser.ts';
 import { parseJsonObject } from './json-limits.ts';
-import { verifyRequest } from './http-signature.ts';
+import { prepareSignature, verifyPrepared } from './http-signature.ts';
+import { TokenBuckets } from './token-bucket.ts';
+import type { KeyLookup, KeyLookupOptions } from './actor-resolver.ts';
+import { BURST_SECONDS, type InboxConfig } from '../config/config.ts';
 import type { IntakePayload } from './job-handlers.ts';
 import type { QueueSignal } from './publisher.ts';
 import type { IntakeAdmission } from './intake-admission.ts';
@@ -24,6 +31,8 @@ export interface InboxRequest {
   inboxGroup: string | null;
   /** Carried into every log line about this request. */
   requestId?: string;
+  /** The client's address (key fetches are limited per client); unknown when absent. */
+  client?: string;
 }
 
 export interface InboxAnswer {
@@ -33,16 +42,40 @@ export interface InboxAnswer {
   retryAfterSeconds?: number;
 }
 
+/** What one sender may make the inbox do (see {@link inboxLimits}). */
+export interface InboxLimits {
+  /** Activities per signing key; charged once the signature verified. */
+  perKey: TokenBuckets;
+  /** Activities per sending host (`host[:port]`, canonical); charged once the signature verified. */
+  perHost: TokenBuckets;
+  /** Fetches of unknown keys per client address. */
+  keyFetchesPerClient: TokenBuckets;
+}
+
+/** The inbox limits of a configuration: each rate per second, with bursts of {@link BURST_SECONDS} of it. */
+export function inboxLimits(
+  c: Pick<InboxConfig, 'ratePerKey' | 'ratePerHost' | 'keyFetchRate'>,
+): InboxLimits {
+  const buckets = (perSecond: number) => new TokenBuckets({ perSecond, burst: perSecond * BURST_SECONDS });
+  return {
+    perKey: buckets(c.ratePerKey),
+    perHost: buckets(c.ratePerHost),
+    keyFetchesPerClient: buckets(c.keyFetchRate),
+  };
+}
+
 export interface InboxReceiverDeps {
   store: Store;
-  resolveKey: (
-    keyId: string,
-    opts: { refresh: boolean },
-  ) => Promise<{ publicKeyPem: string; ownerId: string } | null>;
+  /** The key a signature names (see {@link ActorResolver.lookupKey}). */
+  resolveKey: (keyId: string, opts: KeyLookupOptions & { refresh: boolean }) => Promise<KeyLookup>;
+  /** Per-sender limits; none when absent. */
+  limits?: InboxLimits;
   signal: QueueSignal;
   log: Logger;
   /** Scheme of the public origin (the request target of RFC 9421 signatures). */
   scheme: 'http' | 'https';
+  /** `host[:port]` of the public origin: requests must be signed for it. */
+  authority: string;
   /** Whether an activity is stored at all (concerns something here, its sender within its cap). */
   admission?: IntakeAdmission;
   /** True when activities from this host are refused. */
@@ -68,59 +101,95 @@ export class InboxReceiver {
   }
 
   private async check(req: InboxRequest, log: Logger): Promise<InboxAnswer> {
-    let blockedKeyHost: string | null = null;
-    const verified = await verifyRequest({
+    const prepared = prepareSignature({
       method: req.method,
       path: req.path,
       headers: req.headers,
       rawBody: req.rawBody,
       now: new Date(this.now()),
-      // Keys of blocked hosts are never fetched.
-      resolveKey: async (keyId, opts) => {
-        const host = httpUrl(keyId)?.host ?? '';
-        if (this.d.isBlockedHost && (await this.d.isBlockedHost(host))) {
-          blockedKeyHost = host;
-          return null;
-        }
-        return this.d.resolveKey(keyId, opts);
-      },
       scheme: this.d.scheme,
+      authority: this.d.authority,
     });
-    if (blockedKeyHost !== null) {
-      log.info('inbox: blocked host', { host: blockedKeyHost });
+    if (!prepared.ok) {
+      log.info('inbox: signature refused', { reason: prepared.reason, detail: prepared.detail });
+      return { status: 401, message: `signature refused: ${prepared.reason}` };
+    }
+    const keyId = prepared.value.keyId;
+    const keyUrl = httpUrl(keyId);
+    if (keyUrl === null)
+      return { status: 401, message: 'signature refused: the keyId is not an http(s) URL' };
+    // Keys of blocked hosts are never fetched.
+    if (this.d.isBlockedHost && (await this.d.isBlockedHost(keyUrl.host))) {
+      log.info('inbox: blocked host', { host: keyUrl.host });
       return { status: 403, message: 'this server does not federate with your host' };
     }
-    if (!verified.ok) {
-      if (verified.reason === 'key-not-found' && isSelfDelete(req.rawBody)) {
-        // Servers announce deleted accounts, signed by a key that is gone: nothing to verify, nothing to do.
-        return { status: 202, message: 'accepted' };
-      }
-      log.info('inbox: signature refused', { reason: verified.reason, detail: verified.detail });
-      return { status: 401, message: `signature refused: ${verified.reason}` };
+    // A sender over its rate is refused before anything else is spent on it (only verified requests count).
+    const senderHost = canonicalAuthority(keyUrl);
+    const limits = this.d.limits;
+    const wait = limits
+      ? Math.max(limits.perKey.retryAfter(keyId), limits.perHost.retryAfter(senderHost))
+      : 0;
+    if (wait > 0) {
+      log.info('inbox: sender over its rate', { keyId, host: senderHost, retryAfterSeconds: wait });
+      return { status: 429, message: 'too many activities from this sender', retryAfterSeconds: wait };
     }
+    // The body is read before the key is resolved: what it may not say costs no fetch.
     const parsed = parseJsonObject(req.rawBody.toString('utf8'));
     if (!parsed.ok) return { status: 400, message: parsed.detail };
-    let doc: ApObject;
-    try {
-      doc = await toCompactedAs2(parsed.value);
-    } catch (e) {
-      if (e instanceof UnknownContextError) return { status: 400, message: e.message };
-      return { status: 400, message: 'the document is not valid JSON-LD' };
-    }
+    const doc: ApObject = parsed.value;
     const id = str(doc.id);
     const type = str(doc.type);
     const actorId = idOf(doc.actor);
     if (!id || !httpUrl(id)) return { status: 400, message: 'the activity needs an http(s) id' };
     if (!type) return { status: 400, message: 'the activity needs a type' };
     if (!actorId || !httpUrl(actorId)) return { status: 400, message: 'the activity needs an actor' };
+    const contexts = checkContexts(doc, { senderOrigin: new URL(actorId).origin });
+    if (!contexts.ok) {
+      log.info('inbox: context refused', { reason: contexts.reason, activityId: id });
+      return { status: 400, message: contexts.reason };
+    }
+    if (!sameOrigin(keyId, actorId)) {
+      // Fetching a key that cannot be the actor's would only make this server request someone else's URL.
+      log.info('inbox: key not on the actor origin', { keyId, actorId, activityId: id });
+      return { status: 403, message: "the signing key is not on the actor's origin" };
+    }
+    let throttled = 0;
+    const client = req.client ?? 'unknown';
+    const verified = await verifyPrepared(prepared.value, async (kid, opts) => {
+      const lookup = await this.d.resolveKey(kid, {
+        ...opts,
+        ...(limits ? { fetchBudget: () => limits.keyFetchesPerClient.tryTake(client) } : {}),
+      });
+      if (lookup.kind === 'throttled') throttled = lookup.retryAfterSeconds;
+      return lookup.kind === 'found' ? lookup.key : null;
+    });
+    if (throttled > 0 && !verified.ok) {
+      log.info('inbox: key fetches over their rate', { keyId, client, retryAfterSeconds: throttled });
+      return {
+        status: 429,
+        message: 'too many new keys to fetch; retry later',
+        retryAfterSeconds: throttled,
+      };
+    }
+    if (!verified.ok) {
+      if (verified.reason === 'key-not-found' && isSelfDelete(doc, req.rawBody)) {
+        // Servers announce deleted accounts, signed by a key that is gone: nothing to verify, nothing to do.
+        return { status: 202, message: 'accepted' };
+      }
+      log.info('inbox: signature refused', { reason: verified.reason, detail: verified.detail });
+      return { status: 401, message: `signature refused: ${verified.reason}` };
+    }
     if (verified.ownerId !== actorId) {
       log.info('inbox: signer is not the actor', { signer: verified.ownerId, actorId, activityId: id });
       return { status: 403, message: 'the signer is not the actor of the activity' };
     }
+    limits?.perKey.take(keyId);
+    limits?.perHost.take(senderHost);
     if (!sameOrigin(id, actorId))
       return { status: 400, message: "the activity id is not on the actor's origin" };
-    // The key's host was checked against the domain policy above; a key and its actor share an origin.
-    const host = new URL(actorId).host;
+    // The key's host was checked against the domain policy above; a key and its actor share an origin. The
+    // intake job's key is the sender's canonical host (with its port), whatever form the id writes it in.
+    const host = canonicalAuthority(new URL(actorId));
     // The one parse of inbound activities: what does not parse is not handled by any group.
     const inbound = parseInbound(doc);
     if (!inbound.ok) {
@@ -156,13 +225,11 @@ export class InboxReceiver {
   }
 }
 
-function isSelfDelete(raw: Buffer): boolean {
-  if (raw.length > 16 * 1024) return false;
-  const p = parseJsonObject(raw.toString('utf8'), 8);
+function isSelfDelete(doc: ApObject, raw: Buffer): boolean {
   return (
-    p.ok &&
-    p.value.type === 'Delete' &&
-    typeof p.value.actor === 'string' &&
-    idOf(p.value.object) === p.value.actor
+    raw.length <= 16 * 1024 &&
+    doc.type === 'Delete' &&
+    typeof doc.actor === 'string' &&
+    idOf(doc.object) === doc.actor
   );
 }

@@ -7,6 +7,7 @@
  * forbidden too, so that a parsing gap can never open a way in.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { parseV4, parseV6 } from '../activitypub/ip-address.ts';
 
 /** An IPv4 range: network address as a 32-bit number and prefix length. */
 interface V4Range {
@@ -108,60 +109,6 @@ function inV4Range(value: number, range: V4Range): boolean {
 function inV6Range(value: bigint, range: V6Range): boolean {
   const shift = BigInt(128 - range.prefix);
   return value >> shift === range.base >> shift;
-}
-
-/** Parses dotted-quad IPv4 into an unsigned 32-bit number, or null. */
-export function parseV4(text: string): number | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-/** Parses an IPv6 address (no zone id) into a 128-bit bigint, or null. */
-export function parseV6(text: string): bigint | null {
-  let body = text.toLowerCase();
-  const lastColon = body.lastIndexOf(':');
-  if (lastColon === -1) return null;
-  const last = body.slice(lastColon + 1);
-  if (last.includes('.')) {
-    // A dotted IPv4 tail stands for the last two 16-bit groups.
-    const v4 = parseV4(last);
-    if (v4 === null) return null;
-    body = `${body.slice(0, lastColon + 1)}${((v4 >>> 16) & 0xffff).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const halves = body.split('::');
-  if (halves.length > 2) return null;
-  const head = parseGroups(halves[0] ?? '');
-  const rest = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
-  if (head === null || rest === null) return null;
-  let groups: number[];
-  if (halves.length === 2) {
-    if (head.length + rest.length > 7) return null;
-    groups = [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
-  } else {
-    if (head.length !== 8) return null;
-    groups = head;
-  }
-  let value = 0n;
-  for (const group of groups) value = (value << 16n) | BigInt(group);
-  return value;
-}
-
-function parseGroups(part: string): number[] | null {
-  if (part === '') return [];
-  const groups: number[] = [];
-  for (const group of part.split(':')) {
-    if (!/^[0-9a-f]{1,4}$/.test(group)) return null;
-    groups.push(parseInt(group, 16));
-  }
-  return groups;
 }
 
 function v4Range(address: string, prefix: number): V4Range {

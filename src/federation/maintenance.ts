@@ -47,6 +47,9 @@ export interface MaintenanceReport {
   purgedActors: number;
   /** Directory entries of peers that stopped answering. */
   purgedPeerEntries: number;
+  /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
+  purgedCodes: number;
+  purgedSessions: number;
 }
 
 /** The peers of this instance, as maintenance sees them (the peering service). */
@@ -152,6 +155,8 @@ export class Maintenance {
       purgedBans: 0,
       purgedActors: 0,
       purgedPeerEntries: 0,
+      purgedCodes: 0,
+      purgedSessions: 0,
     };
     for (const queue of QUEUES) {
       const o = {
@@ -170,6 +175,8 @@ export class Maintenance {
       store.remoteActors.purgeStale(now - REMOTE_ACTOR_MAX_AGE_MS, limit),
     );
     if (this.o.peers) report.purgedPeerEntries = await this.o.peers.checkPeers();
+    report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
+    report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
     return report;
   }
 }

@@ -4,7 +4,7 @@
  * `@target-uri` covered, `content-digest` covered on POST, RSA PKCS#1 v1.5 with SHA-256 only.
  */
 import { createHash } from 'node:crypto';
-import type { PreparedSignature, VerifyFailureReason, VerifyRequestInput } from './http-signature.ts';
+import type { PreparedSignature, VerifyFailureReason, SignedRequestInput } from './http-signature.ts';
 import {
   bytesOf,
   integerOf,
@@ -25,7 +25,7 @@ export interface SignedRequestParts {
   /** Path with query, as received. */
   path: string;
   scheme: 'http' | 'https';
-  headers: VerifyRequestInput['headers'];
+  headers: SignedRequestInput['headers'];
 }
 
 /**
@@ -80,7 +80,7 @@ export function signatureBase(
 }
 
 /** Checks an RFC 9421 signature's structure and digest, and prepares it for key lookup. */
-export function prepareMessageSignature(input: VerifyRequestInput): Prepared {
+export function prepareMessageSignature(input: SignedRequestInput): Prepared {
   const signatureText = header(input.headers, 'signature');
   if (signatureText === undefined) return fail('missing-signature', 'Signature-Input without Signature');
   const inputs = parseDictionary(header(input.headers, 'signature-input') ?? '');
@@ -162,7 +162,7 @@ function checkContentDigest(value: string, body: Uint8Array): Prepared | null {
   return null;
 }
 
-function header(headers: VerifyRequestInput['headers'], name: string): string | undefined {
+function header(headers: SignedRequestInput['headers'], name: string): string | undefined {
   const value = headers[name];
   if (value === undefined) return undefined;
   return Array.isArray(value) ? value.join(', ') : value.trim();

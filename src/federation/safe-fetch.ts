@@ -24,7 +24,13 @@ export const ACTIVITYPUB_ACCEPT =
 
 /** Why a fetch failed. */
 export type FetchError =
-  OutboundError | 'http-error' | 'bad-json' | 'too-deep' | 'bad-content-type' | 'origin-mismatch';
+  | OutboundError
+  | 'refused-host'
+  | 'http-error'
+  | 'bad-json'
+  | 'too-deep'
+  | 'bad-content-type'
+  | 'origin-mismatch';
 
 /** A fetched JSON object and the URL it finally came from (after redirects), or why there is none. */
 export type FetchResult =
@@ -32,7 +38,8 @@ export type FetchResult =
   | { ok: false; error: FetchError; status?: number; detail: string };
 
 /** Outcome of a POST: the status the remote answered (any status), or why no answer came. */
-export type PostResult = { ok: true; status: number } | { ok: false; error: OutboundError; detail: string };
+export type PostResult =
+  { ok: true; status: number } | { ok: false; error: OutboundError | 'refused-host'; detail: string };
 
 /** A key to sign requests with. */
 export interface RequestSigner {
@@ -56,6 +63,8 @@ export interface SafeFetcherOptions {
   lookup?: LookupHost;
   /** Address policy when private addresses are not allowed; defaults to {@link isForbiddenAddress}. */
   isForbiddenAddress?: (ip: string) => boolean;
+  /** True for hosts this server does not federate with (domain policy): never contacted, redirects included. */
+  isRefusedHost?: (host: string) => Promise<boolean> | boolean;
 }
 
 const MAX_REDIRECTS = 3;
@@ -70,6 +79,7 @@ export class SafeFetcher {
   private readonly signer: RequestSigner | null;
   private readonly lookup: LookupHost;
   private readonly isForbidden: ((ip: string) => boolean) | null;
+  private readonly isRefusedHost: (host: string) => Promise<boolean> | boolean;
 
   constructor(options: SafeFetcherOptions) {
     this.allowPrivateAddresses = options.allowPrivateAddresses;
@@ -82,6 +92,13 @@ export class SafeFetcher {
     this.isForbidden = options.allowPrivateAddresses
       ? null
       : (options.isForbiddenAddress ?? isForbiddenAddress);
+    this.isRefusedHost = options.isRefusedHost ?? (() => false);
+  }
+
+  /** A failure when the domain policy refuses the URL's host, else null. */
+  private async refused(url: URL): Promise<{ ok: false; error: 'refused-host'; detail: string } | null> {
+    if (!(await this.isRefusedHost(url.host))) return null;
+    return { ok: false, error: 'refused-host', detail: `${url.host} is refused by the domain policy` };
   }
 
   /**
@@ -120,6 +137,8 @@ export class SafeFetcher {
   async postJson(url: string, body: string, signer: RequestSigner): Promise<PostResult> {
     const parsed = parseRemoteUrl(url);
     if (!parsed.ok) return parsed;
+    const refused = await this.refused(parsed.url);
+    if (refused) return refused;
     const target = await resolveTarget(parsed.url, this.lookup, this.isForbidden);
     if (!target.ok) return target;
     const headers = signRequest({
@@ -153,6 +172,8 @@ export class SafeFetcher {
     if (!first.ok) return first;
     let current = first.url;
     for (let hop = 0; ; hop++) {
+      const refused = await this.refused(current);
+      if (refused) return refused;
       const target = await resolveTarget(current, this.lookup, this.isForbidden);
       if (!target.ok) return target;
       const res = await sendPinned({

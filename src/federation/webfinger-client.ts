@@ -34,22 +34,55 @@ export function parseHandle(handle: string): Handle | null {
   }
 }
 
+/** Options of {@link resolveWebfinger}. */
+export interface WebfingerOptions {
+  /**
+   * The `preferredUsername` of an actor (its document fetched and checked), to confirm a `self` link on another
+   * host than the handle's. Without it such links are refused.
+   */
+  usernameOf?: (actorId: string) => Promise<string | null>;
+}
+
 /**
  * Resolves a handle to its actor id. Tries https, then http when the fetcher allows private addresses (local
  * peers on loopback). When the subject differs from the handle, looks the subject up once and requires it
- * to answer with itself.
+ * to answer with itself. When the `self` link is on another host than the (canonical) handle's, the actor's own
+ * host must vouch for it, as Mastodon checks (`FetchRemoteActorService#check_webfinger!`): WebFinger there for
+ * `preferredUsername@actorhost` must name the same handle as subject and the same actor as `self`. So a server
+ * cannot make its handle stand for someone else's account.
  */
-export async function resolveWebfinger(fetcher: SafeFetcher, handle: string): Promise<string | null> {
+export async function resolveWebfinger(
+  fetcher: SafeFetcher,
+  handle: string,
+  opts: WebfingerOptions = {},
+): Promise<string | null> {
   const parsed = parseHandle(handle);
   if (parsed === null) return null;
   const first = await lookup(fetcher, parsed);
   if (first === null) return null;
-  if (sameHandle(first.subject, parsed)) return first.self;
+  if (sameHandle(first.subject, parsed)) return confirmSelf(fetcher, parsed, first.self, opts);
   const canonical = first.subject === null ? null : parseHandle(first.subject);
   if (canonical === null) return null;
   const second = await lookup(fetcher, canonical);
   if (second === null || !sameHandle(second.subject, canonical)) return null;
-  return second.self;
+  return confirmSelf(fetcher, canonical, second.self, opts);
+}
+
+/** `self` when it is on the handle's host, or when the actor's own host names it by this handle; else null. */
+async function confirmSelf(
+  fetcher: SafeFetcher,
+  handle: Handle,
+  self: string,
+  opts: WebfingerOptions,
+): Promise<string | null> {
+  const actorHost = new URL(self).host;
+  if (actorHost === handle.host) return self;
+  if (opts.usernameOf === undefined) return null;
+  const username = await opts.usernameOf(self);
+  const home = username === null ? null : parseHandle(`${username}@${actorHost}`);
+  if (home === null) return null;
+  const back = await lookup(fetcher, home);
+  return back !== null && back.self === self && sameHandle(back.subject, handle) ? self : null;
 }
 
 async function lookup(

@@ -45,7 +45,8 @@ export function messageText(html: string): string {
       /<a\s[^>]*?href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi,
       (_m, href: string, inner: string, ..._rest: unknown[]) => {
         const text = inner.replace(/<[^>]*>/g, '');
-        return text.startsWith('@') || text.startsWith('#') ? text : decode(href);
+        // `!group@host` is Lemmy's way to name a group: kept as typed.
+        return /^[@#!]/.test(text) ? text : decode(href);
       },
     )
     .replace(/<[^>]*>/g, '')

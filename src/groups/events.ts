@@ -129,7 +129,19 @@ export type GroupEvent =
       activity: ApObject | null;
       boost: boolean;
       except: MemberExclusion;
-    });
+    })
+  /**
+   * A direct message from the instance's Service actor, about no group in particular (an answer to a command
+   * sent to it, a sign-in link, the fate of a request to create a group).
+   */
+  | {
+      type: 'ServiceMessageSent';
+      group?: undefined;
+      basis: string;
+      to: RecipientRef;
+      text: string;
+      inReplyTo: string | null;
+    };
 
 export type GroupEventType = GroupEvent['type'];
 

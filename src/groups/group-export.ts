@@ -55,7 +55,7 @@ export interface GroupExport {
   source: { actor: string; handle: string };
   group: { name: string; title: string; summary: string; createdAt: string; settings: GroupSettings };
   moderators: ExportedModerator[];
-  /** Who may move or delete the group; empty where groups have no owners but the admin. */
+  /** The group's owner (who may move or delete it), or none for a group the admin created. */
   owners: string[];
   bans: ExportedBan[];
   pinned: ExportedPost[];

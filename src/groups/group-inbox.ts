@@ -5,15 +5,17 @@
  */
 import type { InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { Handler, HandlerTable, Outcome } from './handlers/handler.ts';
+import type { ServiceInbox } from './service-inbox.ts';
 import type { InstanceHandler, InstanceHandlerTable } from './handlers/instance-handlers.ts';
 
 export class GroupInbox {
   /**
-   * `instance` takes the activities for the Service actor (peering and peers' directories) before any group
-   * handler sees them.
+   * `service` takes the direct messages to the instance's Service actor (commands); `instance` takes the
+   * activities for the Service actor about peering and peers' directories, before any group handler sees them.
    */
   constructor(
     private readonly table: HandlerTable,
+    private readonly service: ServiceInbox | null = null,
     private readonly instance: InstanceHandlerTable = {},
   ) {}
 
@@ -26,9 +28,11 @@ export class GroupInbox {
     }
     // The table gives the handler of this kind; TypeScript cannot follow the kind from the value to the table.
     const handler = this.table[a.kind] as Handler<InboundActivity>;
+    const own = this.service ? await this.service.handle(a) : null;
     const groups = await handler.groups(a, inboxGroup);
-    if (groups.length === 0) return [{ applied: false, reason: `${a.kind} does not concern a group here` }];
-    const out: Outcome[] = [];
+    if (groups.length === 0)
+      return [own ?? { applied: false, reason: `${a.kind} does not concern a group here` }];
+    const out: Outcome[] = own ? [own] : [];
     for (const group of groups) {
       const plan = await handler.verify(a, group);
       out.push(plan.ok ? await handler.apply(a, group, plan.value) : { applied: false, reason: plan.error });

@@ -5,8 +5,9 @@
  * (with no group); setting the policy a domain already has changes and records nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { domainToASCII } from 'node:url';
 import type { Store } from '../storage/store.ts';
+import { DomainRules, canonicalHost } from '../activitypub/hosts.ts';
+import { canonicalIp, formatIpRange, parseIpRange } from '../activitypub/ip-address.ts';
 import type { DomainPolicy, DomainPolicyKind } from '../storage/moderation.store.ts';
 import { err, ok, type Result } from './ports.ts';
 
@@ -19,7 +20,7 @@ export type DomainError =
 
 /** The result of setting or clearing a domain's policy. */
 export interface DomainChange {
-  /** The normalised domain (lowercase, IDN as punycode). */
+  /** The normalised entry: a domain (lowercase, IDN as punycode), an IP address or a CIDR range. */
   domain: string;
   /** The policy in force afterwards, or null when none. */
   policy: DomainPolicy | null;
@@ -31,16 +32,21 @@ export interface DomainChange {
   removedMembers: number;
 }
 
-/** The cache of domain policies kept by the federation layer of this process. */
+/** The domain policies as the federation layer of this process matches them. */
 export interface PolicyCache {
   /** Forgets cached policies so the next lookup reads the store. */
   invalidate(): void;
+  /** True when the host's (or URL's) most specific block or limit is a block. */
+  isSuspended(host: string): Promise<boolean>;
 }
 
 export interface InstanceServiceDeps {
   store: Store;
-  /** The federation layer's policy cache in this process, invalidated after each change. */
-  policies?: PolicyCache | null;
+  /**
+   * The federation layer's policies in this process, invalidated after each change and used to find the
+   * members a block removes.
+   */
+  policies: PolicyCache;
   /** This server's host[:port]; its host name cannot be blocked or limited. */
   localDomain: string;
   /** In `open` mode an `allow` entry is stored but has no effect. */
@@ -53,17 +59,29 @@ export const MAX_REASON_LENGTH = 1000;
 export const MAX_DOMAIN_PAGE = 500;
 
 const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** Members read per page when a block removes the members it covers. */
+const PURGE_PAGE = 500;
 
 /**
- * The normalised form of a domain as an admin typed it: trimmed, lowercase, an internationalised name turned
- * into punycode. Refuses schemes, paths, ports, credentials, wildcards, IPv6 literals and malformed labels.
+ * The normalised form of a policy entry as an admin typed it: a domain name trimmed, lowercased, without a
+ * trailing dot, internationalised names as punycode (it covers its sub-domains); an IP address in its one text
+ * form (IPv6 compressed, IPv4-mapped IPv6 as IPv4, brackets dropped); or a CIDR range (`10.0.0.0/8`,
+ * `2001:db8::/32`) reduced to its network address. Refuses schemes, paths, ports, credentials, wildcards and
+ * malformed labels.
  */
 export function normalizeDomain(input: string): Result<string, DomainError> {
   const text = input.trim();
   const bad = (detail: string) => err<DomainError>({ type: 'invalid-domain', detail });
   if (text === '') return bad('the domain is empty');
   if (text.length > 253) return bad('a domain is at most 253 characters');
+  const ip = canonicalIp(text);
+  if (ip !== null) return ok(ip);
+  if (/^[\d.:[\]a-f]+\/\d+$/i.test(text)) {
+    const range = parseIpRange(text);
+    if (range === null) return bad(`"${text}" is not a valid address range`);
+    const full = range.prefix === (range.family === 4 ? 32 : 128);
+    return ok(full ? (canonicalIp(formatIpRange(range).split('/')[0] ?? '') ?? text) : formatIpRange(range));
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
     return bad(`give the domain alone, without a scheme (e.g. ${hostOf(text) ?? 'example.social'})`);
   if (/[/?#]/.test(text)) return bad('give the domain alone, without a path');
@@ -71,10 +89,10 @@ export function normalizeDomain(input: string): Result<string, DomainError> {
   if (text.includes(':') || text.startsWith('[')) return bad('give the domain without a port');
   if (text.includes('*')) return bad('wildcards are not supported: give each domain');
   if (/\s/.test(text)) return bad('a domain contains no spaces');
-  if (text.endsWith('.')) return bad('give the domain without a trailing dot');
-  const ascii = domainToASCII(text.toLowerCase());
-  if (ascii === '' || ascii.length > 253) return bad(`"${text}" is not a valid domain name`);
-  if (IPV4_RE.test(ascii)) return ok(ascii);
+  const ascii = canonicalHost(text);
+  if (ascii === null || ascii === '' || ascii.length > 253)
+    return bad(`"${text}" is not a valid domain name`);
+  if (canonicalIp(ascii) !== null) return ok(ascii);
   const labels = ascii.split('.');
   if (labels.some((l) => !LABEL_RE.test(l))) return bad(`"${text}" is not a valid domain name`);
   if (/^\d+$/.test(labels[labels.length - 1] ?? '')) return bad(`"${text}" is not a valid domain name`);
@@ -92,10 +110,12 @@ function hostOf(url: string): string | null {
 export class InstanceService {
   private readonly now: () => number;
   private readonly localHost: string;
+  private readonly policies: PolicyCache;
 
   constructor(private readonly d: InstanceServiceDeps) {
     this.now = d.now ?? Date.now;
-    this.localHost = hostOf(`http://${d.localDomain}`) ?? d.localDomain.toLowerCase();
+    this.localHost = canonicalHost(d.localDomain) ?? d.localDomain.toLowerCase();
+    this.policies = d.policies;
   }
 
   /** The federation mode the server runs in. */
@@ -131,7 +151,7 @@ export class InstanceService {
     if (previous === null || !(await this.d.store.domains.removeDomainPolicy(name.value))) {
       return ok({ domain: name.value, policy: null, previous, changed: false, removedMembers: 0 });
     }
-    this.d.policies?.invalidate();
+    this.policies.invalidate();
     await this.audit(`clear-domain`, name.value, why.value || `was ${previous.policy}`);
     return ok({ domain: name.value, policy: null, previous, changed: true, removedMembers: 0 });
   }
@@ -160,7 +180,11 @@ export class InstanceService {
   ): Promise<Result<DomainChange, DomainError>> {
     const name = normalizeDomain(domain);
     if (!name.ok) return name;
-    if (policy !== 'allow' && name.value === this.localHost) return err({ type: 'own-domain' });
+    const entry = name.value;
+    const coversLocal =
+      (new DomainRules([{ domain: entry, policy, reason: '', createdAt: 0 }]).covering(this.localHost) ?? [])
+        .length > 0;
+    if (policy !== 'allow' && coversLocal) return err({ type: 'own-domain' });
     const why = checkReason(reason);
     if (!why.ok) return why;
     const previous = await this.d.store.domains.getDomainPolicy(name.value);
@@ -176,12 +200,44 @@ export class InstanceService {
       };
       if (previous?.policy === policy) next.createdAt = previous.createdAt;
       await this.d.store.domains.putDomainPolicy(next);
-      this.d.policies?.invalidate();
+      this.policies.invalidate();
     }
-    const removedMembers =
-      policy === 'block' ? await this.d.store.domains.removeMembersOfDomain(name.value) : 0;
+    const removedMembers = policy === 'block' ? await this.removeMembersBlockedBy(entry) : 0;
     if (!same) await this.audit(`${policy}-domain`, name.value, why.value);
     return ok({ domain: name.value, policy: next, previous, changed: !same, removedMembers });
+  }
+
+  /**
+   * Removes, in every group, the memberships and requests of the actors that `entry` covers and whose host is
+   * now blocked (a more specific entry may still limit or allow a sub-domain). Reads the members in pages.
+   */
+  private async removeMembersBlockedBy(entry: string): Promise<number> {
+    const rules = new DomainRules([{ domain: entry, policy: 'block', reason: '', createdAt: 0 }]);
+    let removed = 0;
+    let after: string | null = null;
+    for (;;) {
+      const page: string[] = await this.d.store.members.listMemberActors(after, PURGE_PAGE);
+      if (page.length === 0) return removed;
+      for (const actorId of page) {
+        if ((rules.covering(actorId) ?? []).length === 0 || !(await this.policies.isSuspended(actorId)))
+          continue;
+        removed += await this.removeEverywhere(actorId);
+      }
+      after = page[page.length - 1] ?? null;
+    }
+  }
+
+  /** Removes an actor's memberships and requests in every group; how many. */
+  private async removeEverywhere(actorId: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const groups = await this.d.store.members.listGroupsOfActor(actorId);
+      if (groups.length === 0) return removed;
+      let now = 0;
+      for (const group of groups) if (await this.d.store.members.removeMember(group, actorId)) now++;
+      if (now === 0) return removed;
+      removed += now;
+    }
   }
 
   private async audit(action: string, target: string, reason: string): Promise<void> {

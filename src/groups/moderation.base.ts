@@ -63,6 +63,16 @@ export class ModerationBase {
     return by === 'admin' || (await this.d.store.moderators.isModerator(group, by));
   }
 
+  /**
+   * True when `by` may appoint and remove moderators: the admin, the group's owner, or, in a group without an
+   * owner (one the admin created), any of its moderators.
+   */
+  async canManageModerators(group: string, by: Actor): Promise<boolean> {
+    if (by === 'admin') return true;
+    const owner = await this.d.store.owners.getOwner(group);
+    return owner ? owner.actorId === by : this.d.store.moderators.isModerator(group, by);
+  }
+
   /** The group exists and `by` may moderate it. */
   protected async check(group: string, by: Actor): Promise<Result<void, ModerationError>> {
     const g = await this.d.store.groups.getGroup(group);

@@ -27,6 +27,7 @@ export class ModerationService extends PostModeration {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
+    if (!(await this.canManageModerators(group, o.by))) return err({ type: 'not-allowed' });
     if (!/^https?:\/\//.test(actorId) || this.d.urls.isLocal(actorId))
       return err({ type: 'invalid', detail: 'a moderator is a remote actor, named by its http(s) id' });
     if (await this.d.store.moderators.isModerator(group, actorId)) return ok(false);
@@ -55,7 +56,10 @@ export class ModerationService extends PostModeration {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
+    if (!(await this.canManageModerators(group, o.by))) return err({ type: 'not-allowed' });
     if (!(await this.d.store.moderators.isModerator(group, actorId))) return ok(false);
+    if ((await this.d.store.owners.getOwner(group))?.actorId === actorId)
+      return err({ type: 'invalid', detail: 'the owner stays a moderator; transfer the ownership first' });
     const basis = this.basisOf(o);
     await this.d.events.emit({
       type: 'ModeratorRemoved',
@@ -86,7 +90,12 @@ export class ModerationService extends PostModeration {
     const basis = this.basisOf(o);
     if (await this.d.store.moderators.isModerator(group, actorId)) {
       if (o.by !== 'admin') return err({ type: 'invalid', detail: 'remove the moderator first' });
-      // The admin's ban also ends the moderator role.
+      // The admin's ban also ends the moderator role, and the ownership.
+      if (await this.d.store.owners.clearOwner(group))
+        await this.audit(group, 'admin', 'clear-owner', actorId, {
+          reason: 'banned',
+          basis: `${basis}#owner`,
+        });
       await this.removeModerator(group, actorId, {
         by: 'admin',
         reason: o.reason ?? 'banned',

@@ -59,12 +59,9 @@ export class MoveService {
     this.now = d.now ?? Date.now;
   }
 
-  /**
-   * Who may move a group: the admin, and (until groups have owners apart from their moderators) its moderators.
-   * This is the one place to narrow it to owners.
-   */
+  /** Who may move a group: the admin, and its owner (a group the admin created has none). */
   async mayMove(group: string, by: Actor): Promise<boolean> {
-    return by === 'admin' || (await this.d.store.moderators.isModerator(group, by));
+    return by === 'admin' || (await this.d.store.owners.getOwner(group))?.actorId === by;
   }
 
   /** The export of a live group: profile, settings, moderators, bans, pinned posts and accepted members. */
@@ -113,7 +110,7 @@ export class MoveService {
       source: { actor: this.d.urls.group(name), handle: `@${name}@${this.d.domain}` },
       group: { name, title: g.title, summary: g.summary, createdAt: iso(g.createdAt), settings: g.settings },
       moderators,
-      owners: [],
+      owners: await this.owners(name),
       bans,
       pinned: await this.pinnedPosts(name),
       members,
@@ -159,6 +156,10 @@ export class MoveService {
         addedBy: m.addedBy,
         addedAt: Date.parse(m.addedAt),
       });
+    // The owner (the first, when a file names several) owns the new group too.
+    const [owner] = file.owners;
+    if (owner !== undefined && (await this.d.store.owners.getOwner(name))?.actorId !== owner)
+      await this.d.store.owners.setOwner({ groupName: name, actorId: owner, since: this.now() });
     for (const b of file.bans)
       await this.d.store.bans.putBan({
         groupName: name,
@@ -230,6 +231,11 @@ export class MoveService {
     if (movedTo !== null)
       return err({ type: 'target-refused', detail: `${targetId} has itself moved to ${movedTo}` });
     return ok(undefined);
+  }
+
+  private async owners(name: string): Promise<string[]> {
+    const owner = await this.d.store.owners.getOwner(name);
+    return owner ? [owner.actorId] : [];
   }
 
   /** The group's pinned top-level posts, each with the Create its announcement carried. */

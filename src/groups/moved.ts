@@ -12,7 +12,7 @@ export function moveErrorText(e: MoveError, name: string): string {
     case 'group-not-found':
       return `no group named "${name}"`;
     case 'not-allowed':
-      return 'only the admin and the group’s moderators may move it';
+      return 'only the admin and the group’s owner may move it';
     case 'already-moved':
       return `${name} has already moved to ${e.to}`;
     case 'target-not-found':

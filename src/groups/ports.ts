@@ -34,6 +34,12 @@ export interface DomainPolicyLookup {
   policyOf(host: string): Promise<DomainPolicy | null>;
 }
 
+/** Whether this server federates with a host at all. */
+export interface FederationGate {
+  /** True when the host is blocked (or, in allow-list mode, not allowed); port ignored. */
+  isBlocked(host: string): Promise<boolean>;
+}
+
 export interface KeyPairGenerator {
   /** A fresh RSA-2048 key pair in PEM (SPKI public, PKCS#8 private). */
   generate(): Promise<{ publicKeyPem: string; privateKeyPem: string }>;

@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import { sendActivityJson, wantsActivityJson } from './negotiation.ts';
 import { renderGroupPage } from '../web/group.page.ts';
 import { collectionRoutes } from './collections.routes.ts';
-import { notFound, type FetchSigner } from './fetch-access.ts';
+import { allowedFetch, notFound, type AuthorizeFetch, type FetchSigner } from './fetch-access.ts';
 
 export interface ActorRoutesDeps {
   store: Store;
@@ -25,7 +25,7 @@ export interface ActorRoutesDeps {
   serviceActor: string;
   groups: GroupService;
   /** Checks a GET's signature when signed fetches are required; null lets every GET through. */
-  authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  authorizeFetch: AuthorizeFetch;
   /** Who signed a GET: non-public documents are served only to their audience, in every mode. */
   fetchSigner: FetchSigner;
   log: Logger;
@@ -35,11 +35,8 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
   const r = Router();
 
   /** Answers ActivityPub GETs only for signed requests when secure mode is on. */
-  const authorized = async (req: Request, res: Response): Promise<boolean> => {
-    if (!d.authorizeFetch || (await d.authorizeFetch(req))) return true;
-    res.status(401).json({ error: 'a signed request is required' });
-    return false;
-  };
+  const authorized = (req: Request, res: Response): Promise<boolean> =>
+    allowedFetch(d.authorizeFetch, req, res);
 
   r.get('/actor', async (req, res) => {
     const pem = await d.store.keys.getPublicKey(INSTANCE_KEY_OWNER);
@@ -75,6 +72,20 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
       totalItems: 0,
       orderedItems: [],
     });
+  });
+
+  /** A direct message of the Service actor: served only to a signed GET from its addressee or their server. */
+  r.get('/actor/activities/:id', async (req, res) => {
+    const id = `${d.urls.instanceActor()}/activities/${req.params.id}`;
+    const stored = await d.store.activities.getActivity(id);
+    if (!stored) return notFound(res);
+    const doc: unknown = JSON.parse(stored.json);
+    if (!isObject(doc)) throw new Error(`stored activity ${id} is not a JSON object`);
+    const reader = await d.fetchSigner(req);
+    if (reader === null || !readerIsAddressed(addresseesOf(doc), reader, (a) => d.urls.isLocal(a)))
+      return notFound(res);
+    res.set('Cache-Control', 'private, no-store');
+    res.status(200).set('Content-Type', 'application/activity+json; charset=utf-8').send(stored.json);
   });
 
   r.get('/groups/:name', async (req, res) => {

@@ -19,6 +19,9 @@ import { importAdminRoute, linkAdminRoutes } from './admin-links.routes.ts';
 import type { MoveService } from '../groups/move.service.ts';
 import type { GroupFollowService } from '../groups/group-follow.service.ts';
 import type { PeeringService } from '../groups/peering.service.ts';
+import { selfServiceAdminRoutes } from './admin-self-service.routes.ts';
+import type { OwnershipService } from '../groups/ownership.service.ts';
+import type { GroupCreationService } from '../groups/group-creation.service.ts';
 
 /** Where the admin API is mounted. */
 export const ADMIN_API_PREFIX = '/api/v1/admin';
@@ -36,6 +39,8 @@ export interface AdminApiDeps {
   moves: MoveService;
   groupFollows: GroupFollowService;
   peering: PeeringService;
+  ownership: OwnershipService;
+  creation: GroupCreationService;
   handles: {
     /** The actor id behind `@user@host` (WebFinger), or null. */
     resolveHandle(handle: string): Promise<string | null>;
@@ -66,6 +71,7 @@ export function adminRoutes(d: AdminRouteDeps): Router {
   linkAdminRoutes(r, d);
   moderationAdminRoutes(r, d);
   domainAdminRoutes(r, d);
+  selfServiceAdminRoutes(r, d);
   r.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });

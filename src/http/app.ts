@@ -1,5 +1,5 @@
 /** The express application: routes and middleware only; everything else is passed in. */
-import express, { type Request } from 'express';
+import express from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { Urls } from '../activitypub/urls.ts';
@@ -13,7 +13,11 @@ import type { Metrics, MetricsSnapshot } from '../federation/metrics.ts';
 import { METRICS_CONTENT_TYPE, metricsText } from './metrics.route.ts';
 import { bearerAuth } from './admin-auth.ts';
 import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes.ts';
-import type { FetchSigner } from './fetch-access.ts';
+import type { AuthorizeFetch, FetchSigner } from './fetch-access.ts';
+import { signInRoutes } from '../web/dashboard/sign-in.routes.ts';
+import { dashboardRoutes, type DashboardDeps } from '../web/dashboard/dashboard.routes.ts';
+import { cookieNames } from '../web/dashboard/web-security.ts';
+import type { SignInService } from '../groups/sign-in.service.ts';
 
 export interface AppDeps {
   store: Store;
@@ -24,7 +28,8 @@ export interface AppDeps {
   groups: GroupService;
   log: Logger;
   software: { name: string; version: string };
-  authorizeFetch: ((req: Request) => Promise<boolean>) | null;
+  /** Checks a GET's signature when signed fetches are required; null lets every GET through. */
+  authorizeFetch: AuthorizeFetch;
   /** Who signed a GET (verified), or null: non-public documents are served only to their audience. */
   fetchSigner: FetchSigner;
   /** Directory of uploaded group images served at /media, or null. */
@@ -36,6 +41,13 @@ export interface AppDeps {
   isReady: () => boolean;
   /** The admin API's token and services; the API is not mounted when null. */
   admin?: AdminApiDeps | null;
+  /** Sign-in by direct message and the moderation dashboard; not mounted when null. */
+  dashboard?:
+    | (Omit<DashboardDeps, 'store' | 'urls' | 'domain' | 'names' | 'log' | 'signIn'> & {
+        signIn: SignInService;
+        sessionTtlMs: number;
+      })
+    | null;
 }
 
 export function createApp(d: AppDeps): express.Express {
@@ -105,6 +117,23 @@ export function createApp(d: AppDeps): express.Express {
       log: d.log,
     }),
   );
+  if (d.dashboard) {
+    const names = cookieNames(d.urls.origin);
+    const { sessionTtlMs, ...services } = d.dashboard;
+    app.use(
+      signInRoutes({
+        signIn: services.signIn,
+        origin: d.urls.origin,
+        serviceHandle: `@${d.serviceActor}@${d.domain}`,
+        names,
+        sessionTtlMs,
+        log: d.log,
+      }),
+    );
+    app.use(
+      dashboardRoutes({ ...services, store: d.store, urls: d.urls, domain: d.domain, names, log: d.log }),
+    );
+  }
   app.use(webRoutes({ store: d.store, urls: d.urls, domain: d.domain, mediaDir: d.mediaDir }));
 
   app.use((_req, res) => {

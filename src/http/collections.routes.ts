@@ -124,14 +124,12 @@ export function collectionRoutes(d: CollectionRoutesDeps): Router {
     // Lemmy and Mbin read the moderators inline; a group has few, so the first 1,000 are listed.
     const mods = await d.store.moderators.listModerators(group.name, null, 1000);
     const total = await d.store.moderators.countModerators(group.name);
-    sendActivityJson(
-      res,
-      toApModerators(
-        d.urls.moderators(group.name),
-        total,
-        mods.map((m) => m.actorId),
-      ),
-    );
+    // The owner first: Lemmy takes the first moderator for the community's creator.
+    const owner = (await d.store.owners.getOwner(group.name))?.actorId ?? null;
+    const ids = mods.map((m) => m.actorId);
+    const ordered =
+      owner !== null && ids.includes(owner) ? [owner, ...ids.filter((id) => id !== owner)] : ids;
+    sendActivityJson(res, toApModerators(d.urls.moderators(group.name), total, ordered));
   });
 
   r.get('/groups/:name/featured', async (req, res) => {

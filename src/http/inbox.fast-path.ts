@@ -69,6 +69,7 @@ async function serve(
     rawBody: body,
     inboxGroup: group,
     requestId,
+    client: clientAddress(req),
   });
   d.metrics.inboxRequests.inc({ status: String(result.status) });
   d.metrics.inboxSeconds.observe({}, Number(process.hrtime.bigint() - started) / 1e9);
@@ -80,6 +81,26 @@ async function serve(
     false,
     result.retryAfterSeconds,
   );
+}
+
+/**
+ * The client's address: the peer's, or, when the peer is a proxy on loopback (as express's `trust proxy
+ * loopback` takes it), the last address of `X-Forwarded-For` that is not loopback.
+ */
+export function clientAddress(req: IncomingMessage): string {
+  let address = req.socket.remoteAddress ?? 'unknown';
+  const forwarded = req.headers['x-forwarded-for'];
+  if (typeof forwarded !== 'string') return address;
+  const hops = forwarded
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  while (isLoopback(address) && hops.length > 0) address = hops.pop() ?? address;
+  return address;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address);
 }
 
 /** The whole body, or why not: longer than `max` (checked on Content-Length first), or the client went away. */

@@ -26,6 +26,8 @@ export interface ModeratorRepository {
     limit: number,
   ): Promise<Moderator[]>;
   countModerators(groupName: string): Promise<number>;
+  /** Names of the groups an actor moderates, ascending, strictly after `after`. */
+  listGroupsOfModerator(actorId: string, after: string | null, limit: number): Promise<string[]>;
 }
 
 /** A user banned from a group. */
@@ -56,7 +58,10 @@ export interface BanRepository {
 export type DomainPolicyKind = 'block' | 'limit' | 'allow';
 
 export interface DomainPolicy {
-  /** Lowercase host name (no port). */
+  /**
+   * The entry in canonical form: a host name (lowercase, IDNA as punycode, no trailing dot; it covers its
+   * sub-domains), an IP address (IPv6 compressed, IPv4-mapped as IPv4), or a CIDR range (`10.0.0.0/8`).
+   */
   domain: string;
   policy: DomainPolicyKind;
   reason: string;
@@ -75,11 +80,6 @@ export interface DomainPolicyRepository {
     limit: number,
   ): Promise<DomainPolicy[]>;
   countDomainPolicies(kind: DomainPolicyKind): Promise<number>;
-  /**
-   * Removes the memberships and pending requests, in every group, of actors whose id is on `domain` (any
-   * scheme, any port). Returns how many were removed.
-   */
-  removeMembersOfDomain(domain: string): Promise<number>;
 }
 
 export type ReportState = 'open' | 'resolved';

@@ -12,6 +12,7 @@
 
 import type { ModerationStore } from './moderation.store.ts';
 import type { LinksStore } from './links.store.ts';
+import type { SelfServiceStore } from './self-service.store.ts';
 
 /** Who may join a group. */
 export type MembershipPolicy = 'open' | 'approval';
@@ -144,6 +145,12 @@ export interface MemberRepository {
    * fewer than `limit` entries while more remain; the caller stops only on an empty page.
    */
   listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]>;
+  /**
+   * Actor ids of the members and pending requests of every group, in id order, ids strictly greater than
+   * `after`; each id once per page. A page may hold fewer than `limit` ids (an actor in several groups); an
+   * empty page is the end.
+   */
+  listMemberActors(after: string | null, limit: number): Promise<string[]>;
   /** Names of the groups (at most 100) where the actor is a member or has a pending request. */
   listGroupsOfActor(actorId: string): Promise<string[]>;
 }
@@ -375,10 +382,11 @@ export interface JobQueue {
 }
 
 /**
- * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, moves,
- * group follows, peers and their directories in links.store.ts).
+ * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, owners,
+ * group requests, codes and sessions in self-service.store.ts, moves, group follows, peers and their directories
+ * in links.store.ts).
  */
-export interface Store extends ModerationStore, LinksStore {
+export interface Store extends ModerationStore, SelfServiceStore, LinksStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

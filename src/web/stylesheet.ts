@@ -57,4 +57,29 @@ ol.posts li.post { border-top: 1px solid var(--line); padding: .75rem 0; }
 .post blockquote { border-left: 3px solid var(--line); margin: .5rem 0; padding-left: .75rem; }
 .post pre { overflow-x: auto; background: var(--card); padding: .5rem; }
 nav.pager { margin: 1rem 0; }
+/* The dashboard: forms, rows of actions, sections. */
+.account { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; justify-content: flex-end; font-size: .95rem; }
+form.inline { display: inline; margin: 0 .25rem 0 0; }
+form.stack { display: grid; gap: .25rem; max-width: 36rem; margin: .5rem 0 1rem; }
+.field { margin: .35rem 0; display: grid; gap: .2rem; }
+.field.check { display: flex; gap: .5rem; align-items: center; }
+.field label { font-weight: 600; }
+.hint { color: var(--muted); font-size: .875rem; }
+textarea, select { font: inherit; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: .375rem; }
+button.danger { background: #b42318; border-color: #b42318; color: #fff; }
+.notice { border-radius: .375rem; padding: .6rem .9rem; margin: .75rem 0; border: 2px solid; }
+.notice.done { border-color: #2b8a3e; }
+.notice.error { border-color: #b42318; }
+nav.sections ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4rem; }
+nav.sections a { display: inline-block; padding: .2rem .7rem; border: 1px solid var(--line); border-radius: 1rem;
+  text-decoration: none; }
+nav.sections a[aria-current="page"] { background: var(--accent); border-color: var(--accent); color: Canvas; }
+ul.rows { list-style: none; padding: 0; }
+ul.rows > li { border-top: 1px solid var(--line); padding: .6rem 0; overflow-wrap: anywhere; }
+ul.rows blockquote { border-left: 3px solid var(--line); margin: .5rem 0; padding-left: .75rem; }
+.role { text-transform: capitalize; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { text-align: left; border-bottom: 1px solid var(--line); padding: .35rem .4rem; vertical-align: top;
+  overflow-wrap: anywhere; }
+caption { text-align: left; color: var(--muted); }
 `;

@@ -15,6 +15,7 @@ import { describeMembersAndActors } from './store-suite/members-actors.contract.
 import { describeModeration } from './store-suite/moderation.contract.ts';
 import { describePurges } from './store-suite/purges.contract.ts';
 import { describeWithdrawal } from './store-suite/withdrawal.contract.ts';
+import { describeSelfService } from './store-suite/self-service.contract.ts';
 
 describe(`Store contract (${testStoreKind()})`, () => {
   let current: Store | undefined;
@@ -41,6 +42,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeHosts(store);
   describePurges(store);
   describeLinks(store);
+  describeSelfService(store);
   describeLifecycle();
   describeIndexes();
 });

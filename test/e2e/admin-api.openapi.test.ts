@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { TOKEN } from '../support/admin-api.ts';
 import { adminRoutes } from '../../src/http/admin.routes.ts';
-import { InstanceService } from '../../src/groups/instance.service.ts';
 
 describe('admin API: surface and description', function () {
   this.timeout(60_000);
@@ -72,10 +71,12 @@ describe('admin API: surface and description', function () {
       settings: g.guild.services.settings,
       membership: g.guild.services.membership,
       moderation: g.guild.services.moderation,
-      instance: new InstanceService({ store: g.store, localDomain: g.config.domain, federationMode: 'open' }),
       moves: g.guild.services.moves,
       groupFollows: g.guild.services.groupFollows,
       peering: g.guild.services.peering,
+      instance: g.guild.services.instance,
+      ownership: g.guild.services.ownership,
+      creation: g.guild.services.creation,
       handles: { resolveHandle: async () => null },
     });
     const stack = (

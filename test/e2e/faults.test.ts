@@ -125,8 +125,12 @@ describe('faults: crashes, bad destinations, several processes', function () {
     return p;
   }
 
-  /** The member posts a new public note to the group through the inbox at `inboxUrl`. */
-  async function post(inboxUrl = `${origin}/groups/${GROUP}/inbox`): Promise<Posted> {
+  /**
+   * The member posts a new public note to the group's inbox at the public origin, through `via` (a web process)
+   * when given.
+   */
+  async function post(via?: string): Promise<Posted> {
+    const inboxUrl = `${origin}/groups/${GROUP}/inbox`;
     const groupId = `${origin}/groups/${GROUP}`;
     const noteId = `${poster.actorId}/notes/${randomUUID()}`;
     const object = {
@@ -146,7 +150,7 @@ describe('faults: crashes, bad destinations, several processes', function () {
       cc: [groupId],
       object,
     };
-    const res = await poster.post(inboxUrl, create);
+    const res = await poster.post(inboxUrl, create, undefined, via === undefined ? {} : { via });
     expect(res.status, `inbox answer: ${res.text}`).to.equal(202);
     return { createId: create.id, noteId };
   }
@@ -356,7 +360,7 @@ describe('faults: crashes, bad destinations, several processes', function () {
     await seed(heldInboxes);
     // A post through each web process. The held destinations keep each worker's few delivery slots busy, so the
     // deliveries can only all be in flight with both workers holding some: the proof that they share the queue.
-    const posted = [await post(), await post(`${web2}/groups/${GROUP}/inbox`)];
+    const posted = [await post(), await post(web2)];
     const owners = await waitUntil(
       async () => {
         const now = Date.now();

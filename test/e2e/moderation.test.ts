@@ -239,14 +239,8 @@ describe('instance-level domain block', function () {
   });
 
   it("removes the domain's members and refuses its activities without fetching anything", async function () {
-    await g.store.domains.putDomainPolicy({
-      domain: '127.0.0.2',
-      policy: 'block',
-      reason: 'spam',
-      createdAt: Date.now(),
-    });
-    expect(await g.store.domains.removeMembersOfDomain('127.0.0.2')).to.equal(1);
-    g.guild.services.domains.invalidate();
+    const blocked = await g.guild.services.instance.blockDomain('127.0.0.2', 'spam');
+    expect(blocked.ok && blocked.value.removedMembers).to.equal(1);
     const seen = evil.requests.length;
     const note = {
       '@context': AS,

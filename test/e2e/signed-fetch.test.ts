@@ -1,6 +1,6 @@
 /** Secure mode (GUILD_REQUIRE_SIGNED_FETCH): ActivityPub GETs need a valid signature; pages and keys do not. */
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, sign as rsaSign } from 'node:crypto';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';
 import { startRawActor, type RawActor } from '../support/raw-actor.ts';
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
@@ -71,6 +71,32 @@ describe('signed fetches', function () {
         .status,
     ).to.equal(200);
     expect((await fetch(`${g.origin}/actor`, { headers: { accept: ACCEPT } })).status).to.equal(200);
+  });
+
+  it("answers a GET signed with RFC 9421 for this server's http origin", async function () {
+    const res = await fetch(group, { headers: rfc9421Get(group, reader) });
+    expect(res.status).to.equal(200);
+  });
+
+  it('answers 403 to a blocked domain without fetching its key, in every form of its host', async function () {
+    const blockedReader = await startRawActor('blocked', { host: '127.0.0.5', urlHost: '[::ffff:7f00:5]' });
+    try {
+      expect((await g.guild.services.instance.blockDomain('127.0.0.5')).ok).to.equal(true);
+      const headers = signRequest({
+        method: 'GET',
+        url: group,
+        headers: { Accept: ACCEPT },
+        keyId: blockedReader.keyId,
+        privateKeyPem: blockedReader.privateKeyPem,
+      });
+      const res = await fetch(group, { headers });
+      expect(res.status).to.equal(403);
+      const nineFour = await fetch(group, { headers: rfc9421Get(group, blockedReader) });
+      expect(nineFour.status).to.equal(403);
+      expect(blockedReader.requests, 'requests to the blocked host').to.deep.equal([]);
+    } finally {
+      await blockedReader.close();
+    }
   });
 
   it('lets an independent peer, which signs its fetches, join', async function () {
@@ -293,5 +319,35 @@ for (const secure of [false, true]) {
         expect(text).not.to.contain('members only secret');
       }
     });
+
+    it("never fetches the key of a blocked host's signature", async function () {
+      const blocked = await startRawActor('blocked', { host: '127.0.0.6' });
+      try {
+        expect((await g.guild.services.instance.blockDomain('127.0.0.6')).ok).to.equal(true);
+        for (const url of [answer.createId, answer.noteId]) {
+          const res = await get(url, blocked);
+          expect(res.status, url).to.equal(404);
+        }
+        expect(blocked.requests, 'requests to the blocked host').to.deep.equal([]);
+      } finally {
+        await blocked.close();
+      }
+    });
   });
+}
+
+/**
+ * Headers of a GET signed with RFC 9421 (`Signature-Input` covering `@method` and `@target-uri`, RSA PKCS#1
+ * v1.5 SHA-256), the signature base written out as section 2.5 of the RFC gives it.
+ */
+function rfc9421Get(url: string, actor: RawActor): Record<string, string> {
+  const created = Math.floor(Date.now() / 1000);
+  const params = `("@method" "@target-uri");created=${created};keyid="${actor.keyId}";alg="rsa-v1_5-sha256"`;
+  const base = [
+    `"@method": GET`,
+    `"@target-uri": ${new URL(url).href}`,
+    `"@signature-params": ${params}`,
+  ].join('\n');
+  const signature = rsaSign('sha256', Buffer.from(base), actor.privateKeyPem).toString('base64');
+  return { Accept: ACCEPT, 'Signature-Input': `sig1=${params}`, Signature: `sig1=:${signature}:` };
 }

@@ -186,6 +186,7 @@ export async function startHarness(opts: { sink?: EventSink } = {}): Promise<Har
   const deps = { store, urls, actors, events, posting, moderation, membership, notices, commands, now };
   const inbox = new GroupInbox(
     handlerTable({ ...deps, groupFollows }),
+    null,
     instanceHandlerTable({ store, urls, peering }),
   );
   return {

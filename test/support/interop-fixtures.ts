@@ -119,19 +119,31 @@ export function rewriteUrl(url: string, ctx: RewriteContext): string {
   return `${ctx.originOf(host)}${u.pathname}${u.search}${u.hash}`;
 }
 
-/** A deep copy with every URL (also inside text such as HTML content) rewritten; `@context` is kept. */
+/**
+ * A deep copy with every URL (also inside text such as HTML content) rewritten; `@context` is kept, except the
+ * per-server context documents (Pleroma's LitePub, Mbin's), served by the sender itself, which move with it.
+ */
 export function rewriteDocument<T>(doc: T, ctx: RewriteContext): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return v.replace(URL_IN_TEXT, (whole) => rewriteUrl(whole, ctx));
     if (Array.isArray(v)) return v.map(walk);
     if (isObject(v)) {
       const out: ApObject = {};
-      for (const [k, val] of Object.entries(v)) out[k] = k === '@context' ? val : walk(val);
+      for (const [k, val] of Object.entries(v))
+        out[k] = k === '@context' ? rewriteContext(val, ctx) : walk(val);
       return out;
     }
     return v;
   };
   return walk(doc) as T;
+}
+
+const PER_SERVER_CONTEXT = /^https?:\/\/[^/]+\/(?:schemas\/litepub-0\.1\.jsonld|contexts(?:\.jsonld)?)$/;
+
+function rewriteContext(context: unknown, ctx: RewriteContext): unknown {
+  if (typeof context === 'string')
+    return PER_SERVER_CONTEXT.test(context) ? rewriteUrl(context, ctx) : context;
+  return Array.isArray(context) ? context.map((c) => rewriteContext(c, ctx)) : context;
 }
 
 function safeUrl(s: string): URL | null {

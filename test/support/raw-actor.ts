@@ -3,7 +3,7 @@
  * real RSA key, and helpers to sign (or mis-sign) POSTs exactly as a test needs. It records every request it
  * gets, so a test can show that Guild fetched nothing it should not have.
  */
-import { createServer, type Server, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type Server, type IncomingMessage } from 'node:http';
 import { generateKeyPairSync, sign as rsaSign, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { signRequest } from '../../src/federation/http-signature.ts';
@@ -20,12 +20,17 @@ export interface RawActor {
   documents: Map<string, unknown>;
   /** POSTs received: path and parsed body. */
   inbox: Array<{ path: string; body: unknown; headers: IncomingMessage['headers'] }>;
-  /** Signs and POSTs `body` (string or object) to `url`; `mutate` may change headers/body after signing. */
+  /**
+   * Signs and POSTs `body` (string or object) to `url`; `mutate` may change headers/body after signing. With
+   * `via`, the request goes to that origin instead, keeping `url`'s Host (as a reverse proxy forwards it to one
+   * of several web processes).
+   */
   post(
     url: string,
     body: unknown,
     mutate?: (r: { headers: Record<string, string>; body: string }) => void,
-  ): Promise<{ status: number; text: string }>;
+    opts?: { via?: string },
+  ): Promise<{ status: number; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -42,7 +47,13 @@ function keyPair(): { publicKey: string; privateKey: string } {
 
 export async function startRawActor(
   username = 'mallory',
-  opts: { freshKey?: boolean; host?: string } = {},
+  opts: {
+    freshKey?: boolean;
+    /** Loopback address to listen on (127.0.0.1 by default). */
+    host?: string;
+    /** How the actor's URLs write that address (another form of it, e.g. `[::ffff:127.0.0.2]`). */
+    urlHost?: string;
+  } = {},
 ): Promise<RawActor> {
   const keys = opts.freshKey
     ? generateKeyPairSync('rsa', {
@@ -82,7 +93,7 @@ export async function startRawActor(
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((r) => server.listen(0, host, () => r()));
-  origin = `http://${host}:${(server.address() as AddressInfo).port}`;
+  origin = `http://${opts.urlHost ?? host}:${(server.address() as AddressInfo).port}`;
   const actorId = `${origin}/users/${username}`;
   const keyId = `${actorId}#main-key`;
   documents.set(`/users/${username}`, {
@@ -105,7 +116,7 @@ export async function startRawActor(
     requests,
     documents,
     inbox,
-    async post(url, body, mutate) {
+    async post(url, body, mutate, opts) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       const headers = signRequest({
         method: 'POST',
@@ -117,11 +128,45 @@ export async function startRawActor(
       });
       const r = { headers, body: text };
       mutate?.(r);
+      if (opts?.via !== undefined) return postVia(opts.via, url, r.headers, r.body);
       const res = await fetch(url, { method: 'POST', headers: r.headers, body: r.body });
-      return { status: res.status, text: await res.text() };
+      return { status: res.status, text: await res.text(), headers: res.headers };
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** POSTs to `via` (an origin) the request meant for `url`, with its headers as given (`Host` included). */
+function postVia(
+  via: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const target = new URL(url);
+  const to = new URL(via);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: to.hostname,
+        port: to.port,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: h });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** A draft-cavage Signature header over exactly the given header names (for tests of weak signatures). */

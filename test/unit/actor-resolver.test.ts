@@ -75,13 +75,16 @@ describe('ActorResolver', () => {
     return { id: `${id}#main-key`, owner: id, publicKeyPem };
   }
 
+  /** Subjects server A gives its users instead of `user@A` (a server whose handles use another domain). */
+  const subjectsA = new Map<string, string>();
+
   function webfinger(origin: string, host: string, resource: string): unknown {
     const match = /^acct:([^@]+)@(.+)$/.exec(resource);
     if (match === null || match[2] !== host) return null;
     const user = (match[1] ?? '').toLowerCase();
     if (!docsA.has(`/users/${user}`)) return null;
     return {
-      subject: `acct:${user}@${host}`,
+      subject: subjectsA.get(user) ?? `acct:${user}@${host}`,
       links: [
         { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: `${origin}/@${user}` },
         { rel: 'self', type: 'application/activity+json', href: `${origin}/users/${user}` },
@@ -116,6 +119,7 @@ describe('ActorResolver', () => {
     b.seen.length = 0;
     docsA.clear();
     docsB.clear();
+    subjectsA.clear();
     docsA.set('/users/alice', person(a.origin, 'alice', mainKey(a.origin, 'alice', key1.publicKeyPem)));
     now = 1_700_000_000_000;
     repo = new MemoryRemoteActors();
@@ -150,6 +154,14 @@ describe('ActorResolver', () => {
       expect(resolver.fromApActor({ ...base, type: 'Note' })).to.equal(null);
       expect(resolver.fromApActor({ ...base, inbox: 'javascript:alert(1)' })).to.equal(null);
       expect(resolver.fromApActor(base)?.keyId).to.equal(null);
+    });
+
+    it('refuses an inbox on another origin and ignores a shared inbox there', () => {
+      const base = person(a.origin, 'alice', undefined);
+      expect(resolver.fromApActor({ ...base, inbox: `${b.origin}/inbox` })).to.equal(null);
+      const elsewhere = resolver.fromApActor({ ...base, endpoints: { sharedInbox: `${b.origin}/inbox` } });
+      expect(elsewhere?.inbox).to.equal(`${aliceId()}/inbox`);
+      expect(elsewhere?.sharedInbox).to.equal(null);
     });
 
     it('picks the valid key from an array and drops keys that are not the actor’s', () => {
@@ -211,6 +223,50 @@ describe('ActorResolver', () => {
       docsA.set('/users/alias', person(a.origin, 'alice', mainKey(a.origin, 'alice', mallory.publicKeyPem)));
       expect(await resolver.getActor(`${a.origin}/users/alias`)).to.equal(null);
       expect(repo.byId.size).to.equal(0);
+    });
+  });
+
+  describe('key fetch budgets', () => {
+    beforeEach(() => {
+      for (const name of ['k1', 'k2', 'k3', 'k4']) {
+        docsA.set(`/users/${name}`, person(a.origin, name, mainKey(a.origin, name, key1.publicKeyPem)));
+      }
+    });
+    const keyOf = (name: string) => `${a.origin}/users/${name}#main-key`;
+
+    it('fetches at most the burst of new keys from one host, then refreshes its budget over time', async () => {
+      resolver = new ActorResolver({
+        fetcher: fetcher(),
+        cache: repo,
+        now: () => now,
+        keyFetchesPerHost: { perSecond: 1, burst: 2 },
+      });
+      expect((await resolver.lookupKey(keyOf('k1'))).kind).to.equal('found');
+      expect((await resolver.lookupKey(keyOf('k2'))).kind).to.equal('found');
+      expect(await resolver.lookupKey(keyOf('k3'))).to.deep.equal({
+        kind: 'throttled',
+        retryAfterSeconds: 1,
+      });
+      expect(a.seen.filter((r) => r.url.startsWith('/users/k')).length).to.equal(2);
+      // Keys already known are still served from the cache.
+      expect((await resolver.lookupKey(keyOf('k1'))).kind).to.equal('found');
+      now += 1000;
+      expect((await resolver.lookupKey(keyOf('k3'))).kind).to.equal('found');
+    });
+
+    it("counts a fetch against the caller's budget only when the host's allows it", async () => {
+      let asked = 0;
+      const budget = () => (asked++ === 0 ? 0 : 7);
+      expect((await resolver.lookupKey(keyOf('k1'), { fetchBudget: budget })).kind).to.equal('found');
+      expect(await resolver.lookupKey(keyOf('k2'), { fetchBudget: budget })).to.deep.equal({
+        kind: 'throttled',
+        retryAfterSeconds: 7,
+      });
+      expect(a.seen.filter((r) => r.url.startsWith('/users/k')).map((r) => r.url)).to.deep.equal([
+        '/users/k1',
+      ]);
+      // A cached key needs no fetch, whatever the budget.
+      expect((await resolver.lookupKey(keyOf('k1'), { fetchBudget: () => 7 })).kind).to.equal('found');
     });
   });
 
@@ -323,6 +379,64 @@ describe('ActorResolver', () => {
       expect(await resolver.getKey(keyId)).to.equal(null);
     });
 
+    describe('key URLs that answer with a minimal actor (GoToSocial)', () => {
+      // GoToSocial (internal/processing/fedi/user.go): `/users/NAME/main-key` answers unsigned with
+      // AccountToASMinimal (id = the actor, type, preferredUsername, publicKey); the actor needs a signed GET.
+      const gts = (): string => `${a.origin}/users/gts`;
+      const gtsKeyId = (): string => `${gts()}/main-key`;
+      const minimal = (id: string, pem: string): Record<string, unknown> => ({
+        '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1'],
+        id,
+        type: 'Person',
+        preferredUsername: 'gts',
+        publicKey: { id: gtsKeyId(), owner: id, publicKeyPem: pem },
+      });
+      const full = (pem: string, keyId = gtsKeyId()): Record<string, unknown> =>
+        person(a.origin, 'gts', { id: keyId, owner: gts(), publicKeyPem: pem });
+
+      it('fetches the actor by its id and takes the key it lists', async () => {
+        docsA.set('/users/gts/main-key', minimal(gts(), key1.publicKeyPem));
+        docsA.set('/users/gts', full(key1.publicKeyPem));
+        expect(await resolver.getKey(gtsKeyId())).to.deep.equal({
+          publicKeyPem: key1.publicKeyPem,
+          ownerId: gts(),
+        });
+        expect(a.seen.map((r) => r.url)).to.deep.equal(['/users/gts/main-key', '/users/gts']);
+        expect((await repo.getRemoteActorByKeyId(gtsKeyId()))?.id).to.equal(gts());
+      });
+
+      it('refuses it when the actor does not list the key, or lists another PEM', async () => {
+        docsA.set('/users/gts/main-key', minimal(gts(), key1.publicKeyPem));
+        docsA.set('/users/gts', full(key1.publicKeyPem, `${gts()}#other-key`));
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        docsA.set('/users/gts', full(key2.publicKeyPem));
+        now += HOUR;
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        expect(await repo.getRemoteActor(gts())).to.equal(null);
+      });
+
+      it('refuses a minimal actor that names an actor on another origin, fetching nothing there', async () => {
+        docsA.set('/users/gts/main-key', minimal(`${b.origin}/users/gts`, key1.publicKeyPem));
+        docsB.set(
+          '/users/gts',
+          person(b.origin, 'gts', {
+            id: gtsKeyId(),
+            owner: `${b.origin}/users/gts`,
+            publicKeyPem: key1.publicKeyPem,
+          }),
+        );
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        expect(b.seen).to.deep.equal([]);
+      });
+
+      it('refuses a minimal actor that does not list the key as its own', async () => {
+        docsA.set('/users/gts/main-key', { ...minimal(gts(), key1.publicKeyPem), publicKey: undefined });
+        docsA.set('/users/gts', full(key1.publicKeyPem));
+        expect(await resolver.getKey(gtsKeyId())).to.equal(null);
+        expect(a.hits('/users/gts')).to.equal(0);
+      });
+    });
+
     it('refuses a key on another origin than its owner, both ways', async () => {
       const erin = `${a.origin}/users/erin`;
       const foreignKey = `${b.origin}/keys/erin`;
@@ -352,6 +466,32 @@ describe('ActorResolver', () => {
         `acct:Alice@127.0.0.1:${a.port}`,
         `acct:alice@127.0.0.1:${a.port}`,
       ]);
+    });
+
+    /** Server B's WebFinger answer for `user@B`, naming `self` as the account. */
+    const webfingerAtB = (user: string, self: string): void => {
+      const host = `127.0.0.1:${b.port}`;
+      const resource = encodeURIComponent(`acct:${user}@${host}`);
+      docsB.set(`/.well-known/webfinger?resource=${resource}`, {
+        subject: `acct:${user}@${host}`,
+        links: [{ rel: 'self', type: 'application/activity+json', href: self }],
+      });
+    };
+
+    it("refuses a handle whose self link names another server's account that does not answer to it", async () => {
+      // B says spammer@B is alice on A; A knows alice only as alice@A.
+      webfingerAtB('spammer', aliceId());
+      expect(await resolver.resolveHandle(`@spammer@127.0.0.1:${b.port}`)).to.equal(null);
+      const lookups = a.seen.filter((r) => r.url.startsWith('/.well-known/webfinger?'));
+      expect(lookups.map((r) => new URL(r.url, a.origin).searchParams.get('resource'))).to.deep.equal([
+        `acct:alice@127.0.0.1:${a.port}`,
+      ]);
+    });
+
+    it('accepts a self link on another host when that host names the actor by the handle (split domains)', async () => {
+      webfingerAtB('alice', aliceId());
+      subjectsA.set('alice', `acct:alice@127.0.0.1:${b.port}`);
+      expect(await resolver.resolveHandle(`@alice@127.0.0.1:${b.port}`)).to.equal(aliceId());
     });
 
     it('returns null for unknown or malformed handles', async () => {

@@ -74,25 +74,23 @@ describe('guild CLI: moderators and domains', function () {
     expect(await withStore((s) => s.moderators.countModerators('rust'))).to.equal(0);
   });
 
-  it('blocks a domain: its members leave every group, others stay; blocking again records nothing', async function () {
-    const others = [
-      'https://notspam.example/users/x',
-      'https://spam.example.org/users/y',
-      'https://sub.spam.example/users/z',
-    ];
+  it("blocks a domain: its members and its sub-domains' leave every group, others stay; blocking again records nothing", async function () {
+    const others = ['https://notspam.example/users/x', 'https://spam.example.org/users/y'];
     await withStore(async (s) => {
       await s.members.upsertMember(member('rust', SPAMMER));
       await s.members.upsertMember(member('go', SPAMMER, 'pending'));
       await s.members.upsertMember(member('go', 'http://spam.example:8080/users/other'));
+      await s.members.upsertMember(member('rust', 'https://sub.spam.example/users/z'));
       for (const id of others) await s.members.upsertMember(member('rust', id));
     });
     const r = await cli('domain', 'block', 'Spam.Example', '--reason', 'spam wave');
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.contain('blocked spam.example').and.contain('removed 3 memberships');
+    expect(r.out).to.contain('blocked spam.example').and.contain('removed 4 memberships');
     await withStore(async (s) => {
       expect(await s.members.getMember('rust', SPAMMER)).to.equal(null);
       expect(await s.members.getMember('go', SPAMMER)).to.equal(null);
       expect(await s.members.getMember('go', 'http://spam.example:8080/users/other')).to.equal(null);
+      expect(await s.members.getMember('rust', 'https://sub.spam.example/users/z')).to.equal(null);
       for (const id of others) expect(await s.members.getMember('rust', id), id).to.not.equal(null);
       expect(await s.domains.getDomainPolicy('spam.example')).to.include({
         policy: 'block',

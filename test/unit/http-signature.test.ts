@@ -4,6 +4,7 @@ import { digestOf, signRequest, verifyRequest } from '../../src/federation/http-
 import {
   ACTOR,
   KEY_ID,
+  INBOX,
   NOW,
   BODY,
   alice,
@@ -56,6 +57,35 @@ describe('http-signature', () => {
     it('accepts its own POST signature and names the key owner', async () => {
       const result = await verifyPost(signedPost());
       expect(result).to.deep.equal({ ok: true, keyId: KEY_ID, ownerId: ACTOR });
+    });
+
+    it('binds a request to this server: host and (request-target) signed on POST, Host naming it', async () => {
+      const h = signedPost();
+      const bound = (headers: Record<string, string>, authority: string) =>
+        verifyRequest({
+          method: 'POST',
+          path: '/groups/cats/inbox',
+          headers,
+          rawBody: Buffer.from(BODY),
+          now: NOW,
+          scheme: 'https',
+          authority,
+          ...keys(alice.publicKeyPem),
+        });
+      expect((await bound(h, 'guild.example')).ok).to.equal(true);
+      expect((await bound(h, 'GUILD.example:443')).ok, 'same authority, default port').to.equal(true);
+      expectFailure(await bound(h, 'other.example'), 'wrong-host');
+      // Signed without host, or without (request-target): valid for any server or any inbox.
+      for (const names of [
+        ['(request-target)', 'date', 'digest'],
+        ['host', 'date', 'digest'],
+      ]) {
+        const lines = names.map((n) =>
+          n === '(request-target)' ? '(request-target): post /groups/cats/inbox' : `${n}: ${h[n] ?? ''}`,
+        );
+        const signature = `keyId="${KEY_ID}",algorithm="rsa-sha256",headers="${names.join(' ')}",signature="${rawSignature(lines)}"`;
+        expectFailure(await bound({ ...h, signature }, 'guild.example'), 'missing-required-header');
+      }
     });
 
     it('accepts a signed GET with a query string', async () => {
@@ -127,15 +157,18 @@ describe('http-signature', () => {
       const created = Math.floor(NOW.getTime() / 1000);
       const expires = created + 48 * 3600;
       const digest = digestOf(BODY);
+      const host = new URL(INBOX).host;
       const lines = [
         '(request-target): post /groups/cats/inbox',
+        `host: ${host}`,
         `(created): ${created}`,
         `(expires): ${expires}`,
         `digest: ${digest}`,
       ];
       const headers = {
+        host,
         digest,
-        signature: `keyId="${KEY_ID}",algorithm="hs2019",created="${created}",expires="${expires}",headers="(request-target) (created) (expires) digest",signature="${rawSignature(lines)}"`,
+        signature: `keyId="${KEY_ID}",algorithm="hs2019",created="${created}",expires="${expires}",headers="(request-target) host (created) (expires) digest",signature="${rawSignature(lines)}"`,
       };
       expect((await verifyPost(headers, { now: new Date((created + 12 * 3600) * 1000) })).ok).to.equal(true);
       expectFailure(

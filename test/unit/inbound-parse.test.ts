@@ -157,10 +157,6 @@ describe('inbound parse', function () {
 
   it('refuses known types about things a group does not handle', function () {
     const unsupported: ApObject[] = [
-      // Lemmy's private message (crates/apub/src/protocol/activities/create_or_update/chat_message.rs).
-      activity('Create', {
-        object: { id: `${ALICE}/pm/1`, type: 'ChatMessage', attributedTo: ALICE, to: [GROUP] },
-      }),
       activity('Update', { object: { id: ALICE, type: 'Person' } }),
       activity('Undo', { object: { id: `${ALICE}/a/1`, type: 'Announce', actor: ALICE, object: POST } }),
       activity('Undo', { object: { id: `${ALICE}/x/1`, type: 'Move', actor: ALICE, object: POST } }),
@@ -174,6 +170,22 @@ describe('inbound parse', function () {
     ];
     for (const doc of unsupported)
       expect(refused(doc), JSON.stringify(doc)).to.deep.include({ type: 'unsupported' });
+  });
+
+  it("takes Lemmy's private message as a direct message (a command)", function () {
+    // Lemmy crates/apub/src/protocol/activities/create_or_update/chat_message.rs: one recipient.
+    const r = parseInbound(
+      activity('Create', {
+        object: {
+          id: `${ALICE}/pm/1`,
+          type: 'ChatMessage',
+          attributedTo: ALICE,
+          to: [GROUP],
+          content: 'help',
+        },
+      }),
+    );
+    expect(r.ok && r.value.kind).to.equal('direct-message');
   });
 
   it('refuses a malformed activity of a known type, naming what is missing', function () {

@@ -179,8 +179,12 @@ describe('moves, groups following groups and peering (domain)', function () {
       h.remote.actors.set(NEW, { id: NEW, type: 'Group', alsoKnownAs: [h.urls.group('birds')] });
       const stranger = await h.moves.move('birds', NEW, ALICE);
       expect(!stranger.ok && stranger.error.type).to.equal('not-allowed');
-      expect(h.events.of('GroupMoved')).to.deep.equal([]);
+      // A moderator is not enough: only the owner (and the admin) may move a group.
       await h.moderator('birds', ALICE);
+      const moderator = await h.moves.move('birds', NEW, ALICE);
+      expect(!moderator.ok && moderator.error.type).to.equal('not-allowed');
+      expect(h.events.of('GroupMoved')).to.deep.equal([]);
+      await h.store.owners.setOwner({ groupName: 'birds', actorId: ALICE, since: T0 });
       const moved = await h.moves.move('birds', NEW, ALICE);
       expect(moved.ok).to.equal(true);
       expect(h.events.of('GroupMoved')).to.deep.equal([
@@ -190,7 +194,7 @@ describe('moves, groups following groups and peering (domain)', function () {
       expect(!elsewhere.ok && elsewhere.error).to.deep.equal({ type: 'already-moved', to: NEW });
     });
 
-    it('moves by DM command, from a moderator only', async function () {
+    it('moves by DM command, from the owner only', async function () {
       h.remote.actors.set(NEW, { id: NEW, type: 'Group', alsoKnownAs: [h.urls.group('birds')] });
       h.remote.handles.set('birds@new.example', NEW);
       const dm = (from: string, n: string) => ({
@@ -211,7 +215,11 @@ describe('moves, groups following groups and peering (domain)', function () {
       expect(h.events.of('DirectMessageSent')[0]?.text).to.contain('Only moderators');
       await h.moderator('birds', ALICE);
       await h.deliver(dm(ALICE, '2'));
-      expect(h.events.of('DirectMessageSent')[1]?.text).to.contain(`Moving to ${NEW}`);
+      expect(h.events.of('DirectMessageSent')[1]?.text).to.contain('only the admin and the group’s owner');
+      expect((await h.store.moves.getMoveState('birds')).movedTo).to.equal(null);
+      await h.store.owners.setOwner({ groupName: 'birds', actorId: ALICE, since: T0 });
+      await h.deliver(dm(ALICE, '3'));
+      expect(h.events.of('DirectMessageSent')[2]?.text).to.contain(`Moving to ${NEW}`);
       expect((await h.store.moves.getMoveState('birds')).movedTo).to.equal(NEW);
     });
   });

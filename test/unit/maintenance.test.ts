@@ -175,4 +175,31 @@ describe('maintenance pass', function () {
     ]);
     expect(await store.remoteActors.getRemoteActor('https://r.example/seen')).not.to.equal(null);
   });
+
+  it('purges expired sign-in links, deletion codes and sessions, and keeps live ones', async function () {
+    const code = (hash: string, expiresAt: number) => ({
+      hash,
+      purpose: 'sign-in' as const,
+      actorId: 'https://r.example/a',
+      subject: '',
+      createdAt: 0,
+      expiresAt,
+      usedAt: null,
+    });
+    await store.codes.putCode(code('old', clock - 1));
+    await store.codes.putCode(code('live', clock + 60_000));
+    const session = (hash: string, expiresAt: number) => ({
+      hash,
+      actorId: 'https://r.example/a',
+      createdAt: 0,
+      expiresAt,
+    });
+    await store.sessions.putSession(session('old', clock - 1));
+    await store.sessions.putSession(session('live', clock + DAY));
+    const report = await maintenance().pass();
+    expect(report.purgedCodes).to.equal(1);
+    expect(report.purgedSessions).to.equal(1);
+    expect(await store.sessions.getSession('live', clock)).not.to.equal(null);
+    expect(await store.codes.useCode('live', clock)).not.to.equal(null);
+  });
 });

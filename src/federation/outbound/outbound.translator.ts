@@ -37,6 +37,7 @@ import {
 import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
+import { sendServiceMessage } from './service-message.ts';
 import type { EventSink, FollowRef, GroupEvent, InstanceEvent, RecipientRef } from '../../groups/events.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 import { LinksTranslator } from './links.translator.ts';
@@ -196,6 +197,11 @@ export class OutboundTranslator implements EventSink {
       case 'PeerUnfollowed':
       case 'PeerAccepted':
         return this.links.emit(e);
+      case 'ServiceMessageSent':
+        return sendServiceMessage(
+          { publisher: this.d.publisher, urls: this.d.urls, forms: this.forms, published: this.published() },
+          e,
+        );
       default: {
         const never: never = e;
         throw new Error(`no translation for ${JSON.stringify(never)}`);

@@ -38,7 +38,9 @@ export function joinAnswerHandler(
 ): Handler<InboundOf<'accept-follow' | 'reject-follow'>, JoinAnswerPlan> {
   return {
     async groups(a, inboxGroup) {
-      const own = senderOf(d, a.follow.id);
+      const own = senderOf(d, a.follow.id) ?? (a.follow.actor ? d.urls.groupNameOf(a.follow.actor) : null);
+      // The followed actor answering a Follow: only the group that followed is concerned.
+      if (a.follow.object !== null && a.follow.object === a.actor) return own ? [own] : [];
       const names = addressedGroups(d.urls, a, inboxGroup, [a.follow.object, a.follow.actor]);
       return own && !names.includes(own) ? [...names, own] : names;
     },

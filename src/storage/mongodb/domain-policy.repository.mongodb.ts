@@ -1,7 +1,6 @@
 /** MongoDB adapter of the storage port: the instance's domain policies (blocked and limited hosts). */
 import type { Collection, Filter } from 'mongodb';
 import type { DomainPolicy, DomainPolicyKind, DomainPolicyRepository } from '../moderation.store.ts';
-import type { MemberDoc } from './documents.mongodb.ts';
 import { retryOnDuplicateKey } from './errors.mongodb.ts';
 import type { DomainPolicyDoc } from './moderation-documents.mongodb.ts';
 
@@ -9,27 +8,12 @@ function toPolicy(doc: DomainPolicyDoc): DomainPolicy {
   return { domain: doc._id, policy: doc.policy, reason: doc.reason, createdAt: doc.createdAt };
 }
 
-/** Escapes every regular expression metacharacter of `text`. */
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * An anchored pattern for the actor ids on `domain`: `http(s)://domain` alone, followed by a path or followed by
- * a port. Matched ignoring case, as host names are (and as SQLite's LIKE does).
- */
-function actorIdPatternOnDomain(domain: string): string {
-  return `^https?://${escapeRegex(domain)}(?:[/:]|$)`;
-}
-
 /** Instance-level domain policies in the `domain_policies` collection, `_id` = domain. */
 export class MongoDomainPolicyRepository implements DomainPolicyRepository {
   readonly #policies: Collection<DomainPolicyDoc>;
-  readonly #members: Collection<MemberDoc>;
 
-  constructor(policies: Collection<DomainPolicyDoc>, members: Collection<MemberDoc>) {
+  constructor(policies: Collection<DomainPolicyDoc>) {
     this.#policies = policies;
-    this.#members = members;
   }
 
   async putDomainPolicy(p: DomainPolicy): Promise<void> {
@@ -67,13 +51,5 @@ export class MongoDomainPolicyRepository implements DomainPolicyRepository {
 
   async countDomainPolicies(kind: DomainPolicyKind): Promise<number> {
     return this.#policies.countDocuments({ policy: kind });
-  }
-
-  /** One deleteMany on the server; no member is read into memory. */
-  async removeMembersOfDomain(domain: string): Promise<number> {
-    const result = await this.#members.deleteMany({
-      actorId: { $regex: actorIdPatternOnDomain(domain), $options: 'i' },
-    });
-    return result.deletedCount;
   }
 }

@@ -123,4 +123,21 @@ export class MongoMemberRepository implements MemberRepository {
     }
     return inboxes;
   }
+
+  /** Reads `limit` members in actor order and keeps each actor once (the port allows shorter pages). */
+  async listMemberActors(after: string | null, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<MemberDoc> = after === null ? {} : { actorId: { $gt: after } };
+    const docs = await this.#members
+      .find(filter, { projection: { _id: 0, actorId: 1 } })
+      .sort({ actorId: 1 })
+      .limit(limit)
+      .toArray();
+    const actors: string[] = [];
+    for (const doc of docs) {
+      const actorId = doc['actorId'];
+      if (typeof actorId === 'string' && actorId !== actors[actors.length - 1]) actors.push(actorId);
+    }
+    return actors;
+  }
 }

@@ -68,4 +68,16 @@ export class MongoModeratorRepository implements ModeratorRepository {
   async countModerators(groupName: string): Promise<number> {
     return this.#moderators.countDocuments({ groupName });
   }
+
+  async listGroupsOfModerator(actorId: string, after: string | null, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const filter: Filter<ModeratorDoc> = { actorId };
+    if (after !== null) filter.groupName = { $gt: after };
+    const docs = await this.#moderators
+      .find(filter, { projection: { _id: 0, groupName: 1 } })
+      .sort({ groupName: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d.groupName);
+  }
 }

@@ -19,6 +19,14 @@ import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts
 import { MongoReportRepository } from './report.repository.mongodb.ts';
 import { MongoGroupFollowRepository, MongoGroupMoveRepository } from './moves.repository.mongodb.ts';
 import { MongoDirectoryRepository, MongoPeerRepository } from './peers.repository.mongodb.ts';
+import {
+  ensureSelfServiceIndexes,
+  MongoCodeRepository,
+  MongoGroupRequestRepository,
+  MongoOwnerRepository,
+  MongoSessionRepository,
+  selfServiceCollectionsOf,
+} from './self-service.repository.mongodb.ts';
 
 /** Used when neither `dbName` nor the URL names a database. */
 export const DEFAULT_MONGODB_DB_NAME = 'guild';
@@ -47,6 +55,10 @@ export class MongoStore implements Store {
   readonly groupFollows: MongoGroupFollowRepository;
   readonly peers: MongoPeerRepository;
   readonly directory: MongoDirectoryRepository;
+  readonly owners: MongoOwnerRepository;
+  readonly groupRequests: MongoGroupRequestRepository;
+  readonly codes: MongoCodeRepository;
+  readonly sessions: MongoSessionRepository;
   readonly #client: MongoClient;
   readonly #db: Db;
 
@@ -68,7 +80,7 @@ export class MongoStore implements Store {
     this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
     this.moderators = new MongoModeratorRepository(collections.moderators);
     this.bans = new MongoBanRepository(collections.bans);
-    this.domains = new MongoDomainPolicyRepository(collections.domainPolicies, collections.members);
+    this.domains = new MongoDomainPolicyRepository(collections.domainPolicies);
     this.reports = new MongoReportRepository(collections.reports, collections.reportResolutions);
     this.held = new MongoHeldPostRepository(collections.heldPosts);
     this.audit = new MongoAuditRepository(collections.audit);
@@ -82,6 +94,14 @@ export class MongoStore implements Store {
     );
     this.peers = new MongoPeerRepository(collections.peers);
     this.directory = new MongoDirectoryRepository(collections.directoryEntries);
+    const selfService = selfServiceCollectionsOf(db);
+    this.owners = new MongoOwnerRepository(selfService.owners);
+    this.groupRequests = new MongoGroupRequestRepository(
+      selfService.groupRequests,
+      selfService.requestDecisions,
+    );
+    this.codes = new MongoCodeRepository(selfService.codes, selfService.codeUses);
+    this.sessions = new MongoSessionRepository(selfService.sessions);
   }
 
   async ping(): Promise<void> {
@@ -133,6 +153,7 @@ export async function openMongoStore(url: string, dbName?: string): Promise<Stor
     await db.command({ ping: 1 });
     const store = new MongoStore(client, db);
     await ensureIndexes(collectionsOf(db));
+    await ensureSelfServiceIndexes(selfServiceCollectionsOf(db), db);
     return store;
   } catch (error) {
     await client.close().catch(() => undefined);

@@ -15,24 +15,6 @@ function toPolicy(row: DomainPolicyRow): DomainPolicy {
   return { domain: row.domain, policy: row.policy, reason: row.reason, createdAt: row.created_at };
 }
 
-/** Escapes the LIKE wildcards (and the escape character itself) of `text` for `ESCAPE '\'`. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, '\\$&');
-}
-
-/**
- * LIKE patterns matching the actor ids on `domain`: `http(s)://domain` alone, followed by a path or followed by a
- * port. LIKE ignores ASCII case, as host names do.
- */
-function actorIdPatternsOnDomain(domain: string): string[] {
-  const host = escapeLike(domain);
-  return ['http', 'https'].flatMap((scheme) => [
-    `${scheme}://${host}`,
-    `${scheme}://${host}/%`,
-    `${scheme}://${host}:%`,
-  ]);
-}
-
 /** Instance-level domain policies in the `domain_policies` table, keyed by domain. */
 export class SqliteDomainPolicyRepository implements DomainPolicyRepository {
   readonly #put: Statement<[DomainPolicyRow]>;
@@ -43,7 +25,6 @@ export class SqliteDomainPolicyRepository implements DomainPolicyRepository {
   readonly #listKindFirst: Statement<[DomainPolicyKind, number], DomainPolicyRow>;
   readonly #listKindAfter: Statement<[DomainPolicyKind, string, number], DomainPolicyRow>;
   readonly #count: Statement<[DomainPolicyKind], { n: number }>;
-  readonly #removeMembers: Statement<string[]>;
 
   constructor(db: Database) {
     this.#put = db.prepare(
@@ -62,8 +43,6 @@ export class SqliteDomainPolicyRepository implements DomainPolicyRepository {
       `SELECT ${COLUMNS} FROM domain_policies WHERE policy = ? AND domain > ? ORDER BY domain LIMIT ?`,
     );
     this.#count = db.prepare('SELECT count(*) AS n FROM domain_policies WHERE policy = ?');
-    const matches = actorIdPatternsOnDomain('x').map(() => "actor_id LIKE ? ESCAPE '\\'");
-    this.#removeMembers = db.prepare(`DELETE FROM members WHERE ${matches.join(' OR ')}`);
   }
 
   async putDomainPolicy(p: DomainPolicy): Promise<void> {
@@ -97,10 +76,5 @@ export class SqliteDomainPolicyRepository implements DomainPolicyRepository {
 
   async countDomainPolicies(kind: DomainPolicyKind): Promise<number> {
     return this.#count.get(kind)?.n ?? 0;
-  }
-
-  /** One DELETE in the database; no member is read into memory. */
-  async removeMembersOfDomain(domain: string): Promise<number> {
-    return this.#removeMembers.run(...actorIdPatternsOnDomain(domain)).changes;
   }
 }

@@ -45,6 +45,8 @@ export class SqliteMemberRepository implements MemberRepository {
   readonly #inboxesFirst: Statement<[string, number], { delivery_inbox: string }>;
   readonly #inboxesAfter: Statement<[string, string, number], { delivery_inbox: string }>;
   readonly #groupsOf: Statement<[string], { group_name: string }>;
+  readonly #actorsFirst: Statement<[number], { actor_id: string }>;
+  readonly #actorsAfter: Statement<[string, number], { actor_id: string }>;
 
   constructor(db: Database) {
     this.#upsert = db.prepare(
@@ -73,6 +75,10 @@ export class SqliteMemberRepository implements MemberRepository {
     this.#inboxesAfter = db.prepare(
       `SELECT DISTINCT delivery_inbox FROM members WHERE group_name = ? AND state = 'accepted'
        AND delivery_inbox > ? ORDER BY delivery_inbox LIMIT ?`,
+    );
+    this.#actorsFirst = db.prepare('SELECT DISTINCT actor_id FROM members ORDER BY actor_id LIMIT ?');
+    this.#actorsAfter = db.prepare(
+      'SELECT DISTINCT actor_id FROM members WHERE actor_id > ? ORDER BY actor_id LIMIT ?',
     );
     this.#groupsOf = db.prepare(
       `SELECT group_name FROM members WHERE actor_id = ? ORDER BY group_name LIMIT ${GROUPS_OF_ACTOR_LIMIT}`,
@@ -127,6 +133,12 @@ export class SqliteMemberRepository implements MemberRepository {
         ? this.#inboxesFirst.all(groupName, limit)
         : this.#inboxesAfter.all(groupName, after, limit);
     return rows.map((row) => row.delivery_inbox);
+  }
+
+  async listMemberActors(after: string | null, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const rows = after === null ? this.#actorsFirst.all(limit) : this.#actorsAfter.all(after, limit);
+    return rows.map((row) => row.actor_id);
   }
 
   async listGroupsOfActor(actorId: string): Promise<string[]> {

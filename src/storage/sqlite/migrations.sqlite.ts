@@ -273,6 +273,59 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   {
     version: 8,
+    name: 'owners, group requests, one-time codes, sessions',
+    sql: `
+      CREATE TABLE group_owners (
+        group_name TEXT PRIMARY KEY,
+        actor_id TEXT NOT NULL,
+        since INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE group_requests (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        title TEXT NOT NULL,
+        requester_id TEXT NOT NULL,
+        requester_host TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('created', 'pending', 'approved', 'rejected')),
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER,
+        decided_by TEXT,
+        reason TEXT NOT NULL
+      );
+      -- listGroupRequests, getPendingByName (state = 'pending', then name)
+      CREATE INDEX group_requests_by_state ON group_requests (state, created_at, id);
+      CREATE INDEX group_requests_by_name ON group_requests (name, state);
+      -- countGroupRequestsSince
+      CREATE INDEX group_requests_by_requester ON group_requests (requester_id, created_at);
+      CREATE INDEX group_requests_by_host ON group_requests (requester_host, created_at);
+      CREATE TABLE one_time_codes (
+        hash TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) WITHOUT ROWID;
+      -- purgeCodes
+      CREATE INDEX one_time_codes_by_expiry ON one_time_codes (expires_at);
+      CREATE TABLE sessions (
+        hash TEXT PRIMARY KEY,
+        actor_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- deleteSessionsOf
+      CREATE INDEX sessions_by_actor ON sessions (actor_id);
+      -- purgeSessions
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+      -- listGroupsOfModerator
+      CREATE INDEX moderators_by_actor_group ON moderators (actor_id, group_name);
+    `,
+  },
+  {
+    // Steps 9 and 10 belong to other parts of the schema.
+    version: 11,
     name: 'moves, groups following groups, peers and their directories',
     sql: `
       -- getMoveState, addAlsoKnownAs, setMovedTo: one row per group that has either.

@@ -23,6 +23,7 @@ export class SqliteModeratorRepository implements ModeratorRepository {
   readonly #listFirst: Statement<[string, number], ModeratorRow>;
   readonly #listAfter: Statement<[string, number, string, number], ModeratorRow>;
   readonly #count: Statement<[string], { n: number }>;
+  readonly #groupsOf: Statement<[string, string, number], { group_name: string }>;
 
   constructor(db: Database) {
     this.#insert = db.prepare(
@@ -39,6 +40,9 @@ export class SqliteModeratorRepository implements ModeratorRepository {
        ORDER BY added_at, actor_id LIMIT ?`,
     );
     this.#count = db.prepare('SELECT count(*) AS n FROM moderators WHERE group_name = ?');
+    this.#groupsOf = db.prepare(
+      `SELECT group_name FROM moderators WHERE actor_id = ? AND group_name > ? ORDER BY group_name LIMIT ?`,
+    );
   }
 
   async addModerator(m: Moderator): Promise<boolean> {
@@ -69,5 +73,10 @@ export class SqliteModeratorRepository implements ModeratorRepository {
 
   async countModerators(groupName: string): Promise<number> {
     return this.#count.get(groupName)?.n ?? 0;
+  }
+
+  async listGroupsOfModerator(actorId: string, after: string | null, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    return this.#groupsOf.all(actorId, after ?? '', limit).map((r) => r.group_name);
   }
 }

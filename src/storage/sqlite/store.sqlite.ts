@@ -21,6 +21,8 @@ import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts
 import { SqliteReportRepository } from './report.repository.sqlite.ts';
 import { SqliteGroupFollowRepository, SqliteGroupMoveRepository } from './moves.repository.sqlite.ts';
 import { SqliteDirectoryRepository, SqlitePeerRepository } from './peers.repository.sqlite.ts';
+import { SqliteGroupRequestRepository, SqliteOwnerRepository } from './group-request.repository.sqlite.ts';
+import { SqliteCodeRepository, SqliteSessionRepository } from './session.repository.sqlite.ts';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -47,6 +49,10 @@ export class SqliteStore implements Store {
   readonly groupFollows: SqliteGroupFollowRepository;
   readonly peers: SqlitePeerRepository;
   readonly directory: SqliteDirectoryRepository;
+  readonly owners: SqliteOwnerRepository;
+  readonly groupRequests: SqliteGroupRequestRepository;
+  readonly codes: SqliteCodeRepository;
+  readonly sessions: SqliteSessionRepository;
   readonly #db: Database;
   readonly #ping: Statement<[], { ok: number }>;
 
@@ -72,6 +78,10 @@ export class SqliteStore implements Store {
     this.groupFollows = new SqliteGroupFollowRepository(db);
     this.peers = new SqlitePeerRepository(db);
     this.directory = new SqliteDirectoryRepository(db);
+    this.owners = new SqliteOwnerRepository(db);
+    this.groupRequests = new SqliteGroupRequestRepository(db);
+    this.codes = new SqliteCodeRepository(db);
+    this.sessions = new SqliteSessionRepository(db);
     this.#ping = db.prepare<[], { ok: number }>('SELECT 1 AS ok');
   }
 

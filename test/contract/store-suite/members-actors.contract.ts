@@ -120,6 +120,38 @@ export function describeMembersAndActors(store: StoreProvider): void {
       expect(await store().members.listGroupsOfActor(`${alice}/`)).to.deep.equal([]);
     });
 
+    it('lists the actors of every group once, in id order, to the last page', async () => {
+      const expected: string[] = [];
+      for (let n = 0; n < 12; n++) {
+        // Some actors are in several groups, some only requested to join.
+        const groups = n % 3 === 0 ? ['cats', 'dogs', 'birds'] : ['cats'];
+        for (const g of groups) {
+          await store().members.upsertMember(
+            member(g, actor(n), { state: n % 4 === 1 ? 'pending' : 'accepted' }),
+          );
+        }
+        expected.push(actor(n));
+      }
+      expected.sort();
+      for (const size of [1, 2, 5, 100]) {
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (let pages = 0; ; pages++) {
+          expect(pages, 'the listing ends').to.be.below(100);
+          const page: string[] = await store().members.listMemberActors(after, size);
+          if (page.length === 0) break;
+          expect(page.length).to.be.at.most(size);
+          seen.push(...page);
+          after = page[page.length - 1] ?? null;
+        }
+        expect(seen, `in pages of ${size}`).to.deep.equal(expected);
+      }
+      expect(await store().members.listMemberActors(expected[expected.length - 1] ?? '', 10)).to.deep.equal(
+        [],
+      );
+      expect(await store().members.listMemberActors(null, 0)).to.deep.equal([]);
+    });
+
     it('lists at most 100 groups of an actor, the first by name', async () => {
       const names = Array.from({ length: 105 }, (_, n) => `g${String(n).padStart(3, '0')}`);
       for (const name of [...names].reverse()) await store().members.upsertMember(member(name, actor(1)));
