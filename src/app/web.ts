@@ -102,6 +102,8 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
         ownership: s.ownership,
         creation: s.creation,
         moderation: s.moderation,
+        moves: s.moves,
+        groupFollows: s.groupFollows,
         handles: resolver,
       },
       admin:
