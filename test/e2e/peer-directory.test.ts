@@ -33,6 +33,22 @@ describe('one directory across peered instances', function () {
       timeoutMs: 20_000,
     });
 
+  /** Both instances peered (each test that needs it asks, so that each passes alone). */
+  const peered = async (): Promise<void> => {
+    const both = async () => {
+      const [p1, p2] = await Promise.all([i1.store.peers.getPeer(host2), i2.store.peers.getPeer(host1)]);
+      return p1?.following === true && p1.followedBy && p2?.following === true && p2.followedBy;
+    };
+    if (await both()) return;
+    const [r1, r2] = await Promise.all([
+      i1.guild.services.peering.add(host2),
+      api2('POST', '/peers', { body: { host: host1 } }),
+    ]);
+    if (!r1.ok) throw new Error(JSON.stringify(r1.error));
+    expect(r2.status).to.equal(201);
+    await waitUntil(both, { what: 'both Service actors following each other' });
+  };
+
   before(async function () {
     [i1, i2] = await Promise.all([startTestGuild(), startTestGuild({ GUILD_ADMIN_TOKEN: TOKEN })]);
     host1 = new URL(i1.origin).host;
@@ -81,6 +97,7 @@ describe('one directory across peered instances', function () {
   });
 
   it('lists the groups the peer had before, marked with their host, and never a group that is not discoverable', async function () {
+    await peered();
     await listed(i1, 'herons', `herons@${host2}`);
     const html = await (await fetch(`${i1.origin}/?q=wading`)).text();
     expect(html).to.contain(`data-peer="${host2}"`).and.contain(`on ${host2}`).and.contain('action="/join"');
@@ -89,6 +106,7 @@ describe('one directory across peered instances', function () {
   });
 
   it('lists a group created after the peering, within seconds, and its changes', async function () {
+    await peered();
     await i2.createGroup('storks', { title: 'Storks' });
     await listed(i1, 'storks', `storks@${host2}`);
     const r = await i2.guild.services.moderation.changeSettings(
@@ -104,7 +122,10 @@ describe('one directory across peered instances', function () {
   });
 
   it('joins a peer’s group from one’s server through the same form', async function () {
-    const actor = i2.groupUrl('storks');
+    await peered();
+    await i2.createGroup('spoonbills');
+    await listed(i1, 'spoonbills', `spoonbills@${host2}`);
+    const actor = i2.groupUrl('spoonbills');
     const res = await fetch(
       `${i1.origin}/join?${new URLSearchParams({ uri: actor, server: 'mastodon.example' })}`,
       {
@@ -123,20 +144,26 @@ describe('one directory across peered instances', function () {
   });
 
   it('takes a group out when it is deleted, or made not discoverable', async function () {
-    const deleted = await i2.guild.services.groups.delete('storks');
+    await peered();
+    await Promise.all([i2.createGroup('cranes'), i2.createGroup('bitterns')]);
+    await listed(i1, 'cranes', `cranes@${host2}`);
+    await listed(i1, 'bitterns', `bitterns@${host2}`);
+    const deleted = await i2.guild.services.groups.delete('cranes');
     expect(deleted.ok).to.equal(true);
-    await unlisted(i1, 'storks', `storks@${host2}`);
-    expect(await i1.store.directory.getEntry(i2.groupUrl('storks'))).to.equal(null);
-    await i2.guild.services.moderation.changeSettings('herons', { discoverable: false }, { by: 'admin' });
-    await unlisted(i1, 'herons', `herons@${host2}`);
+    await unlisted(i1, 'cranes', `cranes@${host2}`);
+    expect(await i1.store.directory.getEntry(i2.groupUrl('cranes'))).to.equal(null);
+    await i2.guild.services.moderation.changeSettings('bitterns', { discoverable: false }, { by: 'admin' });
+    await unlisted(i1, 'bitterns', `bitterns@${host2}`);
   });
 
   it('takes every group of a peer out when the peering ends', async function () {
-    await i2.createGroup('ibises');
+    await peered();
+    await Promise.all([i2.createGroup('ibises'), i1.createGroup('avocets')]);
     await listed(i1, 'ibises', `ibises@${host2}`);
+    await listed(i2, 'avocets', `avocets@${host1}`);
     const r = await api2('DELETE', `/peers/${encodeURIComponent(host1)}`);
     expect(r.status).to.equal(204);
-    await unlisted(i2, 'egrets', `egrets@${host1}`);
+    await unlisted(i2, 'avocets', `avocets@${host1}`);
     const removed = await i1.guild.services.peering.remove(host2);
     expect(removed.ok).to.equal(true);
     expect(await search(i1, 'ibises')).to.deep.equal([]);
