@@ -7,7 +7,7 @@
  * The harness follows progress through Guild's own metrics (the same values `/metrics` serves, summed over the
  * background threads): jobs queued, finished by outcome, and claims made, per queue.
  *
- * Commands: `usage` (memory), `jobs` (counters), `close`.
+ * Commands: `usage` (memory), `jobs` (counters), `commands` (MongoDB commands sent, by name), `close`.
  */
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -19,7 +19,7 @@ import { fields, num, serveIpc } from './ipc.bench.ts';
  * Per queue: jobs inserted, completed, failed, retried, and the claims made: calls, jobs returned, time spent.
  */
 type Counters = Record<string, Record<Counted, number>>;
-type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'claims' | 'claimed' | 'claimMs';
+type Counted = 'enqueued' | 'done' | 'failed' | 'retried' | 'claims' | 'claimed' | 'claimMs' | 'emptyClaims';
 
 function decodeArgs(raw: string | undefined): { env: Record<string, string>; pollMs: number } {
   const a = fields(JSON.parse(raw ?? 'null'), 'arguments');
@@ -41,6 +41,7 @@ function counters(snapshot: MetricsSnapshot): Counters {
       claims: 0,
       claimed: 0,
       claimMs: 0,
+      emptyClaims: 0,
     });
     c[what] += v;
   };
@@ -59,6 +60,7 @@ function counters(snapshot: MetricsSnapshot): Counters {
   each('guild_queue_claims_total', (l, v) => add(l['queue'], 'claims', v));
   each('guild_queue_claimed_jobs_total', (l, v) => add(l['queue'], 'claimed', v));
   each('guild_queue_claim_seconds_total', (l, v) => add(l['queue'], 'claimMs', v * 1000));
+  each('guild_queue_empty_claims_total', (l, v) => add(l['queue'], 'emptyClaims', v));
   return out;
 }
 
@@ -82,6 +84,16 @@ serveIpc(
     },
     async jobs() {
       return counters(await guild.metrics());
+    },
+    async commands() {
+      // guild_store_commands_total, summed over the threads: command name -> count.
+      const out: Record<string, number> = {};
+      const metric = (await guild.metrics()).find((m) => m.name === 'guild_store_commands_total');
+      for (const { labels, value } of metric?.values ?? []) {
+        const name = labels['command'];
+        if (name !== undefined) out[String(name)] = (out[String(name)] ?? 0) + value;
+      }
+      return out;
     },
     async close() {
       await guild.close();

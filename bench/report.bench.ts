@@ -6,7 +6,7 @@ export type Verdict = 'PASS' | 'FAIL' | 'n/a' | 'ERROR';
 
 /** One line of the table. */
 export interface RowResult {
-  row: 'fan-out' | 'intake' | 'memory' | 'storage';
+  row: 'fan-out' | 'intake' | 'memory' | 'scale-out' | 'storage';
   store: StoreKind;
   /** The measurement, in words and numbers. */
   result: string;

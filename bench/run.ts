@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,storage] [--verbose]
- * [--profile DIR]`: measures fan-out, intake and memory on each store and prints one markdown table with the
+ * `npm run bench [-- --store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,scale-out,storage]
+ * [--verbose] [--profile DIR]`: measures fan-out, intake, memory, several processes and storage on each store and prints one markdown table with the
  * machine above it and PASS/FAIL against the targets. Exits 0 when targets are missed (it is a measurement);
  * exits 1 when the harness itself fails, 2 when the global deadline aborts it. Only loopback addresses are used.
  */
@@ -8,15 +8,16 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FERRETDB_VERSION, startFerretDb, type RunningFerretDb } from '../test/support/ferretdb.ts';
 import { loadNow, machine, measureBaselines } from './baseline.bench.ts';
-import { runFanout, FANOUT_TARGET, type FanoutSizes } from './fanout.bench.ts';
-import { runIntake, INTAKE_TARGET, type IntakeSizes } from './intake.bench.ts';
+import { runFanout, fanoutTarget, type FanoutSizes } from './fanout.bench.ts';
+import { runIntake, intakeTarget, type IntakeSizes } from './intake.bench.ts';
 import { runMemory, MEMORY_TARGET, type MemorySizes } from './memory.bench.ts';
+import { runScaleOut, SCALE_OUT_TARGET, type ScaleOutSizes } from './scale-out.bench.ts';
 import { runStorage, STORAGE_TARGET, type StorageSizes } from './storage.bench.ts';
 import { errorRow, renderReport, type RowResult } from './report.bench.ts';
 import type { RowContext, StoreKind } from './setup.bench.ts';
 
 type RowName = RowResult['row'];
-const ROWS: RowName[] = ['fan-out', 'intake', 'memory', 'storage'];
+const ROWS: RowName[] = ['fan-out', 'intake', 'memory', 'scale-out', 'storage'];
 
 interface Options {
   stores: StoreKind[];
@@ -27,7 +28,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,storage] [--verbose] [--profile DIR]';
+  'usage: npm run bench -- [--store sqlite|mongodb|both] [--quick] [--only fan-out,intake,memory,scale-out,storage] [--verbose] [--profile DIR]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -67,36 +68,45 @@ function parseArgs(argv: string[]): Options {
 
 const SIZES: Record<
   'full' | 'quick',
-  { fanout: FanoutSizes; intake: IntakeSizes; memory: MemorySizes; storage: StorageSizes }
+  {
+    fanout: FanoutSizes;
+    intake: IntakeSizes;
+    memory: MemorySizes;
+    scaleOut: ScaleOutSizes;
+    storage: StorageSizes;
+  }
 > = {
   full: {
     fanout: { members: 10_000, servers: 1_000, trials: 3, warmUps: 2, signMs: 1000 },
     intake: { activities: 2_000, actors: 200, concurrency: 64 },
-    memory: { members: 100_000, servers: 100, sinkDelayMs: 1000, holdMs: 10_000 },
+    memory: { members: [100_000, 1_000_000], servers: 100, sinkDelayMs: 1000, holdMs: 10_000 },
+    scaleOut: { members: 10_000, servers: 1_000, workers: [1, 2, 4], webs: 2 },
     storage: { phaseMs: 90_000, retentionMs: 15_000, replayWindowMs: 30_000, posts: 1, votes: 5, junk: 40 },
   },
   quick: {
     fanout: { members: 1_000, servers: 100, trials: 1, warmUps: 1, signMs: 500 },
     intake: { activities: 300, actors: 20, concurrency: 64 },
-    memory: { members: 5_000, servers: 20, sinkDelayMs: 1000, holdMs: 2_000 },
+    memory: { members: [5_000, 50_000], servers: 20, sinkDelayMs: 1000, holdMs: 2_000 },
+    scaleOut: { members: 1_000, servers: 100, workers: [1, 2, 4], webs: 2 },
     storage: { phaseMs: 30_000, retentionMs: 4_000, replayWindowMs: 8_000, posts: 1, votes: 3, junk: 20 },
   },
 };
 
 /** Time allowed to each row (it ends earlier when the global deadline comes first). */
 const ROW_BUDGET_MS: Record<'full' | 'quick', Record<RowName, number>> = {
-  full: { 'fan-out': 240_000, intake: 300_000, memory: 600_000, storage: 300_000 },
-  quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000, storage: 120_000 },
+  full: { 'fan-out': 240_000, intake: 300_000, memory: 1_200_000, 'scale-out': 300_000, storage: 300_000 },
+  quick: { 'fan-out': 45_000, intake: 60_000, memory: 45_000, 'scale-out': 90_000, storage: 120_000 },
 };
-const GLOBAL_BUDGET_MS = { full: 55 * 60_000, quick: 10 * 60_000 };
+const GLOBAL_BUDGET_MS = { full: 80 * 60_000, quick: 12 * 60_000 };
 /** Extra time after the global deadline before the watchdog gives up on a stuck step. */
 const WATCHDOG_GRACE_MS = 90_000;
 
-const TARGETS: Record<RowName, string> = {
-  'fan-out': FANOUT_TARGET,
-  intake: INTAKE_TARGET,
-  memory: MEMORY_TARGET,
-  storage: STORAGE_TARGET,
+const TARGETS: Record<RowName, (kind: StoreKind) => string> = {
+  'fan-out': fanoutTarget,
+  intake: intakeTarget,
+  memory: () => MEMORY_TARGET,
+  'scale-out': () => SCALE_OUT_TARGET,
+  storage: () => STORAGE_TARGET,
 };
 
 const progress = (msg: string): void => {
@@ -128,22 +138,25 @@ async function main(): Promise<void> {
   try {
     for (const kind of o.stores) {
       let mongoUrl: string | null = null;
+      let ferretBackend: 'postgresql' | 'sqlite' | null = null;
       if (kind === 'mongodb') {
         const given = process.env['MONGODB_URL'];
         if (given) {
           mongoUrl = given;
           storeNotes.push(`mongodb: MONGODB_URL (${given.replace(/\/\/[^@/]*@/, '//***@')})`);
         } else {
-          progress('starting FerretDB (MongoDB wire protocol, SQLite backend)');
+          progress('starting FerretDB (MongoDB wire protocol; on PostgreSQL where installed)');
           try {
-            ferret = await startFerretDb();
+            ferret = await startFerretDb({ durability: 'full' });
             mongoUrl = ferret.url;
-            storeLabels.mongodb = `mongodb (FerretDB ${FERRETDB_VERSION})`;
-            storeNotes.push(
-              'mongodb: FerretDB 1.24.2 on its SQLite backend, started by the bench (same machine)',
-            );
+            ferretBackend = ferret.backend;
+            storeLabels.mongodb =
+              ferret.backend === 'postgresql'
+                ? `mongodb (FerretDB ${FERRETDB_VERSION}, PostgreSQL)`
+                : `mongodb (FerretDB ${FERRETDB_VERSION}, SQLite)`;
+            storeNotes.push(`mongodb: ${ferret.description}, started by the bench (same machine)`);
           } catch (e) {
-            for (const row of o.only) rows.push(errorRow(row, kind, TARGETS[row], e));
+            for (const row of o.only) rows.push(errorRow(row, kind, TARGETS[row](kind), e));
             continue;
           }
         }
@@ -151,12 +164,15 @@ async function main(): Promise<void> {
       for (const row of o.only) {
         const now = Date.now();
         if (now > globalDeadline) {
-          rows.push(errorRow(row, kind, TARGETS[row], new Error('skipped: the global deadline was reached')));
+          rows.push(
+            errorRow(row, kind, TARGETS[row](kind), new Error('skipped: the global deadline was reached')),
+          );
           continue;
         }
         const ctx: RowContext = {
           kind,
           mongoUrl,
+          ferret: ferretBackend,
           deadline: Math.min(globalDeadline, now + ROW_BUDGET_MS[size][row]),
           verbose: o.verbose,
           profileDir: o.profileDir,
@@ -172,12 +188,14 @@ async function main(): Promise<void> {
                 ? await runIntake(ctx, sizes.intake, baselines)
                 : row === 'memory'
                   ? await runMemory(ctx, sizes.memory)
-                  : await runStorage(ctx, sizes.storage);
+                  : row === 'scale-out'
+                    ? await runScaleOut(ctx, sizes.scaleOut)
+                    : await runStorage(ctx, sizes.storage);
           rows.push(r);
           progress(`  ${r.verdict}: ${r.result}`);
         } catch (e) {
           progress(`  ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-          rows.push(errorRow(row, kind, TARGETS[row], e));
+          rows.push(errorRow(row, kind, TARGETS[row](kind), e));
         }
       }
     }

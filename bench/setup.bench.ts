@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -27,6 +28,12 @@ export interface RowContext {
   kind: StoreKind;
   /** The MongoDB-wire server (for `kind` mongodb). */
   mongoUrl: string | null;
+  /**
+   * The backend of FerretDB when the bench started one for `mongodb` (null with MONGODB_URL). On SQLite it scans
+   * a collection for nearly every command: the rows then use smaller warm-ups and one trial, which is all it can
+   * finish in their time.
+   */
+  ferret: 'postgresql' | 'sqlite' | null;
   /** Absolute time (epoch ms) by which the row must be over. */
   deadline: number;
   /** Echo the children's output. */
@@ -136,8 +143,11 @@ export async function seedGroup(
     const publicKeyPem = await core.store.keys.getPublicKey(groupKeyOwner(name));
     if (publicKeyPem === null) throw new Error('the group has no key');
     const started = performance.now();
-    if (store.options.kind === 'sqlite') await upsertAll(ctx, core.store, name, count, member);
-    else await insertAllMongo(ctx, store.options.url, store.options.dbName, name, count, member);
+    if (store.options.kind === 'mongodb')
+      await insertAllMongo(ctx, store.options.url, store.options.dbName, name, count, member);
+    else if (count > SQLITE_PORT_SEED_MAX)
+      await insertAllSqlite(ctx, store.options.path, name, count, member);
+    else await upsertAll(ctx, core.store, name, count, member);
     const seeded = await core.store.members.countMembers(name, 'accepted');
     if (seeded !== count) throw new Error(`seeding: the store counts ${seeded} members, not ${count}`);
     return {
@@ -165,6 +175,52 @@ function memberOf(name: string, m: SeedMember, t: number): Member {
     createdAt: t,
     updatedAt: t,
   };
+}
+
+/**
+ * Groups up to this size are seeded through the SQLite adapter's port (one `upsertMember`, one commit, each);
+ * larger ones with bulk inserts in its table (minutes saved for a million).
+ */
+const SQLITE_PORT_SEED_MAX = 20_000;
+
+/**
+ * Seeds an SQLite store with bulk inserts into the adapter's `members` table, many rows per transaction. The
+ * caller checks the result through the port; the store is open meanwhile (WAL lets both write in turn).
+ */
+async function insertAllSqlite(
+  ctx: RowContext,
+  path: string,
+  name: string,
+  count: number,
+  member: (i: number) => SeedMember,
+): Promise<void> {
+  const db = new BetterSqlite3(path);
+  try {
+    db.pragma('busy_timeout = 5000');
+    const insert = db.prepare(
+      `INSERT INTO members (group_name, actor_id, inbox, shared_inbox, delivery_inbox, state, follow_id,
+         created_at, updated_at)
+       VALUES (@groupName, @actorId, @inbox, @sharedInbox, @deliveryInbox, @state, @followId, @createdAt, @updatedAt)`,
+    );
+    const insertMany = db.transaction((rows: Member[]) => {
+      for (const row of rows) insert.run(row);
+    });
+    const batch = 10_000;
+    let last = performance.now();
+    for (let from = 0; from < count; from += batch) {
+      if (Date.now() > ctx.deadline) throw new Error(`deadline reached while seeding (${from} of ${count})`);
+      const t = Date.now();
+      const rows: Member[] = [];
+      for (let i = from; i < Math.min(count, from + batch); i++) rows.push(memberOf(name, member(i), t));
+      insertMany(rows);
+      if (performance.now() - last > 10_000) {
+        last = performance.now();
+        ctx.progress(`  seeded ${int(from + rows.length)} of ${int(count)} members`);
+      }
+    }
+  } finally {
+    db.close();
+  }
 }
 
 /** Seeds through the storage port, one `upsertMember` at a time. */
@@ -218,11 +274,48 @@ async function insertAllMongo(
 /** Guild running in a child process. */
 export interface GuildProcess {
   handle: ChildHandle;
+  /** Where it serves HTTP; empty for a worker process. */
   origin: string;
   /** Current and peak memory of the Guild process. */
   usage(): Promise<{ rss: number; heapUsed: number; maxRss: number; cpuMs: number }>;
   /** Jobs enqueued and finished per queue (`intake`, `fanout`, `deliver`). */
   jobs(): Promise<Record<string, Record<string, number>>>;
+  /** MongoDB commands the process (all its threads) has sent so far, by command name; empty on SQLite. */
+  commands(): Promise<CommandCounts>;
+}
+
+/** MongoDB commands by name (`find`, `insert`, `update`, `getMore`...). */
+export type CommandCounts = Record<string, number>;
+
+/** The commands sent between two readings, by name, and their total. */
+export function commandsBetween(
+  before: CommandCounts,
+  after: CommandCounts,
+): { total: number; byName: CommandCounts } {
+  const byName: CommandCounts = {};
+  let total = 0;
+  for (const [name, n] of Object.entries(after)) {
+    const d = n - (before[name] ?? 0);
+    if (d <= 0) continue;
+    byName[name] = d;
+    total += d;
+  }
+  return { total, byName };
+}
+
+/** Claims that found nothing (each one `find` on MongoDB: the polls of idle loops), over every queue. */
+export async function emptyClaimsOf(processes: GuildProcess[]): Promise<number> {
+  let n = 0;
+  for (const p of processes) for (const c of Object.values(await p.jobs())) n += c['emptyClaims'] ?? 0;
+  return n;
+}
+
+/** `find 12, insert 4, update 3` (most first). */
+export function describeCommands(byName: CommandCounts): string {
+  const parts = Object.entries(byName)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${int(n)}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -236,13 +329,15 @@ export async function startGuildProcess(
   const { handle, ready } = await ChildHandle.start(
     'guild',
     here('./guild.child.ts'),
-    { env, pollMs: 200 },
+    // Guild's default poll interval: idle loops poll the store as they would in production (their commands count).
+    { env, pollMs: 500 },
     { timeoutMs: 60_000, execArgv, echo: ctx.verbose },
   );
-  const port = num(fields(ready, 'guild ready'), 'port');
+  // A worker process (GUILD_ROLE=worker) serves no HTTP: it has no port, and no origin of its own.
+  const port = fields(ready, 'guild ready')['port'];
   return {
     handle,
-    origin: `http://127.0.0.1:${port}`,
+    origin: typeof port === 'number' ? `http://127.0.0.1:${port}` : '',
     async usage() {
       const u = fields(await handle.call('usage', {}, 10_000), 'usage');
       return {
@@ -259,6 +354,10 @@ export async function startGuildProcess(
         out[q] = Object.fromEntries(Object.entries(counts).map(([k]) => [k, num(counts, k)]));
       }
       return out;
+    },
+    async commands() {
+      const counts = fields(await handle.call('commands', {}, 10_000), 'commands');
+      return Object.fromEntries(Object.keys(counts).map((k) => [k, num(counts, k)]));
     },
   };
 }

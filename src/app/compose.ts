@@ -32,7 +32,7 @@ import { ServiceInbox } from '../groups/service-inbox.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
-import { LocalQueueSignal } from '../federation/queue-runner.ts';
+import { LocalQueueSignal } from '../federation/queue-signal.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
 import { DomainPolicies } from '../federation/domain-policy.ts';
@@ -101,11 +101,15 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/** Opens the store the configuration names. */
-export function openConfiguredStore(config: Config): Promise<Store> {
+/** Opens the store the configuration names; on MongoDB, `metrics` counts the commands sent. */
+export function openConfiguredStore(config: Config, metrics?: Metrics): Promise<Store> {
   return config.store === 'sqlite'
     ? openStore({ kind: 'sqlite', path: config.sqlitePath })
-    : openStore({ kind: 'mongodb', url: config.mongodbUrl });
+    : openStore({
+        kind: 'mongodb',
+        url: config.mongodbUrl,
+        ...(metrics ? { onCommand: (command: string) => metrics.storeCommands.inc({ command }) } : {}),
+      });
 }
 
 /** Opens the store (unless given one), gives the application actor a key if needed, builds every service. */
@@ -114,7 +118,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
   const clock = opts.clock ?? Date.now;
   const keys = opts.keys ?? rsaKeyPairs;
   const metrics = new Metrics();
-  const store = withMeteredJobs(opts.store ?? (await openConfiguredStore(config)), metrics);
+  const store = withMeteredJobs(opts.store ?? (await openConfiguredStore(config, metrics)), metrics);
   try {
     if ((await store.keys.getPublicKey(INSTANCE_KEY_OWNER)) === null) {
       await store.keys.putKeyPairIfAbsent({ owner: INSTANCE_KEY_OWNER, ...(await keys.generate()) });

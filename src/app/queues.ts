@@ -61,6 +61,7 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
       handler: intakeHandler(s.inbox),
       log: log.child({ loop: 'intake' }),
       concurrency: share(8),
+      prefetch: share(8),
       // Intake jobs carry the sender's host as key: one busy sender takes a quarter of the slots, and the
       // others' activities are claimed past its backlog.
       perKeyConcurrency: share(2),
@@ -90,6 +91,9 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
       skipKeys: () => breaker.openHosts(),
       log: log.child({ loop: 'deliver' }),
       concurrency: share(config.delivery.concurrency),
+      // Up to twice the concurrency claimed ahead: claims of about one and a half times the concurrency (up to
+      // 100), so that a claim's round trips are shared by many deliveries.
+      prefetch: 2 * share(config.delivery.concurrency),
       perKeyConcurrency: share(config.delivery.perHostConcurrency),
       // Longer than one attempt can take; a crashed worker's deliveries are retried when it runs out.
       leaseMs: config.delivery.timeoutMs * 2 + 5_000,

@@ -134,7 +134,10 @@ export class InboxReceiver {
       return { status: 429, message: 'too many activities from this sender', retryAfterSeconds: wait };
     }
     // The body is read before the key is resolved: what it may not say costs no fetch.
-    const parsed = parseJsonObject(req.rawBody.toString('utf8'));
+    const text = req.rawBody.toString('utf8');
+    // No real activity carries U+0000, and stores on PostgreSQL (FerretDB's backend) cannot hold it.
+    if (hasNulEscape(text)) return { status: 400, message: 'the activity contains the character U+0000' };
+    const parsed = parseJsonObject(text);
     if (!parsed.ok) return { status: 400, message: parsed.detail };
     const doc: ApObject = parsed.value;
     const id = str(doc.id);
@@ -223,6 +226,14 @@ export class InboxReceiver {
     else this.d.signal.notify('intake');
     return { status: 202, message: 'accepted' };
   }
+}
+
+/**
+ * True when JSON text has the character U+0000 in a string or a key: only as the escape `\u0000` (a raw control
+ * character is not valid JSON), not preceded by an escaping backslash.
+ */
+export function hasNulEscape(text: string): boolean {
+  return text.includes('\\u0000') && /(?:^|[^\\])(?:\\\\)*\\u0000/.test(text);
 }
 
 function isSelfDelete(doc: ApObject, raw: Buffer): boolean {

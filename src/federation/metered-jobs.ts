@@ -15,12 +15,14 @@ export function meteredJobs(jobs: JobQueue, metrics: Metrics): JobQueue {
       const claimed = await jobs.claim(queue, owner, now, leaseMs, limit, excludeKeys);
       metrics.claims.inc({ queue });
       metrics.claimed.inc({ queue }, claimed.length);
+      if (claimed.length === 0) metrics.emptyClaims.inc({ queue });
       metrics.claimSeconds.inc({ queue }, (performance.now() - started) / 1000);
       return claimed;
     },
     complete: (...a) => jobs.complete(...a),
     retry: (...a) => jobs.retry(...a),
     fail: (...a) => jobs.fail(...a),
+    finish: (outcomes) => jobs.finish(outcomes),
     updatePayload: (...a) => jobs.updatePayload(...a),
     extendLease: (...a) => jobs.extendLease(...a),
     getJob: (id) => jobs.getJob(id),

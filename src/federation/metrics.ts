@@ -112,6 +112,16 @@ export class Metrics {
   readonly claimSeconds = this.counter('guild_queue_claim_seconds_total', 'Time spent claiming, by queue.', [
     'queue',
   ]);
+  readonly emptyClaims = this.counter(
+    'guild_queue_empty_claims_total',
+    'Claims that found nothing to do (the polls of idle queue loops), by queue.',
+    ['queue'],
+  );
+  readonly storeCommands = this.counter(
+    'guild_store_commands_total',
+    'Commands sent to MongoDB (round trips), by command name.',
+    ['command'],
+  );
 
   /** This instance's values, plus those of `others` (its background threads' snapshots) when given. */
   async snapshot(others: MetricsSnapshot[] = []): Promise<MetricsSnapshot> {

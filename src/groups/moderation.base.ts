@@ -4,7 +4,10 @@
  * Every action is checked, then takes its steps in one order: the members are told (an event), the action is
  * recorded, and the state the check reads is changed last. After a failure at any step, the same action done
  * again (same basis: the inbound activity, or the DM command) passes the check again and redoes each step,
- * each of which changes nothing the second time (ids derived from the basis).
+ * each of which changes nothing the second time (ids derived from the basis). When the failure came after the
+ * last step (the answer to a DM command could not be stored), the check finds nothing left to do: an action
+ * that this same basis already recorded then reports itself done, as the first run did, so that what is said
+ * about it is said the same way.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
@@ -88,6 +91,24 @@ export class ModerationBase {
     return typeof id === 'string' ? id : `action:${randomUUID()}`;
   }
 
+  /**
+   * Whether `basis` already did `action` on `target` (its audit entry is recorded). Actions taken here without a
+   * basis get a new one each time, so only a retry of the same inbound activity or DM command finds one.
+   */
+  async recorded(group: string | null, action: string, target: string, basis: string): Promise<boolean> {
+    return (await this.d.store.audit.getAudit(auditId(group, action, target, basis))) !== null;
+  }
+
+  /** The result of an action with nothing left to do: done when this same basis did it, else nothing done. */
+  protected async nothingLeft(
+    group: string,
+    action: string,
+    target: string,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
+    return ok(await this.recorded(group, action, target, this.basisOf(o)));
+  }
+
   /** Records an action; recording the same action (same basis) again records nothing. */
   protected async audit(
     group: string | null,
@@ -96,11 +117,8 @@ export class ModerationBase {
     target: string,
     o: { reason?: string; basis: string },
   ): Promise<void> {
-    const id = createHash('sha256')
-      .update(`${o.basis}\n${action}\n${group ?? ''}\n${target}`)
-      .digest('base64url');
     await this.d.store.audit.appendAudit({
-      id,
+      id: auditId(group, action, target, o.basis),
       groupName: group,
       actorId: by,
       action,
@@ -109,4 +127,11 @@ export class ModerationBase {
       at: this.now(),
     });
   }
+}
+
+/** The id of the audit entry of an action: the same action with the same basis is recorded once. */
+function auditId(group: string | null, action: string, target: string, basis: string): string {
+  return createHash('sha256')
+    .update(`${basis}\n${action}\n${group ?? ''}\n${target}`)
+    .digest('base64url');
 }

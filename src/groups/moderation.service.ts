@@ -8,7 +8,12 @@
 import type { Member } from '../storage/store.ts';
 import { err, ok, type Result } from './ports.ts';
 import type { MembershipError } from './membership.service.ts';
-import type { SettingsPatch, SettingsUpdated, UpdateSettingsError } from './settings.service.ts';
+import type {
+  SettingsField,
+  SettingsPatch,
+  SettingsUpdated,
+  UpdateSettingsError,
+} from './settings.service.ts';
 import { PostModeration } from './post-moderation.service.ts';
 import type { ActionOptions, ModerationError } from './moderation.base.ts';
 
@@ -30,7 +35,8 @@ export class ModerationService extends PostModeration {
     if (!(await this.canManageModerators(group, o.by))) return err({ type: 'not-allowed' });
     if (!/^https?:\/\//.test(actorId) || this.d.urls.isLocal(actorId))
       return err({ type: 'invalid', detail: 'a moderator is a remote actor, named by its http(s) id' });
-    if (await this.d.store.moderators.isModerator(group, actorId)) return ok(false);
+    if (await this.d.store.moderators.isModerator(group, actorId))
+      return this.nothingLeft(group, 'add-moderator', actorId, o);
     const basis = this.basisOf(o);
     await this.d.events.emit({
       type: 'ModeratorAdded',
@@ -57,7 +63,8 @@ export class ModerationService extends PostModeration {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     if (!(await this.canManageModerators(group, o.by))) return err({ type: 'not-allowed' });
-    if (!(await this.d.store.moderators.isModerator(group, actorId))) return ok(false);
+    if (!(await this.d.store.moderators.isModerator(group, actorId)))
+      return this.nothingLeft(group, 'remove-moderator', actorId, o);
     if ((await this.d.store.owners.getOwner(group))?.actorId === actorId)
       return err({ type: 'invalid', detail: 'the owner stays a moderator; transfer the ownership first' });
     const basis = this.basisOf(o);
@@ -105,7 +112,8 @@ export class ModerationService extends PostModeration {
     const expiresAt = o.expiresAt ?? null;
     const existing = await this.d.store.bans.getActiveBan(group, actorId, this.now());
     const member = await this.d.store.members.getMember(group, actorId);
-    if (existing && existing.expiresAt === expiresAt && !member && !o.removePosts) return ok(false);
+    if (existing && existing.expiresAt === expiresAt && !member && !o.removePosts)
+      return this.nothingLeft(group, 'ban', actorId, { ...o, basis });
     await this.d.events.emit({
       type: 'MemberBanned',
       group,
@@ -148,7 +156,7 @@ export class ModerationService extends PostModeration {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const ban = await this.d.store.bans.getActiveBan(group, actorId, this.now());
-    if (!ban) return ok(false);
+    if (!ban) return this.nothingLeft(group, 'unban', actorId, o);
     const basis = this.basisOf(o);
     await this.d.events.emit({
       type: 'MemberUnbanned',
@@ -164,34 +172,42 @@ export class ModerationService extends PostModeration {
     return ok(true);
   }
 
-  /** Accepts a pending join request: the requester's server is sent Accept. */
+  /** Accepts a pending join request: the requester's server is sent Accept. Gives the member. */
   async approveMember(
     group: string,
     actorId: string,
     o: ActionOptions,
   ): Promise<Result<Member, MemberDecisionError>> {
-    return this.decide(group, actorId, o, 'approve-member', (basis) =>
+    const r = await this.decide(group, actorId, o, 'approve-member', (basis) =>
       this.d.membership.approve(group, actorId, basis),
     );
+    if (!r.ok) return r;
+    return r.value ? ok(r.value) : this.d.membership.existing(group, actorId);
   }
 
-  /** Refuses a pending join request: the requester's server is sent Reject. */
+  /**
+   * Refuses a pending join request: the requester's server is sent Reject. Gives the request, or null when this
+   * same basis had refused it already (a retry after the last step).
+   */
   async rejectMember(
     group: string,
     actorId: string,
     o: ActionOptions,
-  ): Promise<Result<Member, MemberDecisionError>> {
+  ): Promise<Result<Member | null, MemberDecisionError>> {
     return this.decide(group, actorId, o, 'reject-member', (basis) =>
       this.d.membership.reject(group, actorId, basis),
     );
   }
 
-  /** Ends a membership (or a pending request): the member's server is sent Reject. */
+  /**
+   * Ends a membership (or a pending request): the member's server is sent Reject. Gives the membership, or null
+   * when this same basis had ended it already.
+   */
   async removeMember(
     group: string,
     actorId: string,
     o: ActionOptions,
-  ): Promise<Result<Member, MemberDecisionError>> {
+  ): Promise<Result<Member | null, MemberDecisionError>> {
     return this.decide(group, actorId, o, 'remove-member', (basis) =>
       this.d.membership.remove(group, actorId, basis),
     );
@@ -213,24 +229,30 @@ export class ModerationService extends PostModeration {
     const basis = this.basisOf(o);
     if (prepared.value.changed.length > 0)
       await this.audit(group, o.by, 'update-settings', prepared.value.changed.join(','), { ...o, basis });
-    return this.d.settings.commit(prepared.value, basis);
+    const r = await this.d.settings.commit(prepared.value, basis);
+    if (!r.ok || r.value.changed.length > 0) return r;
+    // Nothing changed now, but this same basis changed these fields (a retry after the group was stored).
+    const asked = Object.keys(patch) as SettingsField[];
+    const done = asked.length > 0 && (await this.recorded(group, 'update-settings', asked.join(','), basis));
+    return done ? ok({ ...r.value, changed: asked }) : r;
   }
 
+  /** The decision taken, or null when this same basis had taken it already (nothing left to do). */
   private async decide(
     group: string,
     actorId: string,
     o: ActionOptions,
     action: string,
     apply: (basis: string) => Promise<Result<Member, MembershipError>>,
-  ): Promise<Result<Member, MemberDecisionError>> {
+  ): Promise<Result<Member | null, MemberDecisionError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const found =
       action === 'remove-member'
         ? await this.d.membership.existing(group, actorId)
         : await this.d.membership.pending(group, actorId);
-    if (!found.ok) return found;
     const basis = this.basisOf(o);
+    if (!found.ok) return (await this.recorded(group, action, actorId, basis)) ? ok(null) : found;
     await this.audit(group, o.by, action, actorId, { ...o, basis });
     return apply(basis);
   }

@@ -20,7 +20,7 @@ export class PostModeration extends ModerationBase {
     if (!c.ok) return c;
     const post = await this.d.store.posts.getPost(group, objectId);
     if (!post) return err({ type: 'post-not-found' });
-    if (post.deletedAt !== null) return ok(false);
+    if (post.deletedAt !== null) return this.nothingLeft(group, 'remove-post', objectId, o);
     const basis = this.basisOf(o);
     await this.d.events.emit({
       type: 'PostRemoved',
@@ -46,7 +46,7 @@ export class PostModeration extends ModerationBase {
     if (!c.ok) return c;
     const post = await this.d.store.posts.getPost(group, objectId);
     if (!post) return err({ type: 'post-not-found' });
-    if (post.deletedAt === null) return ok(false);
+    if (post.deletedAt === null) return this.nothingLeft(group, 'restore-post', objectId, o);
     if (post.removedBy === null)
       return err({
         type: 'invalid',
@@ -79,7 +79,7 @@ export class PostModeration extends ModerationBase {
     const post = await this.d.store.posts.getPost(group, objectId);
     if (!post || post.deletedAt !== null) return err({ type: 'post-not-found' });
     const current = (await this.d.store.postFlags.listPinned(group, 100)).includes(objectId);
-    if (current === pinned) return ok(false);
+    if (current === pinned) return this.nothingLeft(group, pinned ? 'pin' : 'unpin', objectId, o);
     const basis = this.basisOf(o);
     await this.d.events.emit({
       type: pinned ? 'PostPinned' : 'PostUnpinned',
@@ -104,7 +104,8 @@ export class PostModeration extends ModerationBase {
     if (!c.ok) return c;
     const post = await this.d.store.posts.getPost(group, objectId);
     if (!post) return err({ type: 'post-not-found' });
-    if ((await this.d.store.postFlags.isLocked(group, post.threadRoot)) === locked) return ok(false);
+    if ((await this.d.store.postFlags.isLocked(group, post.threadRoot)) === locked)
+      return this.nothingLeft(group, locked ? 'lock' : 'unlock', post.threadRoot, o);
     const basis = this.basisOf(o);
     await this.d.events.emit({
       type: locked ? 'ThreadLocked' : 'ThreadUnlocked',
@@ -131,7 +132,7 @@ export class PostModeration extends ModerationBase {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
     const held = await this.d.store.held.getHeldPost(group, objectId);
-    if (!held) return err({ type: 'not-found' });
+    if (!held) return this.doneOr(group, 'approve-post', objectId, o);
     const parsed = parseInbound(JSON.parse(held.activityJson));
     if (!parsed.ok || parsed.value.kind !== 'create-post')
       return err({ type: 'invalid', detail: 'the held activity is not a post' });
@@ -155,7 +156,8 @@ export class PostModeration extends ModerationBase {
   ): Promise<Result<boolean, ModerationError>> {
     const c = await this.check(group, o.by);
     if (!c.ok) return c;
-    if (!(await this.d.store.held.getHeldPost(group, objectId))) return err({ type: 'not-found' });
+    if (!(await this.d.store.held.getHeldPost(group, objectId)))
+      return this.doneOr(group, 'reject-post', objectId, o);
     await this.audit(group, o.by, 'reject-post', objectId, { ...o, basis: this.basisOf(o) });
     await this.d.store.held.takeHeldPost(group, objectId);
     return ok(true);
@@ -206,7 +208,7 @@ export class PostModeration extends ModerationBase {
     if (!c.ok) return c;
     const report = await this.d.store.reports.getReport(id);
     if (!report || report.groupName !== group) return err({ type: 'not-found' });
-    if (report.state === 'resolved') return ok(false);
+    if (report.state === 'resolved') return this.nothingLeft(group, 'resolve-report', id, o);
     const basis = this.basisOf(o);
     if (report.flagId) {
       const reporter = await this.d.actors.getActor(report.reporterId);
@@ -225,5 +227,17 @@ export class PostModeration extends ModerationBase {
     await this.audit(group, o.by, 'resolve-report', id, { ...o, basis });
     await this.d.store.reports.resolveReport(id, o.by, this.now());
     return ok(true);
+  }
+
+  /** No held post: done when this same basis took it (a retry after the last step), else not found. */
+  private async doneOr(
+    group: string,
+    action: string,
+    objectId: string,
+    o: ActionOptions,
+  ): Promise<Result<boolean, ModerationError>> {
+    return (await this.recorded(group, action, objectId, this.basisOf(o)))
+      ? ok(true)
+      : err({ type: 'not-found' });
   }
 }

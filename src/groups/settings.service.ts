@@ -159,24 +159,25 @@ export class SettingsService {
   }
 
   /**
-   * Stores a prepared change and tells the members; opening an approval group accepts its pending requests.
-   * Members are told first, then the group is stored: after a failure in between, the same change done again
-   * (same `basis`) queues nothing new and stores it.
+   * Stores a prepared change and tells the members; an open group accepts the pending requests it has (those
+   * of an approval group that was just opened). Members are told first, then the group is stored, then the
+   * requests accepted: after a failure at any step, the same change done again (same `basis`) queues nothing
+   * new, stores it, and accepts the requests still pending, even when it finds the group already changed.
    */
   async commit(p: PreparedSettings, basis: string): Promise<Result<SettingsUpdated, UpdateSettingsError>> {
-    if (p.changed.length === 0) return ok({ group: p.before, changed: p.changed, approvedPending: 0 });
     const name = p.after.name;
-    await this.deps.events.emit({
-      type: 'SettingsChanged',
-      group: name,
-      basis,
-      source: null,
-      snapshot: p.after,
-    });
-    if (!(await this.deps.store.groups.updateGroup(p.after))) return err({ type: 'not-found' });
-    const opened =
-      p.before.settings.membershipPolicy === 'approval' && p.after.settings.membershipPolicy === 'open';
-    const approvedPending = opened ? await this.approveAllPending(name, basis) : 0;
+    if (p.changed.length > 0) {
+      await this.deps.events.emit({
+        type: 'SettingsChanged',
+        group: name,
+        basis,
+        source: null,
+        snapshot: p.after,
+      });
+      if (!(await this.deps.store.groups.updateGroup(p.after))) return err({ type: 'not-found' });
+    }
+    const open = p.after.settings.membershipPolicy === 'open';
+    const approvedPending = open ? await this.approveAllPending(name, basis) : 0;
     return ok({ group: p.after, changed: p.changed, approvedPending });
   }
 

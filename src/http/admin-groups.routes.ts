@@ -178,12 +178,15 @@ export function groupAdminRoutes(r: Router, d: AdminRouteDeps): void {
       const name = param(req, 'name');
       await liveGroup(d, name);
       const actorId = await actorFrom(param(req, 'actor'), d.handles);
-      const done =
-        action === 'approve'
-          ? await d.moderation.approveMember(name, actorId, { by: 'admin' })
-          : await d.moderation.rejectMember(name, actorId, { by: 'admin' });
+      if (action === 'approve') {
+        const done = await d.moderation.approveMember(name, actorId, { by: 'admin' });
+        if (!done.ok) throw membershipHttpError(done.error);
+        res.json(memberJson(done.value));
+        return;
+      }
+      const done = await d.moderation.rejectMember(name, actorId, { by: 'admin' });
       if (!done.ok) throw membershipHttpError(done.error);
-      res.json(action === 'approve' ? memberJson(done.value) : { actor: actorId, rejected: true });
+      res.json({ actor: actorId, rejected: true });
     });
   }
 

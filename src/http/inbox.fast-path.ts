@@ -11,6 +11,14 @@ import type { GroupService } from '../groups/group.service.ts';
 import type { Logger } from '../log.ts';
 
 const GROUP_INBOX = /^\/groups\/([a-z0-9_]{1,64})\/inbox$/;
+/**
+ * A group found live is taken as live for this long without asking the store again: most POSTs go to a few
+ * groups, and a lookup each would be one store round trip per POST. A POST to a group deleted meanwhile is then
+ * queued, and dropped when processed (the group is looked up again there).
+ */
+const LIVE_GROUP_TTL_MS = 5_000;
+/** Live groups remembered at most; beyond, the memory starts afresh. */
+const MAX_LIVE_GROUPS = 10_000;
 
 export interface InboxFastPathDeps {
   receiver: InboxReceiver;
@@ -22,6 +30,18 @@ export interface InboxFastPathDeps {
 
 /** Returns a request listener that serves inbox POSTs and returns false for every other request. */
 export function inboxFastPath(d: InboxFastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const liveUntil = new Map<string, number>();
+  const isLive = async (group: string): Promise<boolean> => {
+    const now = Date.now();
+    if ((liveUntil.get(group) ?? 0) > now) return true;
+    if (!(await d.groups.get(group))) {
+      liveUntil.delete(group);
+      return false;
+    }
+    if (liveUntil.size >= MAX_LIVE_GROUPS) liveUntil.clear();
+    liveUntil.set(group, now + LIVE_GROUP_TTL_MS);
+    return true;
+  };
   return (req, res) => {
     if (req.method !== 'POST' || req.url === undefined) return false;
     const q = req.url.indexOf('?');
@@ -34,7 +54,7 @@ export function inboxFastPath(d: InboxFastPathDeps): (req: IncomingMessage, res:
     }
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' ? header.slice(0, 64) : randomUUID();
-    void serve(d, req, res, path, group, requestId).catch((e: unknown) => {
+    void serve(d, isLive, req, res, path, group, requestId).catch((e: unknown) => {
       // Most often the store is unavailable: the sender tries again later, and nothing is lost.
       d.log.error('request failed', { method: 'POST', path, err: e });
       answer(res, requestId, 503, { error: 'try again later' }, false, 30);
@@ -45,6 +65,7 @@ export function inboxFastPath(d: InboxFastPathDeps): (req: IncomingMessage, res:
 
 async function serve(
   d: InboxFastPathDeps,
+  isLive: (group: string) => Promise<boolean>,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
@@ -57,7 +78,7 @@ async function serve(
     return;
   }
   if (body === 'aborted') return;
-  if (group !== null && !(await d.groups.get(group))) {
+  if (group !== null && !(await isLive(group))) {
     answer(res, requestId, 404, { error: 'no such group' });
     return;
   }

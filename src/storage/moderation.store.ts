@@ -164,6 +164,8 @@ export type AuditScope = { group: string } | { instance: true } | { all: true };
 export interface AuditRepository {
   /** Appends; returns false when the id was already recorded. */
   appendAudit(e: AuditEntry): Promise<boolean>;
+  /** The entry with this id, or null (whether an idempotent action was already recorded). */
+  getAudit(id: string): Promise<AuditEntry | null>;
   /** Entries of the scope newest first (at, then id, descending), strictly before the cursor. */
   listAudit(
     scope: AuditScope,

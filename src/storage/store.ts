@@ -327,6 +327,12 @@ export interface QueueStats {
   oldestCreatedAt: number | null;
 }
 
+/** What became of a leased job, as {@link JobQueue.finish} records it (see complete, retry and fail). */
+export type JobOutcome =
+  | { kind: 'done'; id: string; owner: string; now: number }
+  | { kind: 'retry'; id: string; owner: string; runAt: number; error: string; now: number }
+  | { kind: 'fail'; id: string; owner: string; error: string; now: number };
+
 export interface JobQueue {
   /** Inserts jobs whose id is new; existing ids are left untouched. Returns how many were inserted. */
   enqueue(jobs: NewJob[], now: number): Promise<number>;
@@ -348,6 +354,12 @@ export interface JobQueue {
   retry(id: string, owner: string, runAt: number, error: string, now: number): Promise<boolean>;
   /** Marks a leased job permanently failed. */
   fail(id: string, owner: string, error: string, now: number): Promise<boolean>;
+  /**
+   * Records the outcomes of several leased jobs at once, each exactly as complete, retry or fail would, in a
+   * constant number of round trips (one transaction on SQLite). Returns, in order, whether each was recorded:
+   * false where `owner` no longer held the lease. Give each job at most one outcome per call.
+   */
+  finish(outcomes: JobOutcome[]): Promise<boolean[]>;
   /** Replaces the payload of a job leased by `owner` (progress of long jobs). */
   updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean>;
   /** Extends a lease still held by `owner`. */

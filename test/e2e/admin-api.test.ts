@@ -20,13 +20,41 @@ describe('admin API', function () {
 
   const auditCount = async () => (await g.store.audit.listAudit({ all: true }, null, 1000)).length;
 
-  before(async function () {
+  /** Creates groups for the test, as the admin would have. */
+  const groups = async (...names: string[]) => {
+    for (const name of names) await g.createGroup(name);
+  };
+  /** A report in rust and a post held there whose activity is not a post (a held Create that lost its object). */
+  const reportAndHeldPost = async () => {
+    await g.store.reports.putReport({
+      id: 'rep1',
+      groupName: 'rust',
+      reporterId: BOB,
+      targetActorId: ALICE,
+      objectIds: [`${ALICE}/posts/1`],
+      reason: 'rude',
+      flagId: null,
+      state: 'open',
+      createdAt: 1000,
+      resolvedAt: null,
+      resolvedBy: null,
+    });
+    await g.store.held.holdPost({
+      groupName: 'rust',
+      objectId: `${BOB}/posts/2`,
+      authorId: BOB,
+      activityJson: JSON.stringify({ type: 'Create', id: `${BOB}/posts/2/create` }),
+      reason: 'limited domain',
+      createdAt: 2000,
+    });
+  };
+
+  // A server of its own for every test: none depends on what another left.
+  beforeEach(async function () {
     g = await startTestGuild({ GUILD_ADMIN_TOKEN: TOKEN });
   });
-  afterEach(function () {
+  afterEach(async function () {
     printLogsOnFailure(this, [g]);
-  });
-  after(async function () {
     await g?.close();
   });
 
@@ -110,6 +138,7 @@ describe('admin API', function () {
   });
 
   it('changes settings, and refuses bad ones without changing anything', async function () {
+    await groups('rust');
     const r = await api('PATCH', '/groups/rust/settings', {
       body: {
         title: 'Rust folks',
@@ -155,6 +184,7 @@ describe('admin API', function () {
   });
 
   it('lists, approves and refuses join requests', async function () {
+    await groups('rust');
     await g.store.members.upsertMember(member('rust', ALICE, 'pending'));
     await g.store.members.upsertMember(member('rust', BOB, 'pending'));
     const pending = await api('GET', '/groups/rust/pending');
@@ -171,6 +201,7 @@ describe('admin API', function () {
   });
 
   it('adds, lists and removes moderators', async function () {
+    await groups('rust');
     const audits = await auditCount();
     for (const body of [
       {},
@@ -203,6 +234,8 @@ describe('admin API', function () {
   });
 
   it('bans and unbans, refusing bad bans', async function () {
+    await groups('rust');
+    await g.store.members.upsertMember(member('rust', ALICE, 'accepted'));
     const audits = await auditCount();
     const bad: unknown[] = [
       { actor: ALICE, duration: '7x' },
@@ -235,6 +268,7 @@ describe('admin API', function () {
   });
 
   it('blocks, lists and clears domains', async function () {
+    await groups('go');
     await g.store.members.upsertMember(member('go', SPAMMER, 'accepted'));
     await g.store.members.upsertMember(member('go', BOB, 'accepted'));
     const audits = await auditCount();
@@ -281,27 +315,8 @@ describe('admin API', function () {
   });
 
   it('lists and resolves reports, and lists held posts', async function () {
-    await g.store.reports.putReport({
-      id: 'rep1',
-      groupName: 'rust',
-      reporterId: BOB,
-      targetActorId: ALICE,
-      objectIds: [`${ALICE}/posts/1`],
-      reason: 'rude',
-      flagId: null,
-      state: 'open',
-      createdAt: 1000,
-      resolvedAt: null,
-      resolvedBy: null,
-    });
-    await g.store.held.holdPost({
-      groupName: 'rust',
-      objectId: `${BOB}/posts/2`,
-      authorId: BOB,
-      activityJson: JSON.stringify({ type: 'Create', id: `${BOB}/posts/2/create` }),
-      reason: 'limited domain',
-      createdAt: 2000,
-    });
+    await groups('rust', 'go');
+    await reportAndHeldPost();
     const open = await api('GET', '/groups/rust/reports');
     expect((open.body.items as Array<{ id: string }>).map((r) => r.id)).to.deep.equal(['rep1']);
     expect((await api('GET', '/groups/rust/reports?state=closed')).status).to.equal(400);
@@ -327,6 +342,8 @@ describe('admin API', function () {
   });
 
   it('moderates posts and held posts, and removes members, each recorded', async function () {
+    await groups('rust');
+    await reportAndHeldPost();
     const postId = `${ALICE}/posts/admin`;
     await g.store.members.upsertMember(member('rust', ALICE, 'accepted'));
     await g.store.posts.putPost({
@@ -366,7 +383,7 @@ describe('admin API', function () {
         action,
       ).to.have.length(1);
 
-    // The held post of the test before is not a post: approving it says why and keeps it; rejecting discards it.
+    // The held activity is not a post: approving it says why and keeps it; rejecting discards it.
     const held = `${BOB}/posts/2`;
     const approve = await api('POST', `/groups/rust/held/${enc(held)}/approve`);
     expect(approve.status).to.equal(400);
@@ -388,6 +405,20 @@ describe('admin API', function () {
   });
 
   it('pages through the audit log', async function () {
+    await groups('rust', 'zig');
+    await reportAndHeldPost();
+    await g.store.members.upsertMember(member('rust', ALICE, 'accepted'));
+    for (const [method, path, body] of [
+      ['POST', '/groups/rust/bans', { actor: ALICE, reason: 'spam' }],
+      ['DELETE', `/groups/rust/bans/${enc(ALICE)}`, undefined],
+      ['POST', '/groups/rust/moderators', { actor: BOB }],
+      ['POST', '/groups/rust/reports/rep1/resolve', undefined],
+      ['PUT', '/domains/spam.example', { policy: 'block' }],
+      ['DELETE', '/groups/zig', undefined],
+    ] as const) {
+      const r = await api(method, path, body === undefined ? {} : { body });
+      expect(r.status, `${method} ${path}`).to.be.below(300);
+    }
     const everything = await g.store.audit.listAudit({ all: true }, null, 1000);
     const seen: string[] = [];
     let after: string | null = null;

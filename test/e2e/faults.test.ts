@@ -249,9 +249,12 @@ describe('faults: crashes, bad destinations, several processes', function () {
         else expect(n, `${pair}: sent before the kill`).to.equal(1);
       }
     }
-    expect(heldAtKill.size, 'the killed worker held no more than its deliveries in flight').to.be.at.most(
-      concurrency * 2,
-    );
+    // A worker holds its deliveries in flight, those claimed ahead of its slots (twice its concurrency), and
+    // those finished whose outcome waits for the next claim to be recorded (within that same room).
+    expect(
+      heldAtKill.size,
+      'the killed worker held no more than its deliveries in flight and those claimed ahead',
+    ).to.be.at.most(concurrency * 3);
     const key = await groupKey();
     for (const s of sinks) {
       for (const hit of s.posts)

@@ -13,10 +13,14 @@ import { waitUntil } from '../support/net.ts';
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
 
-const wrapsType = (type: string) => (a: ReceivedActivity) =>
-  a.type === 'Announce' && (a.json.object as { type?: string } | undefined)?.type === type;
-const dmContaining = (text: string) => (a: ReceivedActivity) =>
-  a.type === 'Create' && JSON.stringify(a.json.object ?? '').includes(text);
+/** The group's Announce of an activity of this type. */
+const wrapsType = (group: string, type: string) => (a: ReceivedActivity) =>
+  a.type === 'Announce' &&
+  a.actorId === group &&
+  (a.json.object as { type?: string } | undefined)?.type === type;
+/** A direct message from the group that contains `text`. */
+const dmContaining = (group: string, text: string) => (a: ReceivedActivity) =>
+  a.type === 'Create' && a.actorId === group && JSON.stringify(a.json.object ?? '').includes(text);
 
 describe('moderation across servers', function () {
   this.timeout(60_000);
@@ -24,30 +28,41 @@ describe('moderation across servers', function () {
   let mod: FedifyPeer;
   let alice: FedifyPeer;
   let bob: FedifyPeer;
-  let group: string;
+  let n = 0;
 
   /** A DM to the group as Mastodon sends it: the group mention first, then the command. */
-  const command = (from: FedifyPeer, text: string) =>
+  const command = (from: FedifyPeer, group: string, text: string) =>
     from.post({
       to: [group],
       visibility: 'direct',
       content: `<p><span class="h-card"><a href="${group}" class="u-url mention">@<span>mods</span></a></span> ${text}</p>`,
     });
 
+  /** A new group that mod, alice and bob have joined, with mod as its moderator; its name and actor id. */
+  async function moderatedGroup(): Promise<{ name: string; group: string }> {
+    const name = `mods${++n}`;
+    const group = await g.createGroup(name);
+    for (const p of [mod, alice, bob]) {
+      const followId = await p.follow(group);
+      await p.waitFor(
+        (a) => a.type === 'Accept' && a.actorId === group && JSON.stringify(a.json).includes(followId),
+        {
+          what: `Accept by ${name}`,
+        },
+      );
+    }
+    const added = await g.guild.services.moderation.addModerator(name, mod.actorId, { by: 'admin' });
+    expect(added.ok && added.value).to.equal(true);
+    return { name, group };
+  }
+
   before(async function () {
     g = await startTestGuild();
-    group = await g.createGroup('mods');
     [mod, alice, bob] = await Promise.all([
       startFedifyPeer({ username: 'mod' }),
       startFedifyPeer({ username: 'alice' }),
       startFedifyPeer({ username: 'bob' }),
     ]);
-    for (const p of [mod, alice, bob]) {
-      await p.follow(group);
-      await p.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
-    }
-    const added = await g.guild.services.moderation.addModerator('mods', mod.actorId, { by: 'admin' });
-    expect(added.ok && added.value).to.equal(true);
   });
   afterEach(function () {
     printLogsOnFailure(this, [g]);
@@ -58,17 +73,20 @@ describe('moderation across servers', function () {
   });
 
   it('serves the moderators collection and announces the Add', async function () {
+    const { group } = await moderatedGroup();
     const res = await fetch(`${group}/moderators`, { headers: { accept: 'application/activity+json' } });
     const doc = (await res.json()) as { orderedItems: string[]; totalItems: number };
     expect(doc.orderedItems).to.deep.equal([mod.actorId]);
-    await alice.waitFor(wrapsType('Add'), { what: 'Announce{Add} of the moderator' });
+    await alice.waitFor(wrapsType(group, 'Add'), { what: 'Announce{Add} of the moderator' });
   });
 
   it("a moderator's Delete of a post reaches every member and undoes the boost", async function () {
+    const { name, group } = await moderatedGroup();
     const { createId, noteId } = await alice.post({ to: [group], content: '<p>off topic</p>' });
     await bob.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
       what: 'the post',
     });
+    const boostId = (await g.store.posts.getPost(name, noteId))?.boostId;
     const del = {
       '@context': AS,
       id: `${mod.actorId}/deletes/${randomUUID()}`,
@@ -80,21 +98,24 @@ describe('moderation across servers', function () {
       summary: 'off topic',
     };
     expect((await mod.sendRaw(`${group}/inbox`, del)).status).to.equal(202);
-    const got = await bob.waitFor(
-      (a) => wrapsType('Delete')(a) && (a.json.object as { id?: string }).id === del.id,
-      { what: 'Announce{Delete} at bob' },
-    );
+    const isAnnounced = (a: ReceivedActivity) =>
+      wrapsType(group, 'Delete')(a) && (a.json.object as { id?: string }).id === del.id;
+    const got = await bob.waitFor(isAnnounced, { what: 'Announce{Delete} at bob' });
     expect(got.actorId).to.equal(group);
-    await alice.waitFor((a) => wrapsType('Delete')(a), { what: 'Announce{Delete} at alice' });
-    await bob.waitFor((a) => a.type === 'Undo' && a.actorId === group, { what: 'Undo of the boost' });
-    expect((await g.store.posts.getPost('mods', noteId))?.deletedAt).to.be.a('number');
-    const audit = await g.store.audit.listAudit({ group: 'mods' }, null, 10);
+    await alice.waitFor(isAnnounced, { what: 'Announce{Delete} at alice' });
+    await bob.waitFor(
+      (a) => a.type === 'Undo' && a.actorId === group && (a.json.object as { id?: string }).id === boostId,
+      { what: 'Undo of the boost' },
+    );
+    expect((await g.store.posts.getPost(name, noteId))?.deletedAt).to.be.a('number');
+    const audit = await g.store.audit.listAudit({ group: name }, null, 10);
     expect(
       audit.some((e) => e.action === 'remove-post' && e.target === noteId && e.actorId === mod.actorId),
     ).to.equal(true);
   });
 
   it("a non-moderator's Block and commands change nothing", async function () {
+    const { name, group } = await moderatedGroup();
     const block = {
       '@context': AS,
       id: `${bob.actorId}/blocks/${randomUUID()}`,
@@ -107,14 +128,15 @@ describe('moderation across servers', function () {
     };
     await bob.sendRaw(`${group}/inbox`, block);
     await g.processed(block.id);
-    const { createId } = await command(bob, `ban ${alice.actorId}`);
-    await bob.waitFor(dmContaining('Only moderators'), { what: 'a refusal by DM' });
+    const { createId } = await command(bob, group, `ban ${alice.actorId}`);
+    await bob.waitFor(dmContaining(group, 'Only moderators'), { what: 'a refusal by DM' });
     await g.processed(createId);
-    expect(await g.store.bans.getActiveBan('mods', alice.actorId, Date.now())).to.equal(null);
-    expect((await g.store.members.getMember('mods', alice.actorId))?.state).to.equal('accepted');
+    expect(await g.store.bans.getActiveBan(name, alice.actorId, Date.now())).to.equal(null);
+    expect((await g.store.members.getMember(name, alice.actorId))?.state).to.equal('accepted');
   });
 
   it('a remote moderator bans a member with a signed Block; their posts are then dropped', async function () {
+    const { name, group } = await moderatedGroup();
     const block = {
       '@context': AS,
       id: `${mod.actorId}/blocks/${randomUUID()}`,
@@ -128,31 +150,41 @@ describe('moderation across servers', function () {
     };
     expect((await mod.sendRaw(`${group}/inbox`, block)).status).to.equal(202);
     await g.processed(block.id);
-    expect(await g.store.bans.getActiveBan('mods', bob.actorId, Date.now())).to.not.equal(null);
-    expect(await g.store.members.getMember('mods', bob.actorId)).to.equal(null);
-    await alice.waitFor((a) => wrapsType('Block')(a), { what: 'Announce{Block}' });
+    expect(await g.store.bans.getActiveBan(name, bob.actorId, Date.now())).to.not.equal(null);
+    expect(await g.store.members.getMember(name, bob.actorId)).to.equal(null);
+    await alice.waitFor(wrapsType(group, 'Block'), { what: 'Announce{Block}' });
     const { createId, noteId } = await bob.post({ to: [group], content: '<p>still here</p>' });
     await g.processed(createId);
-    expect(await g.store.posts.getPost('mods', noteId)).to.equal(null);
+    expect(await g.store.posts.getPost(name, noteId)).to.equal(null);
     // A banned user's Follow is rejected.
-    await bob.follow(group);
-    await bob.waitFor((a) => a.type === 'Reject', { what: 'Reject of the Follow' });
+    const followId = await bob.follow(group);
+    await bob.waitFor(
+      (a) => a.type === 'Reject' && a.actorId === group && JSON.stringify(a.json).includes(followId),
+      { what: 'Reject of the Follow' },
+    );
   });
 
   it('a moderator unbans and bans again by DM command, and gets answers by DM', async function () {
-    await command(mod, `unban ${bob.actorId}`);
-    await mod.waitFor(dmContaining('Unbanned'), { what: 'unban answer' });
-    expect(await g.store.bans.getActiveBan('mods', bob.actorId, Date.now())).to.equal(null);
-    await command(mod, `ban ${bob.handle} 1d being rude`);
-    await mod.waitFor(dmContaining('Banned'), { what: 'ban answer' });
-    const ban = await g.store.bans.getActiveBan('mods', bob.actorId, Date.now());
+    const { name, group } = await moderatedGroup();
+    const banned = await g.guild.services.moderation.ban(name, bob.actorId, {
+      by: mod.actorId,
+      reason: 'spam',
+    });
+    expect(banned).to.deep.equal({ ok: true, value: true });
+    await command(mod, group, `unban ${bob.actorId}`);
+    await mod.waitFor(dmContaining(group, 'Unbanned'), { what: 'unban answer' });
+    expect(await g.store.bans.getActiveBan(name, bob.actorId, Date.now())).to.equal(null);
+    await command(mod, group, `ban ${bob.handle} 1d being rude`);
+    await mod.waitFor(dmContaining(group, 'Banned'), { what: 'ban answer' });
+    const ban = await g.store.bans.getActiveBan(name, bob.actorId, Date.now());
     expect(ban?.reason).to.equal('being rude');
     expect(ban?.expiresAt).to.be.within(Date.now() + 86_000_000, Date.now() + 86_500_000);
-    await command(mod, 'help');
-    await mod.waitFor(dmContaining('approve-post'), { what: 'help answer' });
+    await command(mod, group, 'help');
+    await mod.waitFor(dmContaining(group, 'approve-post'), { what: 'help answer' });
   });
 
   it('a Flag reaches every moderator by DM and is resolved by command', async function () {
+    const { name, group } = await moderatedGroup();
     const { createId, noteId } = await alice.post({ to: [group], content: '<p>borderline</p>' });
     await g.processed(createId);
     const flag = {
@@ -165,44 +197,46 @@ describe('moderation across servers', function () {
       to: [group],
     };
     expect((await bob.sendRaw(`${group}/inbox`, flag)).status).to.equal(202);
-    const dm = await mod.waitFor(dmContaining('New report'), { what: 'report DM to the moderator' });
+    const dm = await mod.waitFor(dmContaining(group, 'New report'), { what: 'report DM to the moderator' });
     const id = /report ([0-9a-f]{12})/.exec(JSON.stringify(dm.json))?.[1];
     expect(id).to.be.a('string');
-    const [report] = await g.store.reports.listReports('mods', 'open', null, 10);
+    const [report] = await g.store.reports.listReports(name, 'open', null, 10);
     expect(report).to.include({ id, reporterId: bob.actorId, targetActorId: alice.actorId, reason: 'rude' });
-    await command(mod, `resolve ${id}`);
-    await mod.waitFor(dmContaining('resolved'), { what: 'resolve answer' });
+    await command(mod, group, `resolve ${id}`);
+    await mod.waitFor(dmContaining(group, 'resolved'), { what: 'resolve answer' });
     expect((await g.store.reports.getReport(id!))?.state).to.equal('resolved');
   });
 
   it('a moderator appoints and removes another moderator, and reads the log, by DM', async function () {
-    await command(mod, `mod ${alice.actorId}`);
-    await mod.waitFor(dmContaining('is now a moderator'), { what: 'mod answer' });
-    expect(await g.store.moderators.isModerator('mods', alice.actorId)).to.equal(true);
-    await command(mod, 'log');
-    await mod.waitFor(dmContaining('add-moderator'), { what: 'the log by DM' });
-    await command(mod, `unmod ${alice.actorId}`);
-    await mod.waitFor(dmContaining('no longer a moderator'), { what: 'unmod answer' });
-    expect(await g.store.moderators.isModerator('mods', alice.actorId)).to.equal(false);
+    const { name, group } = await moderatedGroup();
+    await command(mod, group, `mod ${alice.actorId}`);
+    await mod.waitFor(dmContaining(group, 'is now a moderator'), { what: 'mod answer' });
+    expect(await g.store.moderators.isModerator(name, alice.actorId)).to.equal(true);
+    await command(mod, group, 'log');
+    await mod.waitFor(dmContaining(group, 'add-moderator'), { what: 'the log by DM' });
+    await command(mod, group, `unmod ${alice.actorId}`);
+    await mod.waitFor(dmContaining(group, 'no longer a moderator'), { what: 'unmod answer' });
+    expect(await g.store.moderators.isModerator(name, alice.actorId)).to.equal(false);
   });
 
   it('pre-moderation holds a first post until a moderator approves it', async function () {
-    const s = await g.guild.services.settings.update('mods', { premoderateFirstPosts: 1 });
+    const { name, group } = await moderatedGroup();
+    const s = await g.guild.services.settings.update(name, { premoderateFirstPosts: 1 });
     expect(s.ok, JSON.stringify(s)).to.equal(true);
     const carol = await startFedifyPeer({ username: 'carol' });
     try {
       await carol.follow(group);
-      await carol.waitFor((a) => a.type === 'Accept', { what: 'Accept' });
+      await carol.waitFor((a) => a.type === 'Accept' && a.actorId === group, { what: 'Accept' });
       const { createId, noteId } = await carol.post({ to: [group], content: '<p>hello, first post</p>' });
       await g.processed(createId);
-      expect(await g.store.posts.getPost('mods', noteId)).to.equal(null);
-      expect(await g.store.held.getHeldPost('mods', noteId)).to.not.equal(null);
-      await mod.waitFor(dmContaining('waits for approval'), { what: 'held-post DM' });
-      await command(mod, `approve-post ${noteId}`);
+      expect(await g.store.posts.getPost(name, noteId)).to.equal(null);
+      expect(await g.store.held.getHeldPost(name, noteId)).to.not.equal(null);
+      await mod.waitFor(dmContaining(group, 'waits for approval'), { what: 'held-post DM' });
+      await command(mod, group, `approve-post ${noteId}`);
       await alice.waitFor((a) => a.type === 'Announce' && JSON.stringify(a.json).includes(createId), {
         what: 'the approved post',
       });
-      expect(await g.store.held.getHeldPost('mods', noteId)).to.equal(null);
+      expect(await g.store.held.getHeldPost(name, noteId)).to.equal(null);
     } finally {
       await carol.close();
     }
@@ -263,6 +297,8 @@ describe('instance-level domain block', function () {
   });
 
   it('drops deliveries to the blocked domain', async function () {
+    const blocked = await g.guild.services.instance.blockDomain('127.0.0.2', 'spam');
+    expect(blocked.ok, JSON.stringify(blocked)).to.equal(true);
     const t = Date.now();
     await g.store.members.upsertMember({
       groupName: 'open',

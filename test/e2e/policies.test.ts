@@ -25,18 +25,33 @@ describe('membership policy and settings with independent peers', function () {
   let g: TestGuild;
   let alice: FedifyPeer;
   let bob: FedifyPeer;
-  let group: string;
   let settings: SettingsService;
   let membership: MembershipService;
-  let aliceFollow: string;
+  let n = 0;
+
+  /** A new group whose members are approved by a moderator; its name and actor id. */
+  async function approvalGroup(): Promise<{ name: string; group: string }> {
+    const name = `club${++n}`;
+    const group = await g.createGroup(name, { title: 'The Club', summary: 'Members only' });
+    const r = await settings.update(name, { membershipPolicy: 'approval' });
+    expect(r.ok).to.equal(true);
+    return { name, group };
+  }
+
+  /** `peer` asks to join and is approved; the id of its Follow. */
+  async function approved(name: string, group: string, peer: FedifyPeer): Promise<string> {
+    const followId = await peer.follow(group);
+    await g.processed(followId);
+    const r = await g.guild.services.moderation.approveMember(name, peer.actorId, { by: 'admin' });
+    expect(r.ok).to.equal(true);
+    await peer.waitFor((a) => a.type === 'Accept' && answeredFollowId(a) === followId, { what: 'Accept' });
+    return followId;
+  }
 
   before(async function () {
     g = await startTestGuild();
-    group = await g.createGroup('club', { title: 'The Club', summary: 'Members only' });
     settings = g.guild.services.settings;
     membership = g.guild.services.membership;
-    const r = await settings.update('club', { membershipPolicy: 'approval' });
-    expect(r.ok).to.equal(true);
     [alice, bob] = await Promise.all([
       startFedifyPeer({ username: 'alice' }),
       startFedifyPeer({ username: 'bob' }),
@@ -51,45 +66,60 @@ describe('membership policy and settings with independent peers', function () {
   });
 
   it('tells peers that joining needs approval', async function () {
+    const { group } = await approvalGroup();
     const actor = (await (await fetch(group, { headers: AP })).json()) as Record<string, unknown>;
     expect(actor.manuallyApprovesFollowers).to.equal(true);
   });
 
   it('keeps a Follow pending until it is approved, then sends Accept', async function () {
-    aliceFollow = await alice.follow(group);
+    const { name, group } = await approvalGroup();
+    const aliceFollow = await alice.follow(group);
     await g.processed(aliceFollow);
-    const pending = await g.store.members.getMember('club', alice.actorId);
+    const pending = await g.store.members.getMember(name, alice.actorId);
     expect(pending?.state).to.equal('pending');
     expect(pending?.followId).to.equal(aliceFollow);
     await g.idle();
-    expect(alice.received.filter((a) => a.type === 'Accept' || a.type === 'Reject')).to.deep.equal([]);
-    const listed = await membership.listPending('club', null, 10);
+    const answers = (a: ReceivedActivity) =>
+      (a.type === 'Accept' || a.type === 'Reject') && answeredFollowId(a) === aliceFollow;
+    expect(alice.received.filter(answers)).to.deep.equal([]);
+    const listed = await membership.listPending(name, null, 10);
     expect(listed.ok && listed.value.map((m) => m.actorId)).to.deep.equal([alice.actorId]);
 
-    const r = await g.guild.services.moderation.approveMember('club', alice.actorId, { by: 'admin' });
+    const r = await g.guild.services.moderation.approveMember(name, alice.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
-    const accept = await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept to alice' });
+    const accept = await alice.waitFor(answers, { what: 'Accept to alice' });
+    expect(accept.type).to.equal('Accept');
     expect(accept.actorId).to.equal(group);
-    expect(answeredFollowId(accept)).to.equal(aliceFollow);
-    expect((await g.store.members.getMember('club', alice.actorId))?.state).to.equal('accepted');
-    expect(await g.store.members.countMembers('club', 'accepted')).to.equal(1);
+    expect((await g.store.members.getMember(name, alice.actorId))?.state).to.equal('accepted');
+    expect(await g.store.members.countMembers(name, 'accepted')).to.equal(1);
   });
 
   it('sends Reject when a request is refused, and forgets the request', async function () {
+    const { name, group } = await approvalGroup();
     const bobFollow = await bob.follow(group);
     await g.processed(bobFollow);
-    expect((await g.store.members.getMember('club', bob.actorId))?.state).to.equal('pending');
-    const r = await g.guild.services.moderation.rejectMember('club', bob.actorId, { by: 'admin' });
+    expect((await g.store.members.getMember(name, bob.actorId))?.state).to.equal('pending');
+    const r = await g.guild.services.moderation.rejectMember(name, bob.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
-    const reject = await bob.waitFor((a) => a.type === 'Reject', { what: 'Reject to bob' });
+    const answers = (a: ReceivedActivity) =>
+      (a.type === 'Accept' || a.type === 'Reject') && answeredFollowId(a) === bobFollow;
+    const reject = await bob.waitFor(answers, { what: 'Reject to bob' });
+    expect(reject.type).to.equal('Reject');
     expect(reject.actorId).to.equal(group);
-    expect(answeredFollowId(reject)).to.equal(bobFollow);
-    expect(await g.store.members.getMember('club', bob.actorId)).to.equal(null);
-    expect(bob.received.some((a) => a.type === 'Accept')).to.equal(false);
+    expect(await g.store.members.getMember(name, bob.actorId)).to.equal(null);
+    await g.idle();
+    expect(bob.received.filter(answers)).to.have.length(1);
   });
 
   it('sends members Update{Group} when the settings change', async function () {
-    const r = await settings.update('club', {
+    const { name, group } = await approvalGroup();
+    await approved(name, group, alice);
+    const bobFollow = await bob.follow(group);
+    await g.processed(bobFollow);
+    expect((await g.guild.services.moderation.rejectMember(name, bob.actorId, { by: 'admin' })).ok).to.equal(
+      true,
+    );
+    const r = await settings.update(name, {
       title: 'The Renamed Club',
       tags: ['fediverse'],
       postingPolicy: 'moderators',
@@ -104,14 +134,18 @@ describe('membership policy and settings with independent peers', function () {
     expect(object.name).to.equal('The Renamed Club');
     // A refused requester is not a member and hears nothing.
     await g.idle();
-    expect(bob.received.some((a) => a.type === 'Update')).to.equal(false);
+    expect(bob.received.some((a) => a.type === 'Update' && a.actorId === group)).to.equal(false);
   });
 
   it('removing a member tells its server with Reject', async function () {
-    const r = await g.guild.services.moderation.removeMember('club', alice.actorId, { by: 'admin' });
+    const { name, group } = await approvalGroup();
+    const aliceFollow = await approved(name, group, alice);
+    const r = await g.guild.services.moderation.removeMember(name, alice.actorId, { by: 'admin' });
     expect(r.ok).to.equal(true);
-    const reject = await alice.waitFor((a) => a.type === 'Reject', { what: 'Reject to alice' });
-    expect(answeredFollowId(reject)).to.equal(aliceFollow);
-    expect(await g.store.members.countMembers('club', 'accepted')).to.equal(0);
+    const reject = await alice.waitFor((a) => a.type === 'Reject' && answeredFollowId(a) === aliceFollow, {
+      what: 'Reject to alice',
+    });
+    expect(reject.actorId).to.equal(group);
+    expect(await g.store.members.countMembers(name, 'accepted')).to.equal(0);
   });
 });

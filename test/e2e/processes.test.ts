@@ -72,6 +72,16 @@ describe('processes: CLI, npm start, web and worker apart', function () {
     expect(p.output.join('\n')).to.match(/could not start: .*127\.0\.0\.1/);
   });
 
+  /** Creates a group with the CLI, unless it exists. */
+  async function cliGroup(name: string, ...more: string[]): Promise<string> {
+    const list = await runGuildCli(['group', 'list'], env);
+    if (!new RegExp(`^${name}\t`, 'm').test(list.stdout)) {
+      const created = await runGuildCli(['group', 'create', name, ...more], env);
+      expect(created.code, created.stderr).to.equal(0);
+    }
+    return `${origin}/groups/${name}`;
+  }
+
   it('creates and lists groups with the CLI, refusing bad names and taken names', async function () {
     const created = await runGuildCli(
       ['group', 'create', 'rust', '--title', 'Rustaceans', '--summary', 'All about Rust'],
@@ -91,25 +101,28 @@ describe('processes: CLI, npm start, web and worker apart', function () {
   });
 
   it('npm start serves WebFinger, the group actor and NodeInfo for a group made with the CLI', async function () {
+    await cliGroup('served', '--title', 'Served');
+    const groups = (await runGuildCli(['group', 'list'], env)).stdout.trim().split('\n').length;
     const web = await startGuildProcess(env);
     procs.push(web);
     const wf = (await (
-      await fetch(`${origin}/.well-known/webfinger?resource=acct:rust@127.0.0.1:${port}`)
+      await fetch(`${origin}/.well-known/webfinger?resource=acct:served@127.0.0.1:${port}`)
     ).json()) as { subject: string };
-    expect(wf.subject).to.equal(`acct:rust@127.0.0.1:${port}`);
+    expect(wf.subject).to.equal(`acct:served@127.0.0.1:${port}`);
     const actor = (await (
-      await fetch(`${origin}/groups/rust`, { headers: { accept: 'application/activity+json' } })
+      await fetch(`${origin}/groups/served`, { headers: { accept: 'application/activity+json' } })
     ).json()) as { type: string; name: string };
-    expect(actor).to.include({ type: 'Group', name: 'Rustaceans' });
+    expect(actor).to.include({ type: 'Group', name: 'Served' });
     const ni = (await (await fetch(`${origin}/nodeinfo/2.1`)).json()) as {
       metadata: { localGroups: number };
     };
-    expect(ni.metadata.localGroups).to.equal(1);
+    expect(ni.metadata.localGroups).to.equal(groups);
     expect(await web.kill('SIGTERM')).to.equal(0);
     procs.pop();
   });
 
   it('npm start runs the queues in background threads: Follows are answered, /metrics adds the threads up', async function () {
+    const group = await cliGroup('threads');
     const metricsPort = await freePort();
     const all = await startGuildProcess({
       ...env,
@@ -122,13 +135,18 @@ describe('processes: CLI, npm start, web and worker apart', function () {
       expect(all.output.some((l) => l.includes('"worker running"') && l.includes('"threads":2'))).to.equal(
         true,
       );
-      await bob.follow(`${origin}/groups/rust`);
+      await bob.follow(group);
       await bob.waitFor((a) => a.type === 'Accept', {
         what: 'Accept from a background thread',
         timeoutMs: 20_000,
       });
-      // The Follow was taken in by the main thread and processed by a background thread.
-      expect(all.output.some((l) => l.includes('joined rust') && /"thread":[01]/.test(l))).to.equal(true);
+      // The Follow was taken in by the main thread and processed by a background thread. The handler's outcome
+      // is logged after the Accept is queued, so the line may reach this process after the Accept itself.
+      const joined = await waitUntil(() => all.output.find((l) => l.includes('joined threads')), {
+        what: 'the log line of the join',
+        timeoutMs: 20_000,
+      });
+      expect(joined).to.match(/"thread":[01]/);
       // Metrics are not public: served on their own listener (GUILD_METRICS_LISTEN), not on the web port.
       expect((await fetch(`${origin}/metrics`)).status).to.equal(404);
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -151,8 +169,19 @@ describe('processes: CLI, npm start, web and worker apart', function () {
     let web: GuildProcess;
     let worker: GuildProcess;
     let workerMetrics: string;
+    let group: string;
+
+    /** Alice follows `groupId` and is accepted. */
+    async function aliceJoins(groupId: string): Promise<void> {
+      const followId = await alice.follow(groupId);
+      await alice.waitFor((a) => a.type === 'Accept' && JSON.stringify(a.json).includes(followId), {
+        what: 'Accept from the worker',
+        timeoutMs: 20_000,
+      });
+    }
 
     before(async function () {
+      group = await cliGroup('apart');
       alice = await startFedifyPeer({ username: 'alice' });
       web = await startGuildProcess({ ...env, GUILD_ROLE: 'web' });
       workerMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
@@ -166,10 +195,13 @@ describe('processes: CLI, npm start, web and worker apart', function () {
     after(async () => alice?.close());
 
     it('the web process takes the Follow, the worker process answers it', async function () {
-      await alice.follow(`${origin}/groups/rust`);
-      await alice.waitFor((a) => a.type === 'Accept', { what: 'Accept from the worker', timeoutMs: 20_000 });
-      expect(worker.output.some((l) => l.includes('joined rust'))).to.equal(true);
-      expect(web.output.some((l) => l.includes('joined rust'))).to.equal(false);
+      await aliceJoins(group);
+      // Logged after the Accept is queued, so the line may reach this process after the Accept itself.
+      await waitUntil(() => worker.output.some((l) => l.includes('joined apart')) || undefined, {
+        what: "the worker's log line of the join",
+        timeoutMs: 20_000,
+      });
+      expect(web.output.some((l) => l.includes('joined apart'))).to.equal(false);
       // A worker process serves its own metrics on GUILD_METRICS_LISTEN.
       await waitUntil(
         async () =>
@@ -197,6 +229,7 @@ describe('processes: CLI, npm start, web and worker apart', function () {
       const sinkOrigin = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
       let store: Store | null = null;
       try {
+        await aliceJoins(group);
         store = await openStore(
           env.GUILD_STORE === 'sqlite'
             ? { kind: 'sqlite', path: env.GUILD_SQLITE_PATH! }
@@ -204,7 +237,7 @@ describe('processes: CLI, npm start, web and worker apart', function () {
         );
         const t = Date.now();
         await store.members.upsertMember({
-          groupName: 'rust',
+          groupName: 'apart',
           actorId: `${sinkOrigin}/users/slow`,
           inbox: `${sinkOrigin}/inbox`,
           sharedInbox: null,
@@ -216,7 +249,7 @@ describe('processes: CLI, npm start, web and worker apart', function () {
         });
         // alice posts; the worker fans out to alice and to the hanging member.
         const { createId } = await alice.post({
-          to: [`${origin}/groups/rust`],
+          to: [group],
           content: `<p>${randomUUID()}</p>`,
         });
         await waitUntil(() => bodies.length >= 1 || undefined, {
@@ -226,8 +259,14 @@ describe('processes: CLI, npm start, web and worker apart', function () {
         expect(await worker.kill('SIGKILL')).to.equal(-1);
         pending.forEach((r) => r.destroy());
 
-        const restarted = await startGuildProcess({ ...env, GUILD_ROLE: 'worker' });
+        // The new worker takes the place of the killed one for the other tests, metrics listener included.
+        const restarted = await startGuildProcess({
+          ...env,
+          GUILD_ROLE: 'worker',
+          GUILD_METRICS_LISTEN: new URL(workerMetrics).host,
+        });
         procs.push(restarted);
+        worker = restarted;
         await waitUntil(() => bodies.some((b, i) => i > 0 && b.includes(createId)) || undefined, {
           what: 'the delivery to be retried by the new worker',
           timeoutMs: 30_000,
@@ -243,16 +282,18 @@ describe('processes: CLI, npm start, web and worker apart', function () {
     });
 
     it('tells members when a group is deleted with the CLI, and keeps the name', async function () {
-      const del = await runGuildCli(['group', 'delete', 'rust'], env);
+      const doomed = await cliGroup('doomed');
+      await aliceJoins(doomed);
+      const del = await runGuildCli(['group', 'delete', 'doomed'], env);
       expect(del.code, del.stderr).to.equal(0);
-      const d = await alice.waitFor((a) => a.type === 'Delete' && a.actorId === `${origin}/groups/rust`, {
+      const d = await alice.waitFor((a) => a.type === 'Delete' && a.actorId === doomed, {
         what: 'Delete of the group',
         timeoutMs: 20_000,
       });
-      expect(d.json.object).to.equal(`${origin}/groups/rust`);
-      const gone = await fetch(`${origin}/groups/rust`, { headers: { accept: 'application/activity+json' } });
+      expect(d.json.object).to.equal(doomed);
+      const gone = await fetch(doomed, { headers: { accept: 'application/activity+json' } });
       expect(gone.status).to.equal(410);
-      const again = await runGuildCli(['group', 'create', 'rust'], env);
+      const again = await runGuildCli(['group', 'create', 'doomed'], env);
       expect(again.code).to.equal(1);
     });
   });

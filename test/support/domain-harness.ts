@@ -26,6 +26,8 @@ import { instanceHandlerTable } from '../../src/groups/handlers/instance-handler
 import { LinkCommands } from '../../src/groups/link.commands.ts';
 import { parseInbound } from '../../src/activitypub/inbound.parser.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
+import type { Publisher } from '../../src/federation/publisher.ts';
+import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
 
 export const ORIGIN = 'https://guild.example';
 export const AS = 'https://www.w3.org/ns/activitystreams';
@@ -142,12 +144,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { sink?: EventSink } = {}): Promise<Harness> {
+/**
+ * `sink` receives every event after the recording sink; `publisher` instead gets the activities the outbound
+ * translator makes of them (a recording publisher: what would go out, with no queue).
+ */
+export async function startHarness(opts: { sink?: EventSink; publisher?: Publisher } = {}): Promise<Harness> {
   const store = await openTestStore();
   const urls = new Urls(ORIGIN);
   const clock = { now: T0 };
   const now = () => clock.now;
-  const events = new RecordingEvents(opts.sink ?? null);
+  const translator = opts.publisher
+    ? new OutboundTranslator({ publisher: opts.publisher, store, urls, domain: new URL(ORIGIN).host, now })
+    : null;
+  const events = new RecordingEvents(opts.sink ?? translator);
   const actors = new KnownActors();
   const domains: DomainPolicyLookup = { policyOf: (host) => store.domains.getDomainPolicy(host) };
   const groups = new GroupService({ store, urls, events, keys: { generate: async () => keyPair() }, now });

@@ -1,15 +1,23 @@
 /**
- * A MongoDB-wire server for the MongoDB test run when no MONGODB_URL is given: FerretDB 1.24.2 on its embedded
- * SQLite backend, built once with Go into a cache directory and started on a free loopback port.
+ * A MongoDB-wire server for the MongoDB test run and the bench when no MONGODB_URL is given: FerretDB 1.24.2,
+ * built once with Go into a cache directory and started on a free loopback port, on a private PostgreSQL cluster
+ * (`postgres.ts`) where PostgreSQL is installed, else on FerretDB's embedded SQLite backend (much slower: it
+ * scans a whole collection for nearly every command, and serialises writes), which is then said.
  */
 import { execFile, spawn } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
+import { freePort } from './net.ts';
+import {
+  findPostgresBinDir,
+  startPostgres,
+  type PostgresDurability,
+  type RunningPostgres,
+} from './postgres.ts';
 
 const run = promisify(execFile);
 
@@ -113,19 +121,6 @@ export async function ensureFerretDb(): Promise<string> {
   return bin;
 }
 
-/** A free TCP port on 127.0.0.1, found by binding port 0. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
-}
-
 async function pings(url: string): Promise<boolean> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
   try {
@@ -141,59 +136,88 @@ async function pings(url: string): Promise<boolean> {
 export interface RunningFerretDb {
   /** `mongodb://127.0.0.1:PORT/` */
   url: string;
-  /** Stops the server and deletes its data. */
+  /** The backend FerretDB stores its data in. */
+  backend: 'postgresql' | 'sqlite';
+  /** `FerretDB 1.24.2 on PostgreSQL 15.x`, or `... on SQLite (PostgreSQL not found: ...)`. */
+  description: string;
+  /** Stops the server (and its PostgreSQL cluster) and deletes its data. */
   stop(): Promise<void>;
-  /** Stops the server (SIGTERM), keeping its data and port: clients see the store go away. */
+  /** Stops FerretDB (SIGTERM), keeping its data and port: clients see the store go away. */
   pause(): Promise<void>;
   /** Starts a paused server again on the same port and data; resolves once it answers a ping. */
   resume(): Promise<void>;
 }
 
-/** Starts FerretDB on a free loopback port with its data in a fresh temp dir; resolves once it answers a ping. */
-export async function startFerretDb(): Promise<RunningFerretDb> {
-  const bin = await ensureFerretDb();
-  const dir = await mkdtemp(join(tmpdir(), 'guild-ferretdb-'));
-  const port = await freePort();
-  const url = `mongodb://127.0.0.1:${port}/`;
-  let running = await launchFerretDb(bin, dir, port, url).catch(async (error: unknown) => {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  });
-  const stop = async (): Promise<void> => {
-    await running.stop();
-    await rm(dir, { recursive: true, force: true });
-  };
-  console.log(`FerretDB ${FERRETDB_VERSION} is listening at ${url} (data in ${dir})`);
-  return {
-    url,
-    stop,
-    pause: () => running.stop(),
-    resume: async () => {
-      running = await launchFerretDb(bin, dir, port, url);
-    },
-  };
+export interface FerretDbOptions {
+  /**
+   * `fast` (default): PostgreSQL without fsync, for tests, which never crash the machine. `full`: PostgreSQL's
+   * default durability, as a deployment would run it (the bench).
+   */
+  durability?: PostgresDurability;
 }
 
-/** Starts the binary on `port` with its data in `dir`; resolves once it answers a ping. */
-async function launchFerretDb(
-  bin: string,
-  dir: string,
-  port: number,
-  url: string,
-): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(
-    bin,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--state-dir=${dir}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/**
+ * Starts FerretDB on a free loopback port with its data in fresh temp dirs; resolves once it answers a ping. On
+ * PostgreSQL when its binaries are found (`GUILD_POSTGRES_BIN`, Debian's `/usr/lib/postgresql/N/bin`,
+ * `pg_config`, the PATH), else on SQLite.
+ */
+export async function startFerretDb(options: FerretDbOptions = {}): Promise<RunningFerretDb> {
+  const bin = await ensureFerretDb();
+  const binDir = await findPostgresBinDir();
+  let postgres: RunningPostgres | null = null;
+  let fallback = 'PostgreSQL not found (install Debian\'s "postgresql" package or set GUILD_POSTGRES_BIN)';
+  if (binDir !== null) {
+    try {
+      postgres = await startPostgres(binDir, options.durability ?? 'fast');
+    } catch (error) {
+      fallback = `PostgreSQL did not start: ${messageOf(error).split('\n')[0] ?? ''}`;
+    }
+  }
+  let dir: string | null = null;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'guild-ferretdb-'));
+    const port = await freePort();
+    const url = `mongodb://127.0.0.1:${port}/`;
+    const backend =
+      postgres !== null
+        ? ['--handler=postgresql', `--postgresql-url=${postgres.url}`]
+        : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
+    const launch = (): Promise<{ stop(): Promise<void> }> =>
+      launchFerretDb(bin, [...backend, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir ?? ''}`], url);
+    let running = await launch();
+    const description =
+      postgres !== null
+        ? `FerretDB ${FERRETDB_VERSION} on ${postgres.version}`
+        : `FerretDB ${FERRETDB_VERSION} on SQLite (${fallback})`;
+    console.log(`${description} is listening at ${url}`);
+    const data = dir;
+    const cluster = postgres;
+    return {
+      url,
+      backend: cluster !== null ? 'postgresql' : 'sqlite',
+      description,
+      stop: async () => {
+        await running.stop();
+        await cluster?.stop();
+        await rm(data, { recursive: true, force: true });
+      },
+      pause: () => running.stop(),
+      resume: async () => {
+        running = await launch();
+      },
+    };
+  } catch (error) {
+    await postgres?.stop();
+    if (dir !== null) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Starts the binary with `args`; resolves once it answers a ping at `url`. */
+async function launchFerretDb(bin: string, args: string[], url: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(bin, [...args, '--debug-addr=-', '--telemetry=disable', '--log-level=error'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-16_384);

@@ -26,7 +26,14 @@ export interface TestGuild {
   close(): Promise<void>;
 }
 
-export async function startTestGuild(env: Record<string, string> = {}): Promise<TestGuild> {
+/**
+ * Starts a Guild on a free port. `opts.store` replaces the fresh test store (it is closed by close());
+ * `opts.pollMs` is how often idle queue loops look for work they were not told about (default 100 ms).
+ */
+export async function startTestGuild(
+  env: Record<string, string> = {},
+  opts: { store?: Store; pollMs?: number } = {},
+): Promise<TestGuild> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -42,8 +49,8 @@ export async function startTestGuild(env: Record<string, string> = {}): Promise<
   });
   const logs: string[] = [];
   const log = createLogger('debug', { service: 'guild-test' }, (line) => logs.push(line));
-  const store = await openTestStore();
-  const guild = await startGuild(config, { log, store, pollMs: 100 });
+  const store = opts.store ?? (await openTestStore());
+  const guild = await startGuild(config, { log, store, pollMs: opts.pollMs ?? 100 });
   const t: TestGuild = {
     guild,
     config,

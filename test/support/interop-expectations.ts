@@ -1,8 +1,9 @@
 /**
- * What Guild should decide for each activity of the interop corpus, delivered in `deliveryRank` order with its
- * actor a member of the group. `applied` means a log line of the intake loop that is not `not applied: ...`;
- * `refused` means a `not applied: <reason>` line or the inbox's "type not handled" line; `rejected` means a
- * 4xx answer. A `note` explains why a refusal is right.
+ * What Guild should decide for each activity of the interop corpus, delivered to a group of its own after the
+ * payloads it builds on (`historyOf`, in `deliveryRank` order), with its actor a member of the group. `applied`
+ * means a log line of the intake loop that is not `not applied: ...`; `refused` means a `not applied: <reason>`
+ * line or the inbox's "type not handled" line; `rejected` means a 4xx answer. A `note` explains why a refusal
+ * is right.
  */
 import { expect } from 'chai';
 import type { Store } from '../../src/storage/store.ts';

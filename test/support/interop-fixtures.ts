@@ -315,6 +315,61 @@ export function deliveryRank(activity: ApObject): number {
   }
 }
 
+/**
+ * The fixtures among `earlier` (one server's, in delivery order) that `f` builds on: those that are or bring
+ * what it acts on (its object, the post a reply answers, the activity an Undo takes back), and those these
+ * build on in turn, in delivery order. Delivered first into a group of its own, they give `f` the state it
+ * meets in the full sequence, whatever runs before it.
+ */
+export function historyOf(f: InteropFixture, earlier: InteropFixture[]): InteropFixture[] {
+  const wanted = new Set<string>();
+  // What an Undo takes back, by type and object: the corpus's Undo may embed its own copy of the activity.
+  const undone = new Set<string>();
+  const want = (a: ApObject): void => {
+    for (const id of referencedIds(a)) wanted.add(id);
+    if (typeOf(a) === 'Undo' && isObject(a.object))
+      undone.add(`${typeOf(a.object)} ${idOf(a.object.object)}`);
+  };
+  want(f.json);
+  const chosen = new Set<InteropFixture>();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const g of earlier) {
+      if (chosen.has(g)) continue;
+      const takenBack = undone.has(`${typeOf(g.json)} ${idOf(g.json.object)}`);
+      if (!takenBack && !broughtIds(g.json).some((id) => wanted.has(id))) continue;
+      chosen.add(g);
+      grew = true;
+      want(g.json);
+    }
+  }
+  return earlier.filter((g) => chosen.has(g));
+}
+
+/** Ids an activity acts on: its object (and, nested, the object's own object and id) and what it replies to. */
+function referencedIds(activity: ApObject): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 4) return;
+    if (Array.isArray(v)) for (const x of v) visit(x, depth);
+    else if (typeof v === 'string') out.push(v);
+    else if (isObject(v)) {
+      const id = idOf(v);
+      if (id) out.push(id);
+      visit(v.object, depth + 1);
+      if (typeof v.inReplyTo === 'string') out.push(v.inReplyTo);
+    }
+  };
+  visit(activity.object, 1);
+  return out;
+}
+
+/** Ids a fixture brings into being: its own, and its object's when it carries the object (a Create). */
+function broughtIds(activity: ApObject): string[] {
+  const object = isObject(activity.object) ? idOf(activity.object) : null;
+  return [idOf(activity), object].filter((id): id is string => id !== null);
+}
+
 /** Actor documents of the corpus (objects whose type is an actor type), by id. */
 export function corpusActors(corpus: InteropFixture[]): Map<string, ApObject> {
   const actorTypes = new Set(['Person', 'Service', 'Application', 'Group', 'Organization']);

@@ -421,9 +421,10 @@ describe('inbound handlers', function () {
       await h.deliver(block).catch(() => undefined);
       expect(await h.store.bans.getActiveBan('club', ALICE, T0), 'nothing changed yet').to.equal(null);
       expect((await h.deliver(block))[0]?.applied).to.equal(true);
+      // Delivered again, the same Block finds its ban done and recorded: reported done, nothing sent again.
       expect((await h.deliver(block))[0]).to.deep.equal({
-        applied: false,
-        reason: `${ALICE} was already banned`,
+        applied: true,
+        what: `${ALICE} banned from club by ${MOD}`,
       });
       expect(h.events.of('MemberBanned')).to.have.length(1);
       expect(await h.store.audit.listAudit({ group: 'club' }, null, 10)).to.have.length(1);

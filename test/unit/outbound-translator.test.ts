@@ -11,12 +11,8 @@ import { openTestStore } from '../support/test-store.ts';
 import type { Group, Store } from '../../src/storage/store.ts';
 import { DEFAULT_GROUP_SETTINGS } from '../../src/storage/store.ts';
 import { Urls, groupKeyOwner } from '../../src/activitypub/urls.ts';
-import {
-  StorePublisher,
-  type MemberActivity,
-  type Publisher,
-  type Signer,
-} from '../../src/federation/publisher.ts';
+import { StorePublisher } from '../../src/federation/publisher.ts';
+import { RecordingPublisher } from '../support/recording-publisher.ts';
 import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
 import type { GroupEvent } from '../../src/groups/events.ts';
 import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../../src/activitypub/vocab.ts';
@@ -29,39 +25,6 @@ const BOB = 'https://lemmy.example/u/bob';
 const POST = 'https://lemmy.example/post/1';
 const T = Date.UTC(2026, 0, 1);
 const ISO = new Date(T).toISOString();
-
-type Call =
-  | { op: 'members'; group: string; items: MemberActivity[] }
-  | { op: 'send'; group: string; activity: ApObject; inbox: string; signer: Signer }
-  | { op: 'keep'; group: string; document: ApObject; objectId: string | null };
-
-/** A publisher that records what it is handed. */
-class RecordingPublisher implements Publisher {
-  readonly calls: Call[] = [];
-  async publishToMembers(
-    group: string,
-    activity: ApObject,
-    o: { inOutbox: boolean; objectId: string | null },
-  ) {
-    this.calls.push({ op: 'members', group, items: [{ activity, ...o }] });
-  }
-  async publishAllToMembers(group: string, items: MemberActivity[]) {
-    this.calls.push({ op: 'members', group, items });
-  }
-  async sendTo(group: string, activity: ApObject, inbox: string, signer: Signer = 'group') {
-    this.calls.push({ op: 'send', group, activity, inbox, signer });
-  }
-  async keep(group: string, document: ApObject, objectId: string | null) {
-    this.calls.push({ op: 'keep', group, document, objectId });
-  }
-  /** The activities delivered to members, in order. */
-  toMembers(): ApObject[] {
-    return this.calls.flatMap((c) => (c.op === 'members' ? c.items.map((i) => i.activity) : []));
-  }
-  sent(): Array<Extract<Call, { op: 'send' }>> {
-    return this.calls.filter((c): c is Extract<Call, { op: 'send' }> => c.op === 'send');
-  }
-}
 
 describe('outbound translator', function () {
   let store: Store;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { WriteBatch } from '../../src/storage/sqlite/write-batch.sqlite.ts';
-import { LocalQueueSignal } from '../../src/federation/queue-runner.ts';
+import { LocalQueueSignal } from '../../src/federation/queue-signal.ts';
 import { Metrics } from '../../src/federation/metrics.ts';
 
 describe('WriteBatch (SQLite group commit)', function () {

@@ -20,7 +20,7 @@ type Decide = (
   group: string,
   follower: string,
   o: ActionOptions,
-) => Promise<Result<Member, MemberDecisionError>>;
+) => Promise<Result<Member | null, MemberDecisionError>>;
 
 export type JoinAnswerPlan =
   { kind: 'decide'; follower: string } | { kind: 'own-follow'; follow: GroupFollow };

@@ -42,6 +42,11 @@ export class MongoAuditRepository implements AuditRepository {
     }
   }
 
+  async getAudit(id: string): Promise<AuditEntry | null> {
+    const doc = await this.#audit.findOne({ _id: id });
+    return doc ? toEntry(doc) : null;
+  }
+
   async listAudit(
     scope: AuditScope,
     before: { at: number; id: string } | null,

@@ -235,8 +235,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { objectId: 1, groupName: 1 } },
   ],
   jobs: [
-    // claim, stats
-    { key: { queue: 1, state: 1, runAt: 1 } },
+    // claim (in the order it sorts, so that no sort of the whole backlog is needed), stats
+    { key: { queue: 1, state: 1, runAt: 1, _id: 1 } },
     // stats (oldest queued job)
     { key: { queue: 1, state: 1, createdAt: 1 } },
     // purgeFinished

@@ -2,47 +2,27 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
-import type { Job, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
+import type { Job, JobOutcome, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
 import type { JobChange, JobDoc, JobTransitionDoc } from './documents.mongodb.ts';
-import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
+import { InsertBatch } from './insert-batch.mongodb.ts';
+import { JobTransitions, type JobRef, type Step } from './job-transitions.mongodb.ts';
 
-/*
- * Why transitions are claimed in a second collection.
- *
- * MongoDB applies the filter of an update atomically with the write, but FerretDB 1.x (SQLite backend) does not:
- * it reads the matching documents, then writes each one back whole. Two `updateMany` calls that re-check
- * "lease absent or expired" can therefore both lease the same job there. The one write FerretDB does check
- * atomically is an insert against a unique key.
- *
- * So every change of a job (claim, complete, retry, fail, payload, lease extension) first inserts a
- * `job_transitions` document whose `_id` is `rev:seq` of the state it starts from; only one writer can insert
- * it. The winner then writes the job with `seq + 1`. A writer that reads a stale `seq` loses the insert.
- * `rev` is random per job incarnation, so a job purged and enqueued again under the same id starts afresh.
- *
- * If a winner dies between the two writes, the job would stay at the old `seq` for ever; the transition document
- * holds the full change, so whoever loses against it after HELP_AFTER_MS applies it on the winner's behalf.
- */
-
-/** How old an unapplied transition must be before another writer applies it. */
-const HELP_AFTER_MS = 10_000;
 /** Claim rounds when other claimers took some candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
 /** Attempts of an owner operation that keeps losing against concurrent transitions. */
 const MAX_OWNER_ATTEMPTS = 3;
 /** Finished jobs deleted per round trip by purgeFinished. */
 const PURGE_BATCH = 1000;
+/** Jobs whose state this queue remembers from its own claims and changes; beyond this, the oldest are forgotten. */
+const MAX_HELD = 100_000;
 
-/** What a writer must know of a job to change it. */
-type JobRef = Pick<JobDoc, '_id' | 'rev' | 'seq'>;
-
-interface Step {
-  ref: JobRef;
-  change: JobChange;
+/** What this queue knows of a job it holds: enough to change it without reading it first. */
+interface Held extends JobRef {
+  owner: string;
+  attempts: number;
 }
 
-function transitionId(ref: JobRef): string {
-  return `${ref.rev}:${ref.seq}`;
-}
+type ChangeOf = (job: Pick<JobDoc, 'attempts'>) => Omit<JobChange, 'seq'>;
 
 const QUEUES: readonly QueueName[] = ['intake', 'fanout', 'deliver'];
 
@@ -70,14 +50,51 @@ function byRunAtThenId(a: JobDoc, b: JobDoc): number {
   return a.runAt - b.runAt || Buffer.compare(Buffer.from(a._id), Buffer.from(b._id));
 }
 
+/** The change an outcome makes to a leased job. */
+function changeOf(outcome: JobOutcome): ChangeOf {
+  switch (outcome.kind) {
+    case 'done':
+      return () => ({ state: 'done', leaseOwner: null, leaseUntil: 0, updatedAt: outcome.now });
+    case 'retry':
+      return (job) => ({
+        runAt: outcome.runAt,
+        attempts: job.attempts + 1,
+        lastError: outcome.error,
+        leaseOwner: null,
+        leaseUntil: 0,
+        updatedAt: outcome.now,
+      });
+    case 'fail':
+      return (job) => ({
+        state: 'failed',
+        attempts: job.attempts + 1,
+        lastError: outcome.error,
+        leaseOwner: null,
+        leaseUntil: 0,
+        updatedAt: outcome.now,
+      });
+    default: {
+      const unknown: never = outcome;
+      throw new Error(`unknown job outcome ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
 /**
- * The durable job queue in the `jobs` collection. Works without transactions on MongoDB and FerretDB: see the
- * comment at the top of this file for how a job is never leased to two owners.
+ * The durable job queue in the `jobs` collection. Works without transactions on MongoDB and FerretDB: see
+ * job-transitions.mongodb.ts for how a job is never leased to two owners.
+ *
+ * Round trips: a claim of any number of jobs is three commands (find, insert the transitions, one bulk write); a
+ * batch of outcomes ({@link finish}) two; enqueues made together share one insert. Jobs this queue claimed are
+ * remembered with the state it left them in, so that changing them needs no read first: a change made from a
+ * remembered state that is no longer current loses its transition and falls back to reading the job.
  */
 export class MongoJobQueue implements JobQueue {
   readonly #jobs: Collection<JobDoc>;
-  readonly #transitions: Collection<JobTransitionDoc>;
-  readonly #clock: () => number;
+  readonly #transitions: JobTransitions;
+  readonly #inserts: InsertBatch<JobDoc>;
+  /** Jobs held by owners of this queue, by id, in the state this queue last wrote. */
+  readonly #held = new Map<string, Held>();
 
   /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
   constructor(
@@ -86,8 +103,8 @@ export class MongoJobQueue implements JobQueue {
     clock: () => number = Date.now,
   ) {
     this.#jobs = jobs;
-    this.#transitions = transitions;
-    this.#clock = clock;
+    this.#transitions = new JobTransitions(jobs, transitions, clock);
+    this.#inserts = new InsertBatch(jobs);
   }
 
   async enqueue(jobs: NewJob[], now: number): Promise<number> {
@@ -107,7 +124,7 @@ export class MongoJobQueue implements JobQueue {
       rev: randomUUID(),
       seq: 0,
     }));
-    return (await insertManyIgnoringDuplicates(this.#jobs, docs)).size;
+    return (await this.#inserts.insert(docs)).size;
   }
 
   async claim(
@@ -136,51 +153,77 @@ export class MongoJobQueue implements JobQueue {
         .limit(limit - claimed.length)
         .toArray();
       if (candidates.length === 0) break;
-      const steps = candidates.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } }));
-      const result = await this.#advance(steps);
-      // Winning the transition from `seq` means the job was still as read (any other change would have taken
-      // that transition first) and is now as read plus this change: no need to read it again.
-      const won = new Set(result.won);
-      candidates.forEach((doc, index) => {
-        const step = steps[index];
-        if (step && won.has(step.ref)) claimed.push({ ...doc, ...step.change });
-      });
+      const byId = new Map(candidates.map((doc) => [doc._id, doc]));
+      const result = await this.#transitions.advance(
+        candidates.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } })),
+      );
+      for (const { ref, change: applied } of result.won) {
+        const doc = byId.get(ref._id);
+        if (!doc) continue;
+        const leased = { ...doc, ...applied };
+        claimed.push(leased);
+        this.#remember({
+          _id: leased._id,
+          rev: leased.rev,
+          seq: leased.seq,
+          owner,
+          attempts: leased.attempts,
+        });
+      }
       if (result.lost.length === 0) break;
-      lost.push(...result.lost.map((ref) => ref._id));
-      await this.#helpStale(result.lost);
+      lost.push(...result.lost.map((step) => step.ref._id));
+      await this.#transitions.afterLost(result.lost.map((step) => step.ref));
     }
     return claimed.sort(byRunAtThenId).map(toJob);
   }
 
   async complete(id: string, owner: string, now: number): Promise<boolean> {
-    return this.#changeHeld(id, owner, () => ({
-      state: 'done',
-      leaseOwner: null,
-      leaseUntil: 0,
-      updatedAt: now,
-    }));
+    return (await this.finish([{ kind: 'done', id, owner, now }]))[0] ?? false;
   }
 
   async retry(id: string, owner: string, runAt: number, error: string, now: number): Promise<boolean> {
-    return this.#changeHeld(id, owner, (doc) => ({
-      runAt,
-      attempts: doc.attempts + 1,
-      lastError: error,
-      leaseOwner: null,
-      leaseUntil: 0,
-      updatedAt: now,
-    }));
+    return (await this.finish([{ kind: 'retry', id, owner, runAt, error, now }]))[0] ?? false;
   }
 
   async fail(id: string, owner: string, error: string, now: number): Promise<boolean> {
-    return this.#changeHeld(id, owner, (doc) => ({
-      state: 'failed',
-      attempts: doc.attempts + 1,
-      lastError: error,
-      leaseOwner: null,
-      leaseUntil: 0,
-      updatedAt: now,
-    }));
+    return (await this.finish([{ kind: 'fail', id, owner, error, now }]))[0] ?? false;
+  }
+
+  async finish(outcomes: JobOutcome[]): Promise<boolean[]> {
+    const results = outcomes.map(() => false);
+    // Jobs remembered as held by their owner change in one batch; the others (and the losers) one by one.
+    const fast: { index: number; step: Step }[] = [];
+    const slow: number[] = [];
+    outcomes.forEach((outcome, index) => {
+      const held = this.#held.get(outcome.id);
+      if (held === undefined || held.owner !== outcome.owner) {
+        slow.push(index);
+        return;
+      }
+      const change = { ...changeOf(outcome)(held), seq: held.seq + 1 };
+      fast.push({ index, step: { ref: held, change } });
+    });
+    const { won, lost } = await this.#transitions.advance(fast.map((f) => f.step));
+    const wonSteps = new Set(won);
+    for (const { index, step } of fast) {
+      if (wonSteps.has(step)) {
+        results[index] = true;
+        // Every outcome ends the lease: the job is no longer this owner's.
+        this.#held.delete(step.ref._id);
+      } else {
+        slow.push(index);
+      }
+    }
+    if (lost.length > 0) await this.#transitions.afterLost(lost.map((step) => step.ref));
+    await Promise.all(
+      slow.map(async (index) => {
+        const outcome = outcomes[index];
+        if (outcome === undefined) return;
+        this.#held.delete(outcome.id);
+        results[index] = await this.#changeReading(outcome.id, outcome.owner, changeOf(outcome));
+      }),
+    );
+    return results;
   }
 
   async updatePayload(
@@ -251,7 +294,7 @@ export class MongoJobQueue implements JobQueue {
             ).modifiedCount
           : (await this.#jobs.deleteMany(filter)).deletedCount;
         purged += count;
-        await this.#transitions.deleteMany({ rev: { $in: batch.map((doc) => doc.rev) } });
+        await this.#transitions.purge(batch.map((doc) => doc.rev));
         if (batch.length < PURGE_BATCH) break;
       }
     }
@@ -293,83 +336,84 @@ export class MongoJobQueue implements JobQueue {
   async releaseLeases(owner: string, now: number): Promise<number> {
     let released = 0;
     for (const queue of QUEUES) {
-      const held = await this.#jobs
-        .find({ queue, state: 'queued', leaseOwner: owner }, { projection: { _id: 1, rev: 1, seq: 1 } })
-        .toArray();
-      if (held.length === 0) continue;
-      // Through transitions like every change of a job; one lost means someone else changed that job meanwhile.
-      const change = { leaseOwner: null, leaseUntil: 0, updatedAt: now };
-      const result = await this.#advance(
-        held.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } })),
-      );
-      released += result.won.length;
+      for (let round = 0; round < MAX_OWNER_ATTEMPTS; round++) {
+        const held = await this.#jobs
+          .find({ queue, state: 'queued', leaseOwner: owner }, { projection: { _id: 1, rev: 1, seq: 1 } })
+          .toArray();
+        if (held.length === 0) break;
+        // Through transitions like every change of a job; one lost means someone else changed that job
+        // meanwhile, or that the gone holder took a change it never wrote (it died between the two writes: a
+        // completion after its delivery was sent, most often). Such a change is written now on its behalf,
+        // rather than once HELP_AFTER_MS have passed and a claimer comes by, which only happens when the
+        // lease has ended: the job is then done, or released in the next round.
+        const change = { leaseOwner: null, leaseUntil: 0, updatedAt: now };
+        const result = await this.#transitions.advance(
+          held.map((ref) => ({ ref, change: { ...change, seq: ref.seq + 1 } })),
+        );
+        for (const step of result.won) this.#held.delete(step.ref._id);
+        released += result.won.length;
+        if (result.lost.length === 0) break;
+        await this.#transitions.applyUnapplied(result.lost.map((s) => s.ref));
+      }
     }
     return released;
   }
 
+  /** Remembers a job held by `held.owner` at `held.seq`. */
+  #remember(held: Held): void {
+    if (this.#held.size >= MAX_HELD && !this.#held.has(held._id)) {
+      const oldest = this.#held.keys().next();
+      if (!oldest.done) this.#held.delete(oldest.value);
+    }
+    this.#held.set(held._id, held);
+  }
+
   /**
-   * Applies a change to a job still queued and leased to `owner`. Re-reads and tries again when a concurrent
-   * transition got there first (it may have been this owner's own, or a new claim after the lease expired).
+   * Applies a change to a job that stays leased to `owner` (payload, lease): from the remembered state when this
+   * queue holds it, else (or when that state is no longer current) by reading it first.
    */
-  async #changeHeld(
+  async #changeHeld(id: string, owner: string, makeChange: ChangeOf): Promise<boolean> {
+    const held = this.#held.get(id);
+    if (held !== undefined && held.owner === owner) {
+      const step = { ref: held, change: { ...makeChange(held), seq: held.seq + 1 } };
+      const { won, lost } = await this.#transitions.advance([step]);
+      if (won.length === 1) {
+        this.#remember({ ...held, seq: step.change.seq });
+        return true;
+      }
+      this.#held.delete(id);
+      await this.#transitions.afterLost(lost.map((s) => s.ref));
+    }
+    const doc = await this.#changeReadingDoc(id, owner, makeChange);
+    if (doc === null) return false;
+    this.#remember({ _id: doc._id, rev: doc.rev, seq: doc.seq, owner, attempts: doc.attempts });
+    return true;
+  }
+
+  /** Applies a change to a job still queued and leased to `owner`, reading it first. */
+  async #changeReading(id: string, owner: string, makeChange: ChangeOf): Promise<boolean> {
+    return (await this.#changeReadingDoc(id, owner, makeChange)) !== null;
+  }
+
+  /**
+   * Reads the job and, when it is still queued and leased to `owner`, applies the change; reads and tries again
+   * when a concurrent transition got there first (it may have been a new claim after the lease expired). Returns
+   * the job as changed, or null when the owner does not hold it.
+   */
+  async #changeReadingDoc(
     id: string,
     owner: string,
-    makeChange: (doc: JobDoc) => Omit<JobChange, 'seq'>,
-  ): Promise<boolean> {
+    makeChange: ChangeOf,
+  ): Promise<Pick<JobDoc, '_id' | 'rev' | 'seq' | 'attempts'> | null> {
     for (let attempt = 1; attempt <= MAX_OWNER_ATTEMPTS; attempt++) {
       const doc = await this.#jobs.findOne({ _id: id }, { projection: { payload: 0 } });
-      if (!doc || doc.state !== 'queued' || doc.leaseOwner !== owner) return false;
-      const result = await this.#advance([{ ref: doc, change: { ...makeChange(doc), seq: doc.seq + 1 } }]);
-      if (result.won.length === 1) return true;
-      await this.#helpStale(result.lost);
+      if (!doc || doc.state !== 'queued' || doc.leaseOwner !== owner) return null;
+      const step = { ref: doc, change: { ...makeChange(doc), seq: doc.seq + 1 } };
+      const { won, lost } = await this.#transitions.advance([step]);
+      if (won.length === 1) return { ...doc, ...step.change };
+      await this.#transitions.afterLost(lost.map((s) => s.ref));
       await delay(5 * attempt);
     }
-    return false;
-  }
-
-  /** Takes each step's transition; applies the ones won. Returns which were won and which lost. */
-  async #advance(steps: Step[]): Promise<{ won: JobRef[]; lost: JobRef[] }> {
-    const at = this.#clock();
-    const inserted = await insertManyIgnoringDuplicates(
-      this.#transitions,
-      steps.map(({ ref, change }) => ({ _id: transitionId(ref), rev: ref.rev, jobId: ref._id, at, change })),
-    );
-    const won = steps.filter((_, index) => inserted.has(index));
-    const lost = steps.filter((_, index) => !inserted.has(index)).map((step) => step.ref);
-    await this.#applyWon(won);
-    return { won: won.map((step) => step.ref), lost };
-  }
-
-  /**
-   * Writes the jobs of won transitions. Winning makes this the only writer of each job's next state, so `_id`
-   * alone identifies it. Steps that set the same fields (the jobs of one claim that were at the same `seq`)
-   * share one `updateMany`: FerretDB 1.24 holds a connection per statement of an update command until the
-   * command ends, so a bulk of ~100 statements exhausts its pool and hangs.
-   */
-  async #applyWon(won: Step[]): Promise<void> {
-    const groups = new Map<string, { change: JobChange; ids: string[] }>();
-    for (const { ref, change } of won) {
-      const key = JSON.stringify(change);
-      const group = groups.get(key) ?? { change, ids: [] };
-      group.ids.push(ref._id);
-      groups.set(key, group);
-    }
-    for (const { change, ids } of groups.values()) {
-      const [only] = ids;
-      if (ids.length === 1 && only !== undefined) await this.#jobs.updateOne({ _id: only }, { $set: change });
-      else await this.#jobs.updateMany({ _id: { $in: ids } }, { $set: change });
-    }
-  }
-
-  /** Applies the transitions of `refs` that were taken long ago and apparently never applied. */
-  async #helpStale(refs: JobRef[]): Promise<void> {
-    if (refs.length === 0) return;
-    const stale = await this.#transitions
-      .find({ _id: { $in: refs.map(transitionId) }, at: { $lt: this.#clock() - HELP_AFTER_MS } })
-      .toArray();
-    for (const t of stale) {
-      // A no-op when the job has moved past the transition in the meantime.
-      await this.#jobs.updateOne({ _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, { $set: t.change });
-    }
+    return null;
   }
 }

@@ -35,6 +35,9 @@ function toMember(doc: MemberDoc): Member {
 }
 
 /** Members and join requests in the `members` collection, unique on (groupName, actorId). */
+/** Members read at most in one round trip while listing delivery inboxes. */
+const MAX_MEMBERS_PER_READ = 20_000;
+
 export class MongoMemberRepository implements MemberRepository {
   readonly #members: Collection<MemberDoc>;
 
@@ -107,21 +110,41 @@ export class MongoMemberRepository implements MemberRepository {
    */
   async listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]> {
     if (limit <= 0) return [];
-    const filter: Filter<MemberDoc> =
-      after === null
-        ? { groupName, state: 'accepted' }
-        : { groupName, state: 'accepted', deliveryInbox: { $gt: after } };
-    const docs = await this.#members
-      .find(filter, { projection: { _id: 0, deliveryInbox: 1 } })
-      .sort({ deliveryInbox: 1 })
-      .limit(limit)
-      .toArray();
+    // Members are read in inbox order, and several may share one (shared) inbox: a read of `limit` members may
+    // yield far fewer inboxes. Reads go on from the last inbox seen, sized by how many members shared an inbox
+    // so far, so that a page of inboxes usually takes one or two round trips.
     const inboxes: string[] = [];
-    for (const doc of docs) {
-      const inbox = doc['deliveryInbox'];
-      if (typeof inbox === 'string' && inbox !== inboxes[inboxes.length - 1]) inboxes.push(inbox);
+    let cursor = after;
+    let want = limit;
+    let members = 0;
+    for (;;) {
+      const filter: Filter<MemberDoc> =
+        cursor === null
+          ? { groupName, state: 'accepted' }
+          : { groupName, state: 'accepted', deliveryInbox: { $gt: cursor } };
+      const docs = await this.#members
+        .find(filter, { projection: { _id: 0, deliveryInbox: 1 } })
+        .sort({ deliveryInbox: 1 })
+        .limit(want)
+        .batchSize(want)
+        .toArray();
+      let last: string | null = null;
+      for (const doc of docs) {
+        const inbox = doc['deliveryInbox'];
+        if (typeof inbox !== 'string') continue;
+        members++;
+        if (inbox !== last) {
+          last = inbox;
+          if (inbox !== inboxes[inboxes.length - 1]) inboxes.push(inbox);
+        }
+      }
+      if (docs.length < want || inboxes.length >= limit || last === null) break;
+      // The last inbox may have more members beyond this read: go on after it (it is listed already).
+      cursor = last;
+      const perInbox = members / Math.max(1, inboxes.length);
+      want = Math.min(MAX_MEMBERS_PER_READ, Math.ceil((limit - inboxes.length) * perInbox * 1.25) + 1);
     }
-    return inboxes;
+    return inboxes.slice(0, limit);
   }
 
   /** Reads `limit` members in actor order and keeps each actor once (the port allows shorter pages). */

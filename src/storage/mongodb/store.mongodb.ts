@@ -128,25 +128,41 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+export interface MongoStoreOptions {
+  /**
+   * Called with the name of every command the driver sends (`find`, `insert`, `update`, `getMore`...), from the
+   * driver's command monitoring: each is one round trip to the server. Connection handshakes and the driver's
+   * server monitoring are not commands.
+   */
+  onCommand?: (command: string) => void;
+}
+
 /**
  * Connects to `url` with the official driver, creates the indexes and returns the store. The database is
  * `dbName`, else the one named in the URL, else {@link DEFAULT_MONGODB_DB_NAME}. Throws a clear error when the
  * URL cannot be parsed or the server cannot be reached within a few seconds. Uses no transactions, change
  * streams or aggregation, so it runs on FerretDB as well as on MongoDB.
  */
-export async function openMongoStore(url: string, dbName?: string): Promise<Store> {
+export async function openMongoStore(
+  url: string,
+  dbName?: string,
+  options: MongoStoreOptions = {},
+): Promise<Store> {
   let client: MongoClient;
   try {
     client = new MongoClient(url, {
       serverSelectionTimeoutMS: TIMEOUT_MS,
       connectTimeoutMS: TIMEOUT_MS,
       appName: 'guild',
+      ...(options.onCommand ? { monitorCommands: true } : {}),
     });
   } catch (error) {
     throw new Error(`GUILD_MONGODB_URL is not a valid MongoDB connection string: ${messageOf(error)}`, {
       cause: error,
     });
   }
+  const onCommand = options.onCommand;
+  if (onCommand) client.on('commandStarted', (event) => onCommand(event.commandName));
   try {
     await client.connect();
     const db = client.db(dbName ?? dbNameInUrl(url) ?? DEFAULT_MONGODB_DB_NAME);

@@ -33,6 +33,7 @@ function toEntry(row: AuditRow): AuditEntry {
 /** The moderation audit log in the `audit_log` table, keyed by id; instance-level entries have no group. */
 export class SqliteAuditRepository implements AuditRepository {
   readonly #insert: Statement<[AuditRow]>;
+  readonly #get: Statement<[string], AuditRow>;
   /** [first page, page before a cursor] for one group, for the instance, and for everything. */
   readonly #ofGroup: [Statement<[ListParams], AuditRow>, Statement<[ListParams], AuditRow>];
   readonly #ofInstance: [Statement<[ListParams], AuditRow>, Statement<[ListParams], AuditRow>];
@@ -43,6 +44,7 @@ export class SqliteAuditRepository implements AuditRepository {
       `INSERT INTO audit_log (${COLUMNS}) VALUES (@id, @group_name, @actor_id, @action, @target, @reason, @at)
        ON CONFLICT (id) DO NOTHING`,
     );
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id = ?`);
     const pair = (where: string): [Statement<[ListParams], AuditRow>, Statement<[ListParams], AuditRow>] => [
       db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE ${where} ${NEWEST_FIRST}`),
       db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE ${where} AND ${BEFORE} ${NEWEST_FIRST}`),
@@ -63,6 +65,11 @@ export class SqliteAuditRepository implements AuditRepository {
       at: e.at,
     });
     return result.changes === 1;
+  }
+
+  async getAudit(id: string): Promise<AuditEntry | null> {
+    const row = this.#get.get(id);
+    return row ? toEntry(row) : null;
   }
 
   async listAudit(

@@ -1,6 +1,6 @@
 /** SQLite adapter of the storage port: the durable job queue (intake, fan-out, deliveries) with leases. */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import type { Job, JobQueue, JobState, NewJob, QueueName, QueueStats } from '../store.ts';
+import type { Job, JobOutcome, JobQueue, JobState, NewJob, QueueName, QueueStats } from '../store.ts';
 import { parseJsonObject } from './codec.sqlite.ts';
 import { WriteBatch } from './write-batch.sqlite.ts';
 
@@ -216,6 +216,30 @@ export class SqliteJobQueue implements JobQueue {
 
   async fail(id: string, owner: string, error: string, now: number): Promise<boolean> {
     return this.#batch.submit(() => this.#fail.run({ id, owner, error, now }).changes === 1);
+  }
+
+  async finish(outcomes: JobOutcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return [];
+    return this.#batch.submit(() => outcomes.map((o) => this.#record(o)));
+  }
+
+  /** Writes one outcome (inside a batch); true when the owner still held the lease. */
+  #record(o: JobOutcome): boolean {
+    switch (o.kind) {
+      case 'done':
+        return this.#complete.run({ id: o.id, owner: o.owner, now: o.now }).changes === 1;
+      case 'retry':
+        return (
+          this.#retry.run({ id: o.id, owner: o.owner, run_at: o.runAt, error: o.error, now: o.now })
+            .changes === 1
+        );
+      case 'fail':
+        return this.#fail.run({ id: o.id, owner: o.owner, error: o.error, now: o.now }).changes === 1;
+      default: {
+        const unknown: never = o;
+        throw new Error(`unknown job outcome ${JSON.stringify(unknown)}`);
+      }
+    }
   }
 
   async updatePayload(

@@ -18,6 +18,15 @@ export function describeAudit(store: StoreProvider): void {
       expect(await store().audit.listAudit({ all: true }, null, 10)).to.deep.equal([first]);
     });
 
+    it('gives an entry by its id, null for an id never recorded', async () => {
+      const e = entry('g1', null, 5_000);
+      expect(await store().audit.getAudit('g1')).to.equal(null);
+      await store().audit.appendAudit(e);
+      await store().audit.appendAudit(entry('g2', 'cats', 6_000));
+      expect(await store().audit.getAudit('g1')).to.deep.equal(e);
+      expect(await store().audit.getAudit('g3')).to.equal(null);
+    });
+
     it('lists the entries of a group, of the instance or of everything newest first, in pages', async () => {
       const at = [10, 30, 20, 30, 10, 40, 30, 20];
       const groups = ['cats', null, 'cats', 'dogs', null, 'cats', 'cats', null];

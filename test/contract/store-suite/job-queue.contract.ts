@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import type { Job } from '../../../src/storage/store.ts';
+import { openStore } from '../../../src/storage/open-store.ts';
+import type { Job, Store } from '../../../src/storage/store.ts';
+import { newTestStoreLocation } from '../../support/test-store.ts';
 import { type StoreProvider, newJob } from './fixtures.ts';
 
 const LEASE = 60_000;
@@ -138,6 +140,84 @@ export function describeJobQueue(store: StoreProvider): void {
       });
       expect(await jobs.claim('deliver', 'w1', LEASE * 10, LEASE, 1)).to.deep.equal([]);
       expect(await jobs.retry('a', 'w1', 0, 'again', 20)).to.equal(false);
+    });
+
+    it('records the outcomes of several leased jobs in one call, each for its lease owner only', async () => {
+      const jobs = store().jobs;
+      await jobs.enqueue(
+        ['a', 'b', 'c', 'd', 'e'].map((id) => newJob(id)),
+        0,
+      );
+      expect(ids(await jobs.claim('deliver', 'w1', 0, LEASE, 4))).to.deep.equal(['a', 'b', 'c', 'd']);
+      expect(ids(await jobs.claim('deliver', 'w2', 0, LEASE, 4))).to.deep.equal(['e']);
+      expect(await jobs.finish([])).to.deep.equal([]);
+      expect(
+        await jobs.finish([
+          { kind: 'done', id: 'a', owner: 'w1', now: 10 },
+          { kind: 'retry', id: 'b', owner: 'w1', runAt: 5_000, error: 'HTTP 503', now: 11 },
+          { kind: 'fail', id: 'c', owner: 'w1', error: 'HTTP 410', now: 12 },
+          { kind: 'done', id: 'e', owner: 'w1', now: 13 },
+          { kind: 'done', id: 'zzz', owner: 'w1', now: 14 },
+        ]),
+      ).to.deep.equal([true, true, true, false, false]);
+      expect(await jobs.getJob('a')).to.include({ state: 'done', leaseOwner: null, updatedAt: 10 });
+      expect(await jobs.getJob('b')).to.include({
+        state: 'queued',
+        runAt: 5_000,
+        attempts: 1,
+        lastError: 'HTTP 503',
+        leaseOwner: null,
+        leaseUntil: 0,
+        updatedAt: 11,
+      });
+      expect(await jobs.getJob('c')).to.include({ state: 'failed', attempts: 1, lastError: 'HTTP 410' });
+      expect(await jobs.getJob('e')).to.include({ state: 'queued', leaseOwner: 'w2' });
+      // Recorded once: the same outcomes again change nothing.
+      expect(
+        await jobs.finish([
+          { kind: 'done', id: 'a', owner: 'w1', now: 20 },
+          { kind: 'fail', id: 'b', owner: 'w1', error: 'again', now: 20 },
+          { kind: 'done', id: 'd', owner: 'w1', now: 20 },
+          { kind: 'done', id: 'e', owner: 'w2', now: 20 },
+        ]),
+      ).to.deep.equal([false, false, true, true]);
+      expect(await jobs.getJob('a')).to.include({ updatedAt: 10 });
+      expect(ids(await jobs.claim('deliver', 'w3', 5_000, LEASE, 10))).to.deep.equal(['b']);
+    });
+
+    it('records outcomes and changes made through another connection to the same data', async function () {
+      const location = await newTestStoreLocation();
+      const opened: Store[] = [];
+      try {
+        const first = await openStore(location.options);
+        opened.push(first);
+        const second = await openStore(location.options);
+        opened.push(second);
+        await first.jobs.enqueue([newJob('a'), newJob('b'), newJob('c')], 0);
+        expect(ids(await first.jobs.claim('deliver', 'w1', 0, LEASE, 3))).to.deep.equal(['a', 'b', 'c']);
+        // The same owner through another connection (a process restarted under its owner id)...
+        expect(await second.jobs.extendLease('a', 'w1', 90_000)).to.equal(true);
+        expect(await second.jobs.complete('b', 'w1', 10)).to.equal(true);
+        // ...and then through the first again, which last saw these jobs as it claimed them.
+        expect(
+          await first.jobs.finish([
+            { kind: 'done', id: 'a', owner: 'w1', now: 20 },
+            { kind: 'done', id: 'b', owner: 'w1', now: 20 },
+            { kind: 'retry', id: 'c', owner: 'w1', runAt: 0, error: 'x', now: 20 },
+          ]),
+        ).to.deep.equal([true, false, true]);
+        expect(await second.jobs.getJob('a')).to.include({ state: 'done', updatedAt: 20 });
+        expect(await second.jobs.getJob('b')).to.include({ state: 'done', updatedAt: 10 });
+        expect(await second.jobs.getJob('c')).to.include({ state: 'queued', attempts: 1, leaseOwner: null });
+        // A job the first connection claimed, taken over by another owner once its lease expired.
+        expect(ids(await first.jobs.claim('deliver', 'w1', 100, 500, 1))).to.deep.equal(['c']);
+        expect(ids(await second.jobs.claim('deliver', 'w2', 600, 500, 1))).to.deep.equal(['c']);
+        expect(await first.jobs.complete('c', 'w1', 700)).to.equal(false);
+        expect(await second.jobs.complete('c', 'w2', 700)).to.equal(true);
+      } finally {
+        for (const s of opened) await s.close();
+        await location.remove();
+      }
     });
 
     it('updates the payload and extends the lease for the owner only', async () => {

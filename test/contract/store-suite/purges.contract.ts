@@ -1,4 +1,10 @@
 import { expect } from 'chai';
+import { MongoClient } from 'mongodb';
+import { openStore } from '../../../src/storage/open-store.ts';
+import type { JobDoc, JobTransitionDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
+import { MongoJobQueue } from '../../../src/storage/mongodb/job-queue.mongodb.ts';
+import { HELP_AFTER_MS } from '../../../src/storage/mongodb/job-transitions.mongodb.ts';
+import { newTestStoreLocation, testStoreKind } from '../../support/test-store.ts';
 import { type StoreProvider, member, newJob, remoteActor } from './fixtures.ts';
 
 const LEASE = 60_000;
@@ -116,6 +122,78 @@ export function describePurges(store: StoreProvider): void {
       expect((await jobs.getJob('c'))?.leaseOwner).to.equal('alive');
       expect(await jobs.releaseLeases('dead', 300)).to.equal(0);
     });
+
+    if (testStoreKind() === 'mongodb') {
+      it('takes back at once the jobs of a holder that died between the two writes of a change (MongoDB)', async () => {
+        // A change of a job is a transition record, then the job written (job-queue.mongodb.ts): a process
+        // killed between the two leaves its transition unwritten, which blocked the release until the lease
+        // ended.
+        const location = await newTestStoreLocation();
+        if (location.options.kind !== 'mongodb') throw new Error('unreachable');
+        const s = await openStore(location.options);
+        const client = new MongoClient(location.options.url);
+        try {
+          await s.jobs.enqueue([newJob('sent'), newJob('claimed')], 0);
+          await s.jobs.claim('deliver', 'dead', 100, LEASE, 2);
+          const db = client.db(location.options.dbName);
+          const doc = await db
+            .collection<{ _id: string; rev: string; seq: number }>('jobs')
+            .findOne({ _id: 'sent' });
+          if (!doc) throw new Error('no job');
+          // The holder delivered 'sent', took the transition of its completion, and was killed.
+          await db.collection<JobTransitionDoc>('job_transitions').insertOne({
+            _id: `${doc.rev}:${doc.seq}`,
+            rev: doc.rev,
+            jobId: 'sent',
+            at: Date.now(),
+            change: { state: 'done', leaseOwner: null, leaseUntil: 0, updatedAt: 150, seq: doc.seq + 1 },
+          });
+          expect(await s.jobs.releaseLeases('dead', 200)).to.equal(1);
+          expect((await s.jobs.getJob('sent'))?.state, 'its completion written on its behalf').to.equal(
+            'done',
+          );
+          expect(await s.jobs.listLeaseOwners(200, 10)).to.deep.equal([]);
+          const again = await s.jobs.claim('deliver', 'new', 200, LEASE, 10);
+          expect(again.map((j) => j.id)).to.deep.equal(['claimed']);
+
+          // A claim taken, never written: a claimer that keeps losing against it for HELP_AFTER_MS gets the job
+          // (written free first, not leased to the dead claimer).
+          let wall = Date.now();
+          const queue = new MongoJobQueue(
+            db.collection<JobDoc>('jobs'),
+            db.collection<JobTransitionDoc>('job_transitions'),
+            () => wall,
+          );
+          await queue.enqueue([newJob('unwritten')], 0);
+          const free = await db
+            .collection<{ _id: string; rev: string; seq: number }>('jobs')
+            .findOne({ _id: 'unwritten' });
+          if (!free) throw new Error('no job');
+          await db.collection<JobTransitionDoc>('job_transitions').insertOne({
+            _id: `${free.rev}:${free.seq}`,
+            rev: free.rev,
+            jobId: 'unwritten',
+            at: wall - 60_000,
+            change: { leaseOwner: 'dead', leaseUntil: 100 + LEASE, updatedAt: 100, seq: free.seq + 1 },
+          });
+          expect(await queue.claim('deliver', 'new', 300, LEASE, 10), 'lost to the transition').to.deep.equal(
+            [],
+          );
+          wall += HELP_AFTER_MS;
+          expect(
+            await queue.claim('deliver', 'new', 300, LEASE, 10),
+            "lost again, the transition written free on its taker's behalf",
+          ).to.deep.equal([]);
+          expect((await queue.getJob('unwritten'))?.leaseOwner ?? null).to.equal(null);
+          const taken = await queue.claim('deliver', 'new', 300, LEASE, 10);
+          expect(taken.map((j) => [j.id, j.leaseOwner])).to.deep.equal([['unwritten', 'new']]);
+        } finally {
+          await client.close();
+          await s.close();
+          await location.remove();
+        }
+      });
+    }
 
     it('purges bans that ended before a time, never permanent ones', async () => {
       const bans = store().bans;
