@@ -13,6 +13,8 @@ describe('one directory across peered instances', function () {
   this.timeout(120_000);
   let i1: TestGuild;
   let i2: TestGuild;
+  /** Started by the handshake test only. */
+  let i3: TestGuild | undefined;
   let host1: string;
   let host2: string;
   const api2 = adminApi(() => i2.origin);
@@ -63,37 +65,47 @@ describe('one directory across peered instances', function () {
     expect(hidden.ok).to.equal(true);
   });
   afterEach(function () {
-    printLogsOnFailure(this, [i1, i2]);
+    printLogsOnFailure(this, [i1, i2, i3]);
   });
   after(async function () {
-    await Promise.all([i1?.close(), i2?.close()]);
+    await Promise.all([i1?.close(), i2?.close(), i3?.close()]);
   });
 
   it('peers both ways: the Service actors follow each other once both admins added the other', async function () {
-    const added = await i1.guild.services.peering.add(host2);
+    // A third instance of its own, so that this handshake starts from nothing whatever ran before.
+    const third = await startTestGuild({ GUILD_ADMIN_TOKEN: TOKEN });
+    i3 = third;
+    const api3 = adminApi(() => third.origin);
+    const host3 = new URL(third.origin).host;
+    await third.createGroup('flamingos');
+    const added = await i1.guild.services.peering.add(host3);
     if (!added.ok) throw new Error(JSON.stringify(added.error));
-    await i1.idle();
-    // Instance 2 has not added instance 1: its Follow waits, and nothing is listed either way yet.
-    await waitUntil(async () => (await i2.store.peers.getPeer(host1))?.theirFollowId != null, {
-      what: 'the Follow of instance 1 to reach instance 2',
+    // Instance 3 has not added instance 1: its Follow waits, and nothing is listed either way yet.
+    await waitUntil(async () => (await third.store.peers.getPeer(host1))?.theirFollowId != null, {
+      what: 'the Follow of instance 1 to reach instance 3',
     });
-    expect((await i2.store.peers.getPeer(host1))?.followedBy).to.equal(false);
-    expect(await search(i1, 'herons')).to.deep.equal([]);
-    const r = await api2('POST', '/peers', { body: { host: host1 } });
+    expect((await third.store.peers.getPeer(host1))?.followedBy).to.equal(false);
+    expect(await search(i1, 'flamingos')).to.deep.equal([]);
+    const r = await api3('POST', '/peers', { body: { host: host1 } });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     await waitUntil(
       async () => {
-        const [p1, p2] = await Promise.all([i1.store.peers.getPeer(host2), i2.store.peers.getPeer(host1)]);
-        return p1?.following && p1.followedBy && p2?.following && p2.followedBy;
+        const [p1, p3] = await Promise.all([i1.store.peers.getPeer(host3), third.store.peers.getPeer(host1)]);
+        return p1?.following && p1.followedBy && p3?.following && p3.followedBy;
       },
       { what: 'both Service actors following each other' },
     );
-    const list = await api2('GET', '/peers');
+    const list = await api3('GET', '/peers');
     expect(list.body.items).to.deep.include({
       ...(list.body.items as object[])[0],
       host: host1,
       following: true,
     });
+    await listed(i1, 'flamingos', `flamingos@${host3}`);
+    // Peering ends on instance 1's side: instance 3's groups leave its directory at once.
+    const removed = await i1.guild.services.peering.remove(host3);
+    expect(removed.ok).to.equal(true);
+    expect(await search(i1, 'flamingos')).to.deep.equal([]);
   });
 
   it('lists the groups the peer had before, marked with their host, and never a group that is not discoverable', async function () {

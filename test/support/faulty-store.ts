@@ -140,6 +140,39 @@ export const ACCESS: Classification = {
     deleteSessionsOf: 'write',
     purgeSessions: 'write',
   },
+  moves: {
+    getMoveState: 'read',
+    addAlsoKnownAs: 'write',
+    setMovedTo: 'write',
+    addPriorMembers: 'write',
+    isPriorMember: 'read',
+    countPriorMembers: 'read',
+  },
+  groupFollows: {
+    putGroupFollow: 'write',
+    getGroupFollow: 'read',
+    removeGroupFollow: 'write',
+    listGroupFollows: 'read',
+    listFollowsOf: 'read',
+    replaceKnownMembers: 'write',
+    countKnownMembers: 'read',
+    listDeliveryInboxesExcept: 'read',
+  },
+  peers: {
+    putPeer: 'write',
+    getPeer: 'read',
+    removePeer: 'write',
+    listPeers: 'read',
+    updatePeer: 'write',
+    markPeerSeen: 'write',
+  },
+  directory: {
+    putEntry: 'write',
+    getEntry: 'read',
+    removeEntry: 'write',
+    removeEntriesOfHost: 'write',
+    listEntries: 'read',
+  },
 };
 
 /** Where an injected write failure happens: before the store sees the write, or after it took it. */
