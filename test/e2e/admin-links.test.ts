@@ -63,13 +63,16 @@ describe('admin API: moves and group follows', function () {
 
   it('makes a group follow another, lists and ends it', async function () {
     await i2.createGroup('readers');
-    const target = i1.groupUrl('club');
+    // A group that takes no group followers (set through the admin API) answers the Follow with Reject.
+    await i1.createGroup('closed');
+    const set = await api1('PATCH', '/groups/closed/settings', { body: { acceptGroupFollowers: false } });
+    expect(set.status, JSON.stringify(set.body)).to.equal(200);
+    const target = i1.groupUrl('closed');
     const followed = await api2('POST', '/groups/readers/following', { body: { target } });
     expect(followed.status, JSON.stringify(followed.body)).to.equal(201);
     expect(followed.body).to.include({ target, state: 'pending' });
-    // The old group has moved: it refuses new followers.
     await waitUntil(async () => (await i2.store.groupFollows.getGroupFollow('readers', target)) === null, {
-      what: 'the Reject of the moved group',
+      what: 'the Reject of the group that takes no group followers',
     });
     const other = await i1.createGroup('open');
     expect((await api2('POST', '/groups/readers/following', { body: { target: other } })).status).to.equal(

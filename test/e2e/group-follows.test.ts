@@ -24,6 +24,8 @@ describe('groups following groups', function () {
   let i2: TestGuild;
   let i3: TestGuild;
   const peers: Record<string, FedifyPeer> = {};
+  /** The member of the group that unfollows, started by its test. */
+  let onlyD: FedifyPeer | undefined;
   let a: string;
   let b: string;
   let c: string;
@@ -74,7 +76,7 @@ describe('groups following groups', function () {
     printLogsOnFailure(this, [i1, i2, i3]);
   });
   after(async function () {
-    await Promise.all(Object.values(peers).map((x) => x.close()));
+    await Promise.all([...Object.values(peers), ...(onlyD ? [onlyD] : [])].map((x) => x.close()));
     await Promise.all([i1?.close(), i2?.close(), i3?.close()]);
   });
 
@@ -134,18 +136,23 @@ describe('groups following groups', function () {
   });
 
   it('stops re-sharing once unfollowed', async function () {
-    const r = await i3.guild.services.groupFollows.unfollow('gamma', b, 'admin');
+    // A follower group of its own (D on instance 3, with one member), so that the others keep their follows.
+    const d = await i3.createGroup('delta');
+    onlyD = await startFedifyPeer({ username: 'onlyd' });
+    await join(onlyD, d);
+    await follow(i3, 'delta', b);
+    const author = peers.onlyB as FedifyPeer;
+    const before = await author.post({ to: [b], content: '<p>Before the unfollow</p>' });
+    await onlyD.waitFor(wrapsCreate(before.createId), { what: 'the re-share at D’s member' });
+    const r = await i3.guild.services.groupFollows.unfollow('delta', b, 'admin');
     expect(r.ok).to.equal(true);
-    await waitUntil(async () => (await i2.store.members.getMember('beta', i3.groupUrl('gamma'))) === null, {
-      what: 'B to see the Undo{Follow} of C',
+    await waitUntil(async () => (await i2.store.members.getMember('beta', d)) === null, {
+      what: 'B to see the Undo{Follow} of D',
     });
-    const { createId } = await (peers.onlyB as FedifyPeer).post({
-      to: [b],
-      content: '<p>After the unfollow</p>',
-    });
-    await (peers.bothBC as FedifyPeer).waitFor(wrapsCreate(createId), { what: 'B’s announce' });
+    const after = await author.post({ to: [b], content: '<p>After the unfollow</p>' });
+    await (peers.bothBC as FedifyPeer).waitFor(wrapsCreate(after.createId), { what: 'B’s announce' });
     await Promise.all([i1.idle(), i2.idle(), i3.idle()]);
-    expect((peers.onlyC as FedifyPeer).received.filter(wrapsCreate(createId))).to.deep.equal([]);
+    expect(onlyD.received.filter(wrapsCreate(after.createId))).to.deep.equal([]);
   });
 
   it('refuses a group follower with Reject when the group takes none', async function () {
