@@ -84,9 +84,29 @@ export function toApFollowersPage(p: {
   };
 }
 
-/** The moderators (the group's `attributedTo`), inline: Lemmy and Mbin read no pages of it. */
-export function toApModerators(id: string, totalItems: number, actorIds: string[]): ApObject {
-  return { '@context': GUILD_CONTEXT, id, type: 'OrderedCollection', totalItems, orderedItems: actorIds };
+/**
+ * The moderators (the group's `attributedTo`), inline: Lemmy and Mbin read no pages of it. The collection also
+ * names the group's inbox and the shared inbox: snac addresses a post's Delete to the `attributedTo` of each
+ * actor that boosted the post, and delivers it to the `endpoints.sharedInbox` or `inbox` of whatever document
+ * that URL answers with (snac `activitypub.c`: `msg_delete`, `get_atto`, `get_actor_inbox`). Lemmy reads only
+ * `type`, `id` and `orderedItems` (`crates/apub/src/protocol/collections/group_moderators.rs`, no
+ * `deny_unknown_fields`). `actorIds` null leaves the list out (a reader that may not see it).
+ */
+export function toApModerators(
+  id: string,
+  totalItems: number,
+  actorIds: string[] | null,
+  inboxes: { inbox: string; sharedInbox: string },
+): ApObject {
+  return {
+    '@context': GUILD_CONTEXT,
+    id,
+    type: 'OrderedCollection',
+    totalItems,
+    ...(actorIds === null ? {} : { orderedItems: actorIds }),
+    inbox: inboxes.inbox,
+    endpoints: { sharedInbox: inboxes.sharedInbox },
+  };
 }
 
 /**

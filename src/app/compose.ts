@@ -35,6 +35,7 @@ import { OutboundTranslator } from '../federation/outbound/outbound.translator.t
 import { LocalQueueSignal } from '../federation/queue-signal.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
+import { PeerSoftwareService } from '../federation/peer-software.service.ts';
 import { DomainPolicies } from '../federation/domain-policy.ts';
 import { Metrics } from '../federation/metrics.ts';
 import { withMeteredJobs } from '../federation/metered-jobs.ts';
@@ -75,6 +76,8 @@ export interface Services {
   fetcher: SafeFetcher;
   /** Remote actors and their keys, cached in the store. */
   resolver: ActorResolver;
+  /** The software of member servers (NodeInfo), which decides the forms each is sent. */
+  software: PeerSoftwareService;
   domains: DomainPolicies;
   groups: GroupService;
   membership: MembershipService;
@@ -148,7 +151,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       now: clock,
     });
 
-    const events = new OutboundTranslator({ publisher, store, urls, domain: config.domain, now: clock });
+    const software = new PeerSoftwareService({
+      store,
+      fetcher,
+      log: log.child({ component: 'peer-software' }),
+      now: clock,
+    });
+    const events = new OutboundTranslator({
+      publisher,
+      store,
+      urls,
+      domain: config.domain,
+      software,
+      now: clock,
+    });
     const groups = new GroupService({
       store,
       urls,
@@ -167,7 +183,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
     });
     // Groups here are actors too, to the domain (a group here may follow another group here).
     const actors = new LocalAwareActors(resolver, store, urls, clock);
-    const notices = new NoticeService({ store, actors, events });
+    const notices = new NoticeService({ store, actors, events, now: clock });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
     const moderation = new ModerationService({
       store,
@@ -276,6 +292,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       userAgent,
       fetcher,
       resolver,
+      software,
       domains,
       groups,
       membership,

@@ -70,7 +70,7 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
     new QueueRunner({
       ...base,
       queue: 'fanout',
-      handler: fanoutHandler(store, signal, config.queueLeaseMs, urls.origin, s.clock),
+      handler: fanoutHandler(store, signal, config.queueLeaseMs, urls.origin, s.clock, s.software),
       log: log.child({ loop: 'fanout' }),
       concurrency: 2,
       leaseMs: config.queueLeaseMs,
@@ -109,6 +109,7 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
           me,
           log: log.child({ loop: 'maintenance' }),
           peers: s.peering,
+          refreshPeers: () => s.software.refreshDue(),
         })
       : null;
   maintenance?.start();

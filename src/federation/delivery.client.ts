@@ -21,7 +21,14 @@ import {
 import type { SignerPool } from './signer-pool.ts';
 
 export type DeliveryResponse =
-  { kind: 'status'; status: number; retryAfterMs: number | null } | { kind: 'network'; error: string };
+  | {
+      kind: 'status';
+      status: number;
+      retryAfterMs: number | null;
+      /** The start of the answer's body (at most {@link BODY_EXCERPT_BYTES} bytes), as text. */
+      body: string;
+    }
+  | { kind: 'network'; error: string };
 
 export interface DeliveryClientOptions {
   allowPrivateAddresses: boolean;
@@ -38,6 +45,8 @@ export interface DeliveryClientOptions {
 
 /** Most of an answer's body read (and dropped) before the connection is given up instead of reused. */
 const MAX_DRAIN_BYTES = 64 * 1024;
+/** The start of an answer's body that is kept, to tell why a delivery was refused. */
+export const BODY_EXCERPT_BYTES = 1024;
 
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,
@@ -146,13 +155,14 @@ export class DeliveryClient {
           ...(secure ? { servername: isIP(url.hostname) === 0 ? url.hostname : undefined } : {}),
         },
         (res) =>
-          drain(res, (complete) => {
+          drain(res, (complete, excerpt) => {
             // A body that could not be read whole leaves the connection in an unknown state: it is not reused.
             if (!complete) req.destroy();
             finish({
               kind: 'status',
               status: res.statusCode ?? 0,
               retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+              body: excerpt.toString('utf8'),
             });
           }),
       );
@@ -172,17 +182,27 @@ export class DeliveryClient {
   }
 }
 
-/** Reads and drops an answer's body (at most {@link MAX_DRAIN_BYTES}); `complete` says whether it ended. */
-function drain(res: IncomingMessage, then: (complete: boolean) => void): void {
+/**
+ * Reads an answer's body (at most {@link MAX_DRAIN_BYTES}), keeping its first {@link BODY_EXCERPT_BYTES} bytes;
+ * `complete` says whether it ended.
+ */
+function drain(res: IncomingMessage, then: (complete: boolean, excerpt: Buffer) => void): void {
   let read = 0;
   let called = false;
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
   const end = (complete: boolean): void => {
     if (called) return;
     called = true;
-    then(complete);
+    then(complete, Buffer.concat(kept));
   };
   res.on('data', (chunk: Buffer) => {
     read += chunk.length;
+    if (keptBytes < BODY_EXCERPT_BYTES) {
+      const part = chunk.subarray(0, BODY_EXCERPT_BYTES - keptBytes);
+      kept.push(part);
+      keptBytes += part.length;
+    }
     if (read > MAX_DRAIN_BYTES) end(false);
   });
   res.on('end', () => end(true));

@@ -20,6 +20,8 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { digestOf } from './http-signature.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
+import type { SoftwareLookup } from './peer-software.service.ts';
+import { originOf } from './peer-software.ts';
 
 /** Payload of an intake job: an activity whose signature was verified when it was received. */
 export interface IntakePayload extends Record<string, unknown> {
@@ -84,13 +86,31 @@ async function takeInLocally(
   if (job && (await store.jobs.enqueue([job], now)) > 0) signal.notify('intake');
 }
 
-/** Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox. */
+/**
+ * The inboxes among `inboxes` whose servers are of the families in `reach` (servers not known are `unknown`).
+ */
+export async function inboxesReached(
+  inboxes: string[],
+  reach: string[],
+  software: Pick<SoftwareLookup, 'softwareOfAll'> | null,
+): Promise<string[]> {
+  const known = software ? await software.softwareOfAll(inboxes) : new Map();
+  return inboxes.filter((inbox) => reach.includes(known.get(originOf(inbox) ?? '')?.family ?? 'unknown'));
+}
+
+/**
+ * Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox; an activity
+ * meant for some families of servers only (`reach`) goes only to theirs, as `software` knows them. A group
+ * here among the members (a group that follows this one) takes the activity in directly, and inboxes whose
+ * members all get it from the group it came from (`except`) are left out.
+ */
 export function fanoutHandler(
   store: Store,
   signal: QueueSignal,
   leaseMs: number,
   localOrigin: string | null = null,
   now: () => number = Date.now,
+  software: Pick<SoftwareLookup, 'softwareOfAll'> | null = null,
 ): JobHandler {
   /** One page of inboxes of the current activity; `next` null when it is the last one. */
   const pageOf = async (p: FanoutPayload): Promise<{ inboxes: string[]; next: string | null }> => {
@@ -108,8 +128,10 @@ export function fanoutHandler(
         const t = now();
         // Never deliver to this server itself: a group here that follows this one takes it in directly.
         const isLocal = (inbox: string) => localOrigin !== null && inbox.startsWith(`${localOrigin}/`);
-        const inboxes = page.filter((inbox) => !isLocal(inbox));
+        let inboxes = page.filter((inbox) => !isLocal(inbox));
         if (inboxes.length < page.length) await takeInLocally(store, signal, p.activityId, t);
+        const reach = p.reach?.[p.activityId];
+        if (reach) inboxes = await inboxesReached(inboxes, reach, software);
         await store.jobs.enqueue(
           inboxes.map((inbox) => ({
             id: deliveryJobId(p.activityId, inbox),
@@ -238,28 +260,54 @@ export function deliverHandler(d: DeliverDeps): JobHandler {
       return pem ? createPrivateKey(pem) : null;
     });
 
-  return async (job) => {
+  return async (job, { log }) => {
     const p = job.payload as DeliverPayload;
     const host = hostOf(p.inbox);
+    /** A delivery given up is logged with the destination, the status and what the peer answered. */
+    const outcome = (r: JobResult, status: number | null = null, answer = ''): JobResult => {
+      if (r.kind === 'fail')
+        log.warn('delivery failed for good', {
+          host,
+          inbox: p.inbox,
+          activityId: p.activityId,
+          status,
+          answer,
+          attempts: job.attempts + 1,
+          reason: r.error,
+        });
+      return r;
+    };
     if (d.domains && (await d.domains.isBlocked(host)))
-      return { kind: 'fail', error: 'the destination domain is blocked' };
+      return outcome({ kind: 'fail', error: 'the destination domain is blocked' });
     const [body, pem] = await Promise.all([bodyOf(p.activityId), keyOf(p.signer)]);
-    if (!body) return { kind: 'fail', error: `activity ${p.activityId} is not stored` };
-    if (!pem) return { kind: 'fail', error: `no key for ${p.signer}` };
+    if (!body) return outcome({ kind: 'fail', error: `activity ${p.activityId} is not stored` });
+    if (!pem) return outcome({ kind: 'fail', error: `no key for ${p.signer}` });
     const keyId =
       p.signer === INSTANCE_KEY_OWNER
         ? d.urls.instanceKeyId()
         : d.urls.groupKeyId(p.signer.slice('group:'.length));
     const res = await d.client.post(p.inbox, body.body, { keyId, privateKeyPem: pem }, body.digest);
-    if (res.kind === 'network') return backoff(job, res.error, null, await hostFailed(host));
+    if (res.kind === 'network') return outcome(backoff(job, res.error, null, await hostFailed(host)));
     const s = res.status;
     if (s >= 200 && s < 300) {
       d.breaker?.success(host);
       if (failing.delete(host) || job.attempts > 0) await d.store.hosts.recordSuccess(host, now());
       return { kind: 'done' };
     }
+    const answer = answerExcerpt(res.body);
+    const error = answer === '' ? `HTTP ${s}` : `HTTP ${s}: ${answer}`;
     if (s === 429 || s >= 500 || s === 408)
-      return backoff(job, `HTTP ${s}`, res.retryAfterMs, await hostFailed(host));
-    return { kind: 'fail', error: `HTTP ${s}` };
+      return outcome(backoff(job, error, res.retryAfterMs, await hostFailed(host)), s, answer);
+    return outcome({ kind: 'fail', error }, s, answer);
   };
+}
+
+/** Longest excerpt of a peer's answer kept in logs and in the job's last error. */
+const ANSWER_EXCERPT_CHARS = 300;
+
+/** The start of a peer's answer on one line, control characters replaced, at most {@link ANSWER_EXCERPT_CHARS}. */
+export function answerExcerpt(body: string): string {
+  // eslint-disable-next-line no-control-regex
+  const line = body.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return line.length > ANSWER_EXCERPT_CHARS ? `${line.slice(0, ANSWER_EXCERPT_CHARS)}…` : line;
 }

@@ -13,6 +13,7 @@
  *   {@link REMOTE_ACTOR_MAX_AGE_MS} that are neither members nor moderators (fetched again when needed);
  * - looks at the peers that said nothing for a while, and takes the groups of those silent for too long out of
  *   the directory.
+ * - reads again the software of the member servers whose time has come (`refreshPeers`).
  */
 import type { MaintenanceConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
@@ -47,6 +48,7 @@ export interface MaintenanceReport {
   purgedActors: number;
   /** Directory entries of peers that stopped answering. */
   purgedPeerEntries: number;
+  refreshedPeers: number;
   /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
   purgedCodes: number;
   purgedSessions: number;
@@ -85,7 +87,10 @@ export interface MaintenanceOptions {
   log: Logger;
   now?: () => number;
   probe?: ProcessProbe;
+  /** The peered instances (directory), whose silent ones are checked. */
   peers?: PeerCheck;
+  /** Reads again the software of servers whose time has come (peer-software.service.ts); how many. */
+  refreshPeers?: () => Promise<number>;
 }
 
 export class Maintenance {
@@ -155,6 +160,7 @@ export class Maintenance {
       purgedBans: 0,
       purgedActors: 0,
       purgedPeerEntries: 0,
+      refreshedPeers: 0,
       purgedCodes: 0,
       purgedSessions: 0,
     };
@@ -177,6 +183,7 @@ export class Maintenance {
     if (this.o.peers) report.purgedPeerEntries = await this.o.peers.checkPeers();
     report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
     report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
+    report.refreshedPeers = (await this.o.refreshPeers?.()) ?? 0;
     return report;
   }
 }

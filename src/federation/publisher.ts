@@ -6,6 +6,7 @@ import type { ApObject } from '../activitypub/vocab.ts';
 import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
 import { intakeJobId } from './inbox.receiver.ts';
 import type { IntakePayload } from './job-handlers.ts';
+import type { PeerFamily } from './peer-software.ts';
 
 /** An activity for the members, with how it is stored. */
 export interface MemberActivity {
@@ -14,6 +15,11 @@ export interface MemberActivity {
   inOutbox: boolean;
   /** The post (or other object) it is about, for lookups. */
   objectId: string | null;
+  /**
+   * The families of member servers it is delivered to (`peer-software.forms.ts`); absent or null: every
+   * member's server.
+   */
+  reach?: PeerFamily[] | null;
 }
 
 /** Whose key signs a delivery: the group's, or the instance's (activities of the Service actor). */
@@ -68,6 +74,11 @@ export interface FanoutPayload extends Record<string, unknown> {
   after: string | null;
   /** Leave out the inboxes whose members all get the activities from this group. */
   except?: MemberExclusion;
+  /**
+   * By activity id: the families of member servers it goes to; an activity not named goes to every member's
+   * server (as every fan-out queued before software was told apart).
+   */
+  reach?: Record<string, PeerFamily[]>;
 }
 
 export interface DeliverPayload extends Record<string, unknown> {
@@ -124,8 +135,14 @@ export class StorePublisher implements Publisher {
     opts: { except?: MemberExclusion } = {},
   ): Promise<void> {
     const ids: string[] = [];
-    for (const item of items)
-      ids.push(await this.save(groupName, item.activity, item.inOutbox, item.objectId));
+    const reach: Record<string, PeerFamily[]> = {};
+    for (const item of items) {
+      // An activity that no member's server takes, and that the outbox does not list, is not even stored.
+      if (item.reach && item.reach.length === 0 && !item.inOutbox) continue;
+      const id = await this.save(groupName, item.activity, item.inOutbox, item.objectId);
+      ids.push(id);
+      if (item.reach) reach[id] = item.reach;
+    }
     const [id, ...more] = ids;
     if (id === undefined) return;
     const payload: FanoutPayload = {
@@ -134,6 +151,7 @@ export class StorePublisher implements Publisher {
       after: null,
       ...(more.length ? { more } : {}),
       ...(opts.except ? { except: opts.except } : {}),
+      ...(Object.keys(reach).length > 0 ? { reach } : {}),
     };
     await this.store.jobs.enqueue(
       [{ id: `fanout:${id}`, queue: 'fanout', key: groupName, payload, runAt: this.now() }],

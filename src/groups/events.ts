@@ -103,8 +103,18 @@ export type GroupEvent =
       reporterInbox: string;
       objectIds: string[];
     })
-  /** A direct message from the group (a notice to a moderator, an answer to a command). */
-  | (About & { type: 'DirectMessageSent'; to: RecipientRef; text: string; inReplyTo: string | null })
+  /**
+   * A direct message (a notice to a moderator, an answer to a command). `answering` is the local actor the
+   * recipient wrote to, when the message answers them: the answer comes from it wherever their server takes
+   * that; a notice has none.
+   */
+  | (About & {
+      type: 'DirectMessageSent';
+      to: RecipientRef;
+      text: string;
+      inReplyTo: string | null;
+      answering?: 'group' | 'service';
+    })
   /** A group was created here (by import too): the peers that follow this instance list it. */
   | (About & { type: 'GroupCreated' })
   /** The group moved to `target`, which lists it in `alsoKnownAs`: members are told with `Move`. */

@@ -65,7 +65,7 @@ export class PeeringService {
     const actor = await this.d.remote.instanceActor(host);
     if (!actor) return err({ type: 'not-found', detail: `no instance actor answers at ${host}` });
     const t = this.now();
-    const existing = await this.d.store.peers.getPeer(host);
+    const existing = await this.d.store.peerings.getPeer(host);
     let peer: Peer = {
       host,
       actorId: actor.id,
@@ -78,7 +78,7 @@ export class PeeringService {
       addedAt: existing?.addedAt ?? t,
       lastSeenAt: t,
     };
-    await this.d.store.peers.putPeer(peer);
+    await this.d.store.peerings.putPeer(peer);
     if (!peer.following)
       await this.d.events.emit({
         type: 'PeerFollowed',
@@ -94,7 +94,7 @@ export class PeeringService {
         theirFollowId: peer.theirFollowId,
       });
       peer = { ...peer, followedBy: true };
-      await this.d.store.peers.updatePeer(host, { followedBy: true });
+      await this.d.store.peerings.updatePeer(host, { followedBy: true });
     }
     await this.audit('peer-add', host);
     return ok(peer);
@@ -103,7 +103,7 @@ export class PeeringService {
   /** Ends a peering: its Follow is undone, its groups leave the directory, and it is no longer told of ours. */
   async remove(hostArg: string): Promise<Result<Peer, PeerError>> {
     const host = normalizeHost(hostArg) ?? hostArg;
-    const peer = await this.d.store.peers.getPeer(host);
+    const peer = await this.d.store.peerings.getPeer(host);
     if (!peer) return err({ type: 'no-such-peer' });
     if (peer.followId !== null)
       await this.d.events.emit({
@@ -113,13 +113,13 @@ export class PeeringService {
         followId: peer.followId,
       });
     await this.d.store.directory.removeEntriesOfHost(host);
-    await this.d.store.peers.removePeer(host);
+    await this.d.store.peerings.removePeer(host);
     await this.audit('peer-remove', host);
     return ok(peer);
   }
 
   list(after: string | null, limit: number): Promise<Peer[]> {
-    return this.d.store.peers.listPeers(after, Math.max(1, Math.min(PAGE, limit)));
+    return this.d.store.peerings.listPeers(after, Math.max(1, Math.min(PAGE, limit)));
   }
 
   /** The peer whose Service actor is `actorId`, or null. */
@@ -130,14 +130,14 @@ export class PeeringService {
     } catch {
       return null;
     }
-    const peer = await this.d.store.peers.getPeer(host);
+    const peer = await this.d.store.peerings.getPeer(host);
     return peer && peer.actorId === actorId ? peer : null;
   }
 
   /** A peer's Service actor follows this one: accepted when the admin added it, else kept until they do. */
   async followed(actorId: string, followId: string): Promise<string> {
     const host = new URL(actorId).host;
-    const existing = await this.d.store.peers.getPeer(host);
+    const existing = await this.d.store.peerings.getPeer(host);
     const t = this.now();
     if (existing?.added && existing.actorId === actorId) {
       await this.d.events.emit({
@@ -147,13 +147,13 @@ export class PeeringService {
         theirFollowId: followId,
       });
       // Only these fields: this instance's own Follow may be answered at the same time.
-      await this.d.store.peers.updatePeer(host, { theirFollowId: followId, followedBy: true });
-      await this.d.store.peers.markPeerSeen(host, t);
+      await this.d.store.peerings.updatePeer(host, { theirFollowId: followId, followedBy: true });
+      await this.d.store.peerings.markPeerSeen(host, t);
       return `peer ${host} follows this instance: told about its groups`;
     }
     const actor = await this.d.actors.getActor(actorId);
     if (!actor) return `the Service actor ${actorId} could not be fetched; its Follow is ignored`;
-    await this.d.store.peers.putPeer({
+    await this.d.store.peerings.putPeer({
       host,
       actorId,
       inbox: actor.sharedInbox ?? actor.inbox,
@@ -170,14 +170,14 @@ export class PeeringService {
 
   /** The answer to this instance's Follow of a peer. */
   async answered(peer: Peer, accepted: boolean): Promise<void> {
-    await this.d.store.peers.updatePeer(peer.host, { following: accepted });
-    await this.d.store.peers.markPeerSeen(peer.host, this.now());
+    await this.d.store.peerings.updatePeer(peer.host, { following: accepted });
+    await this.d.store.peerings.markPeerSeen(peer.host, this.now());
     if (!accepted) await this.d.store.directory.removeEntriesOfHost(peer.host);
   }
 
   /** The peer no longer follows this instance. */
   async unfollowed(peer: Peer): Promise<void> {
-    await this.d.store.peers.updatePeer(peer.host, { theirFollowId: null, followedBy: false });
+    await this.d.store.peerings.updatePeer(peer.host, { theirFollowId: null, followedBy: false });
   }
 
   /**
@@ -189,7 +189,7 @@ export class PeeringService {
     if (!peer.added || peer.followId === null)
       return err(`${peer.host} was not added here: its directory is not taken`);
     if (new URL(group.id).host !== peer.host) return err(`${group.id} is not on ${peer.host}`);
-    await this.d.store.peers.markPeerSeen(peer.host, this.now());
+    await this.d.store.peerings.markPeerSeen(peer.host, this.now());
     const entry = toEntry(group, peer.host, this.now());
     if (entry === null || group.discoverable === false || idOf(group.movedTo) !== null) {
       await this.d.store.directory.removeEntry(group.id);
@@ -203,7 +203,7 @@ export class PeeringService {
   async unlisted(peer: Peer, groupId: string): Promise<Result<string, string>> {
     const entry = await this.d.store.directory.getEntry(groupId);
     if (!entry || entry.host !== peer.host) return err(`${groupId} is not listed for ${peer.host}`);
-    await this.d.store.peers.markPeerSeen(peer.host, this.now());
+    await this.d.store.peerings.markPeerSeen(peer.host, this.now());
     await this.d.store.directory.removeEntry(groupId);
     return ok(`${groupId} left the directory`);
   }
@@ -215,11 +215,11 @@ export class PeeringService {
   async checkPeers(): Promise<number> {
     let removed = 0;
     for (let after: string | null = null; ;) {
-      const page = await this.d.store.peers.listPeers(after, PAGE);
+      const page = await this.d.store.peerings.listPeers(after, PAGE);
       if (page.length === 0) return removed;
       for (const p of page) {
         if (this.now() - p.lastSeenAt >= PEER_CHECK_MS && (await this.d.remote.instanceActor(p.host)))
-          await this.d.store.peers.markPeerSeen(p.host, this.now());
+          await this.d.store.peerings.markPeerSeen(p.host, this.now());
         else if (this.now() - p.lastSeenAt >= this.d.unreachableAfterMs)
           removed += await this.d.store.directory.removeEntriesOfHost(p.host);
       }

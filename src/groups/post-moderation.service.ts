@@ -140,6 +140,7 @@ export class PostModeration extends ModerationBase {
     const submission = { createId: a.id, author: held.authorId, object: a.object, create: a.raw };
     const plan = await this.d.posting.check(group, submission, { groupMentions: 0, released: true });
     if (!plan.ok) return err({ type: 'invalid', detail: plan.error });
+    if (plan.value.kind === 'refuse-non-member') return err({ type: 'invalid', detail: plan.value.reason });
     if (plan.value.kind !== 'accept') return err({ type: 'invalid', detail: 'the post would be held again' });
     const basis = this.basisOf(o);
     await this.d.posting.accept(plan.value.post, submission);

@@ -23,8 +23,14 @@ export interface Submission {
   create: ApObject;
 }
 
-/** What to do with a post that passed the rules. */
-export type PostingPlan = { kind: 'accept'; post: Post } | { kind: 'hold'; reason: string };
+/**
+ * What to do with a post: accept it, hold it for a moderator, or refuse it and tell its author why (a
+ * non-member's post; other refusals are errors, told to nobody).
+ */
+export type PostingPlan =
+  | { kind: 'accept'; post: Post }
+  | { kind: 'hold'; reason: string }
+  | { kind: 'refuse-non-member'; reason: string };
 
 export interface PostingDeps {
   store: Store & ModerationStore;
@@ -71,7 +77,8 @@ export class PostingService {
       return err(`${s.author} is banned from ${group}`);
     const member = await store.members.getMember(group, s.author);
     const isModerator = await store.moderators.isModerator(group, s.author);
-    if (member?.state !== 'accepted' && !isModerator) return err(`${s.author} is not a member of ${group}`);
+    if (member?.state !== 'accepted' && !isModerator)
+      return ok({ kind: 'refuse-non-member', reason: `${s.author} is not a member of ${group}` });
     const inReplyTo = s.object.inReplyTo;
     if (rules.postingPolicy === 'moderators' && !isModerator && !inReplyTo)
       return err(`only moderators post in ${group}; ${s.author} is not one`);

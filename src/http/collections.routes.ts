@@ -15,7 +15,13 @@ import {
 import { isPublicDocument } from '../activitypub/audience.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
 import { sendActivityJson } from './negotiation.ts';
-import { allowedFetch, notFound, type AuthorizeFetch, type FetchSigner } from './fetch-access.ts';
+import {
+  allowedFetch,
+  notFound,
+  refuseFetch,
+  type AuthorizeFetch,
+  type FetchSigner,
+} from './fetch-access.ts';
 import { featuredObjects, newestPostAnnounces } from './collection-items.ts';
 
 export interface CollectionRoutesDeps {
@@ -120,16 +126,24 @@ export function collectionRoutes(d: CollectionRoutesDeps): Router {
   r.get('/groups/:name/moderators', async (req, res) => {
     const group = await d.groups.get(req.params.name);
     if (!group) return notFound(res);
-    if (!(await allowedFetch(d.authorizeFetch, req, res))) return;
+    const inboxes = { inbox: d.urls.inbox(group.name), sharedInbox: d.urls.sharedInbox() };
+    const total = await d.store.moderators.countModerators(group.name);
+    // snac reads where to deliver an author's Delete from this document with an unsigned GET: in secure mode a
+    // reader without a valid signature gets the inboxes without the list of moderators.
+    const verdict = d.authorizeFetch ? await d.authorizeFetch(req) : null;
+    if (verdict && !verdict.ok) {
+      if (verdict.status !== 401) return refuseFetch(verdict, res);
+      sendActivityJson(res, toApModerators(d.urls.moderators(group.name), total, null, inboxes));
+      return;
+    }
     // Lemmy and Mbin read the moderators inline; a group has few, so the first 1,000 are listed.
     const mods = await d.store.moderators.listModerators(group.name, null, 1000);
-    const total = await d.store.moderators.countModerators(group.name);
     // The owner first: Lemmy takes the first moderator for the community's creator.
     const owner = (await d.store.owners.getOwner(group.name))?.actorId ?? null;
     const ids = mods.map((m) => m.actorId);
     const ordered =
       owner !== null && ids.includes(owner) ? [owner, ...ids.filter((id) => id !== owner)] : ids;
-    sendActivityJson(res, toApModerators(d.urls.moderators(group.name), total, ordered));
+    sendActivityJson(res, toApModerators(d.urls.moderators(group.name), total, ordered, inboxes));
   });
 
   r.get('/groups/:name/featured', async (req, res) => {

@@ -23,11 +23,16 @@ export async function allowedFetch(
   if (!authorizeFetch) return true;
   const verdict = await authorizeFetch(req);
   if (verdict.ok) return true;
+  refuseFetch(verdict, res);
+  return false;
+}
+
+/** Answers a refused GET: 401, 403, or 429 with `Retry-After`. */
+export function refuseFetch(verdict: Extract<FetchAuthorization, { ok: false }>, res: Response): void {
   if (verdict.status === 429) res.set('Retry-After', String(verdict.retryAfterSeconds));
   res.status(verdict.status).json({
     error: verdict.status === 401 ? `a signed request is required (${verdict.message})` : verdict.message,
   });
-  return false;
 }
 
 export function notFound(res: Response): void {

@@ -166,6 +166,6 @@ export interface DirectoryRepository {
 export interface LinksStore {
   readonly moves: GroupMoveRepository;
   readonly groupFollows: GroupFollowRepository;
-  readonly peers: PeerRepository;
+  readonly peerings: PeerRepository;
   readonly directory: DirectoryRepository;
 }

@@ -12,6 +12,7 @@
 
 import type { ModerationStore } from './moderation.store.ts';
 import type { LinksStore } from './links.store.ts';
+import type { PeerSoftwareRepository } from './peer-software.repository.ts';
 import type { SelfServiceStore } from './self-service.store.ts';
 
 /** Who may join a group. */
@@ -407,6 +408,8 @@ export interface Store extends ModerationStore, SelfServiceStore, LinksStore {
   readonly activities: ActivityRepository;
   readonly posts: PostRepository;
   readonly jobs: JobQueue;
+  /** The software other servers run, from their NodeInfo. */
+  readonly peers: PeerSoftwareRepository;
   /** Cheap round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

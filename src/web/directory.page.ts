@@ -129,7 +129,7 @@ async function findPeers(
 ): Promise<Found<DirectoryEntry>> {
   const live = new Set<string>();
   for (let cursor: string | null = null, n = 0; n < MAX_PEERS;) {
-    const page: Peer[] = await store.peers.listPeers(cursor, 100);
+    const page: Peer[] = await store.peerings.listPeers(cursor, 100);
     if (page.length === 0) break;
     for (const p of page) if (peerIsLive(p, now)) live.add(p.host);
     n += page.length;

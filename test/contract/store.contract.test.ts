@@ -13,6 +13,7 @@ import { describeLinks } from './store-suite/links.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
+import { describePeerSoftware } from './store-suite/peer-software.contract.ts';
 import { describePurges } from './store-suite/purges.contract.ts';
 import { describeWithdrawal } from './store-suite/withdrawal.contract.ts';
 import { describeSelfService } from './store-suite/self-service.contract.ts';
@@ -40,6 +41,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeJobQueue(store);
   describeModeration(store);
   describeHosts(store);
+  describePeerSoftware(store);
   describePurges(store);
   describeLinks(store);
   describeSelfService(store);

@@ -18,8 +18,10 @@ interface Hit {
   body: string;
 }
 
-/** A loopback server whose answers are scripted per path; the last answer repeats. */
-async function scriptedSink(script: Record<string, Array<number | [number, Record<string, string>]>>) {
+/** A loopback server whose answers (status, headers, body) are scripted per path; the last answer repeats. */
+async function scriptedSink(
+  script: Record<string, Array<number | [number, Record<string, string>, string?]>>,
+) {
   const hits: Hit[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -30,8 +32,8 @@ async function scriptedSink(script: Record<string, Array<number | [number, Recor
       const answers = script[path] ?? [404];
       const n = hits.filter((h) => h.path === path).length;
       const a = answers[Math.min(n, answers.length) - 1] ?? 404;
-      const [status, headers] = Array.isArray(a) ? a : [a, {}];
-      res.writeHead(status, headers).end();
+      const [status, headers, body] = Array.isArray(a) ? a : [a, {}];
+      res.writeHead(status, headers).end(body ?? '');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -62,7 +64,14 @@ describe('delivery queue', function () {
       '/shared/inbox': [202],
       '/flaky/inbox': [500, 503, 202],
       '/busy/inbox': [[429, { 'retry-after': '0' }], 202],
-      '/bad/inbox': [400],
+      // Lemmy's refusals: 400 with the reason as JSON (LemmyNet/lemmy crates/utils/src/error.rs).
+      '/bad/inbox': [
+        [
+          400,
+          { 'content-type': 'application/json' },
+          `{"error":"object_is_not_public"}\n${'x'.repeat(2000)}`,
+        ],
+      ],
       '/gone/inbox': [410],
     });
   });
@@ -147,7 +156,23 @@ describe('delivery queue', function () {
     expect((await jobOf(id, inboxes[2]!))?.state).to.equal('done');
 
     expect(sink.count('/bad/inbox'), '400 is permanent').to.equal(1);
-    expect((await jobOf(id, inboxes[3]!))?.state).to.equal('failed');
+    const bad = await jobOf(id, inboxes[3]!);
+    expect(bad?.state).to.equal('failed');
+    // The refusal is visible: in the job and in the log, with host, status and the start of the answer.
+    expect(bad?.lastError).to.match(/^HTTP 400: \{"error":"object_is_not_public"\} x+…$/);
+    expect(bad?.lastError?.length).to.be.below(320);
+    const failures = g.logs
+      .filter((l) => l.includes('delivery failed for good'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(failures.find((f) => f.inbox === inboxes[3])).to.deep.include({
+      host: new URL(sink.origin).host,
+      status: 400,
+      activityId: id,
+    });
+    expect(String(failures.find((f) => f.inbox === inboxes[3])?.answer)).to.match(
+      /^\{"error":"object_is_not_public"\} x{200,}/,
+    );
+    expect(failures.find((f) => f.inbox === inboxes[4])).to.deep.include({ status: 410, answer: '' });
     expect(sink.count('/gone/inbox'), '410 is permanent').to.equal(1);
     expect((await jobOf(id, inboxes[4]!))?.state).to.equal('failed');
 
@@ -155,6 +180,7 @@ describe('delivery queue', function () {
     expect(deadJob?.state, 'connection refused: retried, then given up').to.equal('failed');
     expect(deadJob?.attempts, 'GUILD_DELIVERY_MAX_ATTEMPTS').to.equal(3);
     expect(deadJob?.lastError).to.match(/ECONNREFUSED|connect|fetch failed/i);
+    expect(failures.find((f) => f.inbox === dead)).to.deep.include({ status: null, attempts: 3 });
     const health = await g.store.hosts.getHost(`127.0.0.1:${deadPort}`);
     expect(health?.consecutiveFailures, 'failures recorded per host').to.equal(3);
     expect(health?.failureDays).to.have.length(1);

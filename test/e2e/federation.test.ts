@@ -156,13 +156,25 @@ describe('federation with independent peers', function () {
     expect(announceDoc.status).to.equal(200);
   });
 
-  it("does not announce a non-member's post", async function () {
+  it("does not announce a non-member's post, and tells its author by direct message", async function () {
     const group = await groupWith('closed', bob);
-    const { createId } = await carol.post({ to: [group], content: '<p>spam</p>' });
+    const { createId, noteId } = await carol.post({ to: [group], content: '<p>spam</p>' });
     await g.processed(createId);
     expect(await g.store.activities.countOutbox('closed')).to.equal(0);
     expect(g.logs.some((l) => l.includes('not a member') && l.includes(carol.actorId))).to.equal(true);
     expect(announcesOf(bob, createId)).to.deep.equal([]);
+    // Nobody acts on a Reject of a post (mastodon/mastodon app/lib/activitypub/activity/reject.rb and
+    // superseriousbusiness/gotosocial internal/federation/federatingdb/reject.go take Follows only; grunfink/snac2
+    // activitypub.c drops every Reject): a direct message from the group, in reply to the post, says why.
+    const notice = await carol.waitFor(
+      (a) =>
+        a.type === 'Create' && (a.json.object as { inReplyTo?: string } | undefined)?.inReplyTo === noteId,
+      { what: 'the notice of the refused post' },
+    );
+    expect(notice.actorId).to.equal(group);
+    const object = notice.json.object as { to: unknown; content: string };
+    expect([object.to].flat()).to.deep.equal([carol.actorId]);
+    expect(object.content).to.contain('only members');
   });
 
   it('refuses unsigned and tampered deliveries with 401', async function () {

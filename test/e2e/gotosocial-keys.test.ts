@@ -1,7 +1,8 @@
 /**
- * GoToSocial's key documents: its `keyId` (`…/users/NAME/main-key`) answers with a minimal actor whose `id` is
- * the actor, and the actor needs a signed GET. Guild follows the actor's id, signed, and takes the key the actor
- * lists (as Mastodon's fetch_remote_key_service.rb does), so a GoToSocial user can join.
+ * GoToSocial's key documents (superseriousbusiness/gotosocial internal/processing/fedi/user.go): its `keyId`
+ * (`…/users/NAME/main-key`) answers with a minimal actor whose `id` is the actor, and the actor needs a
+ * signed GET. Guild follows the actor's id, signed, and takes the key the actor lists (as mastodon/mastodon
+ * app/services/activitypub/fetch_remote_key_service.rb does), so a GoToSocial user can join.
  */
 import { expect } from 'chai';
 import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/guild-instance.ts';

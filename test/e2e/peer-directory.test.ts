@@ -38,7 +38,7 @@ describe('one directory across peered instances', function () {
   /** Both instances peered (each test that needs it asks, so that each passes alone). */
   const peered = async (): Promise<void> => {
     const both = async () => {
-      const [p1, p2] = await Promise.all([i1.store.peers.getPeer(host2), i2.store.peers.getPeer(host1)]);
+      const [p1, p2] = await Promise.all([i1.store.peerings.getPeer(host2), i2.store.peerings.getPeer(host1)]);
       return p1?.following === true && p1.followedBy && p2?.following === true && p2.followedBy;
     };
     if (await both()) return;
@@ -81,16 +81,16 @@ describe('one directory across peered instances', function () {
     const added = await i1.guild.services.peering.add(host3);
     if (!added.ok) throw new Error(JSON.stringify(added.error));
     // Instance 3 has not added instance 1: its Follow waits, and nothing is listed either way yet.
-    await waitUntil(async () => (await third.store.peers.getPeer(host1))?.theirFollowId != null, {
+    await waitUntil(async () => (await third.store.peerings.getPeer(host1))?.theirFollowId != null, {
       what: 'the Follow of instance 1 to reach instance 3',
     });
-    expect((await third.store.peers.getPeer(host1))?.followedBy).to.equal(false);
+    expect((await third.store.peerings.getPeer(host1))?.followedBy).to.equal(false);
     expect(await search(i1, 'flamingos')).to.deep.equal([]);
     const r = await api3('POST', '/peers', { body: { host: host1 } });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     await waitUntil(
       async () => {
-        const [p1, p3] = await Promise.all([i1.store.peers.getPeer(host3), third.store.peers.getPeer(host1)]);
+        const [p1, p3] = await Promise.all([i1.store.peerings.getPeer(host3), third.store.peerings.getPeer(host1)]);
         return p1?.following && p1.followedBy && p3?.following && p3.followedBy;
       },
       { what: 'both Service actors following each other' },

@@ -41,9 +41,25 @@ describe('signed fetches', function () {
     });
 
   it('refuses unsigned ActivityPub GETs of the group, its collections and activities', async function () {
-    for (const url of [group, `${group}/outbox`, `${group}/followers`, `${group}/moderators`]) {
+    for (const url of [group, `${group}/outbox`, `${group}/followers`]) {
       expect((await fetch(url, { headers: { accept: ACCEPT } })).status, url).to.equal(401);
     }
+  });
+
+  it("tells an unsigned reader of the moderators collection the group's inboxes, not who the moderators are", async function () {
+    // snac looks up where to send an author's Delete with an unsigned GET of the booster's attributedTo
+    // (snac activitypub.c: get_actor_inbox calls actor_request without a user).
+    const unsigned = await fetch(`${group}/moderators`, { headers: { accept: ACCEPT } });
+    expect(unsigned.status).to.equal(200);
+    const doc = (await unsigned.json()) as Record<string, unknown>;
+    expect(doc).to.deep.include({
+      id: `${group}/moderators`,
+      inbox: `${group}/inbox`,
+      endpoints: { sharedInbox: `${g.origin}/inbox` },
+    });
+    expect(doc).not.to.have.property('orderedItems');
+    const signed = (await (await signedGet(`${group}/moderators`)).json()) as Record<string, unknown>;
+    expect(signed.orderedItems).to.be.an('array');
   });
 
   it('answers signed GETs', async function () {

@@ -162,7 +162,7 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
   const groups = new GroupService({ store, urls, events, keys: { generate: async () => keyPair() }, now });
   const membership = new MembershipService({ store, events, now });
   const settings = new SettingsService({ store, events, membership, now });
-  const notices = new NoticeService({ store, actors, events });
+  const notices = new NoticeService({ store, actors, events, now });
   const posting = new PostingService({ store, urls, events, notices, domains, now });
   const moderation = new ModerationService({
     store,

@@ -224,6 +224,8 @@ export class ScenarioRunner {
         await runner.stop();
       }
       if (job.state !== 'done') throw new Error(`the intake job ended ${job.state}: ${job.lastError}`);
+      // The software of servers noticed by the job is learned in the background: done before the dump.
+      await w.services.software.settled();
       return {
         dump: await this.dumper.dump(location.options, [jobId]),
         writes: [...faults.writes],

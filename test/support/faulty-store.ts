@@ -6,11 +6,12 @@
  * Every method of the port is classified below, and TypeScript refuses a table that misses one: a new store
  * method must say whether it reads or writes before any test can run. The queue's own bookkeeping of the job
  * being run (claim, complete, retry...) is neither: it passes through uncounted, since what is under test is
- * what a job's handler does to the store, `enqueue` included.
+ * what a job's handler does to the store, `enqueue` included. Nor is what is learned of other servers' software
+ * (`peers`): a cache kept best-effort beside the jobs, whose failures are logged and never fail one.
  */
 import type { Store } from '../../src/storage/store.ts';
 
-type Access = 'read' | 'write' | 'queue';
+type Access = 'read' | 'write' | 'queue' | 'cache';
 type Repos = Omit<Store, 'kind' | 'ping' | 'close'>;
 type Methods<R> = { [M in keyof R as R[M] extends (...args: never[]) => unknown ? M : never]: Access };
 type Classification = { [R in keyof Repos]: Methods<Repos[R]> };
@@ -158,7 +159,7 @@ export const ACCESS: Classification = {
     countKnownMembers: 'read',
     listDeliveryInboxesExcept: 'read',
   },
-  peers: {
+  peerings: {
     putPeer: 'write',
     getPeer: 'read',
     removePeer: 'write',
@@ -173,6 +174,7 @@ export const ACCESS: Classification = {
     removeEntriesOfHost: 'write',
     listEntries: 'read',
   },
+  peers: { noteOrigins: 'cache', putSoftware: 'cache', getSoftware: 'cache', listDue: 'cache' },
 };
 
 /** Where an injected write failure happens: before the store sees the write, or after it took it. */
@@ -236,7 +238,7 @@ function wrapRepository<R extends object>(
       const kind = access[prop];
       if (kind === undefined) throw new Error(`faulty store: ${name}.${prop} is not classified in ACCESS`);
       const method = value as (...args: unknown[]) => Promise<unknown>;
-      if (kind === 'queue') return method.bind(target);
+      if (kind === 'queue' || kind === 'cache') return method.bind(target);
       const call = `${name}.${prop}`;
       return async (...args: unknown[]) => {
         const fault = faults.take(kind, call);

@@ -1,6 +1,6 @@
 /**
- * A hand-written peer that takes activities as Lemmy 0.19 does (its source, not this server's code, decides):
- * a community's activities arrive wrapped in the community's `Announce` (`crates/apub/src/activities/
+ * A hand-written peer that takes activities as Lemmy 0.19 does (LemmyNet/lemmy, tag 0.19.20; its source, not this
+ * server's code, decides): a community's activities arrive wrapped in the community's `Announce` (`crates/apub/src/activities/
  * community/announce.rs`); the embedded activity must have the fields Lemmy's structs require
  * (`crates/apub/src/protocol/activities/`); its actor must dereference as a `Person`, `Service` or
  * `Organization` (`protocol/objects/person.rs`); a moderation activity's actor must be a moderator of the
@@ -90,7 +90,19 @@ function required(a: Json, fields: string[], struct: string): void {
     if (a[f] === undefined || a[f] === null) refuse(`${struct}: missing field \`${f}\``);
 }
 
-export async function startLemmyPeer(username = 'lemmy_alpha'): Promise<LemmyPeer> {
+export interface LemmyPeerOptions {
+  /**
+   * Sign the GETs of remote documents, as Lemmy does when its admin turns `federation_signed_fetch` on (off by
+   * default: `migrations/2023-11-02-120140_apub-signed-fetch`, `src/lib.rs` `signed_fetch_actor`). GoToSocial
+   * serves its actors only to signed GETs.
+   */
+  signedFetch?: boolean;
+}
+
+export async function startLemmyPeer(
+  username = 'lemmy_alpha',
+  opts: LemmyPeerOptions = {},
+): Promise<LemmyPeer> {
   const contexts = await loadPreloadedContexts();
   const documentLoader = peerDocumentLoader(contexts, 5000);
   const contextLoader = preloadedOnlyContextLoader(contexts);
@@ -133,7 +145,10 @@ export async function startLemmyPeer(username = 'lemmy_alpha'): Promise<LemmyPee
   let personId = '';
 
   const fetchJson = async (url: string): Promise<Json> => {
-    const res = await fetch(url, { headers: { accept: 'application/activity+json' } });
+    const get = new Request(url, { headers: { accept: 'application/activity+json' } });
+    const res = await fetch(
+      opts.signedFetch ? await signRequest(get, privateKey, new URL(`${personId}#main-key`)) : get,
+    );
     if (!res.ok) refuse(`couldnt_find_object: ${url} answered ${res.status}`);
     const doc = (await res.json()) as Json;
     if (idOf(doc) !== url.replace(/#.*$/, '')) refuse(`fetched ${url}, got ${String(doc.id)}`);
@@ -401,6 +416,36 @@ export async function startLemmyPeer(username = 'lemmy_alpha'): Promise<LemmyPee
           },
         );
       });
+      return;
+    }
+    // NodeInfo as Lemmy serves it (crates/routes/src/nodeinfo.rs: software name `lemmy`).
+    if (path === '/.well-known/nodeinfo') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          links: [{ rel: 'http://nodeinfo.diaspora.software/ns/schema/2.1', href: `${origin}/nodeinfo/2.1` }],
+        }),
+      );
+      return;
+    }
+    if (path === '/nodeinfo/2.1') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ version: '2.1', software: { name: 'lemmy', version: '0.19.20' } }));
+      return;
+    }
+    // WebFinger as Lemmy answers it (crates/routes/src/webfinger.rs): the person's id as the `self` link.
+    if (path.startsWith('/.well-known/webfinger')) {
+      const resource = new URL(path, origin).searchParams.get('resource');
+      if (resource !== `acct:${username}@${new URL(origin).host}`) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/jrd+json' }).end(
+        JSON.stringify({
+          subject: resource,
+          links: [
+            { rel: 'http://webfinger.net/rel/profile-page', type: 'text/html', href: personId },
+            { rel: 'self', type: 'application/activity+json', href: personId },
+          ],
+        }),
+      );
       return;
     }
     if (path === `/u/${username}`) {

@@ -86,8 +86,9 @@ export async function openTestStore(): Promise<Store> {
     hosts: opened.hosts,
     moves: opened.moves,
     groupFollows: opened.groupFollows,
-    peers: opened.peers,
+    peerings: opened.peerings,
     directory: opened.directory,
+    peers: opened.peers,
     ping: () => opened.ping(),
     close: async () => {
       await opened.close();

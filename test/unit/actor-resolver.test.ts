@@ -380,8 +380,9 @@ describe('ActorResolver', () => {
     });
 
     describe('key URLs that answer with a minimal actor (GoToSocial)', () => {
-      // GoToSocial (internal/processing/fedi/user.go): `/users/NAME/main-key` answers unsigned with
-      // AccountToASMinimal (id = the actor, type, preferredUsername, publicKey); the actor needs a signed GET.
+      // GoToSocial (superseriousbusiness/gotosocial internal/processing/fedi/user.go): `/users/NAME/main-key`
+      // answers unsigned with AccountToASMinimal (id = the actor, type, preferredUsername, publicKey); the
+      // actor needs a signed GET.
       const gts = (): string => `${a.origin}/users/gts`;
       const gtsKeyId = (): string => `${gts()}/main-key`;
       const minimal = (id: string, pem: string): Record<string, unknown> => ({

@@ -1,7 +1,7 @@
 /**
  * Every outbound activity builder. Moderation activities are checked against the fields Lemmy 0.19 requires
- * when it parses them (serde structs without `Option` in `crates/apub/src/protocol/activities/`), since a
- * missing one makes Lemmy refuse the whole Announce.
+ * when it parses them (LemmyNet/lemmy, tag 0.19.20: serde structs without `Option` in
+ * `crates/apub/src/protocol/activities/`), since a missing one makes Lemmy refuse the whole Announce.
  */
 import { expect } from 'chai';
 import {
@@ -113,7 +113,9 @@ describe('activity builders', function () {
       cc: [FOLLOWERS],
     });
     // GoToSocial derives the visibility of an Announce from its to/cc and refuses one with neither ("message
-    // wasn't TO or CC anyone", internal/typeutils), also the Announce embedded in an Undo it no longer holds.
+    // wasn't TO or CC anyone": superseriousbusiness/gotosocial internal/ap/extract.go,
+    // internal/typeutils/astointernal.go), also the Announce embedded in an Undo it no longer holds
+    // (internal/federation/federatingdb/undo.go `undoAnnounce`).
     expect(undo.object).to.include.keys('to', 'cc', 'published');
   });
 

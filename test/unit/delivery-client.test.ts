@@ -64,7 +64,7 @@ describe('DeliveryClient', function () {
 
   const options = { timeoutMs: 5_000, userAgent: 'guild-test', connectionsPerOrigin: 2 };
 
-  it('POSTs the body signed with the key (signer threads), and reports status and Retry-After', async function () {
+  it('POSTs the body signed with the key (signer threads), and reports status, Retry-After and the answer', async function () {
     const signers = new SignerPool(1, 0);
     const client = new DeliveryClient({ ...options, allowPrivateAddresses: true, signers });
     try {
@@ -74,7 +74,7 @@ describe('DeliveryClient', function () {
         keyId: 'https://guild.example/k',
         privateKeyPem: privateKey,
       });
-      expect(ok).to.deep.equal({ kind: 'status', status: 202, retryAfterMs: 7_000 });
+      expect(ok).to.deep.equal({ kind: 'status', status: 202, retryAfterMs: 7_000, body: 'ok' });
       const hit = seen[seen.length - 1];
       expect(hit?.body).to.equal(body);
       const v = await verifyRequest({

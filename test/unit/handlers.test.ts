@@ -136,7 +136,7 @@ describe('inbound handlers', function () {
       const refusals = async (doc: ApObject) =>
         (await h.deliver(doc)).map((o) => (o.applied ? 'applied' : o.reason));
       expect(await refusals(createNote(STRANGER, group, '1'))).to.deep.equal([
-        `${STRANGER} is not a member of club`,
+        `${STRANGER} is not a member of club (told by direct message)`,
       ]);
       expect(
         await refusals(createNote(ALICE, group, '2', { to: [`${ALICE}/followers`], cc: [group] })),
@@ -149,6 +149,33 @@ describe('inbound handlers', function () {
       expect(await refusals(createNote(ALICE, group, '4', { inReplyTo: `${BOB}/notes/root` }))).to.deep.equal(
         [`the thread ${BOB}/notes/root is locked`],
       );
+      expect(h.events.of('PostAccepted')).to.deep.equal([]);
+    });
+
+    it("answers a non-member's post by direct message, a few times an hour at most, and never a group", async function () {
+      const told = () => h.events.of('DirectMessageSent').filter((e) => e.basis.startsWith('refused:'));
+      await h.deliver(createNote(STRANGER, group, '1'));
+      expect(told().map((e) => [e.to.id, e.inReplyTo])).to.deep.equal([[STRANGER, `${STRANGER}/notes/1`]]);
+      expect(told()[0]?.text).to.match(
+        /^Your post was not shared with the group "club": only members' posts/,
+      );
+      expect(told()[0]?.text).to.contain('Follow the group to join');
+      // Once a day per sender and group.
+      await h.deliver(createNote(STRANGER, group, '2'));
+      expect(told()).to.have.length(1);
+      h.clock.now += 86_400_000;
+      const [outcome] = await h.deliver(createNote(STRANGER, group, '3'));
+      expect(outcome).to.deep.equal({
+        applied: false,
+        reason: `${STRANGER} is not a member of club (told by direct message)`,
+      });
+      expect(told()).to.have.length(2);
+      // Another group on the same server is not answered: no loops between groups.
+      const other = 'https://groups.example/groups/other';
+      h.actors.add(other, 'Group');
+      const [silent] = await h.deliver(createNote(other, group, '4'));
+      expect(silent).to.deep.equal({ applied: false, reason: `${other} is not a member of club` });
+      expect(told()).to.have.length(2);
       expect(h.events.of('PostAccepted')).to.deep.equal([]);
     });
 

@@ -283,7 +283,7 @@ describe('moves, groups following groups and peering (domain)', function () {
       expect(h.events.of('PeerAccepted')).to.deep.equal([]);
       await h.peering.add(PEER);
       expect(h.events.of('PeerAccepted')).to.have.length(1);
-      expect(await h.store.peers.getPeer(PEER)).to.deep.include({
+      expect(await h.store.peerings.getPeer(PEER)).to.deep.include({
         added: true,
         followedBy: true,
         theirFollowId: `${SERVICE}/activities/f1`,
@@ -292,7 +292,7 @@ describe('moves, groups following groups and peering (domain)', function () {
 
     it('shows a peer’s groups while it answers, and takes them out after a week of silence', async function () {
       await h.peering.add(PEER);
-      await h.store.peers.updatePeer(PEER, { following: true });
+      await h.store.peerings.updatePeer(PEER, { following: true });
       await h.deliver(news('Announce', group('herons'), 'n1'));
       const shown = async () =>
         (
@@ -309,7 +309,7 @@ describe('moves, groups following groups and peering (domain)', function () {
       // An hour of silence: its Service actor answers, so it is seen again.
       h.clock.now += 2 * 3_600_000;
       expect(await h.peering.checkPeers()).to.equal(0);
-      expect((await h.store.peers.getPeer(PEER))?.lastSeenAt).to.equal(h.clock.now);
+      expect((await h.store.peerings.getPeer(PEER))?.lastSeenAt).to.equal(h.clock.now);
       // Then it answers nothing for a week: its groups leave the directory.
       h.remote.instances.delete(PEER);
       h.clock.now += 8 * DAY;

@@ -16,6 +16,7 @@ import { RecordingPublisher } from '../support/recording-publisher.ts';
 import { OutboundTranslator } from '../../src/federation/outbound/outbound.translator.ts';
 import type { GroupEvent } from '../../src/groups/events.ts';
 import { GUILD_CONTEXT, PUBLIC, type ApObject } from '../../src/activitypub/vocab.ts';
+import { fixedSoftware } from '../support/fixed-software.ts';
 
 const ORIGIN = 'https://guild.example';
 const GROUP = `${ORIGIN}/groups/club`;
@@ -84,6 +85,8 @@ describe('outbound translator', function () {
           },
           inOutbox: true,
           objectId: POST,
+          // FEP-1b12 readers, and servers whose software is not known (peer-software.forms.ts).
+          reach: ['lemmy', 'mbin', 'nodebb', 'unknown'],
         },
         {
           activity: {
@@ -99,6 +102,7 @@ describe('outbound translator', function () {
           },
           inOutbox: false,
           objectId: POST,
+          reach: ['mastodon', 'gotosocial', 'snac', 'misskey', 'pleroma', 'unknown'],
         },
       ],
     });
@@ -394,7 +398,7 @@ describe('outbound translator', function () {
       urls,
       domain: 'guild.example',
       now: () => T,
-      forms: { formFor: async () => 'chat-message' },
+      software: fixedSoftware({ 'https://lemmy.example': 'lemmy' }),
     });
     await chat.emit({
       ...about,

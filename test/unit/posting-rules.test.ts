@@ -65,9 +65,25 @@ describe('re-sharing decisions', function () {
       threadRoot: `${ALICE}/notes/p1`,
       boostId: null,
     });
-    expect(
-      publisher.toMembers().map((a) => (typeof a.object === 'string' ? 'boost' : 'create')),
-    ).to.deep.equal(['create', 'boost', 'create', 'create']);
+    // Each reply is announced (FEP-1b12) and forwarded as its author sent it, to the member servers that take
+    // each form; no reply is boosted.
+    const kinds = publisher
+      .toMembers()
+      .map((a) =>
+        a.type !== 'Announce'
+          ? `forwarded ${String(a.type)}`
+          : typeof a.object === 'string'
+            ? 'boost'
+            : 'announce',
+      );
+    expect(kinds).to.deep.equal([
+      'announce',
+      'boost',
+      'announce',
+      'forwarded Create',
+      'announce',
+      'forwarded Create',
+    ]);
   });
 
   it('shares an unlisted post (public in cc) and a moderator’s post, though they are not a member', async function () {

@@ -197,7 +197,7 @@ export class LinksTranslator {
     const out: Peer[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Peer[] = await this.d.store.peers.listPeers(after, PEER_PAGE);
+      const page: Peer[] = await this.d.store.peerings.listPeers(after, PEER_PAGE);
       if (page.length === 0) return out;
       out.push(...page.filter((p) => p.followedBy));
       after = page[page.length - 1]?.host ?? null;

@@ -12,18 +12,13 @@
  */
 import type { Store } from '../../storage/store.ts';
 import { idOf, type ApObject } from '../../activitypub/vocab.ts';
-import type { ApAnnounce, ApOutbound } from '../../activitypub/ap-types.ts';
+import type { ApOutbound } from '../../activitypub/ap-types.ts';
 import {
-  buildAnnounce,
-  buildBoost,
   buildDeleteGroup,
-  buildFollowAnswer,
   buildResolve,
-  buildUndoBoost,
   buildUpdateGroup,
   embedded,
   withContext,
-  type GroupIds,
 } from '../../activitypub/activity.builders.ts';
 import {
   buildBlock,
@@ -34,22 +29,15 @@ import {
   buildUndoBlock,
   buildUndoLock,
 } from '../../activitypub/moderation.builders.ts';
-import { buildChatMessage, buildDirectNote } from '../../activitypub/message.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
+import type { EventSink, GroupEvent, InstanceEvent } from '../../groups/events.ts';
 import { sendServiceMessage } from './service-message.ts';
-import type { EventSink, FollowRef, GroupEvent, InstanceEvent, RecipientRef } from '../../groups/events.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
+import type { SoftwareLookup } from '../peer-software.service.ts';
+import { MemberItems, type Basis } from './member-items.ts';
+import { DirectSends } from './direct-sends.ts';
 import { LinksTranslator } from './links.translator.ts';
-
-/** Which form of direct message a recipient's server takes. */
-export interface MessageForms {
-  /** `note` (Mastodon-style servers) or `chat-message` (Lemmy). */
-  formFor(recipient: RecipientRef): Promise<'note' | 'chat-message'>;
-}
-
-/** Every recipient gets a Note: the form Mastodon, GoToSocial, Misskey and Pleroma take. */
-export const NOTES_FOR_ALL: MessageForms = { formFor: async () => 'note' };
 
 export interface OutboundDeps {
   publisher: Publisher;
@@ -57,7 +45,11 @@ export interface OutboundDeps {
   urls: Urls;
   /** host[:port] used in handles (the group's actor document names its WebFinger address). */
   domain: string;
-  forms?: MessageForms;
+  /**
+   * The software of member servers, which decides the forms of direct messages and of what is sent to one
+   * person; without it every server is `unknown` (a Note from the group, every form).
+   */
+  software?: SoftwareLookup;
   now?: () => number;
 }
 
@@ -65,38 +57,53 @@ type Event<T extends GroupEvent['type']> = Extract<GroupEvent, { type: T }>;
 
 export class OutboundTranslator implements EventSink {
   private readonly now: () => number;
-  private readonly forms: MessageForms;
   /** Moves, groups following groups, re-shares, and the news peers get of the directory. */
   private readonly links: LinksTranslator;
+  private readonly items: MemberItems;
+  private readonly direct: DirectSends;
 
   constructor(private readonly d: OutboundDeps) {
     this.now = d.now ?? Date.now;
-    this.forms = d.forms ?? NOTES_FOR_ALL;
+    const published = () => this.published();
+    this.items = new MemberItems(d, published);
+    this.direct = new DirectSends({ ...d, software: d.software ?? null }, published);
     this.links = new LinksTranslator({ ...d, now: this.now });
   }
 
   async emit(e: GroupEvent | InstanceEvent): Promise<void> {
     switch (e.type) {
       case 'PostAccepted': {
-        const items = [this.announce(e, e.create, e.objectId)];
-        if (e.boostId !== null) items.push(this.boost(e.group, e.boostId, e.objectId));
-        return this.d.publisher.publishAllToMembers(e.group, items);
+        // A top-level post is boosted; a reply is forwarded as its author sent it, where that is taken.
+        const items = [this.items.announce(e, e.create, e.objectId)];
+        if (e.boostId !== null) items.push(this.items.boost(e.group, e.boostId, e.objectId));
+        else items.push(...this.forwarded(e.group, e.create, e.objectId));
+        await this.d.publisher.publishAllToMembers(e.group, items);
+        const author = idOf(e.create['actor']);
+        if (e.boostId === null && author !== null) await this.direct.authorBoost(e, author, e.objectId);
+        return;
       }
       case 'ActivityReshared':
-        return this.d.publisher.publishAllToMembers(e.group, [this.announce(e, e.activity, e.objectId)]);
+        return this.d.publisher.publishAllToMembers(e.group, [
+          this.items.announce(e, e.activity, e.objectId),
+          ...this.forwarded(e.group, e.activity, e.objectId),
+        ]);
       case 'PostDeleted': {
         // The deletion's announcement is about the Delete, not the post: withdrawing what carried the post
         // (storage/store.ts, markPostDeleted) leaves it.
-        const items = [this.announce(e, e.source, idOf(e.source) ?? e.objectId)];
-        if (e.boostId !== null) items.push(await this.undoBoost(e, e.boostId, e.objectId));
+        const about = idOf(e.source) ?? e.objectId;
+        const items = [this.items.announce(e, e.source, about)];
+        if (e.boostId !== null) items.push(await this.items.undoBoost(e, e.boostId, e.objectId));
+        items.push(...this.forwarded(e.group, e.source, about));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }
       case 'MemberJoined':
-        return this.answerFollow(e, 'Accept', e.follow);
+        this.d.software?.noticed(e.follow.inbox);
+        return this.direct.answerFollow(e, 'Accept', e.follow);
       case 'JoinRejected':
-        return this.answerFollow(e, 'Reject', e.follow);
+        return this.direct.answerFollow(e, 'Reject', e.follow);
       case 'JoinRequested':
         // Nothing is sent until a moderator decides: the follower's server shows the request as pending.
+        this.d.software?.noticed(e.follower);
         return;
       case 'MemberBanned':
         return this.moderation(
@@ -121,8 +128,8 @@ export class OutboundTranslator implements EventSink {
       case 'PostRemoved': {
         // About the removal's Delete, not the post (see PostDeleted).
         const inner = e.source ?? (await this.kept(e.group, this.removal(e), null));
-        const items = [this.announce(e, inner, idOf(inner) ?? e.objectId)];
-        if (e.boostId !== null) items.push(await this.undoBoost(e, e.boostId, e.objectId));
+        const items = [this.items.announce(e, inner, idOf(inner) ?? e.objectId)];
+        if (e.boostId !== null) items.push(await this.items.undoBoost(e, e.boostId, e.objectId));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }
       case 'PostRestored': {
@@ -133,8 +140,8 @@ export class OutboundTranslator implements EventSink {
             buildRestorePost({ ...this.byService(e, 'restore'), remove: this.removal(e) }),
             null,
           ));
-        const items = [this.announce(e, inner, idOf(inner) ?? e.objectId)];
-        if (e.boostId !== null) items.push(this.boost(e.group, e.boostId, e.objectId));
+        const items = [this.items.announce(e, inner, idOf(inner) ?? e.objectId)];
+        if (e.boostId !== null) items.push(this.items.boost(e.group, e.boostId, e.objectId));
         return this.d.publisher.publishAllToMembers(e.group, items);
       }
       case 'PostPinned':
@@ -186,7 +193,7 @@ export class OutboundTranslator implements EventSink {
         return this.d.publisher.sendTo(e.group, withContext(resolve), e.reporterInbox, 'instance');
       }
       case 'DirectMessageSent':
-        return this.directMessage(e);
+        return this.direct.directMessage(e);
       case 'GroupCreated':
       case 'GroupMoved':
       case 'PostImported':
@@ -199,7 +206,12 @@ export class OutboundTranslator implements EventSink {
         return this.links.emit(e);
       case 'ServiceMessageSent':
         return sendServiceMessage(
-          { publisher: this.d.publisher, urls: this.d.urls, forms: this.forms, published: this.published() },
+          {
+            publisher: this.d.publisher,
+            urls: this.d.urls,
+            software: this.d.software ?? null,
+            published: this.published(),
+          },
           e,
         );
       default: {
@@ -209,7 +221,7 @@ export class OutboundTranslator implements EventSink {
     }
   }
 
-  private id(e: { group: string; basis: string }, role: string): string {
+  private id(e: Basis, role: string): string {
     return this.d.urls.derivedActivity(e.group, e.basis, role);
   }
 
@@ -217,58 +229,14 @@ export class OutboundTranslator implements EventSink {
     return new Date(this.now()).toISOString();
   }
 
-  private ids(group: string): GroupIds {
-    return { group: this.d.urls.group(group), followers: this.d.urls.followers(group) };
-  }
-
   /** The fields of an activity the Service actor authors in a group. */
-  private byService(e: { group: string; basis: string }, role: string) {
+  private byService(e: Basis, role: string) {
     return {
       id: this.id(e, role),
       actor: this.d.urls.instanceActor(),
       group: this.d.urls.group(e.group),
       published: this.published(),
     };
-  }
-
-  /** The group's Announce of an activity, listed in its outbox unless `inOutbox` is false. */
-  private announce(
-    e: { group: string; basis: string },
-    activity: ApObject,
-    objectId: string,
-    inOutbox = true,
-  ): MemberActivity {
-    const announce = buildAnnounce({
-      ...this.ids(e.group),
-      id: this.id(e, 'announce'),
-      activity,
-      published: this.published(),
-    });
-    return { activity: withContext(announce), inOutbox, objectId };
-  }
-
-  private boost(group: string, boostId: string, objectId: string): MemberActivity {
-    const boost = buildBoost({ ...this.ids(group), id: boostId, objectId, published: this.published() });
-    return { activity: withContext(boost), inOutbox: false, objectId };
-  }
-
-  /** Undo of the group's boost, embedding the boost as it was sent when it is still stored. */
-  private async undoBoost(
-    e: { group: string; basis: string },
-    boostId: string,
-    objectId: string,
-  ): Promise<MemberActivity> {
-    const stored = await this.d.store.activities.getActivity(boostId);
-    const boost = stored
-      ? (embedded(JSON.parse(stored.json) as object) as unknown as ApAnnounce)
-      : buildBoost({ ...this.ids(e.group), id: boostId, objectId, published: this.published() });
-    const undo = buildUndoBoost({
-      ...this.ids(e.group),
-      id: this.id(e, 'undo-boost'),
-      boost,
-      published: this.published(),
-    });
-    return { activity: withContext(undo), inOutbox: false, objectId: boostId };
   }
 
   private removal(e: Event<'PostRemoved' | 'PostRestored'>) {
@@ -300,40 +268,30 @@ export class OutboundTranslator implements EventSink {
 
   /**
    * A moderation action announced by the group: the moderator's own activity (`source`), or one authored by
-   * the Service actor, which is also sent on its own to `directInbox` (the person it concerns) as Lemmy does.
+   * the Service actor, which is also sent on its own to `directInbox` (the person it concerns) as Lemmy does,
+   * where their server records it.
    */
   private async moderation(
-    e: { group: string; basis: string },
+    e: Basis,
     source: ApObject | null,
     objectId: string,
     build: () => ApOutbound,
     directInbox: string | null = null,
   ): Promise<void> {
     if (source !== null) {
-      await this.d.publisher.publishAllToMembers(e.group, [this.announce(e, source, objectId)]);
+      await this.d.publisher.publishAllToMembers(e.group, [this.items.announce(e, source, objectId)]);
       return;
     }
     const activity = build();
     const inner = await this.kept(e.group, activity, objectId);
-    await this.d.publisher.publishAllToMembers(e.group, [this.announce(e, inner, objectId)]);
-    if (directInbox !== null)
-      await this.d.publisher.sendTo(e.group, withContext(inner), directInbox, 'instance');
+    await this.d.publisher.publishAllToMembers(e.group, [this.items.announce(e, inner, objectId)]);
+    if (directInbox !== null) await this.direct.toBannedPerson(e, withContext(inner), directInbox);
   }
 
-  private async answerFollow(
-    e: { group: string; basis: string },
-    type: 'Accept' | 'Reject',
-    f: FollowRef,
-  ): Promise<void> {
-    const answer = buildFollowAnswer({
-      id: this.id(e, type.toLowerCase()),
-      type,
-      group: this.d.urls.group(e.group),
-      followId: f.id,
-      follower: f.follower,
-      published: this.published(),
-    });
-    await this.d.publisher.sendTo(e.group, withContext(answer), f.inbox);
+  /** A member's activity forwarded unchanged, where member servers take it (see MemberItems.forward). */
+  private forwarded(group: string, activity: ApObject, objectId: string): MemberActivity[] {
+    const item = this.items.forward(group, activity, objectId);
+    return item ? [item] : [];
   }
 
   /**
@@ -347,7 +305,7 @@ export class OutboundTranslator implements EventSink {
     if (!pem) throw new Error(`group ${e.group} has no key`);
     const links = await this.d.store.moves.getMoveState(e.group);
     const document = toApGroup(e.snapshot, this.d.urls, pem, this.d.domain, links);
-    const ids = this.ids(e.group);
+    const ids = this.items.ids(e.group);
     const own = buildUpdateGroup({
       ...ids,
       id: this.id(e, 'update'),
@@ -358,15 +316,15 @@ export class OutboundTranslator implements EventSink {
     const byService = buildUpdateGroup({ ...ids, ...this.byService(e, 'update-by-service'), document });
     const inner = await this.kept(e.group, byService, ids.group);
     await this.d.publisher.publishAllToMembers(e.group, [
-      { activity: withContext(own), inOutbox: false, objectId: ids.group },
+      this.items.itself(own, ids.group),
       // The group's own profile is not content: it stays out of the outbox, as its Update always did.
-      this.announce(e, inner, ids.group, false),
+      this.items.announce(e, inner, ids.group, false),
     ]);
   }
 
   /** Delete of the group, by the group itself (Mastodon-style servers) and by the Service actor (Lemmy). */
   private async groupDeleted(e: Event<'GroupDeleted'>): Promise<void> {
-    const ids = this.ids(e.group);
+    const ids = this.items.ids(e.group);
     const own = buildDeleteGroup({
       ...ids,
       id: this.id(e, 'delete'),
@@ -376,37 +334,9 @@ export class OutboundTranslator implements EventSink {
     const byService = buildDeleteGroup({ ...ids, ...this.byService(e, 'delete-by-service') });
     const inner = await this.kept(e.group, byService, ids.group);
     await this.d.publisher.publishAllToMembers(e.group, [
-      { activity: withContext(own), inOutbox: false, objectId: ids.group },
+      this.items.itself(own, ids.group),
       // The group's own profile is not content: it stays out of the outbox, as its Update always did.
-      this.announce(e, inner, ids.group, false),
+      this.items.announce(e, inner, ids.group, false),
     ]);
-  }
-
-  /**
-   * A direct message in the form the recipient's server takes: a Note from the group (Mastodon-style), or a
-   * ChatMessage from the Service actor (Lemmy takes private messages only from a Person or Service). The
-   * message object is stored too, so that its id dereferences.
-   */
-  private async directMessage(e: Event<'DirectMessageSent'>): Promise<void> {
-    const ids = { id: this.id(e, 'create'), objectId: this.id(e, 'message'), published: this.published() };
-    if ((await this.forms.formFor(e.to)) === 'chat-message') {
-      const create = buildChatMessage({
-        ...ids,
-        from: this.d.urls.instanceActor(),
-        to: e.to.id,
-        text: e.text,
-      });
-      await this.d.publisher.keep(e.group, withContext(create.object), null);
-      return this.d.publisher.sendTo(e.group, withContext(create), e.to.inbox, 'instance');
-    }
-    const create = buildDirectNote({
-      ...ids,
-      from: this.d.urls.group(e.group),
-      to: e.to,
-      text: e.text,
-      inReplyTo: e.inReplyTo,
-    });
-    await this.d.publisher.keep(e.group, withContext(create.object), null);
-    await this.d.publisher.sendTo(e.group, withContext(create), e.to.inbox);
   }
 }

@@ -6,7 +6,7 @@ import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { PostingPlan, Submission } from '../posting.service.ts';
 import { ok } from '../ports.ts';
 import { movedText } from '../moved.ts';
-import { applied, localGroups, type Handler, type HandlerDeps } from './handler.ts';
+import { applied, localGroups, notApplied, type Handler, type HandlerDeps } from './handler.ts';
 
 /** What to do with a post: the posting rules' decision, or a pointer when the group has moved. */
 type Plan = PostingPlan | { kind: 'moved'; target: string };
@@ -59,6 +59,11 @@ export function createPostHandler(d: HandlerDeps): Handler<CreatePost, Plan> {
           inReplyTo: a.object.id,
         });
         return applied(`${group} has moved to ${plan.target}; ${a.actor} was pointed there`);
+      }
+      if (plan.kind === 'refuse-non-member') {
+        // Told to its author, who would otherwise see the post as sent to the group (rate-limited).
+        const told = await d.notices.notifyRefusedPost(group, a.actor, { postId: a.object.id, basis: a.id });
+        return notApplied(`${plan.reason}${told ? ' (told by direct message)' : ''}`);
       }
       if (plan.kind === 'hold') return applied(await d.posting.hold(group, submission(a), plan.reason));
       return applied(await d.posting.accept(plan.post, submission(a)));

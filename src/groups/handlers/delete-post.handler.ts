@@ -1,6 +1,7 @@
 /**
  * `Delete` of a post: by its author (re-shared unchanged, the group's boost undone), or by a moderator who is
- * not its author, which is a removal (Lemmy sends removals as `Delete` with a `summary`).
+ * not its author, which is a removal (Lemmy sends removals as `Delete` with a `summary`). It is taken by every
+ * group that holds the post, wherever it arrived.
  */
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import { err, ok } from '../ports.ts';
@@ -18,7 +19,10 @@ type Plan = { kind: 'author'; boostId: string | null } | { kind: 'moderator' };
 export function deletePostHandler(d: HandlerDeps): Handler<InboundOf<'delete-post'>, Plan> {
   return {
     async groups(a, inboxGroup) {
-      return groupsOfPost(d, a, a.objectId, inboxGroup);
+      // Also the groups that hold the post, whatever the Delete is addressed to: Mastodon addresses an
+      // author's Delete to the public only, snac to the moderators collection of the group that boosted it.
+      const named = await groupsOfPost(d, a, a.objectId, inboxGroup);
+      return [...new Set([...named, ...(await d.store.posts.listGroupsOfPost(a.objectId))])];
     },
     async verify(a, group) {
       const post = await d.store.posts.getPost(group, a.objectId);

@@ -23,7 +23,11 @@ export function directMessageHandler(d: HandlerDeps): Handler<InboundOf<'direct-
     async apply(a, group) {
       const html = str(a.object.raw.content) ?? '';
       const answer = await d.commands.run(group, a.actor, { html, basis: a.id }, d.now());
-      await d.notices.sendDirect(group, a.actor, answer, { basis: a.id, inReplyTo: a.object.id });
+      await d.notices.sendDirect(group, a.actor, answer, {
+        basis: a.id,
+        inReplyTo: a.object.id,
+        answering: 'group',
+      });
       return applied(`command from ${a.actor} to ${group} answered: ${answer.split('\n')[0] ?? ''}`);
     },
   };

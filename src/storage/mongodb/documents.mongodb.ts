@@ -139,6 +139,15 @@ export interface JobTransitionDoc {
   change: JobChange;
 }
 
+/** What a server's NodeInfo said of its software; `_id` is its origin. */
+export interface PeerSoftwareDoc {
+  _id: string;
+  name: string | null;
+  version: string | null;
+  learnedAt: number | null;
+  refreshAt: number;
+}
+
 /** Every collection of the store, typed. */
 export interface MongoCollections {
   groups: Collection<GroupDoc>;
@@ -161,8 +170,9 @@ export interface MongoCollections {
   priorMembers: Collection<PriorMemberDoc>;
   groupFollows: Collection<GroupFollowDoc>;
   knownMembers: Collection<KnownMemberDoc>;
-  peers: Collection<PeerDoc>;
+  peerings: Collection<PeerDoc>;
   directoryEntries: Collection<DirectoryEntryDoc>;
+  peers: Collection<PeerSoftwareDoc>;
 }
 
 /** The typed collections of the store in `db`. */
@@ -188,8 +198,9 @@ export function collectionsOf(db: Db): MongoCollections {
     priorMembers: db.collection<PriorMemberDoc>('prior_members'),
     groupFollows: db.collection<GroupFollowDoc>('group_follows'),
     knownMembers: db.collection<KnownMemberDoc>('known_members'),
-    peers: db.collection<PeerDoc>('peers'),
+    peerings: db.collection<PeerDoc>('peerings'),
     directoryEntries: db.collection<DirectoryEntryDoc>('directory_entries'),
+    peers: db.collection<PeerSoftwareDoc>('peer_software'),
   };
 }
 
@@ -286,9 +297,11 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   // replaceKnownMembers, countKnownMembers, listDeliveryInboxesExcept (remote group)
   knownMembers: [{ key: { groupId: 1, actorId: 1 }, unique: true }],
   // getPeer, putPeer, removePeer, listPeers, markPeerSeen use `_id`.
-  peers: [],
+  peerings: [],
   // removeEntriesOfHost; the others use `_id`.
   directoryEntries: [{ key: { host: 1 } }],
+  // listDue (getSoftware, noteOrigins and putSoftware use `_id`)
+  peers: [{ key: { refreshAt: 1, _id: 1 } }],
 };
 
 /**

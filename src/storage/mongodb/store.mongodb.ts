@@ -13,6 +13,7 @@ import { MongoJobQueue } from './job-queue.mongodb.ts';
 import { MongoKeyRepository } from './key.repository.mongodb.ts';
 import { MongoMemberRepository } from './member.repository.mongodb.ts';
 import { MongoModeratorRepository } from './moderator.repository.mongodb.ts';
+import { MongoPeerSoftwareRepository } from './peer-software.repository.mongodb.ts';
 import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
@@ -53,8 +54,9 @@ export class MongoStore implements Store {
   readonly hosts: MongoHostRepository;
   readonly moves: MongoGroupMoveRepository;
   readonly groupFollows: MongoGroupFollowRepository;
-  readonly peers: MongoPeerRepository;
+  readonly peerings: MongoPeerRepository;
   readonly directory: MongoDirectoryRepository;
+  readonly peers: MongoPeerSoftwareRepository;
   readonly owners: MongoOwnerRepository;
   readonly groupRequests: MongoGroupRequestRepository;
   readonly codes: MongoCodeRepository;
@@ -92,8 +94,9 @@ export class MongoStore implements Store {
       collections.knownMembers,
       collections.members,
     );
-    this.peers = new MongoPeerRepository(collections.peers);
+    this.peerings = new MongoPeerRepository(collections.peerings);
     this.directory = new MongoDirectoryRepository(collections.directoryEntries);
+    this.peers = new MongoPeerSoftwareRepository(collections.peers);
     const selfService = selfServiceCollectionsOf(db);
     this.owners = new MongoOwnerRepository(selfService.owners);
     this.groupRequests = new MongoGroupRequestRepository(

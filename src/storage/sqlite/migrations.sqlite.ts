@@ -324,6 +324,22 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'software of other servers',
+    sql: `
+      -- What each server's NodeInfo says it runs (name and version NULL until learned).
+      CREATE TABLE peer_software (
+        origin TEXT PRIMARY KEY,
+        name TEXT,
+        version TEXT,
+        learned_at INTEGER,
+        refresh_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- listDue
+      CREATE INDEX peer_software_by_refresh_at ON peer_software (refresh_at, origin);
+    `,
+  },
+  {
     // Steps 9 and 10 belong to other parts of the schema.
     version: 11,
     name: 'moves, groups following groups, peers and their directories',
@@ -360,8 +376,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         actor_id TEXT NOT NULL,
         PRIMARY KEY (group_id, actor_id)
       ) WITHOUT ROWID;
-      -- getPeer, putPeer, removePeer, listPeers, markPeerSeen
-      CREATE TABLE peers (
+      -- getPeer, putPeer, removePeer, listPeers, markPeerSeen (peered instances)
+      CREATE TABLE peerings (
         host TEXT PRIMARY KEY,
         actor_id TEXT NOT NULL,
         inbox TEXT NOT NULL,

@@ -63,20 +63,20 @@ export class SqlitePeerRepository implements PeerRepository {
   constructor(db: Database) {
     // Each field is changed only when given (a null flag keeps the stored value).
     this.#update = db.prepare(
-      `UPDATE peers SET following = coalesce(@following, following),
+      `UPDATE peerings SET following = coalesce(@following, following),
          their_follow_id = CASE WHEN @theirSet = 1 THEN @their ELSE their_follow_id END,
          followed_by = coalesce(@followedBy, followed_by)
        WHERE host = @host`,
     );
     this.#put = db.prepare(
-      `INSERT OR REPLACE INTO peers (${PEER_COLUMNS}) VALUES (@host, @actor_id, @inbox, @added, @follow_id,
+      `INSERT OR REPLACE INTO peerings (${PEER_COLUMNS}) VALUES (@host, @actor_id, @inbox, @added, @follow_id,
          @following, @their_follow_id, @followed_by, @added_at, @last_seen_at)`,
     );
-    this.#get = db.prepare(`SELECT ${PEER_COLUMNS} FROM peers WHERE host = ?`);
-    this.#remove = db.prepare('DELETE FROM peers WHERE host = ?');
-    this.#list = db.prepare(`SELECT ${PEER_COLUMNS} FROM peers WHERE host > ? ORDER BY host LIMIT ?`);
-    this.#seen = db.prepare('UPDATE peers SET last_seen_at = ? WHERE host = ? AND last_seen_at < ?');
-    this.#exists = db.prepare('SELECT 1 AS one FROM peers WHERE host = ?');
+    this.#get = db.prepare(`SELECT ${PEER_COLUMNS} FROM peerings WHERE host = ?`);
+    this.#remove = db.prepare('DELETE FROM peerings WHERE host = ?');
+    this.#list = db.prepare(`SELECT ${PEER_COLUMNS} FROM peerings WHERE host > ? ORDER BY host LIMIT ?`);
+    this.#seen = db.prepare('UPDATE peerings SET last_seen_at = ? WHERE host = ? AND last_seen_at < ?');
+    this.#exists = db.prepare('SELECT 1 AS one FROM peerings WHERE host = ?');
   }
 
   async putPeer(p: Peer): Promise<void> {

@@ -231,22 +231,22 @@ export function describeLinks(store: StoreProvider): void {
   describe('peers', () => {
     it('stores, replaces, reads and removes a peer by host', async () => {
       const p = peer('b.example');
-      await store().peers.putPeer(p);
-      expect(await store().peers.getPeer('b.example')).to.deep.equal(p);
+      await store().peerings.putPeer(p);
+      expect(await store().peerings.getPeer('b.example')).to.deep.equal(p);
       const changed = { ...p, followId: 'https://here.example/f/1', following: true, followedBy: true };
-      await store().peers.putPeer(changed);
-      expect(await store().peers.getPeer('b.example')).to.deep.equal(changed);
-      expect(await store().peers.getPeer('c.example')).to.equal(null);
-      expect(await store().peers.removePeer('b.example')).to.equal(true);
-      expect(await store().peers.removePeer('b.example')).to.equal(false);
+      await store().peerings.putPeer(changed);
+      expect(await store().peerings.getPeer('b.example')).to.deep.equal(changed);
+      expect(await store().peerings.getPeer('c.example')).to.equal(null);
+      expect(await store().peerings.removePeer('b.example')).to.equal(true);
+      expect(await store().peerings.removePeer('b.example')).to.equal(false);
     });
 
     it('lists peers by host in pages', async () => {
       const hosts = ['d.example', 'a.example', 'c.example:8080', 'b.example'];
-      for (const h of hosts) await store().peers.putPeer(peer(h));
+      for (const h of hosts) await store().peerings.putPeer(peer(h));
       const all = await readAllPages<Peer, string>(
         3,
-        (after, limit) => store().peers.listPeers(after, limit),
+        (after, limit) => store().peerings.listPeers(after, limit),
         (p) => p.host,
       );
       expect(all.map((p) => p.host)).to.deep.equal([...hosts].sort());
@@ -254,30 +254,30 @@ export function describeLinks(store: StoreProvider): void {
 
     it('changes only the fields given, so that two changes made at once are both kept', async () => {
       const p = peer('b.example', { theirFollowId: 'https://b.example/f/1', followedBy: true });
-      await store().peers.putPeer(p);
+      await store().peerings.putPeer(p);
       await Promise.all([
-        store().peers.updatePeer('b.example', { following: true }),
-        store().peers.updatePeer('b.example', { followedBy: false }),
+        store().peerings.updatePeer('b.example', { following: true }),
+        store().peerings.updatePeer('b.example', { followedBy: false }),
       ]);
-      expect(await store().peers.getPeer('b.example')).to.deep.equal({
+      expect(await store().peerings.getPeer('b.example')).to.deep.equal({
         ...p,
         following: true,
         followedBy: false,
       });
-      expect(await store().peers.updatePeer('b.example', { theirFollowId: null })).to.equal(true);
-      expect((await store().peers.getPeer('b.example'))?.theirFollowId).to.equal(null);
-      expect(await store().peers.updatePeer('b.example', {})).to.equal(true);
-      expect(await store().peers.updatePeer('c.example', { following: true })).to.equal(false);
-      expect(await store().peers.getPeer('c.example')).to.equal(null);
+      expect(await store().peerings.updatePeer('b.example', { theirFollowId: null })).to.equal(true);
+      expect((await store().peerings.getPeer('b.example'))?.theirFollowId).to.equal(null);
+      expect(await store().peerings.updatePeer('b.example', {})).to.equal(true);
+      expect(await store().peerings.updatePeer('c.example', { following: true })).to.equal(false);
+      expect(await store().peerings.getPeer('c.example')).to.equal(null);
     });
 
     it('moves lastSeenAt forward only', async () => {
-      await store().peers.putPeer(peer('b.example', { lastSeenAt: 5_000 }));
-      expect(await store().peers.markPeerSeen('b.example', 4_000)).to.equal(true);
-      expect((await store().peers.getPeer('b.example'))?.lastSeenAt).to.equal(5_000);
-      expect(await store().peers.markPeerSeen('b.example', 9_000)).to.equal(true);
-      expect((await store().peers.getPeer('b.example'))?.lastSeenAt).to.equal(9_000);
-      expect(await store().peers.markPeerSeen('c.example', 9_000)).to.equal(false);
+      await store().peerings.putPeer(peer('b.example', { lastSeenAt: 5_000 }));
+      expect(await store().peerings.markPeerSeen('b.example', 4_000)).to.equal(true);
+      expect((await store().peerings.getPeer('b.example'))?.lastSeenAt).to.equal(5_000);
+      expect(await store().peerings.markPeerSeen('b.example', 9_000)).to.equal(true);
+      expect((await store().peerings.getPeer('b.example'))?.lastSeenAt).to.equal(9_000);
+      expect(await store().peerings.markPeerSeen('c.example', 9_000)).to.equal(false);
     });
   });
 
