@@ -38,7 +38,10 @@ describe('one directory across peered instances', function () {
   /** Both instances peered (each test that needs it asks, so that each passes alone). */
   const peered = async (): Promise<void> => {
     const both = async () => {
-      const [p1, p2] = await Promise.all([i1.store.peerings.getPeer(host2), i2.store.peerings.getPeer(host1)]);
+      const [p1, p2] = await Promise.all([
+        i1.store.peerings.getPeer(host2),
+        i2.store.peerings.getPeer(host1),
+      ]);
       return p1?.following === true && p1.followedBy && p2?.following === true && p2.followedBy;
     };
     if (await both()) return;
@@ -90,7 +93,10 @@ describe('one directory across peered instances', function () {
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     await waitUntil(
       async () => {
-        const [p1, p3] = await Promise.all([i1.store.peerings.getPeer(host3), third.store.peerings.getPeer(host1)]);
+        const [p1, p3] = await Promise.all([
+          i1.store.peerings.getPeer(host3),
+          third.store.peerings.getPeer(host1),
+        ]);
         return p1?.following && p1.followedBy && p3?.following && p3.followedBy;
       },
       { what: 'both Service actors following each other' },
