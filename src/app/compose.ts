@@ -32,6 +32,8 @@ import { ServiceInbox } from '../groups/service-inbox.ts';
 import { rsaKeyPairs } from '../federation/keys.ts';
 import { StorePublisher, type Publisher } from '../federation/publisher.ts';
 import { OutboundTranslator } from '../federation/outbound/outbound.translator.ts';
+import { DeliveryClient } from '../federation/delivery.client.ts';
+import { SignedImmediateSender } from '../federation/immediate-sender.ts';
 import { LocalQueueSignal } from '../federation/queue-signal.ts';
 import { SafeFetcher } from '../federation/safe-fetch.ts';
 import { ActorResolver } from '../federation/actor-resolver.ts';
@@ -157,12 +159,27 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       log: log.child({ component: 'peer-software' }),
       now: clock,
     });
+    // Messages with a secret in them (sign-in links, deletion codes) go out at once, never through the queue.
+    const directClient = new DeliveryClient({
+      allowPrivateAddresses: config.allowPrivateAddresses,
+      timeoutMs: config.delivery.timeoutMs,
+      userAgent,
+      connectionsPerOrigin: 1,
+    });
+    const immediate = new SignedImmediateSender({
+      store,
+      urls,
+      client: directClient,
+      isBlocked: (host) => domains.isBlocked(host),
+      log: log.child({ component: 'direct-messages' }),
+    });
     const events = new OutboundTranslator({
       publisher,
       store,
       urls,
       domain: config.domain,
       software,
+      immediate,
       now: clock,
     });
     const groups = new GroupService({
@@ -309,6 +326,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       inbox,
       async close() {
         signal.close();
+        await directClient.close();
         await store.close();
       },
     };

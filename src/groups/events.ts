@@ -143,6 +143,10 @@ export type GroupEvent =
   /**
    * A direct message from the instance's Service actor, about no group in particular (an answer to a command
    * sent to it, a sign-in link, the fate of a request to create a group).
+   *
+   * `keptText` is set when `text` holds a secret (a sign-in link, a deletion code): the message is then sent
+   * at once and never stored or queued with its secret; the copy kept (so that its id dereferences, for its
+   * addressee only) says `keptText` instead.
    */
   | {
       type: 'ServiceMessageSent';
@@ -150,6 +154,7 @@ export type GroupEvent =
       basis: string;
       to: RecipientRef;
       text: string;
+      keptText: string | null;
       inReplyTo: string | null;
     };
 

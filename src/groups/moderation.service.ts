@@ -97,8 +97,9 @@ export class ModerationService extends PostModeration {
     const basis = this.basisOf(o);
     if (await this.d.store.moderators.isModerator(group, actorId)) {
       if (o.by !== 'admin') return err({ type: 'invalid', detail: 'remove the moderator first' });
-      // The admin's ban also ends the moderator role, and the ownership.
-      if (await this.d.store.owners.clearOwner(group))
+      // The admin's ban also ends the moderator role, and the ownership when the banned moderator owns it.
+      const owner = await this.d.store.owners.getOwner(group);
+      if (owner?.actorId === actorId && (await this.d.store.owners.clearOwner(group)))
         await this.audit(group, 'admin', 'clear-owner', actorId, {
           reason: 'banned',
           basis: `${basis}#owner`,

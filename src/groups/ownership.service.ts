@@ -40,20 +40,27 @@ export class OwnershipService {
     return (await this.d.store.owners.getOwner(group))?.actorId ?? null;
   }
 
-  /** What `actorId` is in the live group `group`, read from the store each time (never cached). */
+  /**
+   * What `actorId` is in the live group `group`, read from the store each time (never cached): nothing in a
+   * group that has banned it, whatever its role there.
+   */
   async roleIn(group: string, actorId: string): Promise<GroupRole | null> {
     if (!(await this.d.groups.get(group))) return null;
     if (!(await this.d.store.moderators.isModerator(group, actorId))) return null;
+    if (await this.d.store.bans.getActiveBan(group, actorId, this.now())) return null;
     return (await this.ownerOf(group)) === actorId ? 'owner' : 'moderator';
   }
 
-  /** The live groups an actor owns or moderates, by name (at most {@link MAX_GROUPS_LISTED}). */
+  /**
+   * The live groups an actor owns or moderates and is not banned from, by name (at most
+   * {@link MAX_GROUPS_LISTED}).
+   */
   async groupsOf(actorId: string): Promise<Array<{ group: Group; role: GroupRole }>> {
     const names = await this.d.store.moderators.listGroupsOfModerator(actorId, null, MAX_GROUPS_LISTED);
     const out: Array<{ group: Group; role: GroupRole }> = [];
     for (const name of names) {
       const group = await this.d.groups.get(name);
-      if (!group) continue;
+      if (!group || (await this.d.store.bans.getActiveBan(name, actorId, this.now()))) continue;
       out.push({ group, role: (await this.ownerOf(name)) === actorId ? 'owner' : 'moderator' });
     }
     return out;

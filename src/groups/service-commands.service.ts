@@ -16,6 +16,7 @@ import {
 import type { GroupCreationService, CreationRefusal } from './group-creation.service.ts';
 import type { OwnershipService } from './ownership.service.ts';
 import type { SignInService } from './sign-in.service.ts';
+import type { MessageText } from './service-messages.ts';
 
 export interface ServiceCommandDeps {
   creation: GroupCreationService;
@@ -43,7 +44,7 @@ To moderate a group, name it: ban !NAME@${this.d.domain} @user@host [7d] [reason
   }
 
   /** Runs the command of a direct message from `sender`; returns the answer to send back. */
-  async run(sender: string, message: CommandMessage): Promise<string> {
+  async run(sender: string, message: CommandMessage): Promise<MessageText> {
     const cmd = parseCommand(messageText(message.html));
     if (!cmd) return `I did not find a command.\n${this.help()}`;
     const refAt = cmd.args.findIndex((a) => this.groupRef(a) !== null);
@@ -92,7 +93,9 @@ To moderate a group, name it: ban !NAME@${this.d.domain} @user@host [7d] [reason
         if (!code) {
           const r = await this.d.ownership.issueDeleteCode(name, sender);
           if (!r.ok) return this.ownerError(r.error.type, name);
-          return `To delete ${this.handle(name)} and tell its members, send within 15 minutes: delete ${name} ${r.value}\nThis cannot be undone, and the name is never used again.`;
+          const confirm = (code: string) =>
+            `To delete ${this.handle(name)} and tell its members, send within 15 minutes: delete ${name} ${code}\nThis cannot be undone, and the name is never used again.`;
+          return { text: confirm(r.value), keptText: confirm('(the code is not kept on this server)') };
         }
         const r = await this.d.ownership.deleteWithCode(name, code, { by: sender, basis: message.basis });
         if (r.ok) return `${this.handle(name)} is deleted; its members are being told.`;

@@ -26,7 +26,8 @@ export class ServiceInbox {
       return { applied: false, reason: 'the message to the Service actor is not attributed to its actor' };
     const answer = await this.d.commands.run(a.actor, { html: str(o.raw.content) ?? '', basis: a.id });
     const sent = await this.d.messenger.send(a.actor, answer, { basis: a.id, inReplyTo: o.id });
-    const first = answer.split('\n')[0] ?? '';
+    // The log line says what is kept of a message with a secret, never the secret.
+    const first = (typeof answer === 'string' ? answer : answer.keptText).split('\n')[0] ?? '';
     return sent
       ? { applied: true, what: `command from ${a.actor} to the Service actor answered: ${first}` }
       : { applied: false, reason: `the actor ${a.actor} cannot be had to answer` };

@@ -8,15 +8,20 @@
  *   person signs out (here or everywhere).
  * - Links are asked for at most so often per handle, per host and per client address, so that the form cannot
  *   be used to send messages to anyone at will. Nothing tells whether a handle has groups here.
- * - An actor whose domain is blocked gets no link, cannot use one, and loses its sessions.
+ * - An actor who may not sign in gets no link, cannot use one, and loses its sessions: one whose domain is
+ *   blocked, or one banned from a group who has no group left to run (banned from every group it would
+ *   manage). The web form answers such a request exactly as it answers any other, so that it tells nobody
+ *   who is blocked or banned.
+ * - A session never grants a group the actor is banned from (`OwnershipService.roleIn`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { Session } from '../storage/self-service.store.ts';
 import { err, ok, type FederationGate, type Result } from './ports.ts';
 import type { HandleResolver } from './commands.service.ts';
-import type { ServiceMessenger } from './service-messages.ts';
+import type { ConfidentialText, MessageText, ServiceMessenger } from './service-messages.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
+import { MAX_GROUPS_LISTED } from './ownership.service.ts';
 
 /** How long a sign-in link works. */
 export const LINK_TTL_MS = 15 * 60_000;
@@ -43,10 +48,20 @@ export interface SignInDeps {
 }
 
 export type SignInRefusal =
-  | { type: 'invalid-handle' }
-  | { type: 'rate-limited'; retryAfterMs: number }
-  | { type: 'not-found' }
-  | { type: 'blocked' };
+  { type: 'invalid-handle' } | { type: 'rate-limited'; retryAfterMs: number } | { type: 'not-found' };
+
+/** Why an actor may not sign in: its domain is blocked, or it is banned with no group left to run. */
+export type SignInBar = 'blocked' | 'banned';
+
+/**
+ * What became of a request that is answered as sent: the link went out (`barred` null), or nothing was sent
+ * because the actor may not sign in (the answer is the same; the reason is for the log).
+ */
+export interface LinkRequestOutcome {
+  /** The actor's id; null when its domain is blocked (it was not resolved). */
+  actorId: string | null;
+  barred: SignInBar | null;
+}
 
 /** A handle as typed: `@user@host` or `user@host`, host lowercased; null when it is not one. */
 export function normalizeHandle(input: string): { user: string; host: string } | null {
@@ -79,9 +94,10 @@ export class SignInService {
 
   /**
    * Sends a sign-in link to the account behind `handle`, asked from `client` (an address). Refused when the
-   * handle is malformed, the rate limits are reached, the account cannot be found, or its domain is blocked.
+   * handle is malformed, the rate limits are reached, or the account cannot be found. An actor who may not
+   * sign in ({@link barOf}) gets nothing, but the outcome is answered as if it did (`barred` says why).
    */
-  async requestLink(handle: string, client: string): Promise<Result<{ actorId: string }, SignInRefusal>> {
+  async requestLink(handle: string, client: string): Promise<Result<LinkRequestOutcome, SignInRefusal>> {
     const h = normalizeHandle(handle);
     if (!h) return err({ type: 'invalid-handle' });
     const host = h.host.replace(/:\d+$/, '');
@@ -91,40 +107,63 @@ export class SignInService {
       [`handle:${h.user.toLowerCase()}@${h.host}`, this.d.limits.perHandle],
     ]);
     if (limited) return limited;
-    if (await this.blocked(`https://${host}/`)) return err({ type: 'blocked' });
+    // A blocked domain is not even asked who the handle is.
+    if (await this.blocked(`https://${host}/`)) return ok({ actorId: null, barred: 'blocked' });
     const actorId = await this.d.handles.resolveHandle(`${h.user}@${h.host}`);
     if (!actorId) return err({ type: 'not-found' });
-    if (await this.blocked(actorId)) return err({ type: 'blocked' });
+    const barred = await this.barOf(actorId);
+    if (barred) return ok({ actorId, barred });
     const link = await this.issueLink(actorId);
     const sent = await this.d.messenger.send(actorId, linkMessage(link), {
       basis: `sign-in:${linkHash(link)}`,
     });
-    return sent ? ok({ actorId }) : err({ type: 'not-found' });
+    return sent ? ok({ actorId, barred: null }) : err({ type: 'not-found' });
+  }
+
+  /**
+   * Why `actorId` may not sign in, or null when it may: its domain is blocked, or it is banned from a group
+   * and every group it moderates has banned it too (it has nothing left to run here).
+   */
+  async barOf(actorId: string): Promise<SignInBar | null> {
+    if (await this.blocked(actorId)) return 'blocked';
+    const now = this.now();
+    if (!(await this.d.store.bans.hasActiveBan(actorId, now))) return null;
+    const groups = await this.d.store.moderators.listGroupsOfModerator(actorId, null, MAX_GROUPS_LISTED);
+    for (const g of groups) if (!(await this.d.store.bans.getActiveBan(g, actorId, now))) return null;
+    return 'banned';
   }
 
   /**
    * A sign-in link for `actorId` (asked by direct message), within the same limits per actor and host; the
    * text to answer with.
    */
-  async linkByMessage(actorId: string): Promise<string> {
+  async linkByMessage(actorId: string): Promise<MessageText> {
     const host = new URL(actorId).hostname;
     const limited = this.take([
       [`host:${host}`, this.d.limits.perHost],
       [`actor:${actorId}`, this.d.limits.perHandle],
     ]);
     if (limited) return `Too many sign-in links were asked for; try again in ${minutes(limited.error)}.`;
-    if (await this.blocked(actorId)) return 'This server does not federate with yours.';
+    switch (await this.barOf(actorId)) {
+      case 'blocked':
+        return 'This server does not federate with yours.';
+      case 'banned':
+        return 'This account cannot sign in here: it is banned from the groups it would run.';
+      case null:
+        break;
+    }
     return linkMessage(await this.issueLink(actorId));
   }
 
   /**
    * Uses a link's token: a new session for the actor it was sent to, with the session's token (the cookie's
-   * value). Refused when the token is unknown, used, expired, or its actor's domain is now blocked.
+   * value). Refused when the token is unknown, used, expired, or its actor may no longer sign in.
    */
   async redeem(token: string): Promise<Result<{ token: string; session: Session }, 'invalid-link'>> {
     if (!TOKEN_RE.test(token)) return err('invalid-link');
     const code = await this.d.store.codes.useCode(linkHash(token), this.now());
-    if (!code || code.purpose !== 'sign-in' || (await this.blocked(code.actorId))) return err('invalid-link');
+    if (!code || code.purpose !== 'sign-in' || (await this.barOf(code.actorId)) !== null)
+      return err('invalid-link');
     const sessionToken = this.token();
     const t = this.now();
     const session: Session = {
@@ -137,12 +176,12 @@ export class SignInService {
     return ok({ token: sessionToken, session });
   }
 
-  /** The session of a cookie's token, or null (unknown, expired, or its actor's domain blocked since). */
+  /** The session of a cookie's token, or null (unknown, expired, or its actor may no longer sign in). */
   async sessionOf(token: string | null): Promise<Session | null> {
     if (token === null || !TOKEN_RE.test(token)) return null;
     const s = await this.d.store.sessions.getSession(sessionHash(token), this.now());
     if (!s) return null;
-    return (await this.blocked(s.actorId)) ? null : s;
+    return (await this.barOf(s.actorId)) === null ? s : null;
   }
 
   async signOut(token: string): Promise<void> {
@@ -187,8 +226,14 @@ export class SignInService {
   }
 }
 
-function linkMessage(link: string): string {
-  return `Sign in to the groups dashboard: ${link}\nThe link works once, within 15 minutes. If you did not ask for it, ignore this message.`;
+/** The message with a sign-in link; the copy kept on this server says where the link was, not what it was. */
+function linkMessage(link: string): ConfidentialText {
+  const say = (l: string) =>
+    `Sign in to the groups dashboard: ${l}\nThe link works once, within 15 minutes. If you did not ask for it, ignore this message.`;
+  return {
+    text: say(link),
+    keptText: say('(the one-time link was in the message as delivered; it is not kept)'),
+  };
 }
 
 function minutes(e: { retryAfterMs: number }): string {

@@ -16,7 +16,7 @@ import { ADMIN_API_PREFIX, adminRoutes, type AdminApiDeps } from './admin.routes
 import type { AuthorizeFetch, FetchSigner } from './fetch-access.ts';
 import { signInRoutes } from '../web/dashboard/sign-in.routes.ts';
 import { dashboardRoutes, type DashboardDeps } from '../web/dashboard/dashboard.routes.ts';
-import { cookieNames } from '../web/dashboard/web-security.ts';
+import { allResponseHeaders, cookieNames } from '../web/dashboard/web-security.ts';
 import type { SignInService } from '../groups/sign-in.service.ts';
 
 export interface AppDeps {
@@ -63,6 +63,8 @@ export function createApp(d: AppDeps): express.Express {
     res.set('X-Request-Id', id);
     next();
   });
+  // Every response, HTML or not, error or not, carries the strict Content-Security-Policy and its companions.
+  app.use(allResponseHeaders);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

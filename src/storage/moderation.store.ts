@@ -50,6 +50,8 @@ export interface BanRepository {
   getActiveBan(groupName: string, actorId: string, now: number): Promise<Ban | null>;
   /** Bans ordered by actorId, after the cursor, including expired ones. */
   listBans(groupName: string, after: string | null, limit: number): Promise<Ban[]>;
+  /** True when the actor is banned, at `now`, from at least one group. */
+  hasActiveBan(actorId: string, now: number): Promise<boolean>;
   /** Deletes, in every group, the bans that ended before `before` (permanent bans stay). Returns how many. */
   purgeExpired(before: number): Promise<number>;
 }

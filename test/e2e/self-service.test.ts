@@ -10,6 +10,11 @@ import { startTestGuild, printLogsOnFailure, type TestGuild } from '../support/g
 import { startFedifyPeer, type FedifyPeer } from '../support/fedify-peer.ts';
 import { askService, DashboardClient, loginPathOf, messageOf } from '../support/dashboard-client.ts';
 import { linkHash } from '../../src/groups/sign-in.service.ts';
+import { rawStoreOccurrences } from '../support/raw-store.ts';
+import {
+  CONTENT_SECURITY_POLICY,
+  PUBLIC_CONTENT_SECURITY_POLICY,
+} from '../../src/web/dashboard/web-security.ts';
 
 describe('self-service groups and the dashboard', function () {
   this.timeout(90_000);
@@ -37,10 +42,20 @@ describe('self-service groups and the dashboard', function () {
     return c;
   };
 
+  /**
+   * The groups the tests share, each created by DM by its owner the first time a test needs it, so that every
+   * test passes alone and in any order.
+   */
+  const ensureGroup = async (name: string, by: FedifyPeer, title = ''): Promise<void> => {
+    if (await g.guild.services.groups.get(name)) return;
+    await askService(by, g.origin, `create ${name} ${title}`.trim(), new RegExp(`Created @${name}@`));
+  };
+  const cooking = () => ensureGroup('cooking', owner, 'Home cooking');
+
   before(async function () {
     // All peers share one host and client address here: only the limit per handle is tested.
     g = await startTestGuild({
-      GUILD_SIGN_IN_PER_HANDLE: '6',
+      GUILD_SIGN_IN_PER_HANDLE: '12',
       GUILD_SIGN_IN_PER_HOST: '1000',
       GUILD_SIGN_IN_PER_CLIENT: '1000',
     });
@@ -59,20 +74,21 @@ describe('self-service groups and the dashboard', function () {
   });
 
   it('creates a group by DM to the Service actor, owned by its creator', async function () {
-    const answer = await askService(owner, g.origin, 'create cooking Home cooking', /Created @cooking@/);
+    const answer = await askService(owner, g.origin, 'create soups Soups', /Created @soups@/);
     expect(answer).to.include('you own it');
-    expect((await g.store.owners.getOwner('cooking'))?.actorId).to.equal(owner.actorId);
+    expect((await g.store.owners.getOwner('soups'))?.actorId).to.equal(owner.actorId);
     const mods = (await (
-      await fetch(`${g.groupUrl('cooking')}/moderators`, { headers: { accept: 'application/activity+json' } })
+      await fetch(`${g.groupUrl('soups')}/moderators`, { headers: { accept: 'application/activity+json' } })
     ).json()) as { orderedItems: string[] };
     expect(mods.orderedItems[0]).to.equal(owner.actorId);
-    const list = await askService(owner, g.origin, 'groups', /cooking/);
+    const list = await askService(owner, g.origin, 'groups', /soups/);
     expect(list).to.include('(owner)');
     const refused = await askService(other, g.origin, 'create admin', /taken or reserved/);
     expect(refused).to.include('admin');
   });
 
   it('signs in from the link; the link works once and is bound to its actor', async function () {
+    await cooking();
     const c = new DashboardClient(g.origin);
     const before = owner.received.length;
     await c.post('/login', { handle: owner.handle });
@@ -117,7 +133,37 @@ describe('self-service groups and the dashboard', function () {
     expect((await thief.post(`/login/${sessionToken}`, {}, { from: '/login' })).status).to.equal(400);
   });
 
+  it('never writes a sign-in token or a deletion code in clear; the copy kept of the message omits it', async function () {
+    await cooking();
+    const c = new DashboardClient(g.origin);
+    const before = owner.received.length;
+    expect((await c.post('/login', { handle: owner.handle })).status).to.equal(200);
+    const dm = await owner.waitFor(
+      (a) => owner.received.indexOf(a) >= before && messageOf(a).includes('/login/'),
+      { what: 'the link' },
+    );
+    const path = loginPathOf(messageOf(dm));
+    const byDm = loginPathOf(await askService(owner, g.origin, 'login', /\/login\//));
+    const del = await askService(owner, g.origin, 'delete cooking', /within 15 minutes/);
+    const code = /delete cooking ([A-Z0-9]{8})/.exec(del)?.[1] ?? '';
+    expect(code).to.have.length(8);
+    expect((await c.post(path, {}, { from: path })).status).to.equal(303);
+    await g.idle();
+    const where = g.storeOptions;
+    if (!where) throw new Error('the test store has no location');
+    for (const secret of [path.slice(7), byDm.slice(7), code])
+      expect(await rawStoreOccurrences(where, secret), `where ${secret} is`).to.deep.equal([]);
+    // The same search finds what is there: the copy kept of each message, which says the secret is not kept.
+    expect(await rawStoreOccurrences(where, 'it is not kept')).to.not.deep.equal([]);
+    const kept = await g.store.activities.getActivity(String(dm.json.id));
+    expect(kept?.json).to.include('it is not kept').and.to.not.include(path);
+    // Served only to its addressee: an unsigned fetch of the kept copy gets nothing.
+    const res = await fetch(String(dm.json.id), { headers: { accept: 'application/activity+json' } });
+    expect(res.status).to.equal(404);
+  });
+
   it('refuses a form posted without its CSRF token, or from another site, and changes nothing', async function () {
+    await cooking();
     const c = await signIn(owner);
     const without = await c.post(
       '/dashboard/groups/cooking/settings',
@@ -152,7 +198,8 @@ describe('self-service groups and the dashboard', function () {
   });
 
   it("a moderator of one group cannot see or change another, nor do the owner's part", async function () {
-    await askService(other, g.origin, 'create gardening', /Created @gardening@/);
+    await cooking();
+    await ensureGroup('gardening', other);
     const added = await g.guild.services.moderation.addModerator('cooking', other.actorId, {
       by: owner.actorId,
     });
@@ -207,7 +254,56 @@ describe('self-service groups and the dashboard', function () {
     expect(audit.some((e) => e.action === 'remove-moderator' && e.actorId === owner.actorId)).to.equal(true);
   });
 
+  it('every response, page or error, carries the strict Content-Security-Policy; no page needs inline code', async function () {
+    await cooking();
+    for (const csp of [CONTENT_SECURITY_POLICY, PUBLIC_CONTENT_SECURITY_POLICY])
+      expect(csp)
+        .to.include("default-src 'none'")
+        .and.to.include("script-src 'self'")
+        .and.to.include("style-src 'self'")
+        .and.to.include("frame-ancestors 'none'")
+        .and.to.not.include('unsafe-');
+    // Sign-in and dashboard forms post here only; a public page's form may lead to the person's server.
+    expect(CONTENT_SECURITY_POLICY).to.include("form-action 'self';");
+    expect(PUBLIC_CONTENT_SECURITY_POLICY).to.include("form-action 'self' https:;");
+    const c = await signIn(owner);
+    const html = { accept: 'text/html' };
+    const requests: Array<[string, Record<string, string>, number]> = [
+      ['/', html, 200],
+      ['/?q=cooking', html, 200],
+      ['/groups/cooking', html, 200],
+      ['/join?server=', html, 400],
+      ['/login', html, 200],
+      ['/login/' + 'x'.repeat(43), html, 200],
+      ['/dashboard', html, 303],
+      ['/no/such/page', html, 404],
+      ['/media/0000.png', html, 404],
+      ['/static/guild.css', {}, 200],
+      ['/actor', { accept: 'application/activity+json' }, 200],
+    ];
+    for (const path of ['/dashboard', '/dashboard/groups/cooking', '/dashboard/groups/nope'])
+      requests.push([path, { ...html, cookie: `guild_session=${c.cookies.get('guild_session')}` }, 0]);
+    for (const [path, headers, status] of requests) {
+      const res = await fetch(`${g.origin}${path}`, { headers, redirect: 'manual' });
+      if (status !== 0) expect(res.status, path).to.equal(status);
+      const strict = path.startsWith('/login') || path.startsWith('/dashboard');
+      expect(res.headers.get('content-security-policy'), path).to.equal(
+        strict ? CONTENT_SECURITY_POLICY : PUBLIC_CONTENT_SECURITY_POLICY,
+      );
+      expect(res.headers.get('x-content-type-options'), path).to.equal('nosniff');
+      expect(res.headers.get('referrer-policy'), path).to.equal('same-origin');
+      expect(res.headers.get('x-frame-options'), path).to.equal('DENY');
+      const body = await res.text();
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/html')) continue;
+      // What the policy would block: inline scripts, event-handler attributes, inline styles.
+      expect(body, path).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/i);
+      expect(body, path).to.not.match(/\son[a-z]+\s*=/i);
+      expect(body, path).to.not.match(/<style|\sstyle\s*=/i);
+    }
+  });
+
   it('bad input gets a clear message on the page and changes nothing', async function () {
+    await cooking();
     const c = await signIn(owner);
     const bad = await c.post(
       '/dashboard/groups/cooking/settings',
@@ -252,13 +348,13 @@ describe('self-service groups and the dashboard', function () {
     try {
       const flooder = new DashboardClient(g.origin);
       const statuses: number[] = [];
-      for (let i = 0; i < 10; i++)
+      for (let i = 0; i < 14; i++)
         statuses.push((await flooder.post('/login', { handle: target.handle }, { from: '/login' })).status);
-      expect(statuses.filter((s) => s === 200)).to.have.length(6);
-      expect(statuses.slice(6)).to.deep.equal([429, 429, 429, 429]);
+      expect(statuses.filter((s) => s === 200)).to.have.length(12);
+      expect(statuses.slice(12)).to.deep.equal([429, 429]);
       await g.idle();
       const links = target.received.filter((a) => messageOf(a).includes('/login/'));
-      expect(links).to.have.length(6);
+      expect(links).to.have.length(12);
       const limited = await flooder.post('/login', { handle: target.handle }, { from: '/login' });
       expect(limited.html).to.include('Too many sign-in links');
     } finally {
@@ -276,9 +372,48 @@ describe('self-service groups and the dashboard', function () {
       expect(r.status).to.equal(200);
       return r.html.replaceAll(peer.handle, 'HANDLE');
     };
+    await cooking();
     expect(await g.store.moderators.listGroupsOfModerator(owner.actorId, null, 1)).to.have.length(1);
     expect(await g.store.moderators.listGroupsOfModerator(member.actorId, null, 1)).to.have.length(0);
     expect(await page(owner)).to.equal(await page(member));
+  });
+
+  it('a ban takes the group from an open session at once; banned from all it would run, no sign-in, answered alike', async function () {
+    await cooking();
+    const banned = await startFedifyPeer({ username: 'banned' });
+    try {
+      const added = await g.guild.services.moderation.addModerator('cooking', banned.actorId, {
+        by: owner.actorId,
+      });
+      expect(added.ok).to.equal(true);
+      const mod = await signIn(banned);
+      expect((await mod.get('/dashboard/groups/cooking/members')).status).to.equal(200);
+      const ban = await g.guild.services.moderation.ban('cooking', banned.actorId, {
+        by: 'admin',
+        reason: 'abuse',
+      });
+      expect(ban.ok).to.equal(true);
+      // No group left to run and banned: the session is over, the group gone with it.
+      expect((await mod.get('/dashboard/groups/cooking/members')).status).to.equal(303);
+      expect((await mod.get('/dashboard')).status).to.equal(303);
+      const page = async (peer: FedifyPeer): Promise<{ status: number; html: string }> => {
+        const r = await new DashboardClient(g.origin).post(
+          '/login',
+          { handle: peer.handle },
+          { from: '/login' },
+        );
+        return { status: r.status, html: r.html.replaceAll(peer.handle, 'HANDLE') };
+      };
+      const before = banned.received.length;
+      expect(await page(banned)).to.deep.equal(await page(member));
+      await g.idle();
+      const links = banned.received.slice(before).filter((a) => messageOf(a).includes('/login/'));
+      expect(links).to.deep.equal([]);
+      const refused = g.logs.filter((l) => l.includes('sign-in link refused') && l.includes(banned.actorId));
+      expect(refused.some((l) => l.includes('"reason":"banned"'))).to.equal(true);
+    } finally {
+      await banned.close();
+    }
   });
 
   it('a transfer by DM makes the new owner, first in the moderators collection', async function () {

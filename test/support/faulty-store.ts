@@ -87,6 +87,7 @@ export const ACCESS: Classification = {
     removeBan: 'write',
     getActiveBan: 'read',
     listBans: 'read',
+    hasActiveBan: 'read',
     purgeExpired: 'write',
   },
   domains: {

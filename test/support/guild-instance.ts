@@ -6,8 +6,9 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startGuild, type Guild } from '../../src/app/start.ts';
 import type { Store } from '../../src/storage/store.ts';
+import type { StoreOptions } from '../../src/storage/open-store.ts';
 import { intakeJobId } from '../../src/federation/inbox.receiver.ts';
-import { openTestStore } from './test-store.ts';
+import { openTestStoreAt } from './test-store.ts';
 import { freePort, waitUntil } from './net.ts';
 
 export interface TestGuild {
@@ -15,6 +16,8 @@ export interface TestGuild {
   config: Config;
   origin: string;
   store: Store;
+  /** Where the store keeps its data (the SQLite file, or the MongoDB database); null for a store given. */
+  storeOptions: StoreOptions | null;
   logs: string[];
   groupUrl(name: string): string;
   /** Creates an open group and returns its actor id. */
@@ -49,13 +52,16 @@ export async function startTestGuild(
   });
   const logs: string[] = [];
   const log = createLogger('debug', { service: 'guild-test' }, (line) => logs.push(line));
-  const store = opts.store ?? (await openTestStore());
+  const located = opts.store ? null : await openTestStoreAt();
+  const store = opts.store ?? located?.store;
+  if (!store) throw new Error('no store');
   const guild = await startGuild(config, { log, store, pollMs: opts.pollMs ?? 100 });
   const t: TestGuild = {
     guild,
     config,
     origin,
     store,
+    storeOptions: located?.options ?? null,
     logs,
     groupUrl: (name) => guild.services.urls.group(name),
     async createGroup(name, fields = {}) {

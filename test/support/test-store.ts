@@ -54,6 +54,11 @@ export async function newTestStoreLocation(): Promise<TestStoreLocation> {
 
 /** A store on a fresh location of the selected kind; its close() also deletes the data. */
 export async function openTestStore(): Promise<Store> {
+  return (await openTestStoreAt()).store;
+}
+
+/** {@link openTestStore}, with where the store keeps its data (to read the raw file or database). */
+export async function openTestStoreAt(): Promise<{ store: Store; options: StoreOptions }> {
   const location = await newTestStoreLocation();
   let store: Store;
   try {
@@ -63,7 +68,7 @@ export async function openTestStore(): Promise<Store> {
     throw error;
   }
   const opened = store;
-  return {
+  const wrapped: Store = {
     kind: opened.kind,
     groups: opened.groups,
     keys: opened.keys,
@@ -95,4 +100,5 @@ export async function openTestStore(): Promise<Store> {
       await location.remove();
     },
   };
+  return { store: wrapped, options: location.options };
 }

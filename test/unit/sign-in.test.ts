@@ -107,10 +107,92 @@ describe('sign-in by direct message', function () {
     });
     const sent = h.serviceMessagesTo(ALICE).length;
     const r = await h.signIn.requestLink('alice@a.example', '192.0.2.1');
-    expect(!r.ok && r.error.type).to.equal('blocked');
+    // Answered as if sent (the page tells nobody), but nothing goes out.
+    expect(r).to.deep.equal({ ok: true, value: { actorId: null, barred: 'blocked' } });
     expect(h.serviceMessagesTo(ALICE)).to.have.length(sent);
     expect((await h.signIn.redeem(token)).ok).to.equal(false);
     expect(await h.signIn.sessionOf(opened.value.token)).to.equal(null);
+  });
+
+  it('a session never grants a group that banned the actor; its other groups stay', async function () {
+    await h.group('cats');
+    await h.group('dogs');
+    await h.moderator('cats', ALICE);
+    await h.moderator('dogs', ALICE);
+    await h.signIn.requestLink('alice@a.example', '192.0.2.1');
+    const opened = await h.signIn.redeem(lastToken(h, ALICE));
+    if (!opened.ok) throw new Error('refused');
+    expect(await h.ownership.roleIn('cats', ALICE)).to.equal('moderator');
+    // A ban stored beside a moderator role (however it came to be) takes the group away at once.
+    await h.store.bans.putBan({
+      groupName: 'cats',
+      actorId: ALICE,
+      reason: 'spam',
+      by: 'admin',
+      createdAt: T0,
+      expiresAt: T0 + 60_000,
+    });
+    expect(await h.ownership.roleIn('cats', ALICE)).to.equal(null);
+    expect((await h.ownership.groupsOf(ALICE)).map((g) => g.group.name)).to.deep.equal(['dogs']);
+    expect((await h.signIn.sessionOf(opened.value.token))?.actorId).to.equal(ALICE);
+    // Once the ban ends, the role is back.
+    h.clock.now = T0 + 60_000;
+    expect(await h.ownership.roleIn('cats', ALICE)).to.equal('moderator');
+  });
+
+  it("the admin's ban of a moderator ends the role in the open session at once", async function () {
+    await h.group('cats');
+    await h.moderator('cats', BOB);
+    await h.store.owners.setOwner({ groupName: 'cats', actorId: BOB, since: T0 });
+    await h.moderator('cats', ALICE);
+    await h.signIn.requestLink('alice@a.example', '192.0.2.1');
+    const opened = await h.signIn.redeem(lastToken(h, ALICE));
+    if (!opened.ok) throw new Error('refused');
+    expect((await h.ownership.groupsOf(ALICE)).map((g) => g.group.name)).to.deep.equal(['cats']);
+    const banned = await h.moderation.ban('cats', ALICE, { by: 'admin', reason: 'abuse' });
+    expect(banned.ok).to.equal(true);
+    expect(await h.ownership.roleIn('cats', ALICE)).to.equal(null);
+    // The owner stays the owner: only a banned owner loses the ownership.
+    expect(await h.ownership.roleIn('cats', BOB)).to.equal('owner');
+    expect(await h.ownership.groupsOf(ALICE)).to.deep.equal([]);
+    // Banned with no group left to run: the session ends too.
+    expect(await h.signIn.sessionOf(opened.value.token)).to.equal(null);
+  });
+
+  it('a person banned from every group it would run gets no link, uses none, and is answered alike', async function () {
+    await h.group('cats');
+    await h.group('dogs');
+    await h.moderator('dogs', ALICE);
+    await h.signIn.requestLink('alice@a.example', '192.0.2.1');
+    const pending = lastToken(h, ALICE);
+    await h.store.bans.putBan({
+      groupName: 'cats',
+      actorId: ALICE,
+      reason: '',
+      by: 'admin',
+      createdAt: T0,
+      expiresAt: null,
+    });
+    // Still runs dogs: may sign in.
+    expect(await h.signIn.barOf(ALICE)).to.equal(null);
+    await h.store.bans.putBan({
+      groupName: 'dogs',
+      actorId: ALICE,
+      reason: '',
+      by: 'admin',
+      createdAt: T0,
+      expiresAt: null,
+    });
+    expect(await h.signIn.barOf(ALICE)).to.equal('banned');
+    const sent = h.serviceMessagesTo(ALICE).length;
+    const r = await h.signIn.requestLink('alice@a.example', '192.0.2.1');
+    expect(r).to.deep.equal({ ok: true, value: { actorId: ALICE, barred: 'banned' } });
+    expect(h.serviceMessagesTo(ALICE)).to.have.length(sent);
+    expect((await h.signIn.redeem(pending)).ok).to.equal(false);
+    expect(await h.signIn.linkByMessage(ALICE)).to.include('cannot sign in');
+    expect(h.serviceMessagesTo(ALICE)).to.have.length(sent);
+    // Someone never banned, with no group, may sign in (to create one).
+    expect(await h.signIn.barOf(BOB)).to.equal(null);
   });
 
   it('answers an unknown handle without sending anything', async function () {

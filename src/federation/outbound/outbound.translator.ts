@@ -32,7 +32,7 @@ import {
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
 import type { EventSink, GroupEvent, InstanceEvent } from '../../groups/events.ts';
-import { sendServiceMessage } from './service-message.ts';
+import { NO_IMMEDIATE_SENDER, sendServiceMessage, type ImmediateSender } from './service-message.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 import type { SoftwareLookup } from '../peer-software.service.ts';
 import { MemberItems, type Basis } from './member-items.ts';
@@ -50,6 +50,8 @@ export interface OutboundDeps {
    * person; without it every server is `unknown` (a Note from the group, every form).
    */
   software?: SoftwareLookup;
+  /** Sends the direct messages that hold a secret, which are never queued (`service-message.ts`). */
+  immediate?: ImmediateSender;
   now?: () => number;
 }
 
@@ -210,6 +212,7 @@ export class OutboundTranslator implements EventSink {
             publisher: this.d.publisher,
             urls: this.d.urls,
             software: this.d.software ?? null,
+            immediate: this.d.immediate ?? NO_IMMEDIATE_SENDER,
             published: this.published(),
           },
           e,

@@ -72,6 +72,14 @@ export class MongoBanRepository implements BanRepository {
     return docs.map(toBan);
   }
 
+  async hasActiveBan(actorId: string, now: number): Promise<boolean> {
+    const doc = await this.#bans.findOne(
+      { actorId, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
+      { projection: { _id: 1 } },
+    );
+    return doc !== null;
+  }
+
   /** `$lt` on a number never matches a permanent ban's null. */
   async purgeExpired(before: number): Promise<number> {
     return (await this.#bans.deleteMany({ expiresAt: { $lt: before } })).deletedCount;

@@ -263,8 +263,12 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     // listModerators, countModerators
     { key: { groupName: 1, addedAt: 1, actorId: 1 } },
   ],
-  // putBan, removeBan, getActiveBan, listBans
-  bans: [{ key: { groupName: 1, actorId: 1 }, unique: true }],
+  bans: [
+    // putBan, removeBan, getActiveBan, listBans
+    { key: { groupName: 1, actorId: 1 }, unique: true },
+    // hasActiveBan
+    { key: { actorId: 1, expiresAt: 1 } },
+  ],
   // listDomainPolicies of one kind, countDomainPolicies
   domainPolicies: [{ key: { policy: 1, _id: 1 } }],
   // listReports

@@ -32,6 +32,7 @@ export class SqliteBanRepository implements BanRepository {
   readonly #listFirst: Statement<[string, number], BanRow>;
   readonly #listAfter: Statement<[string, string, number], BanRow>;
   readonly #purgeExpired: Statement<[number]>;
+  readonly #anyActive: Statement<[string, number], { found: number }>;
 
   constructor(db: Database) {
     this.#put = db.prepare(
@@ -48,6 +49,9 @@ export class SqliteBanRepository implements BanRepository {
     );
     this.#listAfter = db.prepare(
       `SELECT ${COLUMNS} FROM bans WHERE group_name = ? AND actor_id > ? ORDER BY actor_id LIMIT ?`,
+    );
+    this.#anyActive = db.prepare(
+      'SELECT 1 AS found FROM bans WHERE actor_id = ? AND (expires_at IS NULL OR expires_at > ?) LIMIT 1',
     );
     this.#purgeExpired = db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at < ?');
   }
@@ -78,6 +82,10 @@ export class SqliteBanRepository implements BanRepository {
     const rows =
       after === null ? this.#listFirst.all(groupName, limit) : this.#listAfter.all(groupName, after, limit);
     return rows.map(toBan);
+  }
+
+  async hasActiveBan(actorId: string, now: number): Promise<boolean> {
+    return this.#anyActive.get(actorId, now) !== undefined;
   }
 
   async purgeExpired(before: number): Promise<number> {

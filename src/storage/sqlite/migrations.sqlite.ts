@@ -340,7 +340,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
-    // Steps 9 and 10 belong to other parts of the schema.
+    version: 10,
+    name: 'bans by actor',
+    sql: `
+      -- hasActiveBan: is an actor banned from any group (sign-in refuses a person banned everywhere)
+      CREATE INDEX bans_by_actor ON bans (actor_id, expires_at);
+    `,
+  },
+  {
     version: 11,
     name: 'moves, groups following groups, peers and their directories',
     sql: `

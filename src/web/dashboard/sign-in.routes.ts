@@ -72,7 +72,10 @@ ${form}
     const csrf = csrfToken(secret ?? '');
     const r = await d.signIn.requestLink(handle, req.ip ?? 'unknown');
     if (r.ok) {
-      d.log.info('sign-in link sent', { actorId: r.value.actorId });
+      // Answered alike whether a link went out or the account may not sign in: the page tells nobody which.
+      if (r.value.barred)
+        d.log.info('sign-in link refused', { actorId: r.value.actorId, handle, reason: r.value.barred });
+      else d.log.info('sign-in link sent', { actorId: r.value.actorId });
       res
         .status(200)
         .type('html')
@@ -115,14 +118,6 @@ ${notice('done', `A sign-in link is on its way to ${handle} from ${d.serviceHand
           csrf,
           400,
           notice('error', 'That account could not be found or reached. Check the handle.'),
-          handle,
-        );
-      case 'blocked':
-        return loginPage(
-          res,
-          csrf,
-          403,
-          notice('error', "This server does not federate with that account's server."),
           handle,
         );
       default: {

@@ -10,16 +10,27 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  // Group icons and banners may live on other servers.
-  "img-src 'self' https: http:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+const policy = (formAction: string): string =>
+  [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    // Group icons and banners may live on other servers.
+    "img-src 'self' https: http:",
+    `form-action ${formAction}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+
+/** The policy of the sign-in and dashboard pages: forms post here only. */
+export const CONTENT_SECURITY_POLICY = policy("'self'");
+
+/**
+ * The policy of every other response: the same, except that a form may lead to another https server, as the
+ * group page's "join from your server" form does (`/join` redirects to the person's server, and browsers apply
+ * `form-action` to where a form's redirect goes).
+ */
+export const PUBLIC_CONTENT_SECURITY_POLICY = policy("'self' https:");
 
 /** The names of the cookies on this origin (https gets the `__Host-` prefix: no Domain, Path /, Secure). */
 export interface CookieNames {
@@ -106,14 +117,31 @@ export function sameOriginPost(req: Request, origin: string): boolean {
   return o === undefined;
 }
 
-/** The security headers of every dashboard and sign-in page; nothing of them is cached. */
+/**
+ * The headers of every response of this server, pages or not: a strict Content-Security-Policy (no inline
+ * script or style, nothing from elsewhere but images, no frames), no content sniffing, and no referrer sent to
+ * other sites.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': PUBLIC_CONTENT_SECURITY_POLICY,
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  // Browsers send `Origin: null` on a form post under no-referrer; same-origin keeps it and hides links elsewhere.
+  'Referrer-Policy': 'same-origin',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+/** Sets {@link SECURITY_HEADERS} on every response (mounted first in the application). */
+export function allResponseHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set(SECURITY_HEADERS);
+  next();
+}
+
+/** The headers of every dashboard and sign-in page: the above, forms posted here only, nothing cached. */
 export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.set({
+    ...SECURITY_HEADERS,
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    'X-Frame-Options': 'DENY',
-    'X-Content-Type-Options': 'nosniff',
-    // Browsers send `Origin: null` on a form post under no-referrer; same-origin keeps it and hides links elsewhere.
-    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
   next();

@@ -20,6 +20,13 @@ const LOOKUPS = [
     collection: 'posts',
     key: { objectId: 1, groupName: 1 },
   },
+  {
+    what: 'hasActiveBan',
+    sql: "SELECT 1 AS found FROM bans WHERE actor_id = 'x' AND (expires_at IS NULL OR expires_at > 5) LIMIT 1",
+    sqliteIndex: 'bans_by_actor (actor_id=?)',
+    collection: 'bans',
+    key: { actorId: 1, expiresAt: 1 },
+  },
 ] as const;
 
 /** The indexes behind the lookups that do not start with a group name. */

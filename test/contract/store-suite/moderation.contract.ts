@@ -129,6 +129,20 @@ export function describeModeration(store: StoreProvider): void {
       ]);
     });
 
+    it('tells whether an actor is banned from any group at a time', async () => {
+      expect(await store().bans.hasActiveBan(user(1), 0)).to.equal(false);
+      await store().bans.putBan(ban('dogs', user(2)));
+      await store().bans.putBan(ban('cats', user(1), { expiresAt: 5_000 }));
+      expect(await store().bans.hasActiveBan(user(1), 4_999)).to.equal(true);
+      expect(await store().bans.hasActiveBan(user(1), 5_000)).to.equal(false);
+      expect(await store().bans.hasActiveBan(user(3), 0)).to.equal(false);
+      await store().bans.putBan(ban('dogs', user(1)));
+      expect(await store().bans.hasActiveBan(user(1), 9_000_000)).to.equal(true);
+      expect(await store().bans.removeBan('dogs', user(1))).to.equal(true);
+      expect(await store().bans.hasActiveBan(user(1), 9_000_000)).to.equal(false);
+      expect(await store().bans.hasActiveBan(user(2), 9_000_000)).to.equal(true);
+    });
+
     it('lists the bans of a group by actorId, expired ones included, in pages of any size', async () => {
       const bans = [5, 1, 4, 2, 3].map((n) => ban('cats', user(n), { expiresAt: n % 2 === 0 ? 10 : null }));
       for (const b of bans) await store().bans.putBan(b);
