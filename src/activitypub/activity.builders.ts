@@ -49,7 +49,32 @@ export function embedded(activity: object): ApObject {
   return rest;
 }
 
-/** FEP-1b12: the group re-shares an activity unchanged, wrapped in its Announce. */
+/** Contexts that only define the terms of an LD signature, and redefine ActivityStreams terms besides. */
+const SIGNATURE_CONTEXTS: ReadonlySet<string> = new Set(['https://w3id.org/identity/v1']);
+
+/**
+ * An activity without its LD signature (`signature`) and the context entries that only served it: a signature
+ * counts only at the top of what is received, and inboxes such as this server's refuse a nested context that
+ * redefines ActivityStreams terms after them (fedify signs under `[activitystreams, identity/v1]`).
+ */
+function withoutSignature(activity: ApObject): ApObject {
+  const context = activity['@context'];
+  const kept = Array.isArray(context)
+    ? context.filter((c) => typeof c !== 'string' || !SIGNATURE_CONTEXTS.has(c))
+    : context;
+  const signedContext =
+    (typeof context === 'string' && SIGNATURE_CONTEXTS.has(context)) ||
+    (Array.isArray(context) && Array.isArray(kept) && kept.length !== context.length);
+  if (!('signature' in activity) && !signedContext) return activity;
+  const { signature: _signature, '@context': _context, ...rest } = activity;
+  if (typeof context === 'string' && SIGNATURE_CONTEXTS.has(context)) return rest;
+  return context === undefined ? rest : { '@context': kept, ...rest };
+}
+
+/**
+ * FEP-1b12: the group re-shares an activity unchanged, wrapped in its Announce, but for the LD signature its
+ * author's server may have attached (see withoutSignature).
+ */
 export function buildAnnounce(
   o: GroupIds & { id: string; activity: ApObject; published: string },
 ): ApAnnounce {
@@ -57,7 +82,7 @@ export function buildAnnounce(
     id: o.id,
     type: 'Announce',
     actor: o.group,
-    object: o.activity,
+    object: withoutSignature(o.activity),
     ...toMembers(o),
     published: o.published,
   };

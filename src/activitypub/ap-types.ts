@@ -129,6 +129,19 @@ export interface ApChatMessage {
   published: string;
 }
 
+/** A group's move to its new id (the object is the group itself). */
+export interface ApMove extends ApActivityBase {
+  type: 'Move';
+  object: string;
+  target: string;
+}
+
+/** A Follow this server sends: of a group by a group, or of a peer's Service actor by this one. */
+export interface ApFollow extends ApActivityBase {
+  type: 'Follow';
+  object: string;
+}
+
 export interface ApCreate<T> extends ApActivityBase {
   type: 'Create';
   object: T;
@@ -138,11 +151,13 @@ export interface ApCreate<T> extends ApActivityBase {
 export type ApOutbound =
   | ApFollowAnswer
   | ApAnnounce
-  | ApUndo<ApAnnounce | ApBlock | ApDelete | ApLock>
+  | ApUndo<ApAnnounce | ApBlock | ApDelete | ApLock | ApFollow>
   | ApBlock
   | ApDelete
   | ApCollectionChange
   | ApLock
   | ApUpdate
   | ApResolve
-  | ApCreate<ApDirectNote | ApChatMessage>;
+  | ApCreate<ApDirectNote | ApChatMessage>
+  | ApMove
+  | ApFollow;

@@ -4,7 +4,19 @@ import type { Urls } from './urls.ts';
 import { markdownToHtml } from '../text/markdown.ts';
 import { GUILD_CONTEXT, type ApObject } from './vocab.ts';
 
-export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain: string): ApObject {
+/** Where a group came from and went: its former ids (`alsoKnownAs`) and its new one (`movedTo`). */
+export interface GroupIdentityLinks {
+  alsoKnownAs: string[];
+  movedTo: string | null;
+}
+
+export function toApGroup(
+  group: Group,
+  urls: Urls,
+  publicKeyPem: string,
+  domain: string,
+  links: GroupIdentityLinks = { alsoKnownAs: [], movedTo: null },
+): ApObject {
   const id = urls.group(group.name);
   const s = group.settings;
   const actor: ApObject = {
@@ -36,6 +48,9 @@ export function toApGroup(group: Group, urls: Urls, publicKeyPem: string, domain
   if (s.bannerUrl) actor.image = { type: 'Image', url: s.bannerUrl };
   if (s.language) actor.language = toApLanguages(s.language);
   if (s.tags.length > 0) actor.tag = s.tags.map((t) => ({ type: 'Hashtag', name: `#${t}` }));
+  // Mastodon and GoToSocial follow a Move only to an actor listing the old one here, and not moved itself.
+  if (links.alsoKnownAs.length > 0) actor.alsoKnownAs = [...links.alsoKnownAs];
+  if (links.movedTo !== null) actor.movedTo = links.movedTo;
   return actor;
 }
 

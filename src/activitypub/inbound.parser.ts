@@ -98,7 +98,13 @@ export type InboundActivity =
   | (Base<'add'> & { object: string; target: string; summary: string })
   | (Base<'remove'> & { object: string; target: string; summary: string })
   | (Base<'lock'> & { objectId: string })
-  | (Base<'undo-lock'> & { lock: { actor: string | null; objectId: string } });
+  | (Base<'undo-lock'> & { lock: { actor: string | null; objectId: string } })
+  /** A group's `Announce{Create}` of a post (FEP-1b12), to the groups that follow it (FEP-d36d). */
+  | (Base<'announce-create'> & { activity: ApObject; post: ApPostObject })
+  /** A plain boost of a post (`Announce{id}`, or `Announce{Page}` as older Lemmy sends). */
+  | (Base<'announce-boost'> & { objectId: string })
+  /** A peer's Service actor lists one of its groups (`Announce{Group}`) in this instance's directory. */
+  | (Base<'announce-group'> & { group: ApObject & { id: string } });
 
 export type InboundKind = InboundActivity['kind'];
 export type InboundOf<K extends InboundKind> = Extract<InboundActivity, { kind: K }>;
@@ -126,6 +132,9 @@ export const INBOUND_KINDS = [
   'remove',
   'lock',
   'undo-lock',
+  'announce-create',
+  'announce-boost',
+  'announce-group',
 ] as const satisfies readonly InboundKind[];
 
 /** The activity types that can parse (others are refused at once). */
@@ -144,11 +153,12 @@ export const INBOUND_TYPES: ReadonlySet<string> = new Set([
   'Add',
   'Remove',
   'Lock',
+  'Announce',
 ]);
 
 /** Why a document is not one of the inbound activities. */
 export type InboundRefusal =
-  /** Not a kind of activity a group handles (e.g. `Announce`, `Move`, `Create{ChatMessage}`). */
+  /** Not a kind of activity a group handles (e.g. `Announce{Like}`, `Move`, `Create{ChatMessage}`). */
   | { type: 'unsupported'; detail: string }
   /** A kind a group handles, without a field it needs. */
   | { type: 'malformed'; detail: string };
@@ -261,6 +271,8 @@ export function parseInbound(doc: unknown): ParseResult {
       return objectId ? ok({ ...base, kind: 'lock', objectId }) : need('an object');
     case 'Undo':
       return parseUndo(base, doc.object);
+    case 'Announce':
+      return parseAnnounce(base, doc.object);
     default:
       return unsupported(`a group does not take ${type} activities`);
   }
@@ -318,6 +330,41 @@ function parseUndo(base: Omit<Base<never>, 'kind'>, inner: unknown): ParseResult
     default:
       return unsupported(`a group does not take Undo of ${innerType ?? 'an untyped object'}`);
   }
+}
+
+/**
+ * An Announce: of a Create of a post (what a group sends its followers), of a post by id or embedded (a plain
+ * boost), or of a Group (a peer's directory). Announces of anything else are not taken.
+ */
+function parseAnnounce(base: Omit<Base<never>, 'kind'>, object: unknown): ParseResult {
+  if (!isObject(object)) {
+    const objectId = httpId(object);
+    return objectId
+      ? ok({ ...base, kind: 'announce-boost', objectId })
+      : malformed('Announce without an object');
+  }
+  const type = typeOf(object);
+  const id = httpId(object);
+  if (type === 'Create') {
+    const post = postObject(object.object);
+    if (!post.ok)
+      return post.error.type === 'unsupported'
+        ? unsupported(`Announce{Create} of ${post.error.detail}`)
+        : post;
+    if (id === null || httpId(object.actor) === null)
+      return malformed('the announced Create needs an http(s) id and actor');
+    return ok({ ...base, kind: 'announce-create', activity: object, post: post.value });
+  }
+  if (type === 'Group') {
+    return id
+      ? ok({ ...base, kind: 'announce-group', group: { ...object, id } })
+      : malformed('Announce{Group} without an id');
+  }
+  if (type !== null && POST_TYPES.has(type))
+    return id
+      ? ok({ ...base, kind: 'announce-boost', objectId: id })
+      : malformed('Announce of a post without an id');
+  return unsupported(`a group does not take Announce of ${type ?? 'an untyped object'}`);
 }
 
 function followMention(v: unknown): ApFollowMention {

@@ -68,6 +68,25 @@ export class Urls {
     const digest = createHash('sha256').update(`${name}\n${basis}\n${role}`).digest('base64url');
     return this.activity(name, digest.slice(0, 32));
   }
+  /**
+   * The ids of a group's re-share of a post announced by a group it follows: derived from the post alone, so
+   * that the group re-shares it once whichever group (or how many) brought it.
+   */
+  reshareIds(name: string, objectId: string): { announce: string; boost: string } {
+    const basis = `reshare:${objectId}`;
+    return {
+      announce: this.derivedActivity(name, basis, 'announce'),
+      boost: this.derivedActivity(name, basis, 'boost'),
+    };
+  }
+  /**
+   * The id of an activity of the Service actor itself (to a peer), derived like {@link derivedActivity} from
+   * its cause and role.
+   */
+  instanceActivity(basis: string, role: string): string {
+    const digest = createHash('sha256').update(`\n${basis}\n${role}`).digest('base64url');
+    return `${this.instanceActor()}/activities/${digest.slice(0, 32)}`;
+  }
   /** The group name when `id` is the actor id of a group hosted here, else null. */
   groupNameOf(id: string): string | null {
     const prefix = `${this.origin}/groups/`;

@@ -19,6 +19,8 @@ export const GUILD_CONTEXT = [
     lemmy: 'https://join-lemmy.org/ns#',
     postingRestrictedToMods: 'lemmy:postingRestrictedToMods',
     audience: { '@id': 'as:audience', '@type': '@id' },
+    alsoKnownAs: { '@id': 'as:alsoKnownAs', '@type': '@id' },
+    movedTo: { '@id': 'as:movedTo', '@type': '@id' },
   },
 ] as const;
 

@@ -20,6 +20,13 @@ import { HOUR_MS, RateLimiter } from '../groups/rate-limiter.ts';
 import { ActivityBudget } from '../groups/activity-budget.service.ts';
 import { ReportService } from '../groups/report.service.ts';
 import { AnswerLimiter } from '../groups/answer-limiter.service.ts';
+import { MoveService } from '../groups/move.service.ts';
+import { GroupFollowService } from '../groups/group-follow.service.ts';
+import { PEER_UNREACHABLE_MS, PeeringService } from '../groups/peering.service.ts';
+import { instanceHandlerTable } from '../groups/handlers/instance-handlers.ts';
+import { LinkCommands } from '../groups/link.commands.ts';
+import { RemoteDocumentReader } from '../federation/remote-documents.ts';
+import { LocalAwareActors } from '../federation/local-actors.ts';
 import { ServiceMessenger } from '../groups/service-messages.ts';
 import { OwnershipService } from '../groups/ownership.service.ts';
 import { GroupCreationService } from '../groups/group-creation.service.ts';
@@ -87,6 +94,14 @@ export interface Services {
   reports: ReportService;
   /** Bounds the answers and refusals the groups send to actors who are not their members. */
   answers: AnswerLimiter;
+  /** Exports, imports and moves groups. */
+  moves: MoveService;
+  /** Remote documents read as they are now (moves, groups following groups, peers). */
+  remote: RemoteDocumentReader;
+  /** Groups following groups (FEP-d36d). */
+  groupFollows: GroupFollowService;
+  /** Peered instances and their directories. */
+  peering: PeeringService;
   /** Owners of groups: transfer, deletion by the owner. */
   ownership: OwnershipService;
   /** Groups created by anyone, under the creation policy. */
@@ -191,7 +206,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       membership,
       now: clock,
     });
-    const notices = new NoticeService({ store, actors: resolver, events, now: clock });
+    // Groups here are actors too, to the domain (a group here may follow another group here).
+    const actors = new LocalAwareActors(resolver, store, urls, clock);
+    const notices = new NoticeService({ store, actors, events, now: clock });
     const posting = new PostingService({ store, urls, events, notices, domains, now: clock });
     const limiter = new RateLimiter({ limits: store.rateLimits, now: clock });
     const budget = new ActivityBudget({ store, limiter });
@@ -234,7 +251,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         perHost: { limit: config.brakes.answersPerHost, windowMs: HOUR_MS },
       },
     });
-    const commands = new CommandService({ store, moderation, membership, reports, handles: resolver });
+    const remote = new RemoteDocumentReader(fetcher, resolver);
+    const moves = new MoveService({ store, urls, events, groups, remote, domain: config.domain, now: clock });
+    const groupFollows = new GroupFollowService({ store, urls, events, actors, remote, now: clock });
+    const peering = new PeeringService({
+      store,
+      urls,
+      events,
+      actors,
+      remote,
+      unreachableAfterMs: PEER_UNREACHABLE_MS,
+      now: clock,
+    });
+    const links = new LinkCommands({ moves, groupFollows });
+    const commands = new CommandService({ store, moderation, membership, reports, handles: resolver, links });
     const messenger = new ServiceMessenger({ actors: resolver, events });
     const ownership = new OwnershipService({ store, groups, moderation, now: clock });
     const self = config.selfService;
@@ -282,7 +312,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       handlerTable({
         store,
         urls,
-        actors: resolver,
+        actors,
         events,
         posting,
         moderation,
@@ -292,9 +322,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
         budget,
         reports,
         answers,
+        groupFollows,
         now: clock,
       }),
       new ServiceInbox({ urls, commands: serviceCommands, messenger, answers }),
+      instanceHandlerTable({ store, urls, peering }),
     );
 
     return {
@@ -319,6 +351,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Ser
       instance,
       reports,
       answers,
+      moves,
+      remote,
+      groupFollows,
+      peering,
       ownership,
       creation,
       signIn,

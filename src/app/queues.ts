@@ -109,6 +109,7 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
           me,
           log: log.child({ loop: 'maintenance' }),
           digests: s.reports,
+          peers: s.peering,
           refreshPeers: () => s.software.refreshDue(),
         })
       : null;

@@ -102,6 +102,8 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
         ownership: s.ownership,
         creation: s.creation,
         moderation: s.moderation,
+        moves: s.moves,
+        groupFollows: s.groupFollows,
         handles: resolver,
       },
       admin:
@@ -113,6 +115,9 @@ export async function startWeb(s: Services, o: WebOptions): Promise<Web> {
               membership: s.membership,
               moderation: s.moderation,
               instance: s.instance,
+              moves: s.moves,
+              groupFollows: s.groupFollows,
+              peering: s.peering,
               ownership: s.ownership,
               creation: s.creation,
               handles: resolver,

@@ -17,7 +17,7 @@ export const SET_USAGE = `  group set NAME [--title T] [--summary S] [--rules TE
                  [--banner URL|FILE|none] [--language en|none] [--tags rust,systems]
                  [--sensitive true|false] [--discoverable true|false] [--membership open|approval]
                  [--posting members|moderators] [--max-group-mentions N] [--list-followers true|false]
-                 [--max-posts-per-hour N] [--premoderate-first-posts N]
+                 [--max-posts-per-hour N] [--premoderate-first-posts N] [--group-followers accept|refuse]
                                                 change the profile and settings (members are told);
                                                 summary and rules are markdown, \\n in --rules is a new line`;
 
@@ -39,6 +39,14 @@ const FLAGS: Record<string, { field: SettingsField; parse: Parser; boolean?: tru
   sensitive: { field: 'sensitive', parse: bool('sensitive'), boolean: true },
   discoverable: { field: 'discoverable', parse: bool('discoverable'), boolean: true },
   'list-followers': { field: 'listFollowers', parse: bool('listFollowers'), boolean: true },
+  'group-followers': {
+    field: 'acceptGroupFollowers',
+    parse: (v, f, p) => {
+      if (v !== 'accept' && v !== 'refuse') return `--${f} must be accept or refuse (got "${v}")`;
+      p.acceptGroupFollowers = v === 'accept';
+      return null;
+    },
+  },
   membership: {
     field: 'membershipPolicy',
     parse: (v, f, p) => {

@@ -5,12 +5,16 @@ import type { CliCore, CliIo } from './main.ts';
 import { setCommand, SET_USAGE } from './group-settings.command.ts';
 import { membershipCommand, MEMBERSHIP_SUBCOMMANDS, MEMBERSHIP_USAGE } from './group-members.command.ts';
 import { field } from './terminal-text.ts';
+import { moveCommand, MOVE_SUBCOMMANDS, MOVE_USAGE } from './group-move.command.ts';
+import { followCommand, FOLLOW_SUBCOMMANDS, FOLLOW_USAGE } from './links.command.ts';
 
 export const GROUP_USAGE = `  group create NAME [--title T] [--summary S]   create a group
   group list                                    list groups
   group show NAME                               show a group's profile and settings
 ${SET_USAGE}
 ${MEMBERSHIP_USAGE}
+${MOVE_USAGE}
+${FOLLOW_USAGE}
   group delete NAME                             delete a group (members are told; the name stays reserved)`;
 
 export async function groupCommand(
@@ -21,6 +25,8 @@ export async function groupCommand(
 ): Promise<number> {
   const [, sub, name] = args.positional;
   if (sub !== undefined && MEMBERSHIP_SUBCOMMANDS.has(sub)) return membershipCommand(sub, args, core, io);
+  if (sub !== undefined && MOVE_SUBCOMMANDS.has(sub)) return moveCommand(sub, args, core, config, io);
+  if (sub !== undefined && FOLLOW_SUBCOMMANDS.has(sub)) return followCommand(sub, args, core, io);
   switch (sub) {
     case 'create': {
       if (!name) return usage(io, 'guild group create NAME [--title T] [--summary S]');
@@ -94,6 +100,7 @@ export async function groupCommand(
         ['max-edits-per-post-per-hour', String(s.maxEditsPerPostPerHour)],
         ['premoderate-first-posts', String(s.premoderateFirstPosts)],
         ['list-followers', String(s.listFollowers)],
+        ['group-followers', s.acceptGroupFollowers ? 'accept' : 'refuse'],
         ['members', String(accepted)],
         ['pending', String(pending)],
         ['owner', (await core.store.owners.getOwner(g.name))?.actorId ?? '(none)'],

@@ -9,6 +9,10 @@ import type { SettingsService } from '../groups/settings.service.ts';
 import type { MembershipService } from '../groups/membership.service.ts';
 import type { ModerationService } from '../groups/moderation.service.ts';
 import type { InstanceService } from '../groups/instance.service.ts';
+import type { MoveService } from '../groups/move.service.ts';
+import type { GroupFollowService } from '../groups/group-follow.service.ts';
+import type { PeeringService } from '../groups/peering.service.ts';
+import { peerCommand, PEER_USAGE } from './links.command.ts';
 import { parseArgs, type ParsedArgs } from './args.ts';
 import { groupCommand, GROUP_USAGE } from './group.command.ts';
 import { SWITCHES } from './cli-support.ts';
@@ -45,6 +49,9 @@ ${REVIEW_USAGE}
 Domains (the whole instance):
 ${DOMAIN_USAGE}
 
+Peers (one directory across instances):
+${PEER_USAGE}
+
 Delivery:
 ${HOSTS_USAGE}
 
@@ -75,6 +82,9 @@ export interface CliCore {
   membership: MembershipService;
   moderation: ModerationService;
   instance: InstanceService;
+  moves: MoveService;
+  groupFollows: GroupFollowService;
+  peering: PeeringService;
   ownership: OwnershipService;
   creation: GroupCreationService;
   handles: HandleResolver;
@@ -101,6 +111,7 @@ const COMMANDS: Record<string, Command> = {
   held: heldCommand,
   audit: auditCommand,
   hosts: hostsCommand,
+  peer: peerCommand,
   owner: ownerCommand,
   requests: requestsCommand,
 };
@@ -154,6 +165,9 @@ export async function runCli(
     membership: built.membership,
     moderation: built.moderation,
     instance: built.instance,
+    moves: built.moves,
+    groupFollows: built.groupFollows,
+    peering: built.peering,
     ownership: built.ownership,
     creation: built.creation,
     handles: built.resolver,

@@ -2,7 +2,8 @@
  * What the inbox agrees to store, checked after the signature and before the intake queue:
  *
  * - an activity that concerns nothing here (no group, post, collection or actor of this server named in it, not a
- *   reaction to a post held here, and its actor a member of no group here) is answered 202 and not stored: no
+ *   reaction to a post held here, its actor a member of no group here and followed by none) is answered 202 and
+ *   not stored: no
  *   handler would do anything with it, and storing it would let anyone fill the store;
  * - one sending host may have at most `maxStoredBytesPerSender` bytes taken in over a sliding window as long as
  *   finished intake jobs are kept (their payload is purged after that): beyond, the inbox answers 429 with
@@ -68,7 +69,7 @@ export function referencedIds(activity: ApObject): { all: string[]; objects: str
 }
 
 export interface IntakeAdmissionDeps {
-  store: Pick<Store, 'members' | 'posts'>;
+  store: Pick<Store, 'members' | 'posts' | 'groupFollows'>;
   /** This server's origin (`https://guild.example`). */
   origin: string;
   /** 0: no cap. */
@@ -111,12 +112,14 @@ export class IntakeAdmission {
     if (all.some((id) => id === this.d.origin || id.startsWith(local))) return null;
     try {
       if ((await this.d.store.members.listGroupsOfActor(actorId)).length > 0) return null;
+      // What a group followed by a group here announces (FEP-d36d).
+      if ((await this.d.store.groupFollows.listFollowsOf(actorId, null, 1)).length > 0) return null;
       for (const id of [...new Set(objects)].slice(0, MAX_POST_LOOKUPS))
         if ((await this.d.store.posts.listGroupsOfPost(id)).length > 0) return null;
     } catch {
       return null;
     }
-    return 'it names no group, post or actor here, and its actor is a member of no group here';
+    return 'it names no group, post or actor here, and its actor is a member of no group here nor followed by one';
   }
 
   /** Counts `bytes` for `host`, or returns the seconds to wait when that would pass the cap (counting nothing). */

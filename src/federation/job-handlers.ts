@@ -9,6 +9,7 @@ import type { JobHandler, JobResult } from './queue-runner.ts';
 import {
   deliveryJobId,
   hostOf,
+  localIntake,
   type DeliverPayload,
   type FanoutPayload,
   type QueueSignal,
@@ -71,6 +72,20 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
 
 const FANOUT_PAGE = 500;
 
+/** Queues for intake here an activity a group here sends to a group here (see `localIntake`). */
+async function takeInLocally(
+  store: Store,
+  signal: QueueSignal,
+  activityId: string,
+  now: number,
+): Promise<void> {
+  const stored = await store.activities.getActivity(activityId);
+  if (!stored) return;
+  const doc: unknown = JSON.parse(stored.json);
+  const job = isObject(doc) ? localIntake(doc, now) : null;
+  if (job && (await store.jobs.enqueue([job], now)) > 0) signal.notify('intake');
+}
+
 /**
  * The inboxes among `inboxes` whose servers are of the families in `reach` (servers not known are `unknown`).
  */
@@ -85,7 +100,9 @@ export async function inboxesReached(
 
 /**
  * Streams the member inboxes of a group in pages and enqueues one delivery per distinct inbox; an activity
- * meant for some families of servers only (`reach`) goes only to theirs, as `software` knows them.
+ * meant for some families of servers only (`reach`) goes only to theirs, as `software` knows them. A group
+ * here among the members (a group that follows this one) takes the activity in directly, and inboxes whose
+ * members all get it from the group it came from (`except`) are left out.
  */
 export function fanoutHandler(
   store: Store,
@@ -95,41 +112,51 @@ export function fanoutHandler(
   now: () => number = Date.now,
   software: Pick<SoftwareLookup, 'softwareOfAll'> | null = null,
 ): JobHandler {
+  /** One page of inboxes of the current activity; `next` null when it is the last one. */
+  const pageOf = async (p: FanoutPayload): Promise<{ inboxes: string[]; next: string | null }> => {
+    // Inboxes whose members all get the activities from the group they came from are left out.
+    if (p.except)
+      return store.groupFollows.listDeliveryInboxesExcept(p.groupName, p.except, p.after, FANOUT_PAGE);
+    const inboxes = await store.members.listDeliveryInboxes(p.groupName, p.after, FANOUT_PAGE);
+    return { inboxes, next: inboxes[inboxes.length - 1] ?? null };
+  };
   return async (job, { owner }) => {
     let p = job.payload as FanoutPayload;
     for (;;) {
-      const page = await store.members.listDeliveryInboxes(p.groupName, p.after, FANOUT_PAGE);
-      if (page.length === 0) {
-        // One pass per activity, in order: every inbox is queued the first before any is queued the next.
-        const [next, ...rest] = Array.isArray(p.more) ? p.more : [];
-        if (next === undefined) return { kind: 'done' };
-        const { more: _done, ...base } = p;
-        p = { ...base, activityId: next, after: null, ...(rest.length > 0 ? { more: rest } : {}) };
-        if (!(await store.jobs.updatePayload(job.id, owner, p, now())))
-          return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };
-        continue;
+      const { inboxes: page, next } = await pageOf(p);
+      if (page.length > 0) {
+        const t = now();
+        // Never deliver to this server itself: a group here that follows this one takes it in directly.
+        const isLocal = (inbox: string) => localOrigin !== null && inbox.startsWith(`${localOrigin}/`);
+        let inboxes = page.filter((inbox) => !isLocal(inbox));
+        if (inboxes.length < page.length) await takeInLocally(store, signal, p.activityId, t);
+        const reach = p.reach?.[p.activityId];
+        if (reach) inboxes = await inboxesReached(inboxes, reach, software);
+        await store.jobs.enqueue(
+          inboxes.map((inbox) => ({
+            id: deliveryJobId(p.activityId, inbox),
+            queue: 'deliver' as const,
+            key: hostOf(inbox),
+            payload: {
+              activityId: p.activityId,
+              inbox,
+              signer: `group:${p.groupName}`,
+            } satisfies DeliverPayload,
+            runAt: t,
+          })),
+          t,
+        );
+        signal.notify('deliver');
       }
-      // Never deliver to this server itself (an actor document may name an inbox here).
-      let inboxes = localOrigin ? page.filter((inbox) => !inbox.startsWith(`${localOrigin}/`)) : page;
-      const reach = p.reach?.[p.activityId];
-      if (reach) inboxes = await inboxesReached(inboxes, reach, software);
-      const t = now();
-      await store.jobs.enqueue(
-        inboxes.map((inbox) => ({
-          id: deliveryJobId(p.activityId, inbox),
-          queue: 'deliver' as const,
-          key: hostOf(inbox),
-          payload: {
-            activityId: p.activityId,
-            inbox,
-            signer: `group:${p.groupName}`,
-          } satisfies DeliverPayload,
-          runAt: t,
-        })),
-        t,
-      );
-      signal.notify('deliver');
-      p = { ...p, after: page[page.length - 1] ?? null };
+      if (next === null) {
+        // One pass per activity, in order: every inbox is queued the first before any is queued the next.
+        const [following, ...rest] = Array.isArray(p.more) ? p.more : [];
+        if (following === undefined) return { kind: 'done' };
+        const { more: _done, ...base } = p;
+        p = { ...base, activityId: following, after: null, ...(rest.length > 0 ? { more: rest } : {}) };
+      } else {
+        p = { ...p, after: next };
+      }
       // Progress is saved after the page is queued: a restart re-queues at most one page (ids are idempotent).
       if (!(await store.jobs.updatePayload(job.id, owner, p, now()))) {
         return { kind: 'retry', delayMs: 0, error: 'lease lost during fan-out' };

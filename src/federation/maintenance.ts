@@ -15,6 +15,8 @@
  *   that expired;
  * - sends the digests of new reports that are due (the moderators of a group get one at most per interval, so
  *   the reports that came in after the last one wait for this pass).
+ * - looks at the peers that said nothing for a while, and takes the groups of those silent for too long out of
+ *   the directory.
  * - reads again the software of the member servers whose time has come (`refreshPeers`).
  */
 import type { MaintenanceConfig } from '../config/config.ts';
@@ -52,6 +54,8 @@ export interface MaintenanceReport {
   purgedRateHits: number;
   purgedClaims: number;
   sentReportDigests: number;
+  /** Directory entries of peers that stopped answering. */
+  purgedPeerEntries: number;
   refreshedPeers: number;
   /** Expired one-time codes (sign-in links, deletion codes) and sessions. */
   purgedCodes: number;
@@ -62,6 +66,12 @@ export interface MaintenanceReport {
 export interface ReportDigests {
   /** Sends every digest that is due; returns how many were sent. */
   sendDueDigests(): Promise<number>;
+}
+
+/** The peers of this instance, as maintenance sees them (the peering service). */
+export interface PeerCheck {
+  /** Checks the silent peers; returns how many directory entries of unreachable ones were removed. */
+  checkPeers(): Promise<number>;
 }
 
 /**
@@ -93,6 +103,8 @@ export interface MaintenanceOptions {
   probe?: ProcessProbe;
   /** When given, the digests that are due are sent on each pass. */
   digests?: ReportDigests;
+  /** The peered instances (directory), whose silent ones are checked. */
+  peers?: PeerCheck;
   /** Reads again the software of servers whose time has come (peer-software.service.ts); how many. */
   refreshPeers?: () => Promise<number>;
 }
@@ -166,6 +178,7 @@ export class Maintenance {
       purgedRateHits: 0,
       purgedClaims: 0,
       sentReportDigests: 0,
+      purgedPeerEntries: 0,
       refreshedPeers: 0,
       purgedCodes: 0,
       purgedSessions: 0,
@@ -191,6 +204,7 @@ export class Maintenance {
     );
     report.purgedClaims = await batches((limit) => store.claims.purgeExpiredClaims(now, limit));
     report.sentReportDigests = (await this.o.digests?.sendDueDigests()) ?? 0;
+    if (this.o.peers) report.purgedPeerEntries = await this.o.peers.checkPeers();
     report.purgedCodes = await batches((limit) => store.codes.purgeCodes(now, limit));
     report.purgedSessions = await batches((limit) => store.sessions.purgeSessions(now, limit));
     report.refreshedPeers = (await this.o.refreshPeers?.()) ?? 0;

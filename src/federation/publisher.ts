@@ -1,8 +1,11 @@
 /** The outbound side of the domain: stores emitted activities and queues their delivery durably. */
 import { createHash } from 'node:crypto';
-import type { Store } from '../storage/store.ts';
+import type { NewJob, Store } from '../storage/store.ts';
+import type { MemberExclusion } from '../storage/links.store.ts';
 import type { ApObject } from '../activitypub/vocab.ts';
 import { groupKeyOwner, INSTANCE_KEY_OWNER } from '../activitypub/urls.ts';
+import { intakeJobId } from './inbox.receiver.ts';
+import type { IntakePayload } from './job-handlers.ts';
 import type { PeerFamily } from './peer-software.ts';
 
 /** An activity for the members, with how it is stored. */
@@ -40,12 +43,21 @@ export interface Publisher {
   /**
    * Stores the activities and delivers them, in this order, to every accepted member inbox: the deliveries of
    * each activity are queued once those of the one before are queued for every inbox, so they go out first.
+   * With `except`, inboxes behind which every member also belongs to that group are left out (they get the
+   * activities from it).
    */
-  publishAllToMembers(groupName: string, items: MemberActivity[]): Promise<void>;
+  publishAllToMembers(
+    groupName: string,
+    items: MemberActivity[],
+    opts?: { except?: MemberExclusion },
+  ): Promise<void>;
   /** Stores `activity` and delivers it to one inbox, signed by the group (default) or the instance. */
   sendTo(groupName: string, activity: ApObject, inbox: string, signer?: Signer): Promise<void>;
-  /** Stores a document without delivering it (an embedded activity or object whose id must dereference). */
-  keep(groupName: string, document: ApObject, objectId: string | null): Promise<void>;
+  /**
+   * Stores a document without delivering it (an embedded activity or object whose id must dereference), in the
+   * outbox when `inOutbox` (an imported group's pinned posts).
+   */
+  keep(groupName: string, document: ApObject, objectId: string | null, inOutbox?: boolean): Promise<void>;
 }
 
 /** Wakes the worker loops of this process when work is queued (other processes poll). */
@@ -60,6 +72,8 @@ export interface FanoutPayload extends Record<string, unknown> {
   groupName: string;
   /** Last delivery inbox already enqueued (progress, for restarts). */
   after: string | null;
+  /** Leave out the inboxes whose members all get the activities from this group. */
+  except?: MemberExclusion;
   /**
    * By activity id: the families of member servers it goes to; an activity not named goes to every member's
    * server (as every fan-out queued before software was told apart).
@@ -76,6 +90,19 @@ export interface DeliverPayload extends Record<string, unknown> {
 
 export function deliveryJobId(activityId: string, inbox: string): string {
   return 'deliver:' + createHash('sha256').update(activityId).update('\n').update(inbox).digest('base64url');
+}
+
+/**
+ * What a group here sends to an inbox here (a group following another group of this instance, and its answer)
+ * is not delivered over HTTP: it is queued for intake as if it had come in, under the same job id an inbox
+ * would give it, so that it is taken in once.
+ */
+export function localIntake(activity: ApObject, now: number): NewJob | null {
+  const id = activity.id;
+  const actor = activity.actor;
+  if (typeof id !== 'string' || typeof actor !== 'string') return null;
+  const payload: IntakePayload = { activity, actorId: actor, inboxGroup: null };
+  return { id: intakeJobId(id), queue: 'intake', key: hostOf(actor), payload, runAt: now };
 }
 
 export function hostOf(url: string): string {
@@ -102,7 +129,11 @@ export class StorePublisher implements Publisher {
     await this.publishAllToMembers(groupName, [{ activity, ...opts }]);
   }
 
-  async publishAllToMembers(groupName: string, items: MemberActivity[]): Promise<void> {
+  async publishAllToMembers(
+    groupName: string,
+    items: MemberActivity[],
+    opts: { except?: MemberExclusion } = {},
+  ): Promise<void> {
     const ids: string[] = [];
     const reach: Record<string, PeerFamily[]> = {};
     for (const item of items) {
@@ -119,6 +150,7 @@ export class StorePublisher implements Publisher {
       groupName,
       after: null,
       ...(more.length ? { more } : {}),
+      ...(opts.except ? { except: opts.except } : {}),
       ...(Object.keys(reach).length > 0 ? { reach } : {}),
     };
     await this.store.jobs.enqueue(
@@ -135,8 +167,12 @@ export class StorePublisher implements Publisher {
     signer: Signer = 'group',
   ): Promise<void> {
     const id = await this.save(groupName, activity, false, null);
-    // Never deliver to this server itself (an actor document may name an inbox here).
-    if (this.localOrigin && inbox.startsWith(`${this.localOrigin}/`)) return;
+    // Never deliver to this server itself over HTTP: what is for a group here is taken in directly.
+    if (this.localOrigin && inbox.startsWith(`${this.localOrigin}/`)) {
+      const job = localIntake(activity, this.now());
+      if (job && (await this.store.jobs.enqueue([job], this.now())) > 0) this.signal.notify('intake');
+      return;
+    }
     const payload: DeliverPayload = {
       activityId: id,
       inbox,
@@ -149,8 +185,13 @@ export class StorePublisher implements Publisher {
     this.signal.notify('deliver');
   }
 
-  async keep(groupName: string, document: ApObject, objectId: string | null): Promise<void> {
-    await this.save(groupName, document, false, objectId);
+  async keep(
+    groupName: string,
+    document: ApObject,
+    objectId: string | null,
+    inOutbox = false,
+  ): Promise<void> {
+    await this.save(groupName, document, inOutbox, objectId);
   }
 
   private async save(

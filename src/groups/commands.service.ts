@@ -11,10 +11,11 @@ import type { ModerationService } from './moderation.service.ts';
 import type { MembershipService } from './membership.service.ts';
 import type { SettingsPatch } from './settings.service.ts';
 import type { ReportService } from './report.service.ts';
+import { LINK_COMMANDS_HELP, type LinkCommands } from './link.commands.ts';
 
 export const COMMAND_HELP = `Commands (send them to the group in a direct message):
 help · rules · report <post url> <reason>
-Moderators: mod @user@host · unmod @user@host · log · ban @user@host [duration like 7d, 12h] [reason] · unban @user@host · remove <post url> [reason] · restore <post url> · approve @user@host · reject @user@host · kick @user@host · approve-post <post url> · reject-post <post url> · pin <post url> · unpin <post url> · lock <post url> · unlock <post url> · resolve <report id> · set title|summary|rules|language|membership|posting <value>`;
+Moderators: mod @user@host · unmod @user@host · log · ban @user@host [duration like 7d, 12h] [reason] · unban @user@host · remove <post url> [reason] · restore <post url> · approve @user@host · reject @user@host · kick @user@host · approve-post <post url> · reject-post <post url> · pin <post url> · unpin <post url> · lock <post url> · unlock <post url> · resolve <report id> · set title|summary|rules|language|membership|posting <value> · ${LINK_COMMANDS_HELP}`;
 
 /** Turns an account handle into an actor id (WebFinger), or null. */
 export interface HandleResolver {
@@ -27,6 +28,8 @@ export interface CommandDeps {
   membership: MembershipService;
   reports: ReportService;
   handles: HandleResolver;
+  /** Moves and groups following groups (`move`, `follow`, `unfollow`, `following`). */
+  links?: LinkCommands;
 }
 
 /** A command as received: the direct message's text and the id of the Create that brought it. */
@@ -287,8 +290,10 @@ export class CommandService {
             : `Report ${id} was already resolved.`
           : `There is no report ${id}.`;
       }
-      default:
-        return `Unknown command "${cmd.name}".\n${COMMAND_HELP}`;
+      default: {
+        const linked = await this.d.links?.run(group, sender, cmd);
+        return linked ?? `Unknown command "${cmd.name}".\n${COMMAND_HELP}`;
+      }
     }
   }
 

@@ -12,6 +12,7 @@
  */
 import type { ApObject } from '../activitypub/vocab.ts';
 import type { Group } from '../storage/store.ts';
+import type { MemberExclusion } from '../storage/links.store.ts';
 
 /** The Follow that a join answer refers to. */
 export interface FollowRef {
@@ -119,6 +120,31 @@ export type GroupEvent =
       inReplyTo: string | null;
       answering?: 'group' | 'service';
     })
+  /** A group was created here (by import too): the peers that follow this instance list it. */
+  | (About & { type: 'GroupCreated' })
+  /** The group moved to `target`, which lists it in `alsoKnownAs`: members are told with `Move`. */
+  | (About & { type: 'GroupMoved'; target: string })
+  /** A pinned post that came with an imported group: kept for the featured collection, sent to nobody. */
+  | (About & { type: 'PostImported'; create: ApObject; objectId: string })
+  /** The group asked to follow another group (FEP-d36d), or stopped following it. */
+  | (About & {
+      type: 'GroupFollowRequested' | 'GroupUnfollowed';
+      target: string;
+      targetInbox: string;
+      followId: string;
+    })
+  /**
+   * The group re-shares what a group it follows announced: the announced activity (an `Announce{Create}`, when
+   * `activity` is set) and a plain boost of the post (when `boost`), to its members but those who get it from
+   * the followed group (`except`). Ids derive from the object, so a post is re-shared once whatever brings it.
+   */
+  | (About & {
+      type: 'ObjectReshared';
+      objectId: string;
+      activity: ApObject | null;
+      boost: boolean;
+      except: MemberExclusion;
+    })
   /**
    * A direct message from the instance's Service actor, about no group in particular (an answer to a command
    * sent to it, a sign-in link, the fate of a request to create a group).
@@ -139,11 +165,26 @@ export type GroupEvent =
 
 export type GroupEventType = GroupEvent['type'];
 
+/** Another instance, as the instance's own events name it. */
+export interface PeerRef {
+  host: string;
+  /** Its Service actor. */
+  actorId: string;
+  inbox: string;
+}
+
+/** What happened between this instance and its peers (their directories). */
+export type InstanceEvent =
+  /** This instance's Service actor follows a peer's, to be told about the peer's groups. */
+  | { type: 'PeerFollowed' | 'PeerUnfollowed'; basis: string; peer: PeerRef; followId: string }
+  /** A peer's Follow was accepted: it is answered, then told about every group this instance lists. */
+  | { type: 'PeerAccepted'; basis: string; peer: PeerRef; theirFollowId: string };
+
 /** The port the domain emits events through. */
 export interface EventSink {
   /**
    * Turns the event into activities, stores them and queues their delivery. Returns once that is durable;
    * emitting the same event again (same basis) stores and queues nothing new.
    */
-  emit(event: GroupEvent): Promise<void>;
+  emit(event: GroupEvent | InstanceEvent): Promise<void>;
 }

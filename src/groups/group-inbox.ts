@@ -6,16 +6,26 @@
 import type { InboundActivity } from '../activitypub/inbound.parser.ts';
 import type { Handler, HandlerTable, Outcome } from './handlers/handler.ts';
 import type { ServiceInbox } from './service-inbox.ts';
+import type { InstanceHandler, InstanceHandlerTable } from './handlers/instance-handlers.ts';
 
 export class GroupInbox {
-  /** `service` takes the direct messages to the instance's Service actor (commands). */
+  /**
+   * `service` takes the direct messages to the instance's Service actor (commands); `instance` takes the
+   * activities for the Service actor about peering and peers' directories, before any group handler sees them.
+   */
   constructor(
     private readonly table: HandlerTable,
     private readonly service: ServiceInbox | null = null,
+    private readonly instance: InstanceHandlerTable = {},
   ) {}
 
   /** Handles one activity; `inboxGroup` is the group whose inbox received it, or null for the shared inbox. */
   async handle(a: InboundActivity, inboxGroup: string | null): Promise<Outcome[]> {
+    const forInstance = this.instance[a.kind] as InstanceHandler<InboundActivity> | undefined;
+    if (forInstance && (await forInstance.concerns(a))) {
+      const plan = await forInstance.verify(a);
+      return [plan.ok ? await forInstance.apply(a, plan.value) : { applied: false, reason: plan.error }];
+    }
     // The table gives the handler of this kind; TypeScript cannot follow the kind from the value to the table.
     const handler = this.table[a.kind] as Handler<InboundActivity>;
     const own = this.service ? await this.service.handle(a) : null;

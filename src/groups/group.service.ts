@@ -26,9 +26,14 @@ export class GroupService {
     this.now = deps.now ?? Date.now;
   }
 
+  /**
+   * Creates a group and tells the peers that list this instance's groups, unless `announce` is false (an import
+   * tells them once the group is complete).
+   */
   async create(
     name: string,
     fields: { title?: string; summary?: string } = {},
+    opts: { announce?: boolean } = {},
   ): Promise<Result<Group, CreateGroupError>> {
     if (!GROUP_NAME_RE.test(name)) {
       return err({
@@ -58,7 +63,13 @@ export class GroupService {
     // Key first: a group row never exists without its key, and a lost race leaves only an unused key.
     await this.deps.store.keys.putKeyPairIfAbsent({ owner: groupKeyOwner(name), ...pair });
     if (!(await this.deps.store.groups.createGroup(group))) return err({ type: 'name-taken' });
+    if (opts.announce !== false) await this.announceCreated(name);
     return ok(group);
+  }
+
+  /** Tells the peers that list this instance's groups about a new group (once: the ids derive from its name). */
+  announceCreated(name: string): Promise<void> {
+    return this.deps.events.emit({ type: 'GroupCreated', group: name, basis: `create-group:${name}` });
   }
 
   async get(name: string): Promise<Group | null> {

@@ -4,10 +4,29 @@
  */
 import type { RemoteActor } from '../storage/store.ts';
 import type { DomainPolicy } from '../storage/moderation.store.ts';
+import type { ApObject } from '../activitypub/vocab.ts';
 
 export interface ActorLookup {
   /** The remote actor, from cache or fetched; null when it cannot be had. */
   getActor(id: string): Promise<RemoteActor | null>;
+}
+
+/** Remote documents read as they are now (not from the actor cache): moves and groups following groups. */
+export interface RemoteDocuments {
+  /** The actor id behind a handle (`@name@host`), by WebFinger; null when unknown. */
+  resolveHandle(handle: string): Promise<string | null>;
+  /** The actor document at `id`, fetched now; null when it cannot be had or its id is not `id`. */
+  fetchActor(id: string): Promise<ApObject | null>;
+  /**
+   * The member ids of a remote group, as its followers collection lists them to this server (at most a bounded
+   * number); null when it lists none or cannot be read.
+   */
+  readMembers(groupId: string): Promise<string[] | null>;
+  /**
+   * The Service actor of the instance at `host` (`host[:port]`): the actor its `/` serves to ActivityPub
+   * requests, with its inbox; null when there is none.
+   */
+  instanceActor(host: string): Promise<{ id: string; inbox: string } | null>;
 }
 
 export interface DomainPolicyLookup {

@@ -41,7 +41,7 @@ export class ServiceCommandService {
     const me = `@${this.d.serviceName}@${this.d.domain}`;
     return `Commands (send them to ${me} in a direct message):
 help · create NAME [TITLE] (a new group, which you own) · groups (those you own or moderate) · transfer NAME @user@host (owner) · delete NAME (owner; answered with a code to confirm) · login (a sign-in link for the dashboard at ${this.d.urls.origin}/dashboard)
-To moderate a group, name it: ban !NAME@${this.d.domain} @user@host [7d] [reason] · unban · remove <post url> · approve @user@host · mod @user@host · set title <value> · log · ... (send "help !NAME" for the group's commands)`;
+To moderate a group, name it: ban !NAME@${this.d.domain} @user@host [7d] [reason] · unban · remove <post url> · approve @user@host · mod @user@host · set title <value> · log · follow @group@host · move @NAME@new.host (owner; to the group imported there) · ... (send "help !NAME" for the group's commands)`;
   }
 
   /** Runs the command of a direct message from `sender`; returns the answer to send back. */

@@ -59,6 +59,7 @@ export interface SettingsPatch {
   maxEditsPerPostPerHour?: number;
   premoderateFirstPosts?: number;
   listFollowers?: boolean;
+  acceptGroupFollowers?: boolean;
   icon?: ImageSource | null;
   banner?: ImageSource | null;
 }
@@ -152,6 +153,7 @@ export class SettingsService {
     if (v.maxEditsPerPostPerHour !== undefined) s.maxEditsPerPostPerHour = v.maxEditsPerPostPerHour;
     if (v.premoderateFirstPosts !== undefined) s.premoderateFirstPosts = v.premoderateFirstPosts;
     if (v.listFollowers !== undefined) s.listFollowers = v.listFollowers;
+    if (v.acceptGroupFollowers !== undefined) s.acceptGroupFollowers = v.acceptGroupFollowers;
     // Images last: they are written only once everything else is known to be valid.
     if (v.icon !== undefined) s.iconUrl = await this.imageUrl(v.icon);
     if (v.banner !== undefined) s.bannerUrl = await this.imageUrl(v.banner);
@@ -271,7 +273,7 @@ export function validateSettingsPatch(
     if (tags.length > MAX_TAGS) bad('tags', `at most ${MAX_TAGS} tags (got ${tags.length})`);
     else if (!problems.some((p) => p.field === 'tags')) out.tags = tags;
   }
-  for (const field of ['sensitive', 'discoverable', 'listFollowers'] as const) {
+  for (const field of ['sensitive', 'discoverable', 'listFollowers', 'acceptGroupFollowers'] as const) {
     const value = patch[field];
     if (value === undefined) continue;
     if (typeof value !== 'boolean') bad(field, `${field} must be true or false`);
@@ -395,6 +397,7 @@ function changedFields(before: Group, after: Group): SettingsField[] {
   if (a.maxEditsPerPostPerHour !== b.maxEditsPerPostPerHour) out.push('maxEditsPerPostPerHour');
   if (a.premoderateFirstPosts !== b.premoderateFirstPosts) out.push('premoderateFirstPosts');
   if (a.listFollowers !== b.listFollowers) out.push('listFollowers');
+  if (a.acceptGroupFollowers !== b.acceptGroupFollowers) out.push('acceptGroupFollowers');
   if (a.iconUrl !== b.iconUrl) out.push('icon');
   if (a.bannerUrl !== b.bannerUrl) out.push('banner');
   return out;

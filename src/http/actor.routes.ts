@@ -110,7 +110,8 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     }
     const pem = await d.store.keys.getPublicKey(groupKeyOwner(name));
     if (!pem) throw new Error(`group ${name} has no key`);
-    sendActivityJson(res, toApGroup(group, d.urls, pem, d.domain));
+    const links = await d.store.moves.getMoveState(name);
+    sendActivityJson(res, toApGroup(group, d.urls, pem, d.domain, links));
   });
 
   /** An addressee, the server of one, or a member when the group's followers are addressed. */

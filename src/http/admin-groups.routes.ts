@@ -38,6 +38,7 @@ const SETTINGS_FIELDS = [
   'sensitive',
   'discoverable',
   'listFollowers',
+  'acceptGroupFollowers',
   'membershipPolicy',
   'postingPolicy',
   'maxGroupMentions',
@@ -249,7 +250,7 @@ function settingsPatch(body: Body): SettingsPatch {
   if (language !== undefined) patch.language = language;
   const tags = optStringArray(body, 'tags', MAX_TAGS * 4, 100);
   if (tags !== undefined) patch.tags = tags;
-  for (const key of ['sensitive', 'discoverable', 'listFollowers'] as const) {
+  for (const key of ['sensitive', 'discoverable', 'listFollowers', 'acceptGroupFollowers'] as const) {
     const v = optBoolean(body, key);
     if (v !== undefined) patch[key] = v;
   }

@@ -15,6 +15,10 @@ import { bearerAuth } from './admin-auth.ts';
 import { groupAdminRoutes } from './admin-groups.routes.ts';
 import { moderationAdminRoutes } from './admin-moderation.routes.ts';
 import { domainAdminRoutes } from './admin-domains.routes.ts';
+import { importAdminRoute, linkAdminRoutes } from './admin-links.routes.ts';
+import type { MoveService } from '../groups/move.service.ts';
+import type { GroupFollowService } from '../groups/group-follow.service.ts';
+import type { PeeringService } from '../groups/peering.service.ts';
 import { selfServiceAdminRoutes } from './admin-self-service.routes.ts';
 import type { OwnershipService } from '../groups/ownership.service.ts';
 import type { GroupCreationService } from '../groups/group-creation.service.ts';
@@ -32,6 +36,9 @@ export interface AdminApiDeps {
   membership: MembershipService;
   moderation: ModerationService;
   instance: InstanceService;
+  moves: MoveService;
+  groupFollows: GroupFollowService;
+  peering: PeeringService;
   ownership: OwnershipService;
   creation: GroupCreationService;
   handles: {
@@ -57,8 +64,11 @@ export function adminRoutes(d: AdminRouteDeps): Router {
   });
   r.use(bearerAuth(d.token));
   r.use(requireJsonBody);
+  // An export file is larger than any other body: its route reads its own.
+  importAdminRoute(r, d);
   r.use(express.json({ limit: ADMIN_MAX_BODY }));
   groupAdminRoutes(r, d);
+  linkAdminRoutes(r, d);
   moderationAdminRoutes(r, d);
   domainAdminRoutes(r, d);
   selfServiceAdminRoutes(r, d);

@@ -1,5 +1,5 @@
 /** The collections of a group: followers, outbox, moderators, featured posts and threads. */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { Store, OutboxCursor } from '../storage/store.ts';
 import type { Urls } from '../activitypub/urls.ts';
 import type { GroupService } from '../groups/group.service.ts';
@@ -15,7 +15,13 @@ import {
 import { isPublicDocument } from '../activitypub/audience.ts';
 import { isObject, type ApObject } from '../activitypub/vocab.ts';
 import { sendActivityJson } from './negotiation.ts';
-import { allowedFetch, notFound, refuseFetch, type AuthorizeFetch } from './fetch-access.ts';
+import {
+  allowedFetch,
+  notFound,
+  refuseFetch,
+  type AuthorizeFetch,
+  type FetchSigner,
+} from './fetch-access.ts';
 import { featuredObjects, newestPostAnnounces } from './collection-items.ts';
 
 export interface CollectionRoutesDeps {
@@ -23,7 +29,12 @@ export interface CollectionRoutesDeps {
   urls: Urls;
   groups: GroupService;
   authorizeFetch: AuthorizeFetch;
+  /** Who signed a GET: the server of a group following this one may read its members. */
+  fetchSigner: FetchSigner;
 }
+
+/** Members looked at to find a group following this one on the reader's server. */
+const FOLLOWER_GROUP_SCAN = 200;
 
 const PAGE_SIZE = 20;
 /** Posts carried inline by the outbox collection (Lemmy backfills from them; it reads at most 50). */
@@ -32,6 +43,19 @@ const OUTBOX_INLINE_POSTS = 20;
 export function collectionRoutes(d: CollectionRoutesDeps): Router {
   const r = Router();
 
+  /** True when the GET is signed by the server of an accepted member of the group that is a group. */
+  const readerHostsFollowerGroup = async (req: Request, name: string): Promise<boolean> => {
+    const reader = await d.fetchSigner(req);
+    if (reader === null || !URL.canParse(reader)) return false;
+    const prefix = `${new URL(reader).origin}/`;
+    const page = await d.store.members.listMembers(name, 'accepted', prefix, FOLLOWER_GROUP_SCAN);
+    for (const m of page) {
+      if (!m.actorId.startsWith(prefix)) break;
+      if ((await d.store.remoteActors.getRemoteActor(m.actorId))?.type === 'Group') return true;
+    }
+    return false;
+  };
+
   r.get('/groups/:name/followers', async (req, res) => {
     const group = await d.groups.get(req.params.name);
     if (!group) return notFound(res);
@@ -39,10 +63,13 @@ export function collectionRoutes(d: CollectionRoutesDeps): Router {
     const total = await d.store.members.countMembers(group.name, 'accepted');
     const id = d.urls.followers(group.name);
     const after = typeof req.query.after === 'string' ? req.query.after : null;
-    if (!group.settings.listFollowers || (req.query.page === undefined && after === null)) {
-      sendActivityJson(res, toApFollowers(id, total, group.settings.listFollowers ? `${id}?page=1` : null));
+    // A group following this one (FEP-d36d) reads the members, so that its server sends them nothing twice.
+    const listed = group.settings.listFollowers || (await readerHostsFollowerGroup(req, group.name));
+    if (!listed || (req.query.page === undefined && after === null)) {
+      sendActivityJson(res, toApFollowers(id, total, listed ? `${id}?page=1` : null));
       return;
     }
+    if (!group.settings.listFollowers) res.set('Cache-Control', 'private, no-store');
     const members = await d.store.members.listMembers(group.name, 'accepted', after, PAGE_SIZE);
     const last = members[members.length - 1];
     sendActivityJson(

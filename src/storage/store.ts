@@ -12,6 +12,7 @@
 
 import type { ModerationStore } from './moderation.store.ts';
 import type { BrakesStore } from './brakes.store.ts';
+import type { LinksStore } from './links.store.ts';
 import type { PeerSoftwareRepository } from './peer-software.repository.ts';
 import type { SelfServiceStore } from './self-service.store.ts';
 
@@ -50,6 +51,8 @@ export interface GroupSettings {
   maxEditsPerPostPerHour: number;
   /** A new member's first posts are held for a moderator's approval; 0 = off. */
   premoderateFirstPosts: number;
+  /** Other groups may follow this one (FEP-d36d); when false their Follow is refused with Reject. */
+  acceptGroupFollowers: boolean;
 }
 
 export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
@@ -68,6 +71,7 @@ export const DEFAULT_GROUP_SETTINGS: GroupSettings = {
   maxActivitiesPerHour: 60,
   maxEditsPerPostPerHour: 5,
   premoderateFirstPosts: 0,
+  acceptGroupFollowers: true,
 };
 
 /** A group hosted here. Its actor URL is derived from the configured origin and `name`. */
@@ -403,9 +407,9 @@ export interface JobQueue {
 /**
  * The whole port, assembled from the per-topic repositories (the moderation ones in moderation.store.ts, vote
  * state, rate limits and claims in brakes.store.ts, owners, group requests, codes and sessions in
- * self-service.store.ts).
+ * self-service.store.ts, moves, group follows, peers and their directories in links.store.ts).
  */
-export interface Store extends ModerationStore, BrakesStore, SelfServiceStore {
+export interface Store extends ModerationStore, BrakesStore, SelfServiceStore, LinksStore {
   readonly kind: 'sqlite' | 'mongodb';
   readonly groups: GroupRepository;
   readonly keys: KeyRepository;

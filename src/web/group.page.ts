@@ -21,10 +21,14 @@ export async function renderGroupPage(o: {
       `<h1>${escapeHtml(group.title)}</h1><p>This group was deleted.</p>`,
     );
   }
-  const [members, posts] = await Promise.all([
+  const [members, posts, links] = await Promise.all([
     o.store.members.countMembers(group.name, 'accepted'),
     loadRecentPosts(o.store, group.name, 10),
+    o.store.moves.getMoveState(group.name),
   ]);
+  const moved = links.movedTo
+    ? `<p class="notice" id="moved" role="status">This group has moved to <a href="${escapeHtml(links.movedTo)}">${escapeHtml(links.movedTo)}</a>. Follow it there: posts sent here are no longer shared.</p>`
+    : '';
   const actor = urls.group(group.name);
   const s = group.settings;
   const summaryHtml = markdownToHtml(group.summary);
@@ -76,7 +80,8 @@ export async function renderGroupPage(o: {
     ${tags}
   </header>
   ${summaryHtml ? `<section class="summary" aria-label="About">${summaryHtml}</section>` : ''}
-  <section aria-labelledby="join" class="join-box">
+  ${moved}
+  <section aria-labelledby="join" class="join-box"${moved ? ' hidden' : ''}>
     <h2 id="join">Join</h2>
     <p>Search for <code>${escapeHtml(handle)}</code> in your app and follow it, or enter your server:</p>
     <form method="get" action="/join" class="join">

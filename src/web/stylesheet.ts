@@ -23,6 +23,8 @@ button.copy { padding: .1rem .6rem; font-size: .875rem; background: transparent;
 code { background: var(--card); padding: .1rem .3rem; border-radius: .25rem; overflow-wrap: anywhere; }
 #handle { user-select: all; }
 .muted, .stats { color: var(--muted); }
+.notice { border: 1px solid var(--accent); border-radius: .5rem; padding: .75rem 1rem; }
+.peer { color: var(--muted); font-size: .9em; }
 .count { color: var(--muted); margin: 0; }
 ul.groups, ol.posts { list-style: none; padding: 0; }
 ul.groups li.group-card { display: flex; gap: .9rem; border: 1px solid var(--line); border-radius: .5rem;

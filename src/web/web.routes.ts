@@ -31,14 +31,16 @@ export function webRoutes(d: WebDeps): Router {
       .send(await renderDirectory({ store: d.store, urls: d.urls, domain: d.domain, query: q, after }));
   });
 
-  r.get('/join', (req, res) => {
+  r.get('/join', async (req, res) => {
     const uri = typeof req.query.uri === 'string' ? req.query.uri : '';
     const raw = typeof req.query.server === 'string' ? req.query.server.trim().toLowerCase() : '';
     const server = raw
       .replace(/^https?:\/\//, '')
       .replace(/\/.*$/, '')
       .replace(/^@?[^@]*@/, '');
-    if (!d.urls.groupNameOf(uri) || !SERVER_RE.test(server)) {
+    // A group here, or one a peer lists in the directory.
+    const known = d.urls.groupNameOf(uri) !== null || (await d.store.directory.getEntry(uri)) !== null;
+    if (!known || !SERVER_RE.test(server)) {
       res.status(400).type('text/plain').send('Enter the name of your server, such as mastodon.social.');
       return;
     }

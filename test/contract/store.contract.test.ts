@@ -10,6 +10,7 @@ import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
 import { describeHosts } from './store-suite/hosts.contract.ts';
 import { describeIndexes } from './store-suite/indexes.contract.ts';
 import { describeJobQueue } from './store-suite/job-queue.contract.ts';
+import { describeLinks } from './store-suite/links.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
@@ -44,6 +45,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describePeerSoftware(store);
   describePurges(store);
   describeBrakes(store);
+  describeLinks(store);
   describeSelfService(store);
   describeLifecycle();
   describeIndexes();

@@ -21,8 +21,13 @@ import { ReportService } from '../../src/groups/report.service.ts';
 import { AnswerLimiter } from '../../src/groups/answer-limiter.service.ts';
 import { handlerTable } from '../../src/groups/handlers/handler-table.ts';
 import type { Outcome } from '../../src/groups/handlers/handler.ts';
-import type { EventSink, GroupEvent } from '../../src/groups/events.ts';
-import type { ActorLookup, DomainPolicyLookup } from '../../src/groups/ports.ts';
+import type { EventSink, GroupEvent, InstanceEvent } from '../../src/groups/events.ts';
+import type { ActorLookup, DomainPolicyLookup, RemoteDocuments } from '../../src/groups/ports.ts';
+import { GroupFollowService } from '../../src/groups/group-follow.service.ts';
+import { MoveService } from '../../src/groups/move.service.ts';
+import { PeeringService } from '../../src/groups/peering.service.ts';
+import { instanceHandlerTable } from '../../src/groups/handlers/instance-handlers.ts';
+import { LinkCommands } from '../../src/groups/link.commands.ts';
 import { parseInbound } from '../../src/activitypub/inbound.parser.ts';
 import type { ApObject } from '../../src/activitypub/vocab.ts';
 import type { Publisher } from '../../src/federation/publisher.ts';
@@ -49,22 +54,44 @@ function keyPair(): { publicKeyPem: string; privateKeyPem: string } {
 
 /** Records every event; `failNext(type)` makes the next emit of that type throw, as a failed store write would. */
 export class RecordingEvents implements EventSink {
-  readonly events: GroupEvent[] = [];
+  readonly events: Array<GroupEvent | InstanceEvent> = [];
   private failing = new Set<string>();
   constructor(private readonly next: EventSink | null = null) {}
 
-  failNext(type: GroupEvent['type']): void {
+  failNext(type: (GroupEvent | InstanceEvent)['type']): void {
     this.failing.add(type);
   }
 
-  async emit(event: GroupEvent): Promise<void> {
+  async emit(event: GroupEvent | InstanceEvent): Promise<void> {
     if (this.failing.delete(event.type)) throw new Error(`emit of ${event.type} failed (injected)`);
     this.events.push(event);
     await this.next?.emit(event);
   }
 
-  of<T extends GroupEvent['type']>(type: T): Array<Extract<GroupEvent, { type: T }>> {
-    return this.events.filter((e): e is Extract<GroupEvent, { type: T }> => e.type === type);
+  of<T extends (GroupEvent | InstanceEvent)['type']>(
+    type: T,
+  ): Array<Extract<GroupEvent | InstanceEvent, { type: T }>> {
+    return this.events.filter((e): e is Extract<GroupEvent | InstanceEvent, { type: T }> => e.type === type);
+  }
+}
+
+/** Remote documents as the test sets them: actor documents, groups' member lists, instances' Service actors. */
+export class FakeRemote implements RemoteDocuments {
+  readonly actors = new Map<string, ApObject>();
+  readonly members = new Map<string, string[]>();
+  readonly instances = new Map<string, { id: string; inbox: string }>();
+  readonly handles = new Map<string, string>();
+  async resolveHandle(handle: string): Promise<string | null> {
+    return this.handles.get(handle.replace(/^@/, '')) ?? null;
+  }
+  async fetchActor(id: string): Promise<ApObject | null> {
+    return this.actors.get(id) ?? null;
+  }
+  async readMembers(groupId: string): Promise<string[] | null> {
+    return this.members.get(groupId) ?? null;
+  }
+  async instanceActor(host: string): Promise<{ id: string; inbox: string } | null> {
+    return this.instances.get(host) ?? null;
   }
 }
 
@@ -110,6 +137,10 @@ export interface Harness {
   budget: ActivityBudget;
   reports: ReportService;
   answers: AnswerLimiter;
+  remote: FakeRemote;
+  groupFollows: GroupFollowService;
+  moves: MoveService;
+  peering: PeeringService;
   inbox: GroupInbox;
   /** Creates an open group and returns its actor id. */
   group(name: string): Promise<string>;
@@ -160,23 +191,25 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
     resolveHandle: async (h: string) => `https://${h.split('@').pop()}/users/${h.split('@')[1]}`,
   };
   const answers = new AnswerLimiter({ store, limiter });
-  const commands = new CommandService({ store, moderation, membership, reports, handles });
+  const remote = new FakeRemote();
+  const groupFollows = new GroupFollowService({ store, urls, events, actors, remote, now });
+  const moves = new MoveService({ store, urls, events, groups, remote, domain: 'guild.example', now });
+  const links = new LinkCommands({ moves, groupFollows });
+  const commands = new CommandService({ store, moderation, membership, reports, handles, links });
+  const peering = new PeeringService({
+    store,
+    urls,
+    events,
+    actors,
+    remote,
+    unreachableAfterMs: 7 * 86_400_000,
+    now,
+  });
+  const deps = { store, urls, actors, events, posting, moderation, membership, notices, commands, now };
   const inbox = new GroupInbox(
-    handlerTable({
-      store,
-      urls,
-      actors,
-      events,
-      posting,
-      moderation,
-      membership,
-      notices,
-      commands,
-      budget,
-      reports,
-      answers,
-      now,
-    }),
+    handlerTable({ ...deps, budget, reports, answers, groupFollows }),
+    null,
+    instanceHandlerTable({ store, urls, peering }),
   );
   return {
     store,
@@ -195,9 +228,13 @@ export async function startHarness(opts: { sink?: EventSink; publisher?: Publish
     budget,
     reports,
     answers,
+    remote,
+    groupFollows,
+    moves,
+    peering,
     inbox,
     async group(name) {
-      const r = await groups.create(name);
+      const r = await groups.create(name, {}, { announce: false });
       if (!r.ok) throw new Error(`could not create ${name}: ${JSON.stringify(r.error)}`);
       return urls.group(name);
     },

@@ -119,6 +119,7 @@ export async function startSelfService(
       budget: h.budget,
       reports: h.reports,
       answers: h.answers,
+      groupFollows: h.groupFollows,
       now,
     }),
     new ServiceInbox({ urls: h.urls, commands: serviceCommands, messenger, answers: h.answers }),

@@ -92,6 +92,10 @@ export async function openTestStoreAt(): Promise<{ store: Store; options: StoreO
     votes: opened.votes,
     rateLimits: opened.rateLimits,
     claims: opened.claims,
+    moves: opened.moves,
+    groupFollows: opened.groupFollows,
+    peerings: opened.peerings,
+    directory: opened.directory,
     peers: opened.peers,
     ping: () => opened.ping(),
     close: async () => {

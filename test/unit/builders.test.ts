@@ -75,6 +75,26 @@ describe('activity builders', function () {
     lemmyRequires(a, ['actor', 'to', 'object', 'cc', 'type', 'id'], 'AnnounceActivity');
   });
 
+  it('announces a signed activity without its LD signature and the identity context that only served it', function () {
+    // What fedify sends: an RsaSignature2017 read under identity/v1, which redefines ActivityStreams terms and,
+    // nested after the ActivityStreams context, is refused by inboxes that check contexts (this server's too).
+    const plain = { id: `${BOB}/c/2`, type: 'Create', actor: BOB };
+    const signed = {
+      '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/identity/v1'],
+      ...plain,
+      signature: { type: 'RsaSignature2017', creator: `${BOB}#main-key`, signatureValue: 'x' },
+    };
+    const a = buildAnnounce({ ...ids, id: `${GROUP}/activities/2`, activity: signed, published: T });
+    expect(a.object).to.deep.equal({ '@context': ['https://www.w3.org/ns/activitystreams'], ...plain });
+    const bare = buildAnnounce({
+      ...ids,
+      id: `${GROUP}/activities/3`,
+      activity: { '@context': 'https://w3id.org/identity/v1', ...plain },
+      published: T,
+    });
+    expect(bare.object).to.deep.equal(plain);
+  });
+
   it('boosts a post by id, and undoes the boost with the boost embedded, addressing and date included', function () {
     const boost = buildBoost({ ...ids, id: `${GROUP}/activities/b`, objectId: POST, published: T });
     expect(boost).to.deep.include({

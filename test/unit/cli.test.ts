@@ -150,6 +150,7 @@ describe('guild CLI', function () {
       maxActivitiesPerHour: 20,
       maxEditsPerPostPerHour: 2,
       premoderateFirstPosts: 0,
+      acceptGroupFollowers: true,
     });
     expect(await fanoutQueued()).to.equal(before + 1);
     const show = await cli('group', 'show', 'rust');

@@ -39,6 +39,7 @@ describe('handler table', function () {
       budget: h.budget,
       reports: h.reports,
       answers: h.answers,
+      groupFollows: h.groupFollows,
       now: () => h.clock.now,
     });
     expect(Object.keys(table).sort()).to.deep.equal([...INBOUND_KINDS].sort());

@@ -93,6 +93,13 @@ describe('inbound parse', function () {
       [activity('Remove', { object: POST, target: `${GROUP}/featured` }), 'remove'],
       [activity('Lock', { object: POST }), 'lock'],
       [activity('Undo', { object: { type: 'Lock', actor: ALICE, object: POST } }), 'undo-lock'],
+      [activity('Announce', { object: activity('Create', { object: note() }) }), 'announce-create'],
+      [activity('Announce', { object: POST }), 'announce-boost'],
+      [activity('Announce', { object: note() }), 'announce-boost'],
+      [
+        activity('Announce', { object: { id: 'https://b.example/groups/g', type: 'Group' } }),
+        'announce-group',
+      ],
     ];
     for (const [doc, kind] of cases) expect(parsed(doc).kind, JSON.stringify(doc)).to.equal(kind);
     // Every kind is reachable from a document.
@@ -141,18 +148,8 @@ describe('inbound parse', function () {
     expect(typed.kind === 'create-post' && typed.object.type).to.equal('Article');
   });
 
-  it('refuses every type outside the union (closed): Announce, Move, Warn, and whatever else', function () {
-    for (const type of [
-      'Announce',
-      'Move',
-      'Warn',
-      'Question',
-      'Invite',
-      'Join',
-      'Leave',
-      'Resolve',
-      'Note',
-    ]) {
+  it('refuses every type outside the union (closed): Move, Warn, and whatever else', function () {
+    for (const type of ['Move', 'Warn', 'Question', 'Invite', 'Join', 'Leave', 'Resolve', 'Note']) {
       expect(refused(activity(type, { object: POST }))).to.deep.include({ type: 'unsupported' });
       expect(INBOUND_TYPES.has(type), type).to.equal(false);
     }
@@ -164,6 +161,12 @@ describe('inbound parse', function () {
       activity('Undo', { object: { id: `${ALICE}/a/1`, type: 'Announce', actor: ALICE, object: POST } }),
       activity('Undo', { object: { id: `${ALICE}/x/1`, type: 'Move', actor: ALICE, object: POST } }),
       activity('Accept', { object: { id: `${ALICE}/i/1`, type: 'Invite' } }),
+      // Announces of anything but a post, its Create, or a Group (a peer's directory).
+      activity('Announce', { object: activity('Like', { object: POST }) }),
+      activity('Announce', { object: { id: ALICE, type: 'Person' } }),
+      activity('Announce', {
+        object: activity('Create', { object: { id: `${ALICE}/pm/1`, type: 'ChatMessage' } }),
+      }),
     ];
     for (const doc of unsupported)
       expect(refused(doc), JSON.stringify(doc)).to.deep.include({ type: 'unsupported' });

@@ -11,6 +11,8 @@ const GROUP = `${ORIGIN}/groups/birds`;
 const MEMBER = 'https://member.example/users/m';
 const STRANGER = 'https://junk.example/users/j';
 const POST = 'https://member.example/notes/1';
+/** A group that the group here follows (FEP-d36d). */
+const FOLLOWED = 'https://other.example/groups/owls';
 
 function admission(o: { cap?: number; now?: () => number; failing?: boolean } = {}): IntakeAdmission {
   const fail = async (): Promise<never> => {
@@ -25,6 +27,9 @@ function admission(o: { cap?: number; now?: () => number; failing?: boolean } = 
       } as never,
       posts: {
         listGroupsOfPost: o.failing ? fail : async (objectId: string) => (objectId === POST ? ['birds'] : []),
+      } as never,
+      groupFollows: {
+        listFollowsOf: o.failing ? fail : async (actorId: string) => (actorId === FOLLOWED ? [{}] : []),
       } as never,
     },
     origin: ORIGIN,
@@ -80,6 +85,18 @@ describe('intake admission', function () {
     ).to.deep.equal({
       kind: 'store',
     });
+    const followed = { actorId: FOLLOWED, host: 'other.example', bytes: 100 };
+    const announce = {
+      type: 'Announce',
+      actor: FOLLOWED,
+      to: ['https://www.w3.org/ns/activitystreams#Public'],
+      cc: [`${FOLLOWED}/followers`],
+      object: { type: 'Create', object: { id: 'https://e.example/p' } },
+    };
+    expect(await a.admit(announce, followed), 'an Announce of a group a group here follows').to.deep.equal({
+      kind: 'store',
+    });
+    expect((await a.admit({ ...announce, actor: STRANGER }, from)).kind).to.equal('unrelated');
   });
 
   it('answers without storing what concerns nothing here', async function () {

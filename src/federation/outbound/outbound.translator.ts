@@ -32,12 +32,13 @@ import {
 } from '../../activitypub/moderation.builders.ts';
 import { toApGroup } from '../../activitypub/group.serializer.ts';
 import { groupKeyOwner, type Urls } from '../../activitypub/urls.ts';
-import type { EventSink, GroupEvent } from '../../groups/events.ts';
+import type { EventSink, GroupEvent, InstanceEvent } from '../../groups/events.ts';
 import { NO_IMMEDIATE_SENDER, sendServiceMessage, type ImmediateSender } from './service-message.ts';
 import type { MemberActivity, Publisher } from '../publisher.ts';
 import type { SoftwareLookup } from '../peer-software.service.ts';
 import { MemberItems, type Basis } from './member-items.ts';
 import { DirectSends } from './direct-sends.ts';
+import { LinksTranslator } from './links.translator.ts';
 
 export interface OutboundDeps {
   publisher: Publisher;
@@ -59,6 +60,8 @@ type Event<T extends GroupEvent['type']> = Extract<GroupEvent, { type: T }>;
 
 export class OutboundTranslator implements EventSink {
   private readonly now: () => number;
+  /** Moves, groups following groups, re-shares, and the news peers get of the directory. */
+  private readonly links: LinksTranslator;
   private readonly items: MemberItems;
   private readonly direct: DirectSends;
 
@@ -67,9 +70,10 @@ export class OutboundTranslator implements EventSink {
     const published = () => this.published();
     this.items = new MemberItems(d, published);
     this.direct = new DirectSends({ ...d, software: d.software ?? null }, published);
+    this.links = new LinksTranslator({ ...d, now: this.now });
   }
 
-  async emit(e: GroupEvent): Promise<void> {
+  async emit(e: GroupEvent | InstanceEvent): Promise<void> {
     switch (e.type) {
       case 'PostAccepted': {
         // A top-level post is boosted; a reply is forwarded as its author sent it, where that is taken.
@@ -181,9 +185,12 @@ export class OutboundTranslator implements EventSink {
           }),
         );
       case 'SettingsChanged':
-        return this.settingsChanged(e);
+        await this.settingsChanged(e);
+        // Peers list the group as it now is, or not at all when it is no longer discoverable.
+        return this.links.directoryNews(e, 'updated', e.snapshot);
       case 'GroupDeleted':
-        return this.groupDeleted(e);
+        await this.groupDeleted(e);
+        return this.links.directoryNews(e, 'unlisted');
       case 'ReportResolved': {
         const resolve = buildResolve({
           id: this.id(e, 'resolve'),
@@ -196,6 +203,16 @@ export class OutboundTranslator implements EventSink {
       }
       case 'DirectMessageSent':
         return this.direct.directMessage(e);
+      case 'GroupCreated':
+      case 'GroupMoved':
+      case 'PostImported':
+      case 'GroupFollowRequested':
+      case 'GroupUnfollowed':
+      case 'ObjectReshared':
+      case 'PeerFollowed':
+      case 'PeerUnfollowed':
+      case 'PeerAccepted':
+        return this.links.emit(e);
       case 'ServiceMessageSent':
         return sendServiceMessage(
           {
@@ -296,7 +313,8 @@ export class OutboundTranslator implements EventSink {
   private async settingsChanged(e: Event<'SettingsChanged'>): Promise<void> {
     const pem = await this.d.store.keys.getPublicKey(groupKeyOwner(e.group));
     if (!pem) throw new Error(`group ${e.group} has no key`);
-    const document = toApGroup(e.snapshot, this.d.urls, pem, this.d.domain);
+    const links = await this.d.store.moves.getMoveState(e.group);
+    const document = toApGroup(e.snapshot, this.d.urls, pem, this.d.domain, links);
     const ids = this.items.ids(e.group);
     const own = buildUpdateGroup({
       ...ids,

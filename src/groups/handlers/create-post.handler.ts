@@ -5,7 +5,12 @@
 import type { InboundOf } from '../../activitypub/inbound.parser.ts';
 import type { ApPostObject } from '../../activitypub/inbound.parser.ts';
 import type { PostingPlan, Submission } from '../posting.service.ts';
+import { ok } from '../ports.ts';
+import { movedText } from '../moved.ts';
 import { applied, localGroups, notApplied, type Handler, type HandlerDeps } from './handler.ts';
+
+/** What to do with a post: the posting rules' decision, or a pointer when the group has moved. */
+type Plan = PostingPlan | { kind: 'moved'; target: string };
 
 type CreatePost = InboundOf<'create-post'>;
 
@@ -43,7 +48,7 @@ export async function groupMentions(
   return postGroups(d, a, o).length + (await remoteGroupsMentioned(d, o));
 }
 
-export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPlan> {
+export function createPostHandler(d: HandlerDeps): Handler<CreatePost, Plan> {
   const submission = (a: CreatePost): Submission => ({
     activityId: a.id,
     author: a.actor,
@@ -55,10 +60,20 @@ export function createPostHandler(d: HandlerDeps): Handler<CreatePost, PostingPl
       return postGroups(d, a, a.object);
     },
     async verify(a, group) {
+      const { movedTo } = await d.store.moves.getMoveState(group);
+      if (movedTo !== null) return ok({ kind: 'moved', target: movedTo });
       const mentions = await groupMentions(d, a, a.object);
       return d.posting.check(group, submission(a), { groupMentions: mentions, released: false });
     },
     async apply(a, group, plan) {
+      if (plan.kind === 'moved') {
+        // Nothing is re-shared here any more: the author is told where the group went, once per post.
+        await d.notices.sendDirect(group, a.actor, movedText(plan.target), {
+          basis: a.id,
+          inReplyTo: a.object.id,
+        });
+        return applied(`${group} has moved to ${plan.target}; ${a.actor} was pointed there`);
+      }
       if (plan.kind === 'refuse-non-member') {
         // Told to its author, who would otherwise see the post as sent to the group (rate-limited).
         const told = await d.notices.notifyRefusedPost(group, a.actor, { postId: a.object.id, basis: a.id });

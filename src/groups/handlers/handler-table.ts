@@ -22,6 +22,7 @@ import { undoVoteHandler } from './undo-vote.handler.ts';
 import { updateGroupHandler } from './update-group.handler.ts';
 import { updatePostHandler } from './update-post.handler.ts';
 import { voteHandler } from './vote.handler.ts';
+import { announceGroupHandler, reshareHandler } from './reshare.handler.ts';
 import type { HandlerDeps, HandlerTable } from './handler.ts';
 
 export function handlerTable(d: HandlerDeps): HandlerTable {
@@ -47,5 +48,8 @@ export function handlerTable(d: HandlerDeps): HandlerTable {
     remove: removeHandler(d),
     lock: lockHandler(d),
     'undo-lock': undoLockHandler(d),
+    'announce-create': reshareHandler(d),
+    'announce-boost': reshareHandler(d),
+    'announce-group': announceGroupHandler(),
   };
 }

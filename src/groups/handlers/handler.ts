@@ -22,6 +22,7 @@ import type { CommandService } from '../commands.service.ts';
 import type { ActivityBudget } from '../activity-budget.service.ts';
 import type { ReportService } from '../report.service.ts';
 import type { AnswerLimiter } from '../answer-limiter.service.ts';
+import type { GroupFollowService } from '../group-follow.service.ts';
 
 /** What became of an activity in one group: applied (what was done), or refused (why). */
 export type Outcome = { applied: true; what: string } | { applied: false; reason: string };
@@ -60,6 +61,7 @@ export interface HandlerDeps {
   reports: ReportService;
   /** Bounds the answers and refusals sent to actors who are not members. */
   answers: AnswerLimiter;
+  groupFollows: GroupFollowService;
   now: () => number;
 }
 

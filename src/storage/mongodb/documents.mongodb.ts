@@ -12,6 +12,14 @@ import type {
   ReportResolutionDoc,
 } from './moderation-documents.mongodb.ts';
 import type { ClaimDoc, RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
+import type {
+  DirectoryEntryDoc,
+  GroupFollowDoc,
+  GroupMoveDoc,
+  KnownMemberDoc,
+  PeerDoc,
+  PriorMemberDoc,
+} from './links-documents.mongodb.ts';
 
 /** A group; `_id` is its name. */
 export interface GroupDoc {
@@ -162,6 +170,12 @@ export interface MongoCollections {
   votes: Collection<VoteDoc>;
   rateHits: Collection<RateHitDoc>;
   claims: Collection<ClaimDoc>;
+  groupMoves: Collection<GroupMoveDoc>;
+  priorMembers: Collection<PriorMemberDoc>;
+  groupFollows: Collection<GroupFollowDoc>;
+  knownMembers: Collection<KnownMemberDoc>;
+  peerings: Collection<PeerDoc>;
+  directoryEntries: Collection<DirectoryEntryDoc>;
   peers: Collection<PeerSoftwareDoc>;
 }
 
@@ -187,6 +201,12 @@ export function collectionsOf(db: Db): MongoCollections {
     votes: db.collection<VoteDoc>('votes'),
     rateHits: db.collection<RateHitDoc>('rate_hits'),
     claims: db.collection<ClaimDoc>('claims'),
+    groupMoves: db.collection<GroupMoveDoc>('group_moves'),
+    priorMembers: db.collection<PriorMemberDoc>('prior_members'),
+    groupFollows: db.collection<GroupFollowDoc>('group_follows'),
+    knownMembers: db.collection<KnownMemberDoc>('known_members'),
+    peerings: db.collection<PeerDoc>('peerings'),
+    directoryEntries: db.collection<DirectoryEntryDoc>('directory_entries'),
     peers: db.collection<PeerSoftwareDoc>('peer_software'),
   };
 }
@@ -291,6 +311,22 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // purgeExpiredClaims (claim and release use `_id`)
   claims: [{ key: { expiresAt: 1 } }],
+  // getMoveState, addAlsoKnownAs, setMovedTo use `_id`.
+  groupMoves: [],
+  // addPriorMembers, isPriorMember, countPriorMembers
+  priorMembers: [{ key: { groupName: 1, actorId: 1 }, unique: true }],
+  groupFollows: [
+    // putGroupFollow, getGroupFollow, removeGroupFollow, listGroupFollows
+    { key: { groupName: 1, targetId: 1 }, unique: true },
+    // listFollowsOf
+    { key: { targetId: 1, groupName: 1 } },
+  ],
+  // replaceKnownMembers, countKnownMembers, listDeliveryInboxesExcept (remote group)
+  knownMembers: [{ key: { groupId: 1, actorId: 1 }, unique: true }],
+  // getPeer, putPeer, removePeer, listPeers, markPeerSeen use `_id`.
+  peerings: [],
+  // removeEntriesOfHost; the others use `_id`.
+  directoryEntries: [{ key: { host: 1 } }],
   // listDue (getSoftware, noteOrigins and putSoftware use `_id`)
   peers: [{ key: { refreshAt: 1, _id: 1 } }],
 };

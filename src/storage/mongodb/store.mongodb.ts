@@ -23,6 +23,8 @@ import { MongoPostFlagsRepository } from './post-flags.repository.mongodb.ts';
 import { MongoPostRepository } from './post.repository.mongodb.ts';
 import { MongoRemoteActorRepository } from './remote-actor.repository.mongodb.ts';
 import { MongoReportRepository } from './report.repository.mongodb.ts';
+import { MongoGroupFollowRepository, MongoGroupMoveRepository } from './moves.repository.mongodb.ts';
+import { MongoDirectoryRepository, MongoPeerRepository } from './peers.repository.mongodb.ts';
 import {
   ensureSelfServiceIndexes,
   MongoCodeRepository,
@@ -58,6 +60,10 @@ export class MongoStore implements Store {
   readonly votes: MongoVoteRepository;
   readonly rateLimits: MongoRateLimitRepository;
   readonly claims: MongoClaimRepository;
+  readonly moves: MongoGroupMoveRepository;
+  readonly groupFollows: MongoGroupFollowRepository;
+  readonly peerings: MongoPeerRepository;
+  readonly directory: MongoDirectoryRepository;
   readonly peers: MongoPeerSoftwareRepository;
   readonly owners: MongoOwnerRepository;
   readonly groupRequests: MongoGroupRequestRepository;
@@ -93,6 +99,14 @@ export class MongoStore implements Store {
     this.votes = new MongoVoteRepository(collections.votes);
     this.rateLimits = new MongoRateLimitRepository(collections.rateHits);
     this.claims = new MongoClaimRepository(collections.claims);
+    this.moves = new MongoGroupMoveRepository(collections.groupMoves, collections.priorMembers);
+    this.groupFollows = new MongoGroupFollowRepository(
+      collections.groupFollows,
+      collections.knownMembers,
+      collections.members,
+    );
+    this.peerings = new MongoPeerRepository(collections.peerings);
+    this.directory = new MongoDirectoryRepository(collections.directoryEntries);
     this.peers = new MongoPeerSoftwareRepository(collections.peers);
     const selfService = selfServiceCollectionsOf(db);
     this.owners = new MongoOwnerRepository(selfService.owners);

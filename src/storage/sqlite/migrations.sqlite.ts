@@ -389,6 +389,71 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE notified_at IS NULL AND state = 'open';
     `,
   },
+  {
+    version: 12,
+    name: 'moves, groups following groups, peers and their directories',
+    sql: `
+      -- getMoveState, addAlsoKnownAs, setMovedTo: one row per group that has either.
+      CREATE TABLE group_moves (
+        group_name TEXT PRIMARY KEY,
+        also_known_as TEXT NOT NULL,
+        moved_to TEXT,
+        moved_at INTEGER
+      );
+      -- addPriorMembers, isPriorMember, countPriorMembers
+      CREATE TABLE prior_members (
+        group_name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        PRIMARY KEY (group_name, actor_id)
+      ) WITHOUT ROWID;
+      -- getGroupFollow, putGroupFollow, removeGroupFollow, listGroupFollows
+      CREATE TABLE group_follows (
+        group_name TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        target_inbox TEXT NOT NULL,
+        follow_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (group_name, target_id)
+      );
+      -- listFollowsOf
+      CREATE INDEX group_follows_by_target ON group_follows (target_id, group_name);
+      -- replaceKnownMembers, countKnownMembers, listDeliveryInboxesExcept (remote group)
+      CREATE TABLE known_members (
+        group_id TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        PRIMARY KEY (group_id, actor_id)
+      ) WITHOUT ROWID;
+      -- getPeer, putPeer, removePeer, listPeers, markPeerSeen (peered instances)
+      CREATE TABLE peerings (
+        host TEXT PRIMARY KEY,
+        actor_id TEXT NOT NULL,
+        inbox TEXT NOT NULL,
+        added INTEGER NOT NULL,
+        follow_id TEXT,
+        following INTEGER NOT NULL,
+        their_follow_id TEXT,
+        followed_by INTEGER NOT NULL,
+        added_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      );
+      -- getEntry, putEntry, removeEntry, listEntries
+      CREATE TABLE directory_entries (
+        actor_id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        name TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        icon_url TEXT,
+        membership_policy TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- removeEntriesOfHost
+      CREATE INDEX directory_entries_by_host ON directory_entries (host);
+    `,
+  },
 ];
 
 /**

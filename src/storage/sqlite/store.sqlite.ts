@@ -25,6 +25,8 @@ import { SqlitePostFlagsRepository } from './post-flags.repository.sqlite.ts';
 import { SqlitePostRepository } from './post.repository.sqlite.ts';
 import { SqliteRemoteActorRepository } from './remote-actor.repository.sqlite.ts';
 import { SqliteReportRepository } from './report.repository.sqlite.ts';
+import { SqliteGroupFollowRepository, SqliteGroupMoveRepository } from './moves.repository.sqlite.ts';
+import { SqliteDirectoryRepository, SqlitePeerRepository } from './peers.repository.sqlite.ts';
 import { SqliteGroupRequestRepository, SqliteOwnerRepository } from './group-request.repository.sqlite.ts';
 import { SqliteCodeRepository, SqliteSessionRepository } from './session.repository.sqlite.ts';
 
@@ -52,6 +54,10 @@ export class SqliteStore implements Store {
   readonly votes: SqliteVoteRepository;
   readonly rateLimits: SqliteRateLimitRepository;
   readonly claims: SqliteClaimRepository;
+  readonly moves: SqliteGroupMoveRepository;
+  readonly groupFollows: SqliteGroupFollowRepository;
+  readonly peerings: SqlitePeerRepository;
+  readonly directory: SqliteDirectoryRepository;
   readonly peers: SqlitePeerSoftwareRepository;
   readonly owners: SqliteOwnerRepository;
   readonly groupRequests: SqliteGroupRequestRepository;
@@ -81,6 +87,10 @@ export class SqliteStore implements Store {
     this.votes = new SqliteVoteRepository(db);
     this.rateLimits = new SqliteRateLimitRepository(db);
     this.claims = new SqliteClaimRepository(db);
+    this.moves = new SqliteGroupMoveRepository(db);
+    this.groupFollows = new SqliteGroupFollowRepository(db);
+    this.peerings = new SqlitePeerRepository(db);
+    this.directory = new SqliteDirectoryRepository(db);
     this.peers = new SqlitePeerSoftwareRepository(db);
     this.owners = new SqliteOwnerRepository(db);
     this.groupRequests = new SqliteGroupRequestRepository(db);

@@ -12,6 +12,8 @@ import type { SignInService } from '../../groups/sign-in.service.ts';
 import type { OwnershipService } from '../../groups/ownership.service.ts';
 import type { GroupCreationService, CreationRefusal } from '../../groups/group-creation.service.ts';
 import type { ModerationService } from '../../groups/moderation.service.ts';
+import type { MoveService } from '../../groups/move.service.ts';
+import type { GroupFollowService } from '../../groups/group-follow.service.ts';
 import type { HandleResolver } from '../../groups/commands.service.ts';
 import type { Logger } from '../../log.ts';
 import { escapeHtml } from '../../text/html.ts';
@@ -37,6 +39,9 @@ export interface DashboardDeps {
   ownership: OwnershipService;
   creation: GroupCreationService;
   moderation: ModerationService;
+  /** Moves (owner only) and groups following groups. */
+  moves: MoveService;
+  groupFollows: GroupFollowService;
   handles: HandleResolver;
   names: CookieNames;
   log: Logger;

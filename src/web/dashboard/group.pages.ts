@@ -1,6 +1,7 @@
 /**
  * The sections of a group's dashboard page, rendered from the store: settings, members and join requests,
- * reports (with the reported post sanitised), held posts, bans, moderators and the audit log. Text from other
+ * reports (with the reported post sanitised), held posts, bans, moderators, moves and follows (links.section.ts)
+ * and the audit log. Text from other
  * servers is escaped, or sanitised when it is HTML.
  */
 import type { Group, Store } from '../../storage/store.ts';
@@ -9,9 +10,19 @@ import { MAX_RULES_LENGTH, MAX_SUMMARY_LENGTH } from '../../groups/settings.serv
 import { isObject, str } from '../../activitypub/vocab.ts';
 import { escapeHtml } from '../../text/html.ts';
 import { sanitizeHtml } from '../sanitize-html.ts';
+import { linksSection } from './links.section.ts';
 import { buttonForm, checkField, postForm, selectField, textArea, textField } from './forms.ts';
 
-export const SECTIONS = ['settings', 'members', 'reports', 'held', 'bans', 'moderators', 'audit'] as const;
+export const SECTIONS = [
+  'settings',
+  'members',
+  'reports',
+  'held',
+  'bans',
+  'moderators',
+  'links',
+  'audit',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 const TITLES: Record<Section, string> = {
   settings: 'Settings',
@@ -20,6 +31,7 @@ const TITLES: Record<Section, string> = {
   held: 'Held posts',
   bans: 'Bans',
   moderators: 'Moderators',
+  links: 'Moves and follows',
   audit: 'Audit log',
 };
 
@@ -67,6 +79,8 @@ export async function renderSection(s: Section, v: SectionView): Promise<string>
       return bans(v);
     case 'moderators':
       return moderators(v);
+    case 'links':
+      return linksSection(v);
     case 'audit':
       return audit(v);
     default: {
@@ -123,6 +137,7 @@ function settings(v: SectionView): string {
     checkField('sensitive', 'Posts are sensitive', s.sensitive),
     checkField('discoverable', 'Listed in the directory', s.discoverable),
     checkField('listFollowers', 'List the members publicly', s.listFollowers),
+    checkField('acceptGroupFollowers', 'Let other groups follow this one', s.acceptGroupFollowers),
     textField('iconUrl', 'Icon URL', s.iconUrl ?? '', {
       hint: 'Or upload a file below; empty for none',
       max: 2048,

@@ -15,6 +15,7 @@ import { page } from '../layout.ts';
 import { notice } from './forms.ts';
 import { readMultipart, type MultipartForm } from './multipart.ts';
 import { renderSection, sectionNav, sectionTitle, SECTIONS, type Section } from './group.pages.ts';
+import { exportRoute, LINK_ACTIONS, LINK_DONE } from './links.section.ts';
 import { dashboardPage, type DashboardDeps, type Viewer } from './dashboard.routes.ts';
 
 type SignedIn = (
@@ -22,7 +23,7 @@ type SignedIn = (
 ) => (req: Request, res: Response) => Promise<void>;
 
 /** What an action did, or the message of why it did nothing. */
-type Done = { ok: true; message: string } | { ok: false; message: string; status?: number };
+export type Done = { ok: true; message: string } | { ok: false; message: string; status?: number };
 
 const uploads = new WeakMap<Request, MultipartForm>();
 
@@ -92,6 +93,7 @@ ${body}`,
     }),
   );
 
+  exportRoute(r, d, signedIn, roleOf);
   r.get(
     '/dashboard/groups/:name/:section',
     signedIn(async (v, req, res) => {
@@ -160,7 +162,7 @@ ${body}`,
   return r;
 }
 
-interface ActionContext {
+export interface ActionContext {
   d: DashboardDeps;
   v: Viewer;
   name: string;
@@ -168,7 +170,7 @@ interface ActionContext {
   upload: MultipartForm | null;
 }
 
-interface ActionSpec {
+export interface ActionSpec {
   section: Section;
   ownerOnly?: boolean;
   run(c: ActionContext): Promise<Done>;
@@ -188,6 +190,7 @@ const DONE: Record<string, string> = {
   'add-moderator': 'Moderator appointed.',
   'remove-moderator': 'Moderator removed.',
   transfer: 'Ownership transferred; you stay a moderator.',
+  ...LINK_DONE,
 };
 
 const text = (b: Record<string, unknown>, k: string, max = 2048): string =>
@@ -269,6 +272,7 @@ const ACTIONS: Record<string, ActionSpec> = {
         sensitive: text(b, 'sensitive') === '1',
         discoverable: text(b, 'discoverable') === '1',
         listFollowers: text(b, 'listFollowers') === '1',
+        acceptGroupFollowers: text(b, 'acceptGroupFollowers') === '1',
         icon: icon ? { url: icon } : null,
         banner: banner ? { url: banner } : null,
       };
@@ -373,4 +377,5 @@ const ACTIONS: Record<string, ActionSpec> = {
       return result(await c.d.ownership.deleteGroup(c.name, { by: c.v.actorId }));
     },
   },
+  ...LINK_ACTIONS,
 };
