@@ -36,14 +36,14 @@ export function buttonForm(
   );
 }
 
-/** A labelled text input. */
+/** A labelled text input; `o.id` tells apart two fields of one name on a page (their labels need distinct ids). */
 export function textField(
   name: string,
   label: string,
   value: string,
-  o: { hint?: string; required?: boolean; max?: number; type?: string } = {},
+  o: { hint?: string; required?: boolean; max?: number; type?: string; id?: string } = {},
 ): string {
-  const id = `f-${name}`;
+  const id = `f-${o.id ?? name}`;
   const hint = o.hint ? `<span class="hint" id="${id}-hint">${escapeHtml(o.hint)}</span>` : '';
   const described = o.hint ? ` aria-describedby="${id}-hint"` : '';
   return `<p class="field"><label for="${id}">${escapeHtml(label)}</label>

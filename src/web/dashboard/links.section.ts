@@ -32,7 +32,7 @@ export async function linksSection(v: SectionView): Promise<string> {
   const follow = postForm(
     `${base}/follow`,
     v.csrf,
-    `${textField('target', 'Group', '', { hint: '@group@host or its URL, on any server', required: true, max: 2048 })}\n<button type="submit">Follow</button>`,
+    `${textField('target', 'Group', '', { hint: '@group@host or its URL, on any server', required: true, max: 2048, id: 'follow-target' })}\n<button type="submit">Follow</button>`,
     { cls: 'stack', label: 'Follow a group' },
   );
   const takes = v.group.settings.acceptGroupFollowers
@@ -54,7 +54,7 @@ async function moveBlock(v: SectionView, base: string): Promise<string> {
   const move = postForm(
     `${base}/move`,
     v.csrf,
-    `${textField('target', 'New group', '', { hint: '@name@new.host, imported from this group’s export', required: true, max: 2048 })}\n<button type="submit" class="danger">Move</button>`,
+    `${textField('target', 'New group', '', { hint: '@name@new.host, imported from this group’s export', required: true, max: 2048, id: 'move-target' })}\n<button type="submit" class="danger">Move</button>`,
     { cls: 'stack', label: 'Move the group' },
   );
   return `${former}<ol>
