@@ -5,13 +5,12 @@
  * are read from its followers collection when the follow is accepted and again when they are older than
  * {@link MEMBERS_REFRESH_MS}.
  */
-import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.ts';
 import type { GroupFollow } from '../storage/links.store.ts';
 import type { Urls } from '../activitypub/urls.ts';
 import { err, ok, type ActorLookup, type RemoteDocuments, type Result } from './ports.ts';
 import type { EventSink } from './events.ts';
-import type { Actor } from './moderation.base.ts';
+import { auditEntryId, type Actor } from './moderation.base.ts';
 
 export type GroupFollowError =
   | { type: 'group-not-found' }
@@ -170,9 +169,8 @@ export class GroupFollowService {
     target: string,
     basis: string,
   ): Promise<void> {
-    const id = createHash('sha256').update(`${basis}\n${action}\n${group}\n${target}`).digest('base64url');
     await this.d.store.audit.appendAudit({
-      id,
+      id: auditEntryId(basis, action, group, target),
       groupName: group,
       actorId: by,
       action,

@@ -7,15 +7,14 @@
  * (mastodon/mastodon app/lib/activitypub/activity/move.rb, superseriousbusiness/gotosocial
  * internal/processing/workers/fromfediapi_move.go).
  */
-import { createHash } from 'node:crypto';
 import type { Group, Store } from '../storage/store.ts';
 import type { Urls } from '../activitypub/urls.ts';
 import { idOf, idsOf, isObject, typeOf } from '../activitypub/vocab.ts';
 import { err, ok, type RemoteDocuments, type Result } from './ports.ts';
 import type { EventSink } from './events.ts';
 import type { GroupService } from './group.service.ts';
-import type { Actor } from './moderation.base.ts';
 import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedPost, type GroupExport } from './group-export.ts';
+import { auditEntryId, type Actor } from './moderation.base.ts';
 
 export type ImportError =
   | { type: 'invalid-name'; detail: string }
@@ -288,9 +287,8 @@ export class MoveService {
     target: string,
     basis: string,
   ): Promise<void> {
-    const id = createHash('sha256').update(`${basis}\n${action}\n${group}\n${target}`).digest('base64url');
     await this.d.store.audit.appendAudit({
-      id,
+      id: auditEntryId(basis, action, group, target),
       groupName: group,
       actorId: by,
       action,

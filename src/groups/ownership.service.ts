@@ -9,6 +9,7 @@ import type { Group, Store } from '../storage/store.ts';
 import { err, ok, type Result } from './ports.ts';
 import type { GroupService } from './group.service.ts';
 import type { ActionOptions, Actor, ModerationError, ModerationService } from './moderation.service.ts';
+import { auditEntryId } from './moderation.base.ts';
 
 /** What someone is in a group: its owner, one of its moderators, or nothing. */
 export type GroupRole = 'owner' | 'moderator';
@@ -161,9 +162,8 @@ export class OwnershipService {
     reason: string,
     basis: string,
   ): Promise<void> {
-    const id = createHash('sha256').update(`${basis}\n${action}\n${group}\n${target}`).digest('base64url');
     await this.d.store.audit.appendAudit({
-      id,
+      id: auditEntryId(basis, action, group, target),
       groupName: group,
       actorId: by,
       action,
