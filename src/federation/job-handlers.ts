@@ -16,7 +16,7 @@ import {
 } from './publisher.ts';
 import type { DeliveryClient } from './delivery.client.ts';
 import type { DomainPolicies } from './domain-policy.ts';
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { digestOf } from './http-signature.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
@@ -71,6 +71,21 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
 }
 
 const FANOUT_PAGE = 500;
+/** Deliveries queued together as one pack (on MongoDB one document: docs/adr/0010-delivery-packs.md). */
+export const DELIVERY_PACK = 50;
+
+/**
+ * The pack of the deliveries of `activityId` from the page that starts after `after`, number `index` of it:
+ * the same page queued again (a fan-out resumed after a crash) names the same packs, which are not queued twice.
+ */
+export function deliveryPackId(activityId: string, after: string | null, index: number): string {
+  const h = createHash('sha256')
+    .update(activityId)
+    .update('\n')
+    .update(after ?? '')
+    .update('\n');
+  return 'pack:' + h.update(String(index)).digest('base64url');
+}
 
 /** Queues for intake here an activity a group here sends to a group here (see `localIntake`). */
 async function takeInLocally(
@@ -133,7 +148,7 @@ export function fanoutHandler(
         const reach = p.reach?.[p.activityId];
         if (reach) inboxes = await inboxesReached(inboxes, reach, software);
         await store.jobs.enqueue(
-          inboxes.map((inbox) => ({
+          inboxes.map((inbox, i) => ({
             id: deliveryJobId(p.activityId, inbox),
             queue: 'deliver' as const,
             key: hostOf(inbox),
@@ -143,6 +158,7 @@ export function fanoutHandler(
               signer: `group:${p.groupName}`,
             } satisfies DeliverPayload,
             runAt: t,
+            pack: deliveryPackId(p.activityId, p.after, Math.floor(i / DELIVERY_PACK)),
           })),
           t,
         );

@@ -328,6 +328,13 @@ export interface NewJob {
   key: string;
   payload: Record<string, unknown>;
   runAt: number;
+  /**
+   * The pack this job travels in: the jobs of one enqueue call that name the same pack may be stored together
+   * (the MongoDB adapter stores a pack as one document, leased and finished a pack at a time; SQLite keeps one
+   * row per job). A pack id names a fixed set of jobs: give the same jobs under the same pack id, and a packed
+   * job's id under no other pack and alone never. A pack whose id is known is not enqueued again.
+   */
+  pack?: string;
 }
 
 export interface QueueStats {

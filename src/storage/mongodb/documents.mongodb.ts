@@ -123,6 +123,61 @@ export interface JobDoc {
   seq: number;
 }
 
+/** One job of a pack: a job's fields but its queue, kept in the pack's document. */
+export interface PackEntry {
+  id: string;
+  key: string;
+  payload: string;
+  state: JobState;
+  runAt: number;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number;
+  lastError: string | null;
+  updatedAt: number;
+}
+
+/**
+ * Jobs enqueued together as one pack (see job-packs.mongodb.ts). `state` is `open` while an entry is queued,
+ * `closed` when every entry is done or failed, `purged` once its entries are dropped (the id is kept so that
+ * the pack is not enqueued again). `nextAt` is when its next entry can be claimed (its runAt, or the end of its
+ * lease when later); `ids` lists the entries' ids, for getJob. The counts and leases sum up the entries, so that
+ * stats and the release of a gone process's leases read no entries.
+ */
+export interface PackDoc extends PackSummary {
+  _id: string;
+  queue: QueueName;
+  ids: string[];
+  entries: PackEntry[];
+  createdAt: number;
+  updatedAt: number;
+  rev: string;
+  seq: number;
+}
+
+/** What a pack's entries come to. */
+export interface PackSummary {
+  state: 'open' | 'closed' | 'purged';
+  nextAt: number;
+  /** Queued entries. */
+  open: number;
+  /** Failed entries; `hasFailed` when there is one. */
+  failed: number;
+  hasFailed: boolean;
+  /** The owners of leases on queued entries, and when each one's last lease here ends. */
+  owners: string[];
+  leases: { owner: string; until: number }[];
+  /** When the lease of each leased queued entry ends. */
+  leaseEnds: number[];
+}
+
+/** The fields a transition of a pack sets, always including its new `seq`. */
+export type PackChange = Partial<PackSummary & Pick<PackDoc, 'entries' | 'updatedAt'>> & {
+  seq: number;
+  /** A claim's entries: a claim applied on its taker's behalf leases them to nobody (job-transitions.mongodb.ts). */
+  claimed?: string[];
+};
+
 /** The fields a transition of a job sets, always including its new `seq`. */
 export type JobChange = Partial<Omit<JobDoc, '_id' | 'queue' | 'key' | 'createdAt' | 'rev' | 'seq'>> & {
   seq: number;
@@ -132,12 +187,13 @@ export type JobChange = Partial<Omit<JobDoc, '_id' | 'queue' | 'key' | 'createdA
  * The claim on one transition of a job: `_id` is `rev:seq` of the state it leaves, so only one writer can take
  * each step. `at` is the store's wall clock when it was taken.
  */
-export interface JobTransitionDoc {
+export interface JobTransitionDoc<C extends { seq: number } = JobChange> {
   _id: string;
   rev: string;
+  /** The job's id, or the pack's. */
   jobId: string;
   at: number;
-  change: JobChange;
+  change: C;
 }
 
 /** What a server's NodeInfo said of its software; `_id` is its origin. */
@@ -159,6 +215,7 @@ export interface MongoCollections {
   posts: Collection<PostDoc>;
   jobs: Collection<JobDoc>;
   jobTransitions: Collection<JobTransitionDoc>;
+  jobPacks: Collection<PackDoc>;
   moderators: Collection<ModeratorDoc>;
   bans: Collection<BanDoc>;
   domainPolicies: Collection<DomainPolicyDoc>;
@@ -190,6 +247,7 @@ export function collectionsOf(db: Db): MongoCollections {
     posts: db.collection<PostDoc>('posts'),
     jobs: db.collection<JobDoc>('jobs'),
     jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
+    jobPacks: db.collection<PackDoc>('job_packs'),
     moderators: db.collection<ModeratorDoc>('moderators'),
     bans: db.collection<BanDoc>('bans'),
     domainPolicies: db.collection<DomainPolicyDoc>('domain_policies'),
@@ -262,6 +320,14 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
   ],
   // purgeFinished
   jobTransitions: [{ key: { rev: 1 } }],
+  jobPacks: [
+    // claim, in the order it sorts
+    { key: { queue: 1, state: 1, nextAt: 1, _id: 1 } },
+    // purgeFinished, forgetPurgedIds
+    { key: { queue: 1, state: 1, updatedAt: 1 } },
+    // getJob
+    { key: { ids: 1 } },
+  ],
   moderators: [
     // addModerator, removeModerator, isModerator
     { key: { groupName: 1, actorId: 1 }, unique: true },

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
 import type { Job, JobOutcome, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
-import type { JobChange, JobDoc, JobTransitionDoc } from './documents.mongodb.ts';
+import type { JobChange, JobDoc, JobTransitionDoc, PackChange, PackDoc } from './documents.mongodb.ts';
 import { InsertBatch } from './insert-batch.mongodb.ts';
-import { JobTransitions, type JobRef, type Step } from './job-transitions.mongodb.ts';
+import { MongoJobPacks } from './job-packs.mongodb.ts';
+import { JOB_CHANGES, JobTransitions, type JobRef, type Step } from './job-transitions.mongodb.ts';
 
 /** Claim rounds when other claimers took some candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
@@ -48,6 +49,10 @@ function toJob(doc: JobDoc): Job {
 /** Orders like the server does: runAt, then id by UTF-8 bytes. */
 function byRunAtThenId(a: JobDoc, b: JobDoc): number {
   return a.runAt - b.runAt || Buffer.compare(Buffer.from(a._id), Buffer.from(b._id));
+}
+
+function byRunAtThenIdOfJobs(a: Job, b: Job): number {
+  return a.runAt - b.runAt || Buffer.compare(Buffer.from(a.id), Buffer.from(b.id));
 }
 
 /** The change an outcome makes to a leased job. */
@@ -97,17 +102,46 @@ export class MongoJobQueue implements JobQueue {
   readonly #held = new Map<string, Held>();
 
   /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
+  /** Jobs enqueued in packs (job-packs.mongodb.ts). */
+  readonly #packs: MongoJobPacks;
+
   constructor(
     jobs: Collection<JobDoc>,
     transitions: Collection<JobTransitionDoc>,
+    packs: Collection<PackDoc>,
     clock: () => number = Date.now,
   ) {
     this.#jobs = jobs;
-    this.#transitions = new JobTransitions(jobs, transitions, clock);
+    this.#transitions = new JobTransitions(jobs, transitions, clock, JOB_CHANGES);
     this.#inserts = new InsertBatch(jobs);
+    this.#packs = new MongoJobPacks(
+      packs,
+      transitions as unknown as Collection<JobTransitionDoc<PackChange>>,
+      clock,
+    );
   }
 
+  /** Jobs that name a pack are stored as packs, one document per pack; the others as jobs. */
   async enqueue(jobs: NewJob[], now: number): Promise<number> {
+    const packs = new Map<string, { id: string; queue: QueueName; jobs: NewJob[] }>();
+    const single: NewJob[] = [];
+    for (const job of jobs) {
+      if (job.pack === undefined) {
+        single.push(job);
+        continue;
+      }
+      const pack = packs.get(job.pack) ?? { id: job.pack, queue: job.queue, jobs: [] };
+      pack.jobs.push(job);
+      packs.set(job.pack, pack);
+    }
+    const [packed, alone] = await Promise.all([
+      this.#packs.insert([...packs.values()], now),
+      single.length > 0 ? this.#enqueueJobs(single, now) : 0,
+    ]);
+    return packed + alone;
+  }
+
+  async #enqueueJobs(jobs: NewJob[], now: number): Promise<number> {
     const docs: JobDoc[] = jobs.map((job) => ({
       _id: job.id,
       queue: job.queue,
@@ -127,6 +161,7 @@ export class MongoJobQueue implements JobQueue {
     return (await this.#inserts.insert(docs)).size;
   }
 
+  /** Jobs first, then entries of packs up to the limit (see claimJobs and MongoJobPacks.claim). */
   async claim(
     queue: QueueName,
     owner: string,
@@ -134,6 +169,20 @@ export class MongoJobQueue implements JobQueue {
     leaseMs: number,
     limit: number,
     excludeKeys: string[] = [],
+  ): Promise<Job[]> {
+    const jobs = await this.#claimJobs(queue, owner, now, leaseMs, limit, excludeKeys);
+    if (jobs.length >= limit) return jobs;
+    const entries = await this.#packs.claim(queue, owner, now, leaseMs, limit - jobs.length, excludeKeys);
+    return entries.length === 0 ? jobs : [...jobs, ...entries].sort(byRunAtThenIdOfJobs);
+  }
+
+  async #claimJobs(
+    queue: QueueName,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    excludeKeys: string[],
   ): Promise<Job[]> {
     const change = { leaseOwner: owner, leaseUntil: now + leaseMs, updatedAt: now };
     const claimed: JobDoc[] = [];
@@ -189,7 +238,28 @@ export class MongoJobQueue implements JobQueue {
     return (await this.finish([{ kind: 'fail', id, owner, error, now }]))[0] ?? false;
   }
 
+  /** Outcomes of entries of packs go to the packs, the others to the jobs; results in order. */
   async finish(outcomes: JobOutcome[]): Promise<boolean[]> {
+    const packed = outcomes.filter((o) => this.#packs.holds(o.id));
+    const alone = outcomes.filter((o) => !this.#packs.holds(o.id));
+    const [packResults, jobResults] = await Promise.all([
+      packed.length > 0 ? this.#packs.finish(packed) : [],
+      this.#finishJobs(alone),
+    ]);
+    const byOutcome = new Map<JobOutcome, boolean>();
+    packed.forEach((o, i) => byOutcome.set(o, packResults[i] ?? false));
+    alone.forEach((o, i) => byOutcome.set(o, jobResults[i] ?? false));
+    // Entries of packs claimed through another connection are not known here: looked up in the packs.
+    const elsewhere = alone.filter((o) => byOutcome.get(o) !== true);
+    if (elsewhere.length > 0) {
+      const found = await this.#packs.finish(elsewhere);
+      elsewhere.forEach((o, i) => byOutcome.set(o, found[i] ?? false));
+    }
+    return outcomes.map((o) => byOutcome.get(o) ?? false);
+  }
+
+  async #finishJobs(outcomes: JobOutcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return [];
     const results = outcomes.map(() => false);
     // Jobs remembered as held by their owner change in one batch; the others (and the losers) one by one.
     const fast: { index: number; step: Step }[] = [];
@@ -232,21 +302,30 @@ export class MongoJobQueue implements JobQueue {
     payload: Record<string, unknown>,
     now: number,
   ): Promise<boolean> {
+    if (this.#packs.holds(id)) return this.#packs.updatePayload(id, owner, payload, now);
     const text = JSON.stringify(payload);
-    return this.#changeHeld(id, owner, () => ({ payload: text, updatedAt: now }));
+    return (
+      (await this.#changeHeld(id, owner, () => ({ payload: text, updatedAt: now }))) ||
+      this.#packs.updatePayload(id, owner, payload, now)
+    );
   }
 
   async extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean> {
-    return this.#changeHeld(id, owner, () => ({ leaseUntil }));
+    if (this.#packs.holds(id)) return this.#packs.extendLease(id, owner, leaseUntil);
+    return (
+      (await this.#changeHeld(id, owner, () => ({ leaseUntil }))) ||
+      this.#packs.extendLease(id, owner, leaseUntil)
+    );
   }
 
   async getJob(id: string): Promise<Job | null> {
     const doc = await this.#jobs.findOne({ _id: id });
-    return doc && doc.state !== 'purged' ? toJob(doc) : null;
+    if (doc) return doc.state !== 'purged' ? toJob(doc) : null;
+    return this.#packs.getJob(id);
   }
 
   async stats(queue: QueueName, now: number): Promise<QueueStats> {
-    const [queued, leased, failed, oldest] = await Promise.all([
+    const [queued, leased, failed, oldest, packed] = await Promise.all([
       this.#jobs.countDocuments({ queue, state: 'queued', leaseUntil: { $lte: now } }),
       this.#jobs.countDocuments({ queue, state: 'queued', leaseUntil: { $gt: now } }),
       this.#jobs.countDocuments({ queue, state: 'failed' }),
@@ -254,13 +333,18 @@ export class MongoJobQueue implements JobQueue {
         { queue, state: 'queued' },
         { sort: { createdAt: 1 }, projection: { _id: 0, createdAt: 1 } },
       ),
+      this.#packs.stats(queue, now),
     ]);
-    const oldestCreatedAt = oldest?.['createdAt'];
+    const createdAt = oldest?.['createdAt'];
+    const oldestCreatedAt = typeof createdAt === 'number' ? createdAt : null;
     return {
-      queued,
-      leased,
-      failed,
-      oldestCreatedAt: typeof oldestCreatedAt === 'number' ? oldestCreatedAt : null,
+      queued: queued + packed.queued,
+      leased: leased + packed.leased,
+      failed: failed + packed.failed,
+      oldestCreatedAt:
+        oldestCreatedAt === null || packed.oldestCreatedAt === null
+          ? (oldestCreatedAt ?? packed.oldestCreatedAt)
+          : Math.min(oldestCreatedAt, packed.oldestCreatedAt),
     };
   }
 
@@ -298,6 +382,7 @@ export class MongoJobQueue implements JobQueue {
         if (batch.length < PURGE_BATCH) break;
       }
     }
+    if (purged < limit) purged += await this.#packs.purgeFinished(queue, o, limit - purged);
     return purged;
   }
 
@@ -316,12 +401,14 @@ export class MongoJobQueue implements JobQueue {
       forgotten += result.deletedCount;
       if (batch.length < PURGE_BATCH) break;
     }
+    if (forgotten < limit)
+      forgotten += await this.#packs.forgetPurgedIds(queue, createdBefore, limit - forgotten);
     return forgotten;
   }
 
-  /** One query per queue, each served by the (queue, state, runAt) index. */
+  /** One query per queue, each served by the (queue, state, runAt) index; one for the open packs. */
   async listLeaseOwners(now: number, limit: number): Promise<string[]> {
-    const owners = new Set<string>();
+    const owners = await this.#packs.leaseOwners(now);
     for (const queue of QUEUES) {
       const found = await this.#jobs.distinct('leaseOwner', {
         queue,
@@ -356,7 +443,7 @@ export class MongoJobQueue implements JobQueue {
         await this.#transitions.applyUnapplied(result.lost.map((s) => s.ref));
       }
     }
-    return released;
+    return released + (await this.#packs.releaseLeases(owner, now));
   }
 
   /** Remembers a job held by `held.owner` at `held.seq`. */

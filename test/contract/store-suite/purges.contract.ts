@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { openStore } from '../../../src/storage/open-store.ts';
-import type { JobDoc, JobTransitionDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
+import type { JobDoc, JobTransitionDoc, PackDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
 import { MongoJobQueue } from '../../../src/storage/mongodb/job-queue.mongodb.ts';
 import { HELP_AFTER_MS } from '../../../src/storage/mongodb/job-transitions.mongodb.ts';
 import { newTestStoreLocation, testStoreKind } from '../../support/test-store.ts';
@@ -162,6 +162,7 @@ export function describePurges(store: StoreProvider): void {
           const queue = new MongoJobQueue(
             db.collection<JobDoc>('jobs'),
             db.collection<JobTransitionDoc>('job_transitions'),
+            db.collection<PackDoc>('job_packs'),
             () => wall,
           );
           await queue.enqueue([newJob('unwritten')], 0);
