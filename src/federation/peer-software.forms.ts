@@ -1,6 +1,6 @@
 /**
  * What each family of member servers takes of what a group sends, read from their source code (repository and
- * file named on each rule; the research behind it is summed up in docs/adr/0008-forms-per-member-server.md).
+ * file named on each rule; the research behind it is summed up in docs/adr/0009-forms-per-member-server.md).
  * A form a family refuses or ignores is not sent to it: no signed delivery is spent on it. Servers whose
  * software is not known get what every server got before software was told apart: the FEP-1b12 announcements,
  * the plain boosts and their undoing, and nothing forwarded. No I/O.
@@ -121,7 +121,7 @@ export interface DirectMessageForm {
 
 /**
  * The form of a direct message to a person on a server of `family`; `answering` is the local actor the person
- * wrote to when the message answers them (null for a notice). See docs/adr/0008-forms-per-member-server.md.
+ * wrote to when the message answers them (null for a notice). See docs/adr/0009-forms-per-member-server.md.
  *
  * Lemmy 0.19 takes private messages only as `ChatMessage` from a Person or Service
  * (`crates/apub/src/activities/create_or_update/private_message.rs`), Mbin only `ChatMessage`

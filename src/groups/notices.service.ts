@@ -32,7 +32,7 @@ export class NoticeService {
 
   /**
    * Tells the author of a post that the group did not share it because they are not a member (nobody acts on a
-   * `Reject` of a post: docs/adr/0008-forms-per-member-server.md), within the limiter's rate. False when nothing
+   * `Reject` of a post: docs/adr/0009-forms-per-member-server.md), within the limiter's rate. False when nothing
    * was sent: the author is not a person, cannot be had, or was told often enough already.
    */
   async notifyRefusedPost(

@@ -117,6 +117,8 @@ describe('how Lemmy, Mastodon and GoToSocial read a group', function () {
     const reply = await bob.post({ to: [group], content: '<p>a reply</p>', inReplyTo: first.noteId });
     await alice.waitFor((a) => JSON.stringify(a.json).includes(reply.createId), { what: 'the reply' });
     await alice.update(first.noteId, '<p>first post, edited</p>');
+    // The vote is sent once the edit is through: the outbox lists activities in the order the group took them.
+    await bob.waitFor((a) => JSON.stringify(a.json).includes('first post, edited'), { what: 'the edit' });
     await bob.like(page.noteId, group);
     await g.idle();
 
