@@ -127,7 +127,10 @@ export interface JobDoc {
 export interface PackEntry {
   id: string;
   key: string;
+  /** JSON text: the payload's own keys, over the pack's `base` unless `whole`. */
   payload: string;
+  /** The payload was replaced (updatePayload): `payload` is all of it. */
+  whole?: boolean;
   state: JobState;
   runAt: number;
   attempts: number;
@@ -147,6 +150,8 @@ export interface PackEntry {
 export interface PackDoc extends PackSummary {
   _id: string;
   queue: QueueName;
+  /** JSON text: the payload keys whose values all the entries share (the activity and signer of deliveries). */
+  base: string;
   ids: string[];
   entries: PackEntry[];
   createdAt: number;

@@ -79,13 +79,36 @@ function packChange(entries: PackEntry[], seq: number, now: number): PackChange 
   return { ...summaryOf(entries), entries, updatedAt: now, seq };
 }
 
-function toJob(pack: Pick<PackDoc, 'queue' | 'createdAt'>, e: PackEntry): Job {
-  const payload: unknown = JSON.parse(e.payload);
+/** The object a JSON text holds, or an empty one. */
+function objectOf(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? { ...(value as Record<string, unknown>) }
+    : {};
+}
+
+/** The keys whose values are the same in every payload, and each payload without them. */
+function splitPayloads(payloads: Record<string, unknown>[]): { base: string; own: string[] } {
+  const [first, ...rest] = payloads;
+  const shared: Record<string, unknown> = {};
+  if (first !== undefined && rest.length > 0) {
+    for (const [k, v] of Object.entries(first)) {
+      const text = JSON.stringify(v);
+      if (rest.every((p) => Object.hasOwn(p, k) && JSON.stringify(p[k]) === text)) shared[k] = v;
+    }
+  }
+  const own = payloads.map((p) =>
+    JSON.stringify(Object.fromEntries(Object.entries(p).filter(([k]) => !Object.hasOwn(shared, k)))),
+  );
+  return { base: JSON.stringify(shared), own };
+}
+
+function toJob(pack: Pick<PackDoc, 'queue' | 'createdAt' | 'base'>, e: PackEntry): Job {
   return {
     id: e.id,
     queue: pack.queue,
     key: e.key,
-    payload: typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? { ...payload } : {},
+    payload: e.whole ? objectOf(e.payload) : { ...objectOf(pack.base), ...objectOf(e.payload) },
     state: e.state,
     runAt: e.runAt,
     attempts: e.attempts,
@@ -141,10 +164,11 @@ export class MongoJobPacks {
   async insert(packs: { id: string; queue: QueueName; jobs: NewJob[] }[], now: number): Promise<number> {
     if (packs.length === 0) return 0;
     const docs: PackDoc[] = packs.map(({ id, queue, jobs }) => {
-      const entries = jobs.map((job): PackEntry => ({
+      const { base, own } = splitPayloads(jobs.map((job) => job.payload));
+      const entries = jobs.map((job, index): PackEntry => ({
         id: job.id,
         key: job.key,
-        payload: JSON.stringify(job.payload),
+        payload: own[index] ?? '{}',
         state: 'queued',
         runAt: job.runAt,
         attempts: 0,
@@ -156,6 +180,7 @@ export class MongoJobPacks {
       return {
         _id: id,
         queue,
+        base,
         ...summaryOf(entries),
         ids: entries.map((e) => e.id),
         entries,
@@ -262,7 +287,7 @@ export class MongoJobPacks {
   ): Promise<boolean> {
     const text = JSON.stringify(payload);
     const [done] = await this.#change(
-      [{ id, owner, change: (e) => ({ ...e, payload: text, updatedAt: now }) }],
+      [{ id, owner, change: (e) => ({ ...e, payload: text, whole: true, updatedAt: now }) }],
       false,
     );
     return done ?? false;
