@@ -125,6 +125,38 @@ export class JobTransitions {
   }
 
   /**
+   * Writes free at once, on their taker's behalf, the claims `owner` took in the last `withinMs` (by the clock of
+   * the transitions) and never wrote (it died
+   * between the two writes of a claim): those jobs are not leased to it, so releasing its leases does not find
+   * them, and a claimer would otherwise wait HELP_AFTER_MS for them. Returns how many were written.
+   */
+  async applyUnwrittenClaimsOf(owner: string, withinMs: number): Promise<number> {
+    const since = this.#clock() - withinMs;
+    const taken = await this.#transitions
+      .find(
+        { 'change.leaseOwner': owner, at: { $gte: since } },
+        { projection: { _id: 1, jobId: 1, rev: 1, change: 1, at: 1 } },
+      )
+      .toArray();
+    if (taken.length === 0) return 0;
+    const jobs = await this.#jobs
+      .find(
+        { _id: { $in: [...new Set(taken.map((t) => t.jobId))] } },
+        { projection: { _id: 1, rev: 1, seq: 1 } },
+      )
+      .toArray();
+    const current = new Map(jobs.map((job) => [job._id, job]));
+    let applied = 0;
+    for (const t of taken) {
+      const job = current.get(t.jobId);
+      if (job === undefined || job.rev !== t.rev || job.seq !== t.change.seq - 1) continue;
+      await this.#applyOnBehalf(t);
+      applied++;
+    }
+    return applied;
+  }
+
+  /**
    * Writes a transition's change to its job, when the job is still at the state the transition starts from (a
    * no-op when the job has moved past it). A claim never written gave the job to nobody (a claim returns a job
    * only once it is written): the job is written free instead, for the next claim, rather than leased to a

@@ -195,6 +195,46 @@ export function describePurges(store: StoreProvider): void {
       });
     }
 
+    if (testStoreKind() === 'mongodb') {
+      it('frees at once the jobs a gone holder took a claim of and never wrote (MongoDB)', async () => {
+        // Killed between the transition of a claim and the write of its jobs, a holder leaves jobs that are not
+        // leased to it: releasing its leases must free them too, or claimers wait HELP_AFTER_MS for them.
+        const location = await newTestStoreLocation();
+        if (location.options.kind !== 'mongodb') throw new Error('unreachable');
+        const s = await openStore(location.options);
+        const client = new MongoClient(location.options.url);
+        try {
+          await s.jobs.enqueue([newJob('taken'), newJob('other')], 0);
+          const db = client.db(location.options.dbName);
+          const doc = await db
+            .collection<{ _id: string; rev: string; seq: number }>('jobs')
+            .findOne({ _id: 'taken' });
+          if (!doc) throw new Error('no job');
+          await db.collection<JobTransitionDoc>('job_transitions').insertOne({
+            _id: `${doc.rev}:${doc.seq}`,
+            rev: doc.rev,
+            jobId: 'taken',
+            at: Date.now(),
+            change: { leaseOwner: 'dead', leaseUntil: 100 + LEASE, updatedAt: 100, seq: doc.seq + 1 },
+          });
+          expect(
+            (await s.jobs.claim('deliver', 'new', 200, LEASE, 10)).map((j) => j.id),
+            'the unwritten claim blocks its job',
+          ).to.deep.equal(['other']);
+          expect(await s.jobs.releaseLeases('dead', 200)).to.equal(1);
+          expect((await s.jobs.getJob('taken'))?.leaseOwner ?? null, 'written free').to.equal(null);
+          expect((await s.jobs.claim('deliver', 'new', 200, LEASE, 10)).map((j) => j.id)).to.deep.equal([
+            'taken',
+          ]);
+          expect(await s.jobs.releaseLeases('dead', 200), 'nothing more to free').to.equal(0);
+        } finally {
+          await client.close();
+          await s.close();
+          await location.remove();
+        }
+      });
+    }
+
     it('purges bans that ended before a time, never permanent ones', async () => {
       const bans = store().bans;
       const ban = (actorId: string, expiresAt: number | null, groupName = 'g') => ({
