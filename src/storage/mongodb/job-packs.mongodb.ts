@@ -20,8 +20,16 @@ import { JobTransitions, type ChangeRules, type Step } from './job-transitions.m
 const PACKS_PER_ROUND = 20;
 /** Claim rounds when other claimers took some packs first. */
 const MAX_CLAIM_ROUNDS = 4;
-/** Rounds of an owner's change that keeps losing against concurrent transitions. */
+/** Rounds of a release of a gone owner's leases that keeps losing against concurrent transitions. */
 const MAX_OWNER_ROUNDS = 5;
+/**
+ * Rounds of a change of entries this queue holds that keeps losing against other writers of their pack. Each
+ * lost round means another writer changed the pack, so the change goes on while the entries are still held: an
+ * outcome given up would leave its entry leased until the lease ends, and the delivery made again.
+ */
+const MAX_HELD_ROUNDS = 200;
+/** Longest wait between two such rounds. */
+const MAX_HELD_WAIT_MS = 50;
 /** Packs this queue remembers as it last wrote them; beyond this, the oldest are forgotten. */
 const MAX_HELD_PACKS = 10_000;
 /** Packs deleted per round trip by purgeFinished. */
@@ -39,6 +47,7 @@ const PACK_CHANGES: ChangeRules<PackChange> = {
     );
     return { ...change, ...summaryOf(entries), entries };
   },
+  leasingTo: (owner) => ({ 'change.owners': owner }),
 };
 
 /** When the next entry of `entries` can be claimed: its runAt, or the end of its lease when later. */
@@ -384,9 +393,12 @@ export class MongoJobPacks {
     return owners;
   }
 
-  /** Releases every queued entry leased by `owner` (gone): claimable at once, no attempt counted. */
-  async releaseLeases(owner: string, now: number): Promise<number> {
-    let released = 0;
+  /**
+   * Releases every queued entry leased by `owner` (gone): claimable at once, no attempt counted. Claims of packs
+   * it took in the last `unwrittenWithinMs` and never wrote are written free first.
+   */
+  async releaseLeases(owner: string, now: number, unwrittenWithinMs: number): Promise<number> {
+    let released = await this.#transitions.applyUnwrittenClaimsOf(owner, unwrittenWithinMs);
     for (let round = 0; round < MAX_OWNER_ROUNDS; round++) {
       const packs = await this.#packs.find({ state: 'open', owners: owner }).toArray();
       if (packs.length === 0) break;
@@ -450,7 +462,7 @@ export class MongoJobPacks {
         for (const id of pack.ids) if (unknown.includes(id)) this.#packOf.set(id, pack._id);
       }
     }
-    for (let round = 0; round < MAX_OWNER_ROUNDS && pending.length > 0; round++) {
+    for (let round = 0; round < MAX_HELD_ROUNDS && pending.length > 0; round++) {
       const byPack = new Map<string, typeof pending>();
       for (const c of pending) {
         const packId = this.#packOf.get(c.id);
@@ -499,7 +511,7 @@ export class MongoJobPacks {
       // What was won is done; what was lost is tried again on the pack as read anew; the rest was not held.
       const lostPacks = new Set(result.lost.map((s) => s.ref._id));
       pending = pending.filter((c) => !done.has(c.index) && lostPacks.has(this.#packOf.get(c.id) ?? ''));
-      if (pending.length > 0) await delay(5 * (round + 1));
+      if (pending.length > 0) await delay(Math.min(MAX_HELD_WAIT_MS, 5 * (round + 1)));
     }
     if (ends) changes.forEach((c, index) => results[index] && this.#packOf.delete(c.id));
     return results;

@@ -14,6 +14,8 @@ const MAX_CLAIM_ROUNDS = 4;
 const MAX_OWNER_ATTEMPTS = 3;
 /** Finished jobs deleted per round trip by purgeFinished. */
 const PURGE_BATCH = 1000;
+/** How far back releaseLeases looks for claims a gone holder took and never wrote (longer than any lease). */
+const UNWRITTEN_CLAIMS_MS = 15 * 60_000;
 /** Jobs whose state this queue remembers from its own claims and changes; beyond this, the oldest are forgotten. */
 const MAX_HELD = 100_000;
 
@@ -443,7 +445,9 @@ export class MongoJobQueue implements JobQueue {
         await this.#transitions.applyUnapplied(result.lost.map((s) => s.ref));
       }
     }
-    return released + (await this.#packs.releaseLeases(owner, now));
+    // Claims it took and never wrote: the jobs are free again at once, rather than after HELP_AFTER_MS.
+    released += await this.#transitions.applyUnwrittenClaimsOf(owner, UNWRITTEN_CLAIMS_MS);
+    return released + (await this.#packs.releaseLeases(owner, now, UNWRITTEN_CLAIMS_MS));
   }
 
   /** Remembers a job held by `held.owner` at `held.seq`. */

@@ -49,6 +49,8 @@ export interface ChangeRules<C extends { seq: number }> {
   fields(change: C): Record<string, unknown>;
   /** A claim never written, applied on its taker's behalf: the same change, leasing nothing. */
   unclaimed(change: C): C;
+  /** The filter of the changes that lease something to `owner`, on the `change` field of a transition. */
+  leasingTo(owner: string): Record<string, unknown>;
 }
 
 /** Jobs: a change sets its fields; an unwritten claim is written free. */
@@ -56,6 +58,7 @@ export const JOB_CHANGES: ChangeRules<JobChange> = {
   fields: (change) => change,
   unclaimed: (change) =>
     typeof change.leaseOwner === 'string' ? { ...change, leaseOwner: null, leaseUntil: 0 } : change,
+  leasingTo: (owner) => ({ 'change.leaseOwner': owner }),
 };
 
 export function transitionId(ref: Pick<JobDoc, 'rev' | 'seq'>): string {
@@ -156,6 +159,36 @@ export class JobTransitions<D extends Versioned = JobDoc, C extends { seq: numbe
       .find({ _id: { $in: refs.map(transitionId) } } as Filter<JobTransitionDoc<C>>)
       .toArray()) as JobTransitionDoc<C>[];
     for (const t of taken) await this.#applyOnBehalf(t);
+  }
+
+  /**
+   * Writes free at once, on their taker's behalf, the claims `owner` took in the last `withinMs` (by the clock of
+   * the transitions) and never wrote (it died
+   * between the two writes of a claim): those jobs are not leased to it, so releasing its leases does not find
+   * them, and a claimer would otherwise wait HELP_AFTER_MS for them. Returns how many were written.
+   */
+  async applyUnwrittenClaimsOf(owner: string, withinMs: number): Promise<number> {
+    const since = this.#clock() - withinMs;
+    const taken = await this.#transitions
+      .find({ ...this.#rules.leasingTo(owner), at: { $gte: since } } as Filter<JobTransitionDoc<C>>, {
+        projection: { _id: 1, jobId: 1, rev: 1, change: 1, at: 1 },
+      })
+      .toArray();
+    if (taken.length === 0) return 0;
+    const jobs = await this.#jobs
+      .find({ _id: { $in: [...new Set(taken.map((t) => t.jobId))] } } as Filter<D>, {
+        projection: { _id: 1, rev: 1, seq: 1 },
+      })
+      .toArray();
+    const current = new Map(jobs.map((job) => [job._id as string, job]));
+    let applied = 0;
+    for (const t of taken) {
+      const job = current.get(t.jobId);
+      if (job === undefined || job.rev !== t.rev || job.seq !== t.change.seq - 1) continue;
+      await this.#applyOnBehalf(t);
+      applied++;
+    }
+    return applied;
   }
 
   /**

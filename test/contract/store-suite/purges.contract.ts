@@ -1,13 +1,55 @@
 import { expect } from 'chai';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { openStore } from '../../../src/storage/open-store.ts';
-import type { JobDoc, JobTransitionDoc, PackDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
+import type { Store } from '../../../src/storage/store.ts';
+import type {
+  JobChange,
+  JobDoc,
+  JobTransitionDoc,
+  PackDoc,
+} from '../../../src/storage/mongodb/documents.mongodb.ts';
 import { MongoJobQueue } from '../../../src/storage/mongodb/job-queue.mongodb.ts';
 import { HELP_AFTER_MS } from '../../../src/storage/mongodb/job-transitions.mongodb.ts';
 import { newTestStoreLocation, testStoreKind } from '../../support/test-store.ts';
 import { type StoreProvider, member, newJob, remoteActor } from './fixtures.ts';
 
 const LEASE = 60_000;
+
+/** Runs `body` on a fresh MongoDB store and a client of its database, then removes both. */
+async function withMongoStore(body: (s: Store, db: Db) => Promise<void>): Promise<void> {
+  const location = await newTestStoreLocation();
+  if (location.options.kind !== 'mongodb') throw new Error('unreachable');
+  const s = await openStore(location.options);
+  const client = new MongoClient(location.options.url);
+  try {
+    await body(s, client.db(location.options.dbName));
+  } finally {
+    await client.close();
+    await s.close();
+    await location.remove();
+  }
+}
+
+/**
+ * Takes, as a process killed right after would have, the transition of `change` from job `jobId`'s present state
+ * (job-transitions.mongodb.ts), without writing the job; `change.seq` is filled in.
+ */
+async function takeTransition(
+  db: Db,
+  jobId: string,
+  change: Omit<JobChange, 'seq'>,
+  at = Date.now(),
+): Promise<void> {
+  const doc = await db.collection<{ _id: string; rev: string; seq: number }>('jobs').findOne({ _id: jobId });
+  if (!doc) throw new Error(`no job ${jobId}`);
+  await db.collection<JobTransitionDoc>('job_transitions').insertOne({
+    _id: `${doc.rev}:${doc.seq}`,
+    rev: doc.rev,
+    jobId,
+    at,
+    change: { ...change, seq: doc.seq + 1 },
+  });
+}
 
 /** What keeps the store bounded (purges) and what lets a restarted process take its jobs back at once. */
 export function describePurges(store: StoreProvider): void {
@@ -128,25 +170,15 @@ export function describePurges(store: StoreProvider): void {
         // A change of a job is a transition record, then the job written (job-queue.mongodb.ts): a process
         // killed between the two leaves its transition unwritten, which blocked the release until the lease
         // ended.
-        const location = await newTestStoreLocation();
-        if (location.options.kind !== 'mongodb') throw new Error('unreachable');
-        const s = await openStore(location.options);
-        const client = new MongoClient(location.options.url);
-        try {
+        await withMongoStore(async (s, db) => {
           await s.jobs.enqueue([newJob('sent'), newJob('claimed')], 0);
           await s.jobs.claim('deliver', 'dead', 100, LEASE, 2);
-          const db = client.db(location.options.dbName);
-          const doc = await db
-            .collection<{ _id: string; rev: string; seq: number }>('jobs')
-            .findOne({ _id: 'sent' });
-          if (!doc) throw new Error('no job');
           // The holder delivered 'sent', took the transition of its completion, and was killed.
-          await db.collection<JobTransitionDoc>('job_transitions').insertOne({
-            _id: `${doc.rev}:${doc.seq}`,
-            rev: doc.rev,
-            jobId: 'sent',
-            at: Date.now(),
-            change: { state: 'done', leaseOwner: null, leaseUntil: 0, updatedAt: 150, seq: doc.seq + 1 },
+          await takeTransition(db, 'sent', {
+            state: 'done',
+            leaseOwner: null,
+            leaseUntil: 0,
+            updatedAt: 150,
           });
           expect(await s.jobs.releaseLeases('dead', 200)).to.equal(1);
           expect((await s.jobs.getJob('sent'))?.state, 'its completion written on its behalf').to.equal(
@@ -166,17 +198,8 @@ export function describePurges(store: StoreProvider): void {
             () => wall,
           );
           await queue.enqueue([newJob('unwritten')], 0);
-          const free = await db
-            .collection<{ _id: string; rev: string; seq: number }>('jobs')
-            .findOne({ _id: 'unwritten' });
-          if (!free) throw new Error('no job');
-          await db.collection<JobTransitionDoc>('job_transitions').insertOne({
-            _id: `${free.rev}:${free.seq}`,
-            rev: free.rev,
-            jobId: 'unwritten',
-            at: wall - 60_000,
-            change: { leaseOwner: 'dead', leaseUntil: 100 + LEASE, updatedAt: 100, seq: free.seq + 1 },
-          });
+          const claim = { leaseOwner: 'dead', leaseUntil: 100 + LEASE, updatedAt: 100 };
+          await takeTransition(db, 'unwritten', claim, wall - 60_000);
           expect(await queue.claim('deliver', 'new', 300, LEASE, 10), 'lost to the transition').to.deep.equal(
             [],
           );
@@ -188,11 +211,26 @@ export function describePurges(store: StoreProvider): void {
           expect((await queue.getJob('unwritten'))?.leaseOwner ?? null).to.equal(null);
           const taken = await queue.claim('deliver', 'new', 300, LEASE, 10);
           expect(taken.map((j) => [j.id, j.leaseOwner])).to.deep.equal([['unwritten', 'new']]);
-        } finally {
-          await client.close();
-          await s.close();
-          await location.remove();
-        }
+        });
+      });
+
+      it('frees at once the jobs a gone holder took a claim of and never wrote (MongoDB)', async () => {
+        // Killed between the transition of a claim and the write of its jobs, a holder leaves jobs that are not
+        // leased to it: releasing its leases must free them too, or claimers wait HELP_AFTER_MS for them.
+        await withMongoStore(async (s, db) => {
+          await s.jobs.enqueue([newJob('taken'), newJob('other')], 0);
+          await takeTransition(db, 'taken', { leaseOwner: 'dead', leaseUntil: 100 + LEASE, updatedAt: 100 });
+          expect(
+            (await s.jobs.claim('deliver', 'new', 200, LEASE, 10)).map((j) => j.id),
+            'the unwritten claim blocks its job',
+          ).to.deep.equal(['other']);
+          expect(await s.jobs.releaseLeases('dead', 200)).to.equal(1);
+          expect((await s.jobs.getJob('taken'))?.leaseOwner ?? null, 'written free').to.equal(null);
+          expect((await s.jobs.claim('deliver', 'new', 200, LEASE, 10)).map((j) => j.id)).to.deep.equal([
+            'taken',
+          ]);
+          expect(await s.jobs.releaseLeases('dead', 200), 'nothing more to free').to.equal(0);
+        });
       });
     }
 
