@@ -91,9 +91,10 @@ export function startQueues(s: Services, o: QueueOptions = {}): Queues {
       skipKeys: () => breaker.openHosts(),
       log: log.child({ loop: 'deliver' }),
       concurrency: share(config.delivery.concurrency),
-      // Up to twice the concurrency claimed ahead: claims of about one and a half times the concurrency (up to
-      // 100), so that a claim's round trips are shared by many deliveries.
-      prefetch: 2 * share(config.delivery.concurrency),
+      // Up to eight times the concurrency claimed ahead: claims of about four and a half times the concurrency
+      // (up to 500), so that a claim's round trips are shared by many deliveries and the next claim is made
+      // while the jobs of the last one still keep every slot busy. Leases last far longer than such a backlog.
+      prefetch: 8 * share(config.delivery.concurrency),
       perKeyConcurrency: share(config.delivery.perHostConcurrency),
       // Longer than one attempt can take; a crashed worker's deliveries are retried when it runs out.
       leaseMs: config.delivery.timeoutMs * 2 + 5_000,

@@ -70,7 +70,12 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
   };
 }
 
-const FANOUT_PAGE = 500;
+const FANOUT_PAGE = 1_000;
+/**
+ * Inboxes a fan-out keeps of its first pass for the passes of the activities that follow it (a post's Announce of
+ * the Create, then of the Note): a group of up to this many inboxes is read once per post, not once per activity.
+ */
+const FANOUT_KEPT_INBOXES = 20_000;
 /** Deliveries queued together as one pack (on MongoDB one document: docs/adr/0010-delivery-packs.md). */
 export const DELIVERY_PACK = 50;
 
@@ -137,8 +142,22 @@ export function fanoutHandler(
   };
   return async (job, { owner }) => {
     let p = job.payload as FanoutPayload;
+    // Pages read in this run, by where they start, for the passes that follow (FANOUT_KEPT_INBOXES).
+    const kept = new Map<string, { inboxes: string[]; next: string | null }>();
+    let keptInboxes = 0;
+    const keptPageOf = async (q: FanoutPayload): Promise<{ inboxes: string[]; next: string | null }> => {
+      const at = JSON.stringify([q.groupName, q.except ?? null, q.after]);
+      const known = kept.get(at);
+      if (known) return known;
+      const page = await pageOf(q);
+      if (keptInboxes + page.inboxes.length <= FANOUT_KEPT_INBOXES) {
+        kept.set(at, page);
+        keptInboxes += page.inboxes.length;
+      }
+      return page;
+    };
     for (;;) {
-      const { inboxes: page, next } = await pageOf(p);
+      const { inboxes: page, next } = await keptPageOf(p);
       if (page.length > 0) {
         const t = now();
         // Never deliver to this server itself: a group here that follows this one takes it in directly.

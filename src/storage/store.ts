@@ -382,6 +382,10 @@ export interface JobQueue {
   updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean>;
   /** Extends a lease still held by `owner`. */
   extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean>;
+  /**
+   * A job as stored, or null. A done job of a pack may be gone once every job of its pack is finished (the
+   * MongoDB adapter then keeps only the pack's failed jobs); other finished jobs stay until purged.
+   */
   getJob(id: string): Promise<Job | null>;
   stats(queue: QueueName, now: number): Promise<QueueStats>;
   /**

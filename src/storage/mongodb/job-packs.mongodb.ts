@@ -18,7 +18,7 @@ import { JobTransitions, type ChangeRules, type Step } from './job-transitions.m
 
 /** Packs read per claim round, at most. */
 const PACKS_PER_ROUND = 20;
-/** Claim rounds when other claimers took some packs first. */
+/** Claim rounds lost in part to other claimers, at most. */
 const MAX_CLAIM_ROUNDS = 4;
 /** Rounds of a release of a gone owner's leases that keeps losing against concurrent transitions. */
 const MAX_OWNER_ROUNDS = 5;
@@ -42,13 +42,24 @@ const PACK_CHANGES: ChangeRules<PackChange> = {
   unclaimed: (change) => {
     const claimed = new Set(change.claimed ?? []);
     if (claimed.size === 0 || change.entries === undefined) return change;
-    const entries = change.entries.map((e) =>
+    const entries = entriesOf(change.entries).map((e) =>
       claimed.has(e.id) ? { ...e, leaseOwner: null, leaseUntil: 0 } : e,
     );
-    return { ...change, ...summaryOf(entries), entries };
+    return { ...change, ...summaryOf(entries), entries: JSON.stringify(entries) };
   },
   leasingTo: (owner) => ({ 'change.owners': owner }),
 };
+
+/** A pack as read, with its entries decoded. */
+type Pack = Omit<PackDoc, 'entries'> & { entries: PackEntry[] };
+
+function entriesOf(text: string): PackEntry[] {
+  return JSON.parse(text) as PackEntry[];
+}
+
+function decoded(doc: PackDoc): Pack {
+  return { ...doc, entries: entriesOf(doc.entries) };
+}
 
 /** When the next entry of `entries` can be claimed: its runAt, or the end of its lease when later. */
 function nextAtOf(entries: PackEntry[]): number {
@@ -83,9 +94,15 @@ function summaryOf(entries: PackEntry[]): PackSummary {
   };
 }
 
-/** The pack's summary, entries and updatedAt after `entries` changed at `now`. */
+/**
+ * The pack's summary, entries and updatedAt after `entries` changed at `now`. A pack whose entries are all
+ * finished keeps only the failed ones (PackDoc says why).
+ */
 function packChange(entries: PackEntry[], seq: number, now: number): PackChange {
-  return { ...summaryOf(entries), entries, updatedAt: now, seq };
+  const summary = summaryOf(entries);
+  if (summary.state === 'open') return { ...summary, entries: JSON.stringify(entries), updatedAt: now, seq };
+  const kept = entries.filter((e) => e.state === 'failed');
+  return { ...summary, entries: JSON.stringify(kept), ids: kept.map((e) => e.id), updatedAt: now, seq };
 }
 
 /** The object a JSON text holds, or an empty one. */
@@ -154,7 +171,7 @@ export class MongoJobPacks {
   readonly #packs: Collection<PackDoc>;
   readonly #transitions: JobTransitions<PackDoc, PackChange>;
   /** Packs as this queue last wrote or read them, by id. */
-  readonly #known = new Map<string, PackDoc>();
+  readonly #known = new Map<string, Pack>();
   /** Entry id -> pack id, for the entries this queue claimed. */
   readonly #packOf = new Map<string, string>();
   /** Changes of entries run one after the other here, so that they do not race each other for a pack. */
@@ -190,9 +207,10 @@ export class MongoJobPacks {
         _id: id,
         queue,
         base,
+        size: entries.length,
         ...summaryOf(entries),
         ids: entries.map((e) => e.id),
-        entries,
+        entries: JSON.stringify(entries),
         createdAt: now,
         updatedAt: now,
         rev: randomUUID(),
@@ -202,7 +220,7 @@ export class MongoJobPacks {
     const inserted = await insertManyIgnoringDuplicates(this.#packs, docs);
     let count = 0;
     docs.forEach((doc, index) => {
-      if (inserted.has(index)) count += doc.entries.length;
+      if (inserted.has(index)) count += doc.size;
     });
     return count;
   }
@@ -226,18 +244,20 @@ export class MongoJobPacks {
   ): Promise<Job[]> {
     const excluded = new Set(excludeKeys);
     const claimed: Job[] = [];
-    const lost: string[] = [];
-    for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
+    // Packs read already: taken, lost to another claimer, or with nothing left to claim.
+    const read: string[] = [];
+    for (let lostRounds = 0; lostRounds < MAX_CLAIM_ROUNDS && claimed.length < limit;) {
       const filter: Filter<PackDoc> = { queue, state: 'open', nextAt: { $lte: now } };
-      if (lost.length > 0) filter._id = { $nin: lost };
+      if (read.length > 0) filter._id = { $nin: read };
       const packs = await this.#packs
         .find(filter)
         .sort({ nextAt: 1, _id: 1 })
         .limit(PACKS_PER_ROUND)
-        .toArray();
+        .toArray()
+        .then((docs) => docs.map(decoded));
       if (packs.length === 0) break;
       const steps: Step<PackChange>[] = [];
-      const taken = new Map<Step<PackChange>, { pack: PackDoc; ids: string[] }>();
+      const taken = new Map<Step<PackChange>, { pack: Pack; ids: string[] }>();
       let room = limit - claimed.length;
       for (const pack of packs) {
         if (room <= 0) break;
@@ -254,7 +274,11 @@ export class MongoJobPacks {
         steps.push(step);
         taken.set(step, { pack, ids });
       }
-      if (steps.length === 0) break;
+      if (steps.length === 0) {
+        if (packs.length < PACKS_PER_ROUND) break;
+        read.push(...packs.map((pack) => pack._id));
+        continue;
+      }
       const result = await this.#transitions.advance(steps);
       for (const step of result.won) {
         const t = taken.get(step);
@@ -268,9 +292,13 @@ export class MongoJobPacks {
           claimed.push(toJob(written, e));
         }
       }
-      if (result.lost.length === 0) break;
-      lost.push(...result.lost.map((step) => step.ref._id));
-      await this.#transitions.afterLost(result.lost.map((step) => step.ref));
+      read.push(...packs.map((pack) => pack._id));
+      if (result.lost.length > 0) {
+        lostRounds++;
+        await this.#transitions.afterLost(result.lost.map((step) => step.ref));
+      } else if (packs.length < PACKS_PER_ROUND) {
+        break;
+      }
     }
     return claimed.sort((a, b) => a.runAt - b.runAt || Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)));
   }
@@ -309,7 +337,8 @@ export class MongoJobPacks {
   }
 
   async getJob(id: string): Promise<Job | null> {
-    const pack = await this.#packs.findOne({ ids: id, state: { $ne: 'purged' } });
+    const doc = await this.#packs.findOne({ ids: id, state: { $ne: 'purged' } });
+    const pack = doc === null ? null : decoded(doc);
     const entry = pack?.entries.find((e) => e.id === id);
     return pack && entry ? toJob(pack, entry) : null;
   }
@@ -351,20 +380,19 @@ export class MongoJobPacks {
       if (skip.length > 0) filter._id = { $nin: skip };
       const batch = await this.#packs.find(filter).limit(PURGE_BATCH).toArray();
       if (batch.length === 0) break;
-      const due = batch.filter(
-        (p) => p.updatedAt < o.failedBefore || !p.entries.some((e) => e.state === 'failed'),
-      );
+      const due = batch.filter((p) => p.updatedAt < o.failedBefore || !p.hasFailed);
       skip = [...skip, ...batch.filter((p) => !due.includes(p)).map((p) => p._id)];
       const chosen: typeof due = [];
       for (const p of due) {
-        if (chosen.length > 0 && purged + p.entries.length > limit) break;
+        if (chosen.length > 0 && purged + p.size > limit) break;
         chosen.push(p);
-        purged += p.entries.length;
+        purged += p.size;
       }
       if (chosen.length > 0) {
         // A closed pack never changes again: nothing but this purge writes it.
         const ids = { _id: { $in: chosen.map((p) => p._id) }, state: 'closed' } as Filter<PackDoc>;
-        if (o.keepIds) await this.#packs.updateMany(ids, { $set: { state: 'purged', entries: [], ids: [] } });
+        if (o.keepIds)
+          await this.#packs.updateMany(ids, { $set: { state: 'purged', entries: '[]', ids: [] } });
         else await this.#packs.deleteMany(ids);
         for (const p of chosen) this.#known.delete(p._id);
         await this.#transitions.purge(chosen.map((p) => p.rev));
@@ -400,7 +428,7 @@ export class MongoJobPacks {
   async releaseLeases(owner: string, now: number, unwrittenWithinMs: number): Promise<number> {
     let released = await this.#transitions.applyUnwrittenClaimsOf(owner, unwrittenWithinMs);
     for (let round = 0; round < MAX_OWNER_ROUNDS; round++) {
-      const packs = await this.#packs.find({ state: 'open', owners: owner }).toArray();
+      const packs = (await this.#packs.find({ state: 'open', owners: owner }).toArray()).map(decoded);
       if (packs.length === 0) break;
       const counts = new Map<string, number>();
       const steps = packs.map((pack) => {
@@ -427,9 +455,13 @@ export class MongoJobPacks {
   }
 
   /** The pack as written by a won `change`, remembered. */
-  #written(pack: PackDoc, change: PackChange): PackDoc {
-    const { claimed: _claimed, ...fields } = change;
-    const written: PackDoc = { ...pack, ...fields };
+  #written(pack: Pack, change: PackChange): Pack {
+    const { claimed: _claimed, entries, ...fields } = change;
+    const written: Pack = {
+      ...pack,
+      ...fields,
+      entries: entries === undefined ? pack.entries : entriesOf(entries),
+    };
     if (this.#known.size >= MAX_HELD_PACKS && !this.#known.has(written._id)) {
       const oldest = this.#known.keys().next();
       if (!oldest.done) this.#known.delete(oldest.value);
@@ -458,7 +490,7 @@ export class MongoJobPacks {
     if (unknown.length > 0) {
       const found = await this.#packs.find({ ids: { $in: unknown }, state: 'open' }).toArray();
       for (const pack of found) {
-        this.#known.set(pack._id, pack);
+        this.#known.set(pack._id, decoded(pack));
         for (const id of pack.ids) if (unknown.includes(id)) this.#packOf.set(id, pack._id);
       }
     }
@@ -473,10 +505,10 @@ export class MongoJobPacks {
       const unread = [...byPack.keys()].filter((id) => !this.#known.has(id));
       if (unread.length > 0) {
         for (const pack of await this.#packs.find({ _id: { $in: unread } }).toArray())
-          this.#known.set(pack._id, pack);
+          this.#known.set(pack._id, decoded(pack));
       }
       const steps: Step<PackChange>[] = [];
-      const applied = new Map<Step<PackChange>, { pack: PackDoc; indexes: number[] }>();
+      const applied = new Map<Step<PackChange>, { pack: Pack; indexes: number[] }>();
       for (const [packId, list] of byPack) {
         const pack = this.#known.get(packId);
         if (pack === undefined) continue;

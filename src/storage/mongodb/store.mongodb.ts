@@ -123,6 +123,7 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.members.close();
     await this.#client.close();
   }
 }
