@@ -70,7 +70,8 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
   };
 }
 
-const FANOUT_PAGE = 1_000;
+/** Inboxes read and queued per page of a fan-out pass. */
+export const FANOUT_PAGE = 1_000;
 /**
  * Inboxes a fan-out keeps of its first pass for the passes of the activities that follow it (a post's Announce of
  * the Create, then of the Note): a group of up to this many inboxes is read once per post, not once per activity.

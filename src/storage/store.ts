@@ -383,8 +383,8 @@ export interface JobQueue {
   /** Extends a lease still held by `owner`. */
   extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean>;
   /**
-   * A job as stored, or null. A done job of a pack may be gone once every job of its pack is finished (the
-   * MongoDB adapter then keeps only the pack's failed jobs); other finished jobs stay until purged.
+   * A job as stored, or null; finished jobs stay until purged. (On MongoDB, the done jobs of a pack may be
+   * missing when a process was killed in the moment their pack was finished: job-packs.mongodb.ts.)
    */
   getJob(id: string): Promise<Job | null>;
   stats(queue: QueueName, now: number): Promise<QueueStats>;

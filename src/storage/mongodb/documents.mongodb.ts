@@ -146,8 +146,9 @@ export interface PackEntry {
  * the pack is not enqueued again). `nextAt` is when its next entry can be claimed (its runAt, or the end of its
  * lease when later); `ids` lists the entries' ids, for getJob. The counts and leases sum up the entries, so that
  * stats and the release of a gone process's leases read no entries. A closed pack keeps only its failed entries
- * (and their ids): every read of a pack by its fields reads the whole document of every pack of the collection on
- * FerretDB (job-packs.mongodb.ts), so finished deliveries are not left in them for the hour they are kept.
+ * (and their ids), and is copied whole to `job_packs_done`: every read of a pack by its fields reads the whole
+ * document of every pack of the collection on FerretDB, so finished deliveries are not left in `job_packs` for
+ * the hour they are kept (job-packs.mongodb.ts).
  */
 export interface PackDoc extends PackSummary {
   _id: string;
@@ -230,6 +231,7 @@ export interface MongoCollections {
   jobs: Collection<JobDoc>;
   jobTransitions: Collection<JobTransitionDoc>;
   jobPacks: Collection<PackDoc>;
+  jobPacksDone: Collection<PackDoc>;
   moderators: Collection<ModeratorDoc>;
   bans: Collection<BanDoc>;
   domainPolicies: Collection<DomainPolicyDoc>;
@@ -262,6 +264,7 @@ export function collectionsOf(db: Db): MongoCollections {
     jobs: db.collection<JobDoc>('jobs'),
     jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
     jobPacks: db.collection<PackDoc>('job_packs'),
+    jobPacksDone: db.collection<PackDoc>('job_packs_done'),
     moderators: db.collection<ModeratorDoc>('moderators'),
     bans: db.collection<BanDoc>('bans'),
     domainPolicies: db.collection<DomainPolicyDoc>('domain_policies'),
@@ -341,6 +344,8 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { queue: 1, state: 1, updatedAt: 1 } },
     // Not `ids` (getJob, rare): FerretDB 1.x indexes an array as one key, over PostgreSQL's size limit here.
   ],
+  // getJob and purgeFinished use `_id` (and `ids`, unindexed as above).
+  jobPacksDone: [],
   moderators: [
     // addModerator, removeModerator, isModerator
     { key: { groupName: 1, actorId: 1 }, unique: true },

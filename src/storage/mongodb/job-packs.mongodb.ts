@@ -12,9 +12,21 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
 import type { Job, JobOutcome, NewJob, QueueName, QueueStats } from '../store.ts';
-import type { JobTransitionDoc, PackChange, PackDoc, PackEntry, PackSummary } from './documents.mongodb.ts';
+import type { JobTransitionDoc, PackChange, PackDoc, PackEntry } from './documents.mongodb.ts';
 import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
-import { JobTransitions, type ChangeRules, type Step } from './job-transitions.mongodb.ts';
+import { JobTransitions, type Step } from './job-transitions.mongodb.ts';
+import {
+  PACK_CHANGES,
+  decoded,
+  entriesOf,
+  outcomeChange,
+  packChange,
+  splitPayloads,
+  summaryOf,
+  toJob,
+  type Pack,
+} from './pack-entries.mongodb.ts';
+import { forgetPurgedPacks, packLeaseOwners, packStats } from './pack-summaries.mongodb.ts';
 
 /** Packs read per claim round, at most. */
 const PACKS_PER_ROUND = 20;
@@ -37,130 +49,10 @@ const PURGE_BATCH = 100;
 /** Entries remembered as claimed here; beyond this the memory starts afresh (changes then look packs up). */
 const MAX_CLAIMED_ENTRIES = 200_000;
 
-const PACK_CHANGES: ChangeRules<PackChange> = {
-  fields: ({ claimed: _claimed, ...fields }) => fields,
-  unclaimed: (change) => {
-    const claimed = new Set(change.claimed ?? []);
-    if (claimed.size === 0 || change.entries === undefined) return change;
-    const entries = entriesOf(change.entries).map((e) =>
-      claimed.has(e.id) ? { ...e, leaseOwner: null, leaseUntil: 0 } : e,
-    );
-    return { ...change, ...summaryOf(entries), entries: JSON.stringify(entries) };
-  },
-  leasingTo: (owner) => ({ 'change.owners': owner }),
-};
-
-/** A pack as read, with its entries decoded. */
-type Pack = Omit<PackDoc, 'entries'> & { entries: PackEntry[] };
-
-function entriesOf(text: string): PackEntry[] {
-  return JSON.parse(text) as PackEntry[];
-}
-
-function decoded(doc: PackDoc): Pack {
-  return { ...doc, entries: entriesOf(doc.entries) };
-}
-
-/** When the next entry of `entries` can be claimed: its runAt, or the end of its lease when later. */
-function nextAtOf(entries: PackEntry[]): number {
-  let next = Number.POSITIVE_INFINITY;
-  for (const e of entries) if (e.state === 'queued') next = Math.min(next, Math.max(e.runAt, e.leaseUntil));
-  return Number.isFinite(next) ? next : 0;
-}
-
-/** What `entries` come to. */
-function summaryOf(entries: PackEntry[]): PackSummary {
-  let open = 0;
-  let failed = 0;
-  const leases = new Map<string, number>();
-  const leaseEnds: number[] = [];
-  for (const e of entries) {
-    if (e.state === 'failed') failed++;
-    if (e.state !== 'queued') continue;
-    open++;
-    if (e.leaseOwner === null) continue;
-    leases.set(e.leaseOwner, Math.max(leases.get(e.leaseOwner) ?? 0, e.leaseUntil));
-    leaseEnds.push(e.leaseUntil);
-  }
-  return {
-    state: open > 0 ? 'open' : 'closed',
-    nextAt: nextAtOf(entries),
-    open,
-    failed,
-    hasFailed: failed > 0,
-    owners: [...leases.keys()],
-    leases: [...leases].map(([owner, until]) => ({ owner, until })),
-    leaseEnds,
-  };
-}
-
-/**
- * The pack's summary, entries and updatedAt after `entries` changed at `now`. A pack whose entries are all
- * finished keeps only the failed ones (PackDoc says why).
- */
-function packChange(entries: PackEntry[], seq: number, now: number): PackChange {
-  const summary = summaryOf(entries);
-  if (summary.state === 'open') return { ...summary, entries: JSON.stringify(entries), updatedAt: now, seq };
-  const kept = entries.filter((e) => e.state === 'failed');
-  return { ...summary, entries: JSON.stringify(kept), ids: kept.map((e) => e.id), updatedAt: now, seq };
-}
-
-/** The object a JSON text holds, or an empty one. */
-function objectOf(text: string): Record<string, unknown> {
-  const value: unknown = JSON.parse(text);
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? { ...(value as Record<string, unknown>) }
-    : {};
-}
-
-/** The keys whose values are the same in every payload, and each payload without them. */
-function splitPayloads(payloads: Record<string, unknown>[]): { base: string; own: string[] } {
-  const [first, ...rest] = payloads;
-  const shared: Record<string, unknown> = {};
-  if (first !== undefined && rest.length > 0) {
-    for (const [k, v] of Object.entries(first)) {
-      const text = JSON.stringify(v);
-      if (rest.every((p) => Object.hasOwn(p, k) && JSON.stringify(p[k]) === text)) shared[k] = v;
-    }
-  }
-  const own = payloads.map((p) =>
-    JSON.stringify(Object.fromEntries(Object.entries(p).filter(([k]) => !Object.hasOwn(shared, k)))),
-  );
-  return { base: JSON.stringify(shared), own };
-}
-
-function toJob(pack: Pick<PackDoc, 'queue' | 'createdAt' | 'base'>, e: PackEntry): Job {
-  return {
-    id: e.id,
-    queue: pack.queue,
-    key: e.key,
-    payload: e.whole ? objectOf(e.payload) : { ...objectOf(pack.base), ...objectOf(e.payload) },
-    state: e.state,
-    runAt: e.runAt,
-    attempts: e.attempts,
-    leaseOwner: e.leaseOwner,
-    leaseUntil: e.leaseUntil,
-    lastError: e.lastError,
-    createdAt: pack.createdAt,
-    updatedAt: e.updatedAt,
-  };
-}
-
-/** The change an outcome makes to a leased entry. */
-function outcomeChange(outcome: JobOutcome, e: PackEntry): PackEntry {
-  const free = { leaseOwner: null, leaseUntil: 0, updatedAt: outcome.now };
-  switch (outcome.kind) {
-    case 'done':
-      return { ...e, ...free, state: 'done' };
-    case 'retry':
-      return { ...e, ...free, runAt: outcome.runAt, attempts: e.attempts + 1, lastError: outcome.error };
-    case 'fail':
-      return { ...e, ...free, state: 'failed', attempts: e.attempts + 1, lastError: outcome.error };
-    default: {
-      const unknown: never = outcome;
-      throw new Error(`unknown job outcome ${JSON.stringify(unknown)}`);
-    }
-  }
+/** The copy kept of a pack closed by `change`, with all its `entries`. */
+function closedCopy(pack: Pack, change: PackChange, entries: PackEntry[]): PackDoc {
+  const { claimed: _claimed, ...fields } = change;
+  return { ...pack, ...fields, entries: JSON.stringify(entries), ids: entries.map((e) => e.id) };
 }
 
 /** A change of one entry held by `owner`: returns the entry as changed. */
@@ -169,6 +61,8 @@ type EntryChange = { id: string; owner: string; change: (e: PackEntry) => PackEn
 /** The packs of the job queue (see the comment at the top of this file). */
 export class MongoJobPacks {
   readonly #packs: Collection<PackDoc>;
+  /** Closed packs with all their entries, for getJob until they are purged (PackDoc). */
+  readonly #done: Collection<PackDoc>;
   readonly #transitions: JobTransitions<PackDoc, PackChange>;
   /** Packs as this queue last wrote or read them, by id. */
   readonly #known = new Map<string, Pack>();
@@ -179,10 +73,12 @@ export class MongoJobPacks {
 
   constructor(
     packs: Collection<PackDoc>,
+    done: Collection<PackDoc>,
     transitions: Collection<JobTransitionDoc<PackChange>>,
     clock: () => number = Date.now,
   ) {
     this.#packs = packs;
+    this.#done = done;
     this.#transitions = new JobTransitions(packs, transitions, clock, PACK_CHANGES);
   }
 
@@ -336,31 +232,20 @@ export class MongoJobPacks {
     return done ?? false;
   }
 
+  /** From the packs in force, then from the copies of closed ones (a done entry). */
   async getJob(id: string): Promise<Job | null> {
-    const doc = await this.#packs.findOne({ ids: id, state: { $ne: 'purged' } });
-    const pack = doc === null ? null : decoded(doc);
-    const entry = pack?.entries.find((e) => e.id === id);
-    return pack && entry ? toJob(pack, entry) : null;
+    for (const packs of [this.#packs, this.#done]) {
+      const doc = await packs.findOne({ ids: id, state: { $ne: 'purged' } });
+      const pack = doc === null ? null : decoded(doc);
+      const entry = pack?.entries.find((e) => e.id === id);
+      if (pack && entry) return toJob(pack, entry);
+    }
+    return null;
   }
 
   /** Counts the entries of the packs of `queue` from the packs' summaries. */
-  async stats(queue: QueueName, now: number): Promise<QueueStats> {
-    const stats: QueueStats = { queued: 0, leased: 0, failed: 0, oldestCreatedAt: null };
-    const summary = { _id: 0, state: 1, open: 1, failed: 1, leaseEnds: 1, createdAt: 1 } as const;
-    const [open, failing] = await Promise.all([
-      this.#packs.find({ queue, state: 'open' }, { projection: summary }).toArray(),
-      this.#packs.find({ queue, state: 'closed', hasFailed: true }, { projection: summary }).toArray(),
-    ]);
-    for (const pack of [...open, ...failing]) {
-      stats.failed += pack.failed;
-      if (pack.state !== 'open') continue;
-      const leased = pack.leaseEnds.filter((until) => until > now).length;
-      stats.leased += leased;
-      stats.queued += pack.open - leased;
-      if (stats.oldestCreatedAt === null || pack.createdAt < stats.oldestCreatedAt)
-        stats.oldestCreatedAt = pack.createdAt;
-    }
-    return stats;
+  stats(queue: QueueName, now: number): Promise<QueueStats> {
+    return packStats(this.#packs, queue, now);
   }
 
   /**
@@ -394,6 +279,7 @@ export class MongoJobPacks {
         if (o.keepIds)
           await this.#packs.updateMany(ids, { $set: { state: 'purged', entries: '[]', ids: [] } });
         else await this.#packs.deleteMany(ids);
+        await this.#done.deleteMany({ _id: { $in: chosen.map((p) => p._id) } });
         for (const p of chosen) this.#known.delete(p._id);
         await this.#transitions.purge(chosen.map((p) => p.rev));
       }
@@ -403,22 +289,13 @@ export class MongoJobPacks {
   }
 
   /** Forgets up to `limit` packs kept as stubs by purgeFinished, created before `createdBefore`. */
-  async forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number> {
-    const batch = await this.#packs
-      .find({ queue, state: 'purged', createdAt: { $lt: createdBefore } }, { projection: { _id: 1 } })
-      .limit(Math.max(0, limit))
-      .toArray();
-    if (batch.length === 0) return 0;
-    const result = await this.#packs.deleteMany({ _id: { $in: batch.map((p) => p._id) }, state: 'purged' });
-    return result.deletedCount;
+  forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number> {
+    return forgetPurgedPacks(this.#packs, queue, createdBefore, limit);
   }
 
   /** Owners of entries leased until after `now`, from the packs' summaries. */
-  async leaseOwners(now: number): Promise<Set<string>> {
-    const owners = new Set<string>();
-    const packs = await this.#packs.find({ state: 'open' }, { projection: { _id: 0, leases: 1 } }).toArray();
-    for (const pack of packs) for (const l of pack.leases) if (l.until > now) owners.add(l.owner);
-    return owners;
+  leaseOwners(now: number): Promise<Set<string>> {
+    return packLeaseOwners(this.#packs, now);
   }
 
   /**
@@ -508,7 +385,7 @@ export class MongoJobPacks {
           this.#known.set(pack._id, decoded(pack));
       }
       const steps: Step<PackChange>[] = [];
-      const applied = new Map<Step<PackChange>, { pack: Pack; indexes: number[] }>();
+      const applied = new Map<Step<PackChange>, { pack: Pack; entries: PackEntry[]; indexes: number[] }>();
       for (const [packId, list] of byPack) {
         const pack = this.#known.get(packId);
         if (pack === undefined) continue;
@@ -524,20 +401,24 @@ export class MongoJobPacks {
         const now = Math.max(...entries.map((e) => e.updatedAt), pack.updatedAt);
         const step = { ref: pack, change: packChange(entries, pack.seq + 1, now) };
         steps.push(step);
-        applied.set(step, { pack, indexes });
+        applied.set(step, { pack, entries, indexes });
       }
       if (steps.length === 0) break;
       const result = await this.#transitions.advance(steps);
       const done = new Set<number>();
+      const closed: PackDoc[] = [];
       for (const step of result.won) {
         const a = applied.get(step);
         if (!a) continue;
         this.#written(a.pack, step.change);
+        if (step.change.state === 'closed') closed.push(closedCopy(a.pack, step.change, a.entries));
         for (const index of a.indexes) {
           results[index] = true;
           done.add(index);
         }
       }
+      // The copy of a pack closed here; a process killed before it leaves the pack's done entries unlisted.
+      if (closed.length > 0) await insertManyIgnoringDuplicates(this.#done, closed);
       for (const step of result.lost) this.#known.delete(step.ref._id);
       if (result.lost.length > 0) await this.#transitions.afterLost(result.lost.map((s) => s.ref));
       // What was won is done; what was lost is tried again on the pack as read anew; the rest was not held.

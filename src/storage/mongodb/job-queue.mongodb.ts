@@ -3,89 +3,30 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
 import type { Job, JobOutcome, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
-import type { JobChange, JobDoc, JobTransitionDoc, PackChange, PackDoc } from './documents.mongodb.ts';
+import type { JobDoc, JobTransitionDoc, PackChange, PackDoc } from './documents.mongodb.ts';
 import { InsertBatch } from './insert-batch.mongodb.ts';
 import { MongoJobPacks } from './job-packs.mongodb.ts';
-import { JOB_CHANGES, JobTransitions, type JobRef, type Step } from './job-transitions.mongodb.ts';
+import { JOB_CHANGES, JobTransitions, type Step } from './job-transitions.mongodb.ts';
+import {
+  byRunAtThenId,
+  byRunAtThenIdOfJobs,
+  changeOf,
+  toJob,
+  type ChangeOf,
+  type Held,
+} from './job-docs.mongodb.ts';
+import { forgetPurgedJobIds, purgeFinishedJobs } from './job-purges.mongodb.ts';
 
 /** Claim rounds when other claimers took some candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
 /** Attempts of an owner operation that keeps losing against concurrent transitions. */
 const MAX_OWNER_ATTEMPTS = 3;
-/** Finished jobs deleted per round trip by purgeFinished. */
-const PURGE_BATCH = 1000;
 /** How far back releaseLeases looks for claims a gone holder took and never wrote (longer than any lease). */
 const UNWRITTEN_CLAIMS_MS = 15 * 60_000;
 /** Jobs whose state this queue remembers from its own claims and changes; beyond this, the oldest are forgotten. */
 const MAX_HELD = 100_000;
 
-/** What this queue knows of a job it holds: enough to change it without reading it first. */
-interface Held extends JobRef {
-  owner: string;
-  attempts: number;
-}
-
-type ChangeOf = (job: Pick<JobDoc, 'attempts'>) => Omit<JobChange, 'seq'>;
-
 const QUEUES: readonly QueueName[] = ['intake', 'fanout', 'deliver'];
-
-function toJob(doc: JobDoc): Job {
-  const payload: unknown = JSON.parse(doc.payload);
-  return {
-    id: doc._id,
-    queue: doc.queue,
-    key: doc.key,
-    payload: typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? { ...payload } : {},
-    // Purged stubs are never returned (getJob and claim leave them out); typed as what they were.
-    state: doc.state === 'purged' ? 'done' : doc.state,
-    runAt: doc.runAt,
-    attempts: doc.attempts,
-    leaseOwner: doc.leaseOwner ?? null,
-    leaseUntil: doc.leaseUntil,
-    lastError: doc.lastError ?? null,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
-}
-
-/** Orders like the server does: runAt, then id by UTF-8 bytes. */
-function byRunAtThenId(a: JobDoc, b: JobDoc): number {
-  return a.runAt - b.runAt || Buffer.compare(Buffer.from(a._id), Buffer.from(b._id));
-}
-
-function byRunAtThenIdOfJobs(a: Job, b: Job): number {
-  return a.runAt - b.runAt || Buffer.compare(Buffer.from(a.id), Buffer.from(b.id));
-}
-
-/** The change an outcome makes to a leased job. */
-function changeOf(outcome: JobOutcome): ChangeOf {
-  switch (outcome.kind) {
-    case 'done':
-      return () => ({ state: 'done', leaseOwner: null, leaseUntil: 0, updatedAt: outcome.now });
-    case 'retry':
-      return (job) => ({
-        runAt: outcome.runAt,
-        attempts: job.attempts + 1,
-        lastError: outcome.error,
-        leaseOwner: null,
-        leaseUntil: 0,
-        updatedAt: outcome.now,
-      });
-    case 'fail':
-      return (job) => ({
-        state: 'failed',
-        attempts: job.attempts + 1,
-        lastError: outcome.error,
-        leaseOwner: null,
-        leaseUntil: 0,
-        updatedAt: outcome.now,
-      });
-    default: {
-      const unknown: never = outcome;
-      throw new Error(`unknown job outcome ${JSON.stringify(unknown)}`);
-    }
-  }
-}
 
 /**
  * The durable job queue in the `jobs` collection. Works without transactions on MongoDB and FerretDB: see
@@ -103,14 +44,16 @@ export class MongoJobQueue implements JobQueue {
   /** Jobs held by owners of this queue, by id, in the state this queue last wrote. */
   readonly #held = new Map<string, Held>();
 
-  /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
   /** Jobs enqueued in packs (job-packs.mongodb.ts). */
   readonly #packs: MongoJobPacks;
+
+  /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
 
   constructor(
     jobs: Collection<JobDoc>,
     transitions: Collection<JobTransitionDoc>,
     packs: Collection<PackDoc>,
+    donePacks: Collection<PackDoc>,
     clock: () => number = Date.now,
   ) {
     this.#jobs = jobs;
@@ -118,6 +61,7 @@ export class MongoJobQueue implements JobQueue {
     this.#inserts = new InsertBatch(jobs);
     this.#packs = new MongoJobPacks(
       packs,
+      donePacks,
       transitions as unknown as Collection<JobTransitionDoc<PackChange>>,
       clock,
     );
@@ -350,62 +294,20 @@ export class MongoJobQueue implements JobQueue {
     };
   }
 
-  /**
-   * A purged job whose id is kept stays as a stub (`state: 'purged'`, empty payload): its `_id` still makes
-   * an enqueue of the same id a duplicate, at no extra round trip on the enqueue.
-   */
   async purgeFinished(
     queue: QueueName,
     o: { doneBefore: number; failedBefore: number; keepIds: boolean },
     limit: number,
   ): Promise<number> {
-    let purged = 0;
-    for (const [state, before] of [
-      ['done', o.doneBefore],
-      ['failed', o.failedBefore],
-    ] as const) {
-      while (purged < limit) {
-        const batch = await this.#jobs
-          .find({ queue, state, updatedAt: { $lt: before } }, { projection: { _id: 1, rev: 1 } })
-          .limit(Math.min(PURGE_BATCH, limit - purged))
-          .toArray();
-        if (batch.length === 0) break;
-        // Done and failed are final: nothing changes such a job, so the ids read above are still in `state`.
-        const filter = { _id: { $in: batch.map((doc) => doc._id) }, state };
-        const count = o.keepIds
-          ? (
-              await this.#jobs.updateMany(filter, {
-                $set: { state: 'purged', payload: '{}', lastError: null, leaseOwner: null, leaseUntil: 0 },
-              })
-            ).modifiedCount
-          : (await this.#jobs.deleteMany(filter)).deletedCount;
-        purged += count;
-        await this.#transitions.purge(batch.map((doc) => doc.rev));
-        if (batch.length < PURGE_BATCH) break;
-      }
-    }
-    if (purged < limit) purged += await this.#packs.purgeFinished(queue, o, limit - purged);
-    return purged;
+    const purged = await purgeFinishedJobs(this.#jobs, this.#transitions, queue, o, limit);
+    return purged < limit ? purged + (await this.#packs.purgeFinished(queue, o, limit - purged)) : purged;
   }
 
   async forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number> {
-    let forgotten = 0;
-    while (forgotten < limit) {
-      const batch = await this.#jobs
-        .find({ queue, state: 'purged', createdAt: { $lt: createdBefore } }, { projection: { _id: 1 } })
-        .limit(Math.min(PURGE_BATCH, limit - forgotten))
-        .toArray();
-      if (batch.length === 0) break;
-      const result = await this.#jobs.deleteMany({
-        _id: { $in: batch.map((doc) => doc._id) },
-        state: 'purged',
-      });
-      forgotten += result.deletedCount;
-      if (batch.length < PURGE_BATCH) break;
-    }
-    if (forgotten < limit)
-      forgotten += await this.#packs.forgetPurgedIds(queue, createdBefore, limit - forgotten);
-    return forgotten;
+    const forgotten = await forgetPurgedJobIds(this.#jobs, queue, createdBefore, limit);
+    return forgotten < limit
+      ? forgotten + (await this.#packs.forgetPurgedIds(queue, createdBefore, limit - forgotten))
+      : forgotten;
   }
 
   /** One query per queue, each served by the (queue, state, runAt) index; one for the open packs. */

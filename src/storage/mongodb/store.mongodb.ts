@@ -87,7 +87,12 @@ export class MongoStore implements Store {
     );
     this.activities = new MongoActivityRepository(collections.activities);
     this.posts = new MongoPostRepository(collections.posts, collections.activities);
-    this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions, collections.jobPacks);
+    this.jobs = new MongoJobQueue(
+      collections.jobs,
+      collections.jobTransitions,
+      collections.jobPacks,
+      collections.jobPacksDone,
+    );
     this.moderators = new MongoModeratorRepository(collections.moderators);
     this.bans = new MongoBanRepository(collections.bans);
     this.domains = new MongoDomainPolicyRepository(collections.domainPolicies);

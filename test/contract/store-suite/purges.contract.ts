@@ -197,6 +197,7 @@ export function describePurges(store: StoreProvider): void {
             db.collection<JobDoc>('jobs'),
             db.collection<JobTransitionDoc>('job_transitions'),
             db.collection<PackDoc>('job_packs'),
+            db.collection<PackDoc>('job_packs_done'),
             () => wall,
           );
           await queue.enqueue([newJob('unwritten')], 0);
@@ -269,7 +270,7 @@ export function describePurges(store: StoreProvider): void {
         });
       });
 
-      it('keeps only the failed entries of a pack once all are finished (MongoDB)', async () => {
+      it('keeps only the failed entries of a pack in force once all are finished, and a copy of it whole (MongoDB)', async () => {
         await withMongoStore(async (s, db) => {
           const pack = ['a', 'b', 'c'].map((id) => newJob(id, { pack: 'done-pack' }));
           await s.jobs.enqueue(pack, 0);
@@ -285,10 +286,15 @@ export function describePurges(store: StoreProvider): void {
           expect(closed?.state).to.equal('closed');
           expect(closed?.ids).to.deep.equal(['b']);
           expect((JSON.parse(closed?.entries ?? '[]') as PackEntry[]).map((e) => e.id)).to.deep.equal(['b']);
+          const copy = await db.collection<PackDoc>('job_packs_done').findOne({ _id: 'done-pack' });
+          expect(copy?.ids).to.deep.equal(['a', 'b', 'c']);
           expect((await s.jobs.getJob('b'))?.state).to.equal('failed');
+          expect(await s.jobs.getJob('c')).to.deep.include({ state: 'done', updatedAt: 20 });
           expect(await s.jobs.stats('deliver', 20)).to.include({ queued: 0, leased: 0, failed: 1 });
           const purge = { doneBefore: 1_000, failedBefore: 1_000, keepIds: false };
           expect(await s.jobs.purgeFinished('deliver', purge, 100), 'every entry of the pack').to.equal(3);
+          expect(await s.jobs.getJob('a')).to.equal(null);
+          expect(await db.collection('job_packs_done').countDocuments()).to.equal(0);
         });
       });
     }
