@@ -81,16 +81,28 @@ const FANOUT_KEPT_INBOXES = 20_000;
 export const DELIVERY_PACK = 50;
 
 /**
- * The pack of the deliveries of `activityId` from the page that starts after `after`, number `index` of it:
- * the same page queued again (a fan-out resumed after a crash) names the same packs, which are not queued twice.
+ * The pack of the deliveries of `activityId` to `inboxes`, named after them: the same page queued again (a
+ * fan-out resumed after a crash) names the same packs, which are not queued twice; a pack whose inboxes differ
+ * the second time (the software of a member server learned meanwhile) is another pack, and no inbox is left out.
  */
-export function deliveryPackId(activityId: string, after: string | null, index: number): string {
-  const h = createHash('sha256')
-    .update(activityId)
-    .update('\n')
-    .update(after ?? '')
-    .update('\n');
-  return 'pack:' + h.update(String(index)).digest('base64url');
+export function deliveryPackId(activityId: string, inboxes: string[]): string {
+  const h = createHash('sha256').update(activityId);
+  for (const inbox of inboxes) h.update('\n').update(inbox);
+  return 'pack:' + h.digest('base64url');
+}
+
+/**
+ * Deliveries of one page in packs: by the inboxes' places in the page (before those left out), so that a page
+ * queued again with one inbox more or less changes one pack, not every pack after it.
+ */
+export function deliveryPacksOf(page: string[], inboxes: string[]): string[][] {
+  const place = new Map(page.map((inbox, i) => [inbox, i]));
+  const packs = new Map<number, string[]>();
+  for (const inbox of inboxes) {
+    const n = Math.floor((place.get(inbox) ?? 0) / DELIVERY_PACK);
+    packs.set(n, [...(packs.get(n) ?? []), inbox]);
+  }
+  return [...packs.values()];
 }
 
 /** Queues for intake here an activity a group here sends to a group here (see `localIntake`). */
@@ -167,19 +179,19 @@ export function fanoutHandler(
         if (inboxes.length < page.length) await takeInLocally(store, signal, p.activityId, t);
         const reach = p.reach?.[p.activityId];
         if (reach) inboxes = await inboxesReached(inboxes, reach, software);
+        const activityId = p.activityId;
         await store.jobs.enqueue(
-          inboxes.map((inbox, i) => ({
-            id: deliveryJobId(p.activityId, inbox),
-            queue: 'deliver' as const,
-            key: hostOf(inbox),
-            payload: {
-              activityId: p.activityId,
-              inbox,
-              signer: `group:${p.groupName}`,
-            } satisfies DeliverPayload,
-            runAt: t,
-            pack: deliveryPackId(p.activityId, p.after, Math.floor(i / DELIVERY_PACK)),
-          })),
+          deliveryPacksOf(page, inboxes).flatMap((pack) => {
+            const id = deliveryPackId(activityId, pack);
+            return pack.map((inbox) => ({
+              id: deliveryJobId(activityId, inbox),
+              queue: 'deliver' as const,
+              key: hostOf(inbox),
+              payload: { activityId, inbox, signer: `group:${p.groupName}` } satisfies DeliverPayload,
+              runAt: t,
+              pack: id,
+            }));
+          }),
           t,
         );
         signal.notify('deliver');

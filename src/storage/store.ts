@@ -331,8 +331,8 @@ export interface NewJob {
   /**
    * The pack this job travels in: the jobs of one enqueue call that name the same pack may be stored together
    * (the MongoDB adapter stores a pack as one document, leased and finished a pack at a time; SQLite keeps one
-   * row per job). A pack id names a fixed set of jobs: give the same jobs under the same pack id, and a packed
-   * job's id under no other pack and alone never. A pack whose id is known is not enqueued again.
+   * row per job). A pack id names a fixed set of jobs (derive it from them): a pack whose id is known is not
+   * enqueued again. A job named in two packs runs twice on MongoDB, once on SQLite: avoid it.
    */
   pack?: string;
 }

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { FANOUT_PAGE, fanoutHandler } from '../../src/federation/job-handlers.ts';
+import {
+  DELIVERY_PACK,
+  FANOUT_PAGE,
+  deliveryPackId,
+  deliveryPacksOf,
+  fanoutHandler,
+} from '../../src/federation/job-handlers.ts';
 import type { DeliverPayload, FanoutPayload } from '../../src/federation/publisher.ts';
 import type { Job, Store } from '../../src/storage/store.ts';
 import { createLogger } from '../../src/log.ts';
@@ -83,5 +89,20 @@ describe('fan-out passes', function () {
     expect(two).to.have.length(2 * SERVERS);
     expect(inboxesOf(two, activity(2))).to.deep.equal(inboxesOf(one, activity(1)));
     expect(inboxesOf(two, activity(3))).to.deep.equal(inboxesOf(one, activity(1)));
+  });
+
+  it('packs a page by the places of its inboxes: one inbox fewer changes one pack', () => {
+    const page = Array.from({ length: 2 * DELIVERY_PACK + 20 }, (_, i) => `https://s${i}.example/inbox`);
+    const idsOf = (inboxes: string[]): string[] =>
+      deliveryPacksOf(page, inboxes).map((pack) => deliveryPackId(activity(1), pack));
+    const all = deliveryPacksOf(page, page);
+    expect(all.map((pack) => pack.length)).to.deep.equal([DELIVERY_PACK, DELIVERY_PACK, 20]);
+    expect(all.flat()).to.deep.equal(page);
+    const fewer = idsOf(page.filter((_, i) => i !== DELIVERY_PACK + 3));
+    const before = idsOf(page);
+    expect(fewer[0]).to.equal(before[0]);
+    expect(fewer[1]).not.to.equal(before[1]);
+    expect(fewer[2]).to.equal(before[2]);
+    expect(idsOf(page), 'the same inboxes, the same packs').to.deep.equal(before);
   });
 });
