@@ -16,7 +16,7 @@ import {
 } from './publisher.ts';
 import type { DeliveryClient } from './delivery.client.ts';
 import type { DomainPolicies } from './domain-policy.ts';
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { digestOf } from './http-signature.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
@@ -70,7 +70,40 @@ export function intakeHandler(inbox: InboundActivityProcessor): JobHandler {
   };
 }
 
-const FANOUT_PAGE = 500;
+/** Inboxes read and queued per page of a fan-out pass. */
+export const FANOUT_PAGE = 1_000;
+/**
+ * Inboxes a fan-out keeps of its first pass for the passes of the activities that follow it (a post's Announce of
+ * the Create, then of the Note): a group of up to this many inboxes is read once per post, not once per activity.
+ */
+const FANOUT_KEPT_INBOXES = 20_000;
+/** Deliveries queued together as one pack (on MongoDB one document: docs/adr/0010-delivery-packs.md). */
+export const DELIVERY_PACK = 50;
+
+/**
+ * The pack of the deliveries of `activityId` to `inboxes`, named after them: the same page queued again (a
+ * fan-out resumed after a crash) names the same packs, which are not queued twice; a pack whose inboxes differ
+ * the second time (the software of a member server learned meanwhile) is another pack, and no inbox is left out.
+ */
+export function deliveryPackId(activityId: string, inboxes: string[]): string {
+  const h = createHash('sha256').update(activityId);
+  for (const inbox of inboxes) h.update('\n').update(inbox);
+  return 'pack:' + h.digest('base64url');
+}
+
+/**
+ * Deliveries of one page in packs: by the inboxes' places in the page (before those left out), so that a page
+ * queued again with one inbox more or less changes one pack, not every pack after it.
+ */
+export function deliveryPacksOf(page: string[], inboxes: string[]): string[][] {
+  const place = new Map(page.map((inbox, i) => [inbox, i]));
+  const packs = new Map<number, string[]>();
+  for (const inbox of inboxes) {
+    const n = Math.floor((place.get(inbox) ?? 0) / DELIVERY_PACK);
+    packs.set(n, [...(packs.get(n) ?? []), inbox]);
+  }
+  return [...packs.values()];
+}
 
 /** Queues for intake here an activity a group here sends to a group here (see `localIntake`). */
 async function takeInLocally(
@@ -122,8 +155,22 @@ export function fanoutHandler(
   };
   return async (job, { owner }) => {
     let p = job.payload as FanoutPayload;
+    // Pages read in this run, by where they start, for the passes that follow (FANOUT_KEPT_INBOXES).
+    const kept = new Map<string, { inboxes: string[]; next: string | null }>();
+    let keptInboxes = 0;
+    const keptPageOf = async (q: FanoutPayload): Promise<{ inboxes: string[]; next: string | null }> => {
+      const at = JSON.stringify([q.groupName, q.except ?? null, q.after]);
+      const known = kept.get(at);
+      if (known) return known;
+      const page = await pageOf(q);
+      if (keptInboxes + page.inboxes.length <= FANOUT_KEPT_INBOXES) {
+        kept.set(at, page);
+        keptInboxes += page.inboxes.length;
+      }
+      return page;
+    };
     for (;;) {
-      const { inboxes: page, next } = await pageOf(p);
+      const { inboxes: page, next } = await keptPageOf(p);
       if (page.length > 0) {
         const t = now();
         // Never deliver to this server itself: a group here that follows this one takes it in directly.
@@ -132,18 +179,19 @@ export function fanoutHandler(
         if (inboxes.length < page.length) await takeInLocally(store, signal, p.activityId, t);
         const reach = p.reach?.[p.activityId];
         if (reach) inboxes = await inboxesReached(inboxes, reach, software);
+        const activityId = p.activityId;
         await store.jobs.enqueue(
-          inboxes.map((inbox) => ({
-            id: deliveryJobId(p.activityId, inbox),
-            queue: 'deliver' as const,
-            key: hostOf(inbox),
-            payload: {
-              activityId: p.activityId,
-              inbox,
-              signer: `group:${p.groupName}`,
-            } satisfies DeliverPayload,
-            runAt: t,
-          })),
+          deliveryPacksOf(page, inboxes).flatMap((pack) => {
+            const id = deliveryPackId(activityId, pack);
+            return pack.map((inbox) => ({
+              id: deliveryJobId(activityId, inbox),
+              queue: 'deliver' as const,
+              key: hostOf(inbox),
+              payload: { activityId, inbox, signer: `group:${p.groupName}` } satisfies DeliverPayload,
+              runAt: t,
+              pack: id,
+            }));
+          }),
           t,
         );
         signal.notify('deliver');

@@ -25,7 +25,7 @@ const IDLE_OUTCOME_FLUSH_MS = 50;
 /** Outcomes recorded in one call at most (more wait for the next). */
 const MAX_OUTCOMES_PER_FLUSH = 500;
 /** Jobs asked for in one claim at most. */
-const MAX_CLAIM = 100;
+const MAX_CLAIM = 500;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -328,6 +328,13 @@ export interface NewJob {
   key: string;
   payload: Record<string, unknown>;
   runAt: number;
+  /**
+   * The pack this job travels in: the jobs of one enqueue call that name the same pack may be stored together
+   * (the MongoDB adapter stores a pack as one document, leased and finished a pack at a time; SQLite keeps one
+   * row per job). A pack id names a fixed set of jobs (derive it from them): a pack whose id is known is not
+   * enqueued again. A job named in two packs runs twice on MongoDB, once on SQLite: avoid it.
+   */
+  pack?: string;
 }
 
 export interface QueueStats {
@@ -375,6 +382,10 @@ export interface JobQueue {
   updatePayload(id: string, owner: string, payload: Record<string, unknown>, now: number): Promise<boolean>;
   /** Extends a lease still held by `owner`. */
   extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean>;
+  /**
+   * A job as stored, or null; finished jobs stay until purged. (On MongoDB, the done jobs of a pack may be
+   * missing when a process was killed in the moment their pack was finished: job-packs.mongodb.ts.)
+   */
   getJob(id: string): Promise<Job | null>;
   stats(queue: QueueName, now: number): Promise<QueueStats>;
   /**

@@ -10,6 +10,7 @@ import { describeGroupsAndKeys } from './store-suite/groups-keys.contract.ts';
 import { describeHosts } from './store-suite/hosts.contract.ts';
 import { describeIndexes } from './store-suite/indexes.contract.ts';
 import { describeJobQueue } from './store-suite/job-queue.contract.ts';
+import { describeJobPacks } from './store-suite/job-packs.contract.ts';
 import { describeLinks } from './store-suite/links.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
@@ -40,6 +41,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
   describeActivitiesAndPosts(store);
   describeWithdrawal(store);
   describeJobQueue(store);
+  describeJobPacks(store);
   describeModeration(store);
   describeHosts(store);
   describePeerSoftware(store);

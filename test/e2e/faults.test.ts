@@ -30,6 +30,7 @@ import { openStore } from '../../src/storage/open-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { deliveryJobId } from '../../src/federation/publisher.ts';
 import { groupKeyOwner } from '../../src/activitypub/urls.ts';
+import { DELIVERY_PREFETCH_FACTOR } from '../../src/app/queues.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 const PUBLIC = `${AS}#Public`;
@@ -249,12 +250,13 @@ describe('faults: crashes, bad destinations, several processes', function () {
         else expect(n, `${pair}: sent before the kill`).to.equal(1);
       }
     }
-    // A worker holds its deliveries in flight, those claimed ahead of its slots (twice its concurrency), and
-    // those finished whose outcome waits for the next claim to be recorded (within that same room).
+    // A worker holds its deliveries in flight, those claimed ahead of its slots (DELIVERY_PREFETCH_FACTOR times
+    // its concurrency), and those finished whose outcome waits for the next claim to be recorded (within that
+    // same room).
     expect(
       heldAtKill.size,
       'the killed worker held no more than its deliveries in flight and those claimed ahead',
-    ).to.be.at.most(concurrency * 3);
+    ).to.be.at.most(concurrency * (1 + DELIVERY_PREFETCH_FACTOR[MONGO ? 'mongodb' : 'sqlite']));
     const key = await groupKey();
     for (const s of sinks) {
       for (const hit of s.posts)

@@ -3,84 +3,30 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
 import type { Job, JobOutcome, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
-import type { JobChange, JobDoc, JobTransitionDoc } from './documents.mongodb.ts';
+import type { JobDoc, JobTransitionDoc, PackChange, PackDoc } from './documents.mongodb.ts';
 import { InsertBatch } from './insert-batch.mongodb.ts';
-import { JobTransitions, type JobRef, type Step } from './job-transitions.mongodb.ts';
+import { MongoJobPacks } from './job-packs.mongodb.ts';
+import { JOB_CHANGES, JobTransitions, type Step } from './job-transitions.mongodb.ts';
+import {
+  byRunAtThenId,
+  byRunAtThenIdOfJobs,
+  changeOf,
+  toJob,
+  type ChangeOf,
+  type Held,
+} from './job-docs.mongodb.ts';
+import { forgetPurgedJobIds, purgeFinishedJobs } from './job-purges.mongodb.ts';
 
 /** Claim rounds when other claimers took some candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
 /** Attempts of an owner operation that keeps losing against concurrent transitions. */
 const MAX_OWNER_ATTEMPTS = 3;
-/** Finished jobs deleted per round trip by purgeFinished. */
-const PURGE_BATCH = 1000;
 /** How far back releaseLeases looks for claims a gone holder took and never wrote (longer than any lease). */
 const UNWRITTEN_CLAIMS_MS = 15 * 60_000;
 /** Jobs whose state this queue remembers from its own claims and changes; beyond this, the oldest are forgotten. */
 const MAX_HELD = 100_000;
 
-/** What this queue knows of a job it holds: enough to change it without reading it first. */
-interface Held extends JobRef {
-  owner: string;
-  attempts: number;
-}
-
-type ChangeOf = (job: Pick<JobDoc, 'attempts'>) => Omit<JobChange, 'seq'>;
-
 const QUEUES: readonly QueueName[] = ['intake', 'fanout', 'deliver'];
-
-function toJob(doc: JobDoc): Job {
-  const payload: unknown = JSON.parse(doc.payload);
-  return {
-    id: doc._id,
-    queue: doc.queue,
-    key: doc.key,
-    payload: typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? { ...payload } : {},
-    // Purged stubs are never returned (getJob and claim leave them out); typed as what they were.
-    state: doc.state === 'purged' ? 'done' : doc.state,
-    runAt: doc.runAt,
-    attempts: doc.attempts,
-    leaseOwner: doc.leaseOwner ?? null,
-    leaseUntil: doc.leaseUntil,
-    lastError: doc.lastError ?? null,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
-}
-
-/** Orders like the server does: runAt, then id by UTF-8 bytes. */
-function byRunAtThenId(a: JobDoc, b: JobDoc): number {
-  return a.runAt - b.runAt || Buffer.compare(Buffer.from(a._id), Buffer.from(b._id));
-}
-
-/** The change an outcome makes to a leased job. */
-function changeOf(outcome: JobOutcome): ChangeOf {
-  switch (outcome.kind) {
-    case 'done':
-      return () => ({ state: 'done', leaseOwner: null, leaseUntil: 0, updatedAt: outcome.now });
-    case 'retry':
-      return (job) => ({
-        runAt: outcome.runAt,
-        attempts: job.attempts + 1,
-        lastError: outcome.error,
-        leaseOwner: null,
-        leaseUntil: 0,
-        updatedAt: outcome.now,
-      });
-    case 'fail':
-      return (job) => ({
-        state: 'failed',
-        attempts: job.attempts + 1,
-        lastError: outcome.error,
-        leaseOwner: null,
-        leaseUntil: 0,
-        updatedAt: outcome.now,
-      });
-    default: {
-      const unknown: never = outcome;
-      throw new Error(`unknown job outcome ${JSON.stringify(unknown)}`);
-    }
-  }
-}
 
 /**
  * The durable job queue in the `jobs` collection. Works without transactions on MongoDB and FerretDB: see
@@ -98,18 +44,50 @@ export class MongoJobQueue implements JobQueue {
   /** Jobs held by owners of this queue, by id, in the state this queue last wrote. */
   readonly #held = new Map<string, Held>();
 
+  /** Jobs enqueued in packs (job-packs.mongodb.ts). */
+  readonly #packs: MongoJobPacks;
+
   /** `clock` is the wall clock used only to age transitions (callers pass their own `now` everywhere else). */
+
   constructor(
     jobs: Collection<JobDoc>,
     transitions: Collection<JobTransitionDoc>,
+    packs: Collection<PackDoc>,
+    donePacks: Collection<PackDoc>,
     clock: () => number = Date.now,
   ) {
     this.#jobs = jobs;
-    this.#transitions = new JobTransitions(jobs, transitions, clock);
+    this.#transitions = new JobTransitions(jobs, transitions, clock, JOB_CHANGES);
     this.#inserts = new InsertBatch(jobs);
+    this.#packs = new MongoJobPacks(
+      packs,
+      donePacks,
+      transitions as unknown as Collection<JobTransitionDoc<PackChange>>,
+      clock,
+    );
   }
 
+  /** Jobs that name a pack are stored as packs, one document per pack; the others as jobs. */
   async enqueue(jobs: NewJob[], now: number): Promise<number> {
+    const packs = new Map<string, { id: string; queue: QueueName; jobs: NewJob[] }>();
+    const single: NewJob[] = [];
+    for (const job of jobs) {
+      if (job.pack === undefined) {
+        single.push(job);
+        continue;
+      }
+      const pack = packs.get(job.pack) ?? { id: job.pack, queue: job.queue, jobs: [] };
+      pack.jobs.push(job);
+      packs.set(job.pack, pack);
+    }
+    const [packed, alone] = await Promise.all([
+      this.#packs.insert([...packs.values()], now),
+      single.length > 0 ? this.#enqueueJobs(single, now) : 0,
+    ]);
+    return packed + alone;
+  }
+
+  async #enqueueJobs(jobs: NewJob[], now: number): Promise<number> {
     const docs: JobDoc[] = jobs.map((job) => ({
       _id: job.id,
       queue: job.queue,
@@ -129,6 +107,7 @@ export class MongoJobQueue implements JobQueue {
     return (await this.#inserts.insert(docs)).size;
   }
 
+  /** Jobs first, then entries of packs up to the limit (see claimJobs and MongoJobPacks.claim). */
   async claim(
     queue: QueueName,
     owner: string,
@@ -136,6 +115,20 @@ export class MongoJobQueue implements JobQueue {
     leaseMs: number,
     limit: number,
     excludeKeys: string[] = [],
+  ): Promise<Job[]> {
+    const jobs = await this.#claimJobs(queue, owner, now, leaseMs, limit, excludeKeys);
+    if (jobs.length >= limit) return jobs;
+    const entries = await this.#packs.claim(queue, owner, now, leaseMs, limit - jobs.length, excludeKeys);
+    return entries.length === 0 ? jobs : [...jobs, ...entries].sort(byRunAtThenIdOfJobs);
+  }
+
+  async #claimJobs(
+    queue: QueueName,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    excludeKeys: string[],
   ): Promise<Job[]> {
     const change = { leaseOwner: owner, leaseUntil: now + leaseMs, updatedAt: now };
     const claimed: JobDoc[] = [];
@@ -191,7 +184,28 @@ export class MongoJobQueue implements JobQueue {
     return (await this.finish([{ kind: 'fail', id, owner, error, now }]))[0] ?? false;
   }
 
+  /** Outcomes of entries of packs go to the packs, the others to the jobs; results in order. */
   async finish(outcomes: JobOutcome[]): Promise<boolean[]> {
+    const packed = outcomes.filter((o) => this.#packs.holds(o.id));
+    const alone = outcomes.filter((o) => !this.#packs.holds(o.id));
+    const [packResults, jobResults] = await Promise.all([
+      packed.length > 0 ? this.#packs.finish(packed) : [],
+      this.#finishJobs(alone),
+    ]);
+    const byOutcome = new Map<JobOutcome, boolean>();
+    packed.forEach((o, i) => byOutcome.set(o, packResults[i] ?? false));
+    alone.forEach((o, i) => byOutcome.set(o, jobResults[i] ?? false));
+    // Entries of packs claimed through another connection are not known here: looked up in the packs.
+    const elsewhere = alone.filter((o) => byOutcome.get(o) !== true);
+    if (elsewhere.length > 0) {
+      const found = await this.#packs.finish(elsewhere);
+      elsewhere.forEach((o, i) => byOutcome.set(o, found[i] ?? false));
+    }
+    return outcomes.map((o) => byOutcome.get(o) ?? false);
+  }
+
+  async #finishJobs(outcomes: JobOutcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return [];
     const results = outcomes.map(() => false);
     // Jobs remembered as held by their owner change in one batch; the others (and the losers) one by one.
     const fast: { index: number; step: Step }[] = [];
@@ -234,21 +248,30 @@ export class MongoJobQueue implements JobQueue {
     payload: Record<string, unknown>,
     now: number,
   ): Promise<boolean> {
+    if (this.#packs.holds(id)) return this.#packs.updatePayload(id, owner, payload, now);
     const text = JSON.stringify(payload);
-    return this.#changeHeld(id, owner, () => ({ payload: text, updatedAt: now }));
+    return (
+      (await this.#changeHeld(id, owner, () => ({ payload: text, updatedAt: now }))) ||
+      this.#packs.updatePayload(id, owner, payload, now)
+    );
   }
 
   async extendLease(id: string, owner: string, leaseUntil: number): Promise<boolean> {
-    return this.#changeHeld(id, owner, () => ({ leaseUntil }));
+    if (this.#packs.holds(id)) return this.#packs.extendLease(id, owner, leaseUntil);
+    return (
+      (await this.#changeHeld(id, owner, () => ({ leaseUntil }))) ||
+      this.#packs.extendLease(id, owner, leaseUntil)
+    );
   }
 
   async getJob(id: string): Promise<Job | null> {
     const doc = await this.#jobs.findOne({ _id: id });
-    return doc && doc.state !== 'purged' ? toJob(doc) : null;
+    if (doc) return doc.state !== 'purged' ? toJob(doc) : null;
+    return this.#packs.getJob(id);
   }
 
   async stats(queue: QueueName, now: number): Promise<QueueStats> {
-    const [queued, leased, failed, oldest] = await Promise.all([
+    const [queued, leased, failed, oldest, packed] = await Promise.all([
       this.#jobs.countDocuments({ queue, state: 'queued', leaseUntil: { $lte: now } }),
       this.#jobs.countDocuments({ queue, state: 'queued', leaseUntil: { $gt: now } }),
       this.#jobs.countDocuments({ queue, state: 'failed' }),
@@ -256,74 +279,40 @@ export class MongoJobQueue implements JobQueue {
         { queue, state: 'queued' },
         { sort: { createdAt: 1 }, projection: { _id: 0, createdAt: 1 } },
       ),
+      this.#packs.stats(queue, now),
     ]);
-    const oldestCreatedAt = oldest?.['createdAt'];
+    const createdAt = oldest?.['createdAt'];
+    const oldestCreatedAt = typeof createdAt === 'number' ? createdAt : null;
     return {
-      queued,
-      leased,
-      failed,
-      oldestCreatedAt: typeof oldestCreatedAt === 'number' ? oldestCreatedAt : null,
+      queued: queued + packed.queued,
+      leased: leased + packed.leased,
+      failed: failed + packed.failed,
+      oldestCreatedAt:
+        oldestCreatedAt === null || packed.oldestCreatedAt === null
+          ? (oldestCreatedAt ?? packed.oldestCreatedAt)
+          : Math.min(oldestCreatedAt, packed.oldestCreatedAt),
     };
   }
 
-  /**
-   * A purged job whose id is kept stays as a stub (`state: 'purged'`, empty payload): its `_id` still makes
-   * an enqueue of the same id a duplicate, at no extra round trip on the enqueue.
-   */
   async purgeFinished(
     queue: QueueName,
     o: { doneBefore: number; failedBefore: number; keepIds: boolean },
     limit: number,
   ): Promise<number> {
-    let purged = 0;
-    for (const [state, before] of [
-      ['done', o.doneBefore],
-      ['failed', o.failedBefore],
-    ] as const) {
-      while (purged < limit) {
-        const batch = await this.#jobs
-          .find({ queue, state, updatedAt: { $lt: before } }, { projection: { _id: 1, rev: 1 } })
-          .limit(Math.min(PURGE_BATCH, limit - purged))
-          .toArray();
-        if (batch.length === 0) break;
-        // Done and failed are final: nothing changes such a job, so the ids read above are still in `state`.
-        const filter = { _id: { $in: batch.map((doc) => doc._id) }, state };
-        const count = o.keepIds
-          ? (
-              await this.#jobs.updateMany(filter, {
-                $set: { state: 'purged', payload: '{}', lastError: null, leaseOwner: null, leaseUntil: 0 },
-              })
-            ).modifiedCount
-          : (await this.#jobs.deleteMany(filter)).deletedCount;
-        purged += count;
-        await this.#transitions.purge(batch.map((doc) => doc.rev));
-        if (batch.length < PURGE_BATCH) break;
-      }
-    }
-    return purged;
+    const purged = await purgeFinishedJobs(this.#jobs, this.#transitions, queue, o, limit);
+    return purged < limit ? purged + (await this.#packs.purgeFinished(queue, o, limit - purged)) : purged;
   }
 
   async forgetPurgedIds(queue: QueueName, createdBefore: number, limit: number): Promise<number> {
-    let forgotten = 0;
-    while (forgotten < limit) {
-      const batch = await this.#jobs
-        .find({ queue, state: 'purged', createdAt: { $lt: createdBefore } }, { projection: { _id: 1 } })
-        .limit(Math.min(PURGE_BATCH, limit - forgotten))
-        .toArray();
-      if (batch.length === 0) break;
-      const result = await this.#jobs.deleteMany({
-        _id: { $in: batch.map((doc) => doc._id) },
-        state: 'purged',
-      });
-      forgotten += result.deletedCount;
-      if (batch.length < PURGE_BATCH) break;
-    }
-    return forgotten;
+    const forgotten = await forgetPurgedJobIds(this.#jobs, queue, createdBefore, limit);
+    return forgotten < limit
+      ? forgotten + (await this.#packs.forgetPurgedIds(queue, createdBefore, limit - forgotten))
+      : forgotten;
   }
 
-  /** One query per queue, each served by the (queue, state, runAt) index. */
+  /** One query per queue, each served by the (queue, state, runAt) index; one for the open packs. */
   async listLeaseOwners(now: number, limit: number): Promise<string[]> {
-    const owners = new Set<string>();
+    const owners = await this.#packs.leaseOwners(now);
     for (const queue of QUEUES) {
       const found = await this.#jobs.distinct('leaseOwner', {
         queue,
@@ -359,7 +348,8 @@ export class MongoJobQueue implements JobQueue {
       }
     }
     // Claims it took and never wrote: the jobs are free again at once, rather than after HELP_AFTER_MS.
-    return released + (await this.#transitions.applyUnwrittenClaimsOf(owner, UNWRITTEN_CLAIMS_MS));
+    released += await this.#transitions.applyUnwrittenClaimsOf(owner, UNWRITTEN_CLAIMS_MS);
+    return released + (await this.#packs.releaseLeases(owner, now, UNWRITTEN_CLAIMS_MS));
   }
 
   /** Remembers a job held by `held.owner` at `held.seq`. */

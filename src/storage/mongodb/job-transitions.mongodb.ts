@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Filter, UpdateFilter } from 'mongodb';
 import type { JobChange, JobDoc, JobTransitionDoc } from './documents.mongodb.ts';
 import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
 
@@ -22,6 +22,8 @@ import { insertManyIgnoringDuplicates } from './errors.mongodb.ts';
  *
  * Round trips: the transitions of any number of jobs are taken with one insert, and the won ones applied with
  * one bulk write, whatever the number of jobs.
+ *
+ * Packs of jobs (job-packs.mongodb.ts) change the same way: a pack is one document with a `rev` and a `seq`.
  */
 
 /** How long a transition must have been seen unapplied before a loser applies it. */
@@ -29,31 +31,59 @@ export const HELP_AFTER_MS = 10_000;
 /** Transitions remembered as lost; beyond this the memory starts afresh (helping only comes later then). */
 const MAX_REMEMBERED_LOSSES = 10_000;
 
-/** What a writer must know of a job to change it. */
+/** What a writer must know of a job (or a pack) to change it. */
 export type JobRef = Pick<JobDoc, '_id' | 'rev' | 'seq'>;
 
+/** A document changed through transitions: a job or a pack. */
+type Versioned = JobRef;
+
 /** One change of one job, from the state `ref` names. `change.seq` is `ref.seq + 1`. */
-export interface Step {
+export interface Step<C extends { seq: number } = JobChange> {
   ref: JobRef;
-  change: JobChange;
+  change: C;
 }
+
+/** How the changes of one kind of document are written. */
+export interface ChangeRules<C extends { seq: number }> {
+  /** The fields a change sets in the document. */
+  fields(change: C): Record<string, unknown>;
+  /** A claim never written, applied on its taker's behalf: the same change, leasing nothing. */
+  unclaimed(change: C): C;
+  /** The filter of the changes that lease something to `owner`, on the `change` field of a transition. */
+  leasingTo(owner: string): Record<string, unknown>;
+}
+
+/** Jobs: a change sets its fields; an unwritten claim is written free. */
+export const JOB_CHANGES: ChangeRules<JobChange> = {
+  fields: (change) => change,
+  unclaimed: (change) =>
+    typeof change.leaseOwner === 'string' ? { ...change, leaseOwner: null, leaseUntil: 0 } : change,
+  leasingTo: (owner) => ({ 'change.leaseOwner': owner }),
+};
 
 export function transitionId(ref: Pick<JobDoc, 'rev' | 'seq'>): string {
   return `${ref.rev}:${ref.seq}`;
 }
 
 /** Takes and applies transitions of jobs in batches (see the comment at the top of this file). */
-export class JobTransitions {
-  readonly #jobs: Collection<JobDoc>;
-  readonly #transitions: Collection<JobTransitionDoc>;
+export class JobTransitions<D extends Versioned = JobDoc, C extends { seq: number } = JobChange> {
+  readonly #jobs: Collection<D>;
+  readonly #transitions: Collection<JobTransitionDoc<C>>;
   readonly #clock: () => number;
+  readonly #rules: ChangeRules<C>;
   /** Transition id -> when this writer first lost against it. */
   readonly #lostSince = new Map<string, number>();
 
-  constructor(jobs: Collection<JobDoc>, transitions: Collection<JobTransitionDoc>, clock: () => number) {
+  constructor(
+    jobs: Collection<D>,
+    transitions: Collection<JobTransitionDoc<C>>,
+    clock: () => number,
+    rules: ChangeRules<C>,
+  ) {
     this.#jobs = jobs;
     this.#transitions = transitions;
     this.#clock = clock;
+    this.#rules = rules;
   }
 
   /**
@@ -61,12 +91,14 @@ export class JobTransitions {
    * the transition from `seq` means the job was still at `seq` (any other change would have taken it first) and
    * is now as it was plus the change. Returns the won and the lost steps.
    */
-  async advance(steps: Step[]): Promise<{ won: Step[]; lost: Step[] }> {
+  async advance(steps: Step<C>[]): Promise<{ won: Step<C>[]; lost: Step<C>[] }> {
     if (steps.length === 0) return { won: [], lost: [] };
     const at = this.#clock();
     const inserted = await insertManyIgnoringDuplicates(
       this.#transitions,
-      steps.map(({ ref, change }) => ({ _id: transitionId(ref), rev: ref.rev, jobId: ref._id, at, change })),
+      steps.map(
+        ({ ref, change }) => ({ _id: transitionId(ref), rev: ref.rev, jobId: ref._id, at, change }) as never,
+      ),
     );
     const won = steps.filter((_, index) => inserted.has(index));
     const lost = steps.filter((_, index) => !inserted.has(index));
@@ -81,11 +113,14 @@ export class JobTransitions {
    * more statements than its pool has connections never ends; and an `_id` equality is the one filter FerretDB
    * hands to its backend, where `$in` makes it read the whole collection.
    */
-  async #apply(won: Step[]): Promise<void> {
+  async #apply(won: Step<C>[]): Promise<void> {
     if (won.length === 0) return;
-    const operations: AnyBulkWriteOperation<JobDoc>[] = won.map(({ ref, change }) => ({
-      updateMany: { filter: { _id: ref._id }, update: { $set: change } },
-    }));
+    const operations = won.map(({ ref, change }) => ({
+      updateMany: {
+        filter: { _id: ref._id } as Filter<D>,
+        update: { $set: this.#rules.fields(change) } as UpdateFilter<D>,
+      },
+    })) as AnyBulkWriteOperation<D>[];
     await this.#jobs.bulkWrite(operations, { ordered: false });
   }
 
@@ -105,9 +140,9 @@ export class JobTransitions {
       else if (now - since >= HELP_AFTER_MS) overdue.push(id);
     }
     if (overdue.length === 0) return;
-    const stale = await this.#transitions
-      .find({ _id: { $in: overdue }, at: { $lt: now - HELP_AFTER_MS } })
-      .toArray();
+    const stale = (await this.#transitions
+      .find({ _id: { $in: overdue }, at: { $lt: now - HELP_AFTER_MS } } as Filter<JobTransitionDoc<C>>)
+      .toArray()) as JobTransitionDoc<C>[];
     for (const t of stale) {
       await this.#applyOnBehalf(t);
       this.#lostSince.delete(t._id);
@@ -120,7 +155,9 @@ export class JobTransitions {
    */
   async applyUnapplied(refs: JobRef[]): Promise<void> {
     if (refs.length === 0) return;
-    const taken = await this.#transitions.find({ _id: { $in: refs.map(transitionId) } }).toArray();
+    const taken = (await this.#transitions
+      .find({ _id: { $in: refs.map(transitionId) } } as Filter<JobTransitionDoc<C>>)
+      .toArray()) as JobTransitionDoc<C>[];
     for (const t of taken) await this.#applyOnBehalf(t);
   }
 
@@ -133,19 +170,17 @@ export class JobTransitions {
   async applyUnwrittenClaimsOf(owner: string, withinMs: number): Promise<number> {
     const since = this.#clock() - withinMs;
     const taken = await this.#transitions
-      .find(
-        { 'change.leaseOwner': owner, at: { $gte: since } },
-        { projection: { _id: 1, jobId: 1, rev: 1, change: 1, at: 1 } },
-      )
+      .find({ ...this.#rules.leasingTo(owner), at: { $gte: since } } as Filter<JobTransitionDoc<C>>, {
+        projection: { _id: 1, jobId: 1, rev: 1, change: 1, at: 1 },
+      })
       .toArray();
     if (taken.length === 0) return 0;
     const jobs = await this.#jobs
-      .find(
-        { _id: { $in: [...new Set(taken.map((t) => t.jobId))] } },
-        { projection: { _id: 1, rev: 1, seq: 1 } },
-      )
+      .find({ _id: { $in: [...new Set(taken.map((t) => t.jobId))] } } as Filter<D>, {
+        projection: { _id: 1, rev: 1, seq: 1 },
+      })
       .toArray();
-    const current = new Map(jobs.map((job) => [job._id, job]));
+    const current = new Map(jobs.map((job) => [job._id as string, job]));
     let applied = 0;
     for (const t of taken) {
       const job = current.get(t.jobId);
@@ -162,14 +197,19 @@ export class JobTransitions {
    * only once it is written): the job is written free instead, for the next claim, rather than leased to a
    * claimer that does not run it.
    */
-  async #applyOnBehalf(t: JobTransitionDoc): Promise<void> {
-    const change =
-      typeof t.change.leaseOwner === 'string' ? { ...t.change, leaseOwner: null, leaseUntil: 0 } : t.change;
-    await this.#jobs.updateOne({ _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 }, { $set: change });
+  async #applyOnBehalf(t: JobTransitionDoc<C>): Promise<void> {
+    const change = this.#rules.unclaimed(t.change);
+    await this.#jobs.updateOne(
+      { _id: t.jobId, rev: t.rev, seq: t.change.seq - 1 } as Filter<D>,
+      {
+        $set: this.#rules.fields(change),
+      } as UpdateFilter<D>,
+    );
   }
 
   /** Deletes every transition of the job incarnations `revs` (purged jobs). */
   async purge(revs: string[]): Promise<void> {
-    if (revs.length > 0) await this.#transitions.deleteMany({ rev: { $in: revs } });
+    if (revs.length > 0)
+      await this.#transitions.deleteMany({ rev: { $in: revs } } as Filter<JobTransitionDoc<C>>);
   }
 }

@@ -3,6 +3,7 @@ import type { Collection, Filter } from 'mongodb';
 import type { Member, MemberRepository, MemberState } from '../store.ts';
 import type { MemberDoc } from './documents.mongodb.ts';
 import { retryOnDuplicateKey } from './errors.mongodb.ts';
+import { MongoInboxReads } from './inbox-reads.mongodb.ts';
 
 const MEMBER_FIELDS = {
   _id: 0,
@@ -35,14 +36,13 @@ function toMember(doc: MemberDoc): Member {
 }
 
 /** Members and join requests in the `members` collection, unique on (groupName, actorId). */
-/** Members read at most in one round trip while listing delivery inboxes. */
-const MAX_MEMBERS_PER_READ = 20_000;
-
 export class MongoMemberRepository implements MemberRepository {
   readonly #members: Collection<MemberDoc>;
+  readonly #inboxReads: MongoInboxReads;
 
   constructor(members: Collection<MemberDoc>) {
     this.#members = members;
+    this.#inboxReads = new MongoInboxReads(members);
   }
 
   async upsertMember(member: Member): Promise<void> {
@@ -104,47 +104,14 @@ export class MongoMemberRepository implements MemberRepository {
     return docs.map(toMember);
   }
 
-  /**
-   * Reads `limit` accepted members in delivery-inbox order and keeps each inbox once, so a page holds fewer
-   * entries when members share an inbox (the port allows this). No aggregation: it runs the same on FerretDB.
-   */
+  /** Read from one cursor per pass over the group (inbox-reads.mongodb.ts). */
   async listDeliveryInboxes(groupName: string, after: string | null, limit: number): Promise<string[]> {
-    if (limit <= 0) return [];
-    // Members are read in inbox order, and several may share one (shared) inbox: a read of `limit` members may
-    // yield far fewer inboxes. Reads go on from the last inbox seen, sized by how many members shared an inbox
-    // so far, so that a page of inboxes usually takes one or two round trips.
-    const inboxes: string[] = [];
-    let cursor = after;
-    let want = limit;
-    let members = 0;
-    for (;;) {
-      const filter: Filter<MemberDoc> =
-        cursor === null
-          ? { groupName, state: 'accepted' }
-          : { groupName, state: 'accepted', deliveryInbox: { $gt: cursor } };
-      const docs = await this.#members
-        .find(filter, { projection: { _id: 0, deliveryInbox: 1 } })
-        .sort({ deliveryInbox: 1 })
-        .limit(want)
-        .batchSize(want)
-        .toArray();
-      let last: string | null = null;
-      for (const doc of docs) {
-        const inbox = doc['deliveryInbox'];
-        if (typeof inbox !== 'string') continue;
-        members++;
-        if (inbox !== last) {
-          last = inbox;
-          if (inbox !== inboxes[inboxes.length - 1]) inboxes.push(inbox);
-        }
-      }
-      if (docs.length < want || inboxes.length >= limit || last === null) break;
-      // The last inbox may have more members beyond this read: go on after it (it is listed already).
-      cursor = last;
-      const perInbox = members / Math.max(1, inboxes.length);
-      want = Math.min(MAX_MEMBERS_PER_READ, Math.ceil((limit - inboxes.length) * perInbox * 1.25) + 1);
-    }
-    return inboxes.slice(0, limit);
+    return this.#inboxReads.page(groupName, after, limit);
+  }
+
+  /** Closes the cursors of passes left open. */
+  async close(): Promise<void> {
+    await this.#inboxReads.close();
   }
 
   /** Reads `limit` members in actor order and keeps each actor once (the port allows shorter pages). */

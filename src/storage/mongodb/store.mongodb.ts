@@ -87,7 +87,12 @@ export class MongoStore implements Store {
     );
     this.activities = new MongoActivityRepository(collections.activities);
     this.posts = new MongoPostRepository(collections.posts, collections.activities);
-    this.jobs = new MongoJobQueue(collections.jobs, collections.jobTransitions);
+    this.jobs = new MongoJobQueue(
+      collections.jobs,
+      collections.jobTransitions,
+      collections.jobPacks,
+      collections.jobPacksDone,
+    );
     this.moderators = new MongoModeratorRepository(collections.moderators);
     this.bans = new MongoBanRepository(collections.bans);
     this.domains = new MongoDomainPolicyRepository(collections.domainPolicies);
@@ -123,6 +128,7 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.members.close();
     await this.#client.close();
   }
 }

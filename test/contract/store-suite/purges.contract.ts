@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { MongoClient, type Db } from 'mongodb';
 import { openStore } from '../../../src/storage/open-store.ts';
 import type { Store } from '../../../src/storage/store.ts';
-import type { JobChange, JobDoc, JobTransitionDoc } from '../../../src/storage/mongodb/documents.mongodb.ts';
+import type {
+  JobChange,
+  JobDoc,
+  JobTransitionDoc,
+  PackChange,
+  PackDoc,
+  PackEntry,
+} from '../../../src/storage/mongodb/documents.mongodb.ts';
 import { MongoJobQueue } from '../../../src/storage/mongodb/job-queue.mongodb.ts';
 import { HELP_AFTER_MS } from '../../../src/storage/mongodb/job-transitions.mongodb.ts';
 import { newTestStoreLocation, testStoreKind } from '../../support/test-store.ts';
@@ -189,6 +196,8 @@ export function describePurges(store: StoreProvider): void {
           const queue = new MongoJobQueue(
             db.collection<JobDoc>('jobs'),
             db.collection<JobTransitionDoc>('job_transitions'),
+            db.collection<PackDoc>('job_packs'),
+            db.collection<PackDoc>('job_packs_done'),
             () => wall,
           );
           await queue.enqueue([newJob('unwritten')], 0);
@@ -224,6 +233,68 @@ export function describePurges(store: StoreProvider): void {
             'taken',
           ]);
           expect(await s.jobs.releaseLeases('dead', 200), 'nothing more to free').to.equal(0);
+        });
+      });
+
+      it('frees at once the entries of a pack a gone holder took a claim of and never wrote (MongoDB)', async () => {
+        await withMongoStore(async (s, db) => {
+          await s.jobs.enqueue([newJob('p-0', { pack: 'p' }), newJob('p-1', { pack: 'p' })], 0);
+          const packs = db.collection<PackDoc>('job_packs');
+          const pack = await packs.findOne({ _id: 'p' });
+          if (!pack) throw new Error('no pack');
+          const leased = (JSON.parse(pack.entries) as PackEntry[]).map((e) => ({
+            ...e,
+            leaseOwner: 'dead',
+            leaseUntil: 100 + LEASE,
+          }));
+          // The claim's transition (job-packs.mongodb.ts), taken by a holder killed before it wrote the pack.
+          await db.collection<JobTransitionDoc<PackChange>>('job_transitions').insertOne({
+            _id: `${pack.rev}:${pack.seq}`,
+            rev: pack.rev,
+            jobId: 'p',
+            at: Date.now(),
+            change: {
+              seq: pack.seq + 1,
+              entries: JSON.stringify(leased),
+              owners: ['dead'],
+              nextAt: 100 + LEASE,
+              claimed: ['p-0', 'p-1'],
+            },
+          });
+          expect(await s.jobs.claim('deliver', 'new', 200, LEASE, 10), 'blocked').to.deep.equal([]);
+          await s.jobs.releaseLeases('dead', 200);
+          expect((await s.jobs.claim('deliver', 'new', 200, LEASE, 10)).map((j) => j.id)).to.deep.equal([
+            'p-0',
+            'p-1',
+          ]);
+        });
+      });
+
+      it('keeps only the failed entries of a pack in force once all are finished, and a copy of it whole (MongoDB)', async () => {
+        await withMongoStore(async (s, db) => {
+          const pack = ['a', 'b', 'c'].map((id) => newJob(id, { pack: 'done-pack' }));
+          await s.jobs.enqueue(pack, 0);
+          await s.jobs.claim('deliver', 'w', 0, LEASE, 10);
+          await s.jobs.finish([
+            { kind: 'done', id: 'a', owner: 'w', now: 10 },
+            { kind: 'fail', id: 'b', owner: 'w', error: 'HTTP 403', now: 10 },
+          ]);
+          const stored = () => db.collection<PackDoc>('job_packs').findOne({ _id: 'done-pack' });
+          expect((await stored())?.ids, 'open: every entry is kept').to.have.length(3);
+          await s.jobs.complete('c', 'w', 20);
+          const closed = await stored();
+          expect(closed?.state).to.equal('closed');
+          expect(closed?.ids).to.deep.equal(['b']);
+          expect((JSON.parse(closed?.entries ?? '[]') as PackEntry[]).map((e) => e.id)).to.deep.equal(['b']);
+          const copy = await db.collection<PackDoc>('job_packs_done').findOne({ _id: 'done-pack' });
+          expect(copy?.ids).to.deep.equal(['a', 'b', 'c']);
+          expect((await s.jobs.getJob('b'))?.state).to.equal('failed');
+          expect(await s.jobs.getJob('c')).to.deep.include({ state: 'done', updatedAt: 20 });
+          expect(await s.jobs.stats('deliver', 20)).to.include({ queued: 0, leased: 0, failed: 1 });
+          const purge = { doneBefore: 1_000, failedBefore: 1_000, keepIds: false };
+          expect(await s.jobs.purgeFinished('deliver', purge, 100), 'every entry of the pack').to.equal(3);
+          expect(await s.jobs.getJob('a')).to.equal(null);
+          expect(await db.collection('job_packs_done').countDocuments()).to.equal(0);
         });
       });
     }
