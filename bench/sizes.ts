@@ -14,7 +14,7 @@ import { deliveryJobId } from '../src/federation/publisher.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import type { Member, NewActivity, NewJob, Post } from '../src/storage/store.ts';
 import type { PackEntry } from '../src/storage/mongodb/documents.mongodb.ts';
-import { packChange, splitPayloads, summaryOf } from '../src/storage/mongodb/pack-entries.mongodb.ts';
+import { closedCopy, newPack, packChange } from '../src/storage/mongodb/pack-entries.mongodb.ts';
 
 const n = Number(process.argv[2] ?? 20_000);
 const origin = 'https://guild.example';
@@ -201,35 +201,8 @@ function mongoSizes(): void {
   // A pack of 50 deliveries as the fan-out queues it (job-packs.mongodb.ts): open, its claim and outcome
   // transitions, then closed (slim) and its copy in job_packs_done, all kept until purged.
   const jobs = Array.from({ length: 50 }, (_, i) => job(i, activityId));
-  const { base, own } = splitPayloads(jobs.map((x) => x.payload));
-  const entries = jobs.map((x, i): PackEntry => ({
-    id: x.id,
-    key: x.key,
-    payload: own[i] ?? '{}',
-    state: 'queued',
-    runAt: x.runAt,
-    attempts: 0,
-    leaseOwner: null,
-    leaseUntil: 0,
-    lastError: null,
-    updatedAt: x.runAt,
-  }));
-  const head = {
-    _id: 'pack:' + 'x'.repeat(43),
-    queue: 'deliver',
-    base,
-    size: 50,
-    createdAt: j.runAt,
-    rev: randomUUID(),
-  };
-  const open = {
-    ...head,
-    ...summaryOf(entries),
-    ids: entries.map((e) => e.id),
-    entries: JSON.stringify(entries),
-    updatedAt: j.runAt,
-    seq: 0,
-  };
+  const open = newPack('pack:' + 'x'.repeat(43), 'deliver', jobs, j.runAt);
+  const entries = JSON.parse(open.entries) as PackEntry[];
   const leased = entries.map((e) => ({
     ...e,
     leaseOwner: '12345-t0-abcdef12',
@@ -237,16 +210,16 @@ function mongoSizes(): void {
   }));
   const done = entries.map((e) => ({ ...e, state: 'done' as const, leaseOwner: null, leaseUntil: 0 }));
   const transitionOf = (change: object) => ({
-    _id: `${head.rev}:0`,
-    rev: head.rev,
-    jobId: head._id,
+    _id: `${open.rev}:0`,
+    rev: open.rev,
+    jobId: open._id,
     at: j.runAt,
     change,
   });
   const claim = transitionOf({ ...packChange(leased, 1, j.runAt), claimed: entries.map((e) => e.id) });
   const outcome = transitionOf(packChange(done, 2, j.runAt));
   const closed = { ...open, ...packChange(done, 2, j.runAt) };
-  const copy = { ...closed, entries: JSON.stringify(done), ids: done.map((e) => e.id) };
+  const copy = closedCopy({ ...open, entries: done }, packChange(done, 2, j.runAt), done);
   const kept = size(closed) + size(copy) + size(claim) + size(outcome);
   console.log('MongoDB, BSON document sizes (before WiredTiger compression; index keys not counted):');
   console.log(`  member: ${kb(size(memberDoc))}, in 4 indexes (2 of them unique)`);

@@ -8,7 +8,6 @@
  * knows the pack at `seq` takes `rev:seq` and then writes the whole pack at `seq + 1`; one that loses reads the
  * pack again and retries. Packs are identified by the caller: a pack whose id is stored is not enqueued again.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
 import type { Job, JobOutcome, NewJob, QueueName, QueueStats } from '../store.ts';
@@ -19,10 +18,10 @@ import {
   PACK_CHANGES,
   decoded,
   entriesOf,
+  closedCopy,
+  newPack,
   outcomeChange,
   packChange,
-  splitPayloads,
-  summaryOf,
   toJob,
   type Pack,
 } from './pack-entries.mongodb.ts';
@@ -48,12 +47,6 @@ const MAX_HELD_PACKS = 10_000;
 const PURGE_BATCH = 100;
 /** Entries remembered as claimed here; beyond this the memory starts afresh (changes then look packs up). */
 const MAX_CLAIMED_ENTRIES = 200_000;
-
-/** The copy kept of a pack closed by `change`, with all its `entries`. */
-function closedCopy(pack: Pack, change: PackChange, entries: PackEntry[]): PackDoc {
-  const { claimed: _claimed, ...fields } = change;
-  return { ...pack, ...fields, entries: JSON.stringify(entries), ids: entries.map((e) => e.id) };
-}
 
 /** A change of one entry held by `owner`: returns the entry as changed. */
 type EntryChange = { id: string; owner: string; change: (e: PackEntry) => PackEntry };
@@ -85,34 +78,7 @@ export class MongoJobPacks {
   /** Inserts the packs whose id is new. Returns how many jobs they hold. */
   async insert(packs: { id: string; queue: QueueName; jobs: NewJob[] }[], now: number): Promise<number> {
     if (packs.length === 0) return 0;
-    const docs: PackDoc[] = packs.map(({ id, queue, jobs }) => {
-      const { base, own } = splitPayloads(jobs.map((job) => job.payload));
-      const entries = jobs.map((job, index): PackEntry => ({
-        id: job.id,
-        key: job.key,
-        payload: own[index] ?? '{}',
-        state: 'queued',
-        runAt: job.runAt,
-        attempts: 0,
-        leaseOwner: null,
-        leaseUntil: 0,
-        lastError: null,
-        updatedAt: now,
-      }));
-      return {
-        _id: id,
-        queue,
-        base,
-        size: entries.length,
-        ...summaryOf(entries),
-        ids: entries.map((e) => e.id),
-        entries: JSON.stringify(entries),
-        createdAt: now,
-        updatedAt: now,
-        rev: randomUUID(),
-        seq: 0,
-      };
-    });
+    const docs = packs.map(({ id, queue, jobs }) => newPack(id, queue, jobs, now));
     const inserted = await insertManyIgnoringDuplicates(this.#packs, docs);
     let count = 0;
     docs.forEach((doc, index) => {
@@ -366,9 +332,10 @@ export class MongoJobPacks {
     const unknown = pending.filter((c) => !this.#packOf.has(c.id)).map((c) => c.id);
     if (unknown.length > 0) {
       const found = await this.#packs.find({ ids: { $in: unknown }, state: 'open' }).toArray();
+      const wanted = new Set(unknown);
       for (const pack of found) {
         this.#known.set(pack._id, decoded(pack));
-        for (const id of pack.ids) if (unknown.includes(id)) this.#packOf.set(id, pack._id);
+        for (const id of pack.ids) if (wanted.has(id)) this.#packOf.set(id, pack._id);
       }
     }
     for (let round = 0; round < MAX_HELD_ROUNDS && pending.length > 0; round++) {

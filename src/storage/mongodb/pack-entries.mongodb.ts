@@ -2,9 +2,40 @@
  * MongoDB adapter of the storage port: the entries of a pack of jobs (job-packs.mongodb.ts) and what they come to:
  * their summary, the change a claim or an outcome makes, and the jobs they are read as.
  */
-import type { Job, JobOutcome } from '../store.ts';
+import { randomUUID } from 'node:crypto';
+import type { Job, JobOutcome, NewJob, QueueName } from '../store.ts';
 import type { PackChange, PackDoc, PackEntry, PackSummary } from './documents.mongodb.ts';
 import type { ChangeRules } from './job-transitions.mongodb.ts';
+
+/** The document of a new pack `id` of `jobs`, queued at `now`. */
+export function newPack(id: string, queue: QueueName, jobs: NewJob[], now: number): PackDoc {
+  const { base, own } = splitPayloads(jobs.map((job) => job.payload));
+  const entries = jobs.map((job, index): PackEntry => ({
+    id: job.id,
+    key: job.key,
+    payload: own[index] ?? '{}',
+    state: 'queued',
+    runAt: job.runAt,
+    attempts: 0,
+    leaseOwner: null,
+    leaseUntil: 0,
+    lastError: null,
+    updatedAt: now,
+  }));
+  return {
+    _id: id,
+    queue,
+    base,
+    size: entries.length,
+    ...summaryOf(entries),
+    ids: entries.map((e) => e.id),
+    entries: JSON.stringify(entries),
+    createdAt: now,
+    updatedAt: now,
+    rev: randomUUID(),
+    seq: 0,
+  };
+}
 
 export const PACK_CHANGES: ChangeRules<PackChange> = {
   fields: ({ claimed: _claimed, ...fields }) => fields,
@@ -130,4 +161,10 @@ export function outcomeChange(outcome: JobOutcome, e: PackEntry): PackEntry {
       throw new Error(`unknown job outcome ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** The copy kept of a pack closed by `change`, with all its `entries`. */
+export function closedCopy(pack: Pack, change: PackChange, entries: PackEntry[]): PackDoc {
+  const { claimed: _claimed, ...fields } = change;
+  return { ...pack, ...fields, entries: JSON.stringify(entries), ids: entries.map((e) => e.id) };
 }
