@@ -17,6 +17,12 @@ import { openStore, type StoreOptions } from '../src/storage/open-store.ts';
 import { groupKeyOwner } from '../src/activitypub/urls.ts';
 import type { Member, Store } from '../src/storage/store.ts';
 import type { MemberDoc } from '../src/storage/mongodb/documents.mongodb.ts';
+import {
+  deliveryInboxDocsOf,
+  type DeliveryInboxDoc,
+} from '../src/storage/mongodb/delivery-inboxes.mongodb.ts';
+import { insertManyIgnoringDuplicates } from '../src/storage/mongodb/errors.mongodb.ts';
+import { memberDocOf } from '../src/storage/mongodb/member.repository.mongodb.ts';
 import { int } from './report.bench.ts';
 import { freePort } from '../test/support/net.ts';
 import { ChildHandle, fields, num } from './ipc.bench.ts';
@@ -243,9 +249,10 @@ async function upsertAll(
 }
 
 /**
- * Seeds a MongoDB-wire store with bulk inserts in the adapter's document shape. FerretDB 1.x (SQLite backend)
- * pushes down only `_id` filters, so every `upsertMember` scans the whole collection and seeding through the port
- * grows with the square of the group's size. The caller checks the result through the port.
+ * Seeds a MongoDB-wire store with bulk inserts in the adapter's document shape (members, and the group's list of
+ * distinct inboxes). FerretDB 1.x (SQLite backend) pushes down only `_id` filters, so every `upsertMember` scans
+ * the whole collection and seeding through the port grows with the square of the group's size. The caller checks
+ * the result through the port.
  */
 async function insertAllMongo(
   ctx: RowContext,
@@ -258,12 +265,16 @@ async function insertAllMongo(
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
   try {
     const members = client.db(dbName).collection<MemberDoc>('members');
+    const inboxes = client.db(dbName).collection<DeliveryInboxDoc>('delivery_inboxes');
     const batch = 1000;
     for (let from = 0; from < count; from += batch) {
       if (Date.now() > ctx.deadline) throw new Error(`deadline reached while seeding (${from} of ${count})`);
       const t = Date.now();
       const docs: MemberDoc[] = [];
-      for (let i = from; i < Math.min(count, from + batch); i++) docs.push(memberOf(name, member(i), t));
+      for (let i = from; i < Math.min(count, from + batch); i++)
+        docs.push(memberDocOf(memberOf(name, member(i), t)));
+      // The group's list of distinct inboxes first, as the adapter writes it (delivery-inboxes.mongodb.ts).
+      await insertManyIgnoringDuplicates(inboxes, deliveryInboxDocsOf(docs));
       await members.insertMany(docs, { ordered: true });
     }
   } finally {

@@ -12,6 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { BSON } from 'mongodb';
 import { deliveryJobId } from '../src/federation/publisher.ts';
 import { openStore } from '../src/storage/open-store.ts';
+import { deliveryInboxDocsOf } from '../src/storage/mongodb/delivery-inboxes.mongodb.ts';
 import type { Member, NewActivity, NewJob, Post } from '../src/storage/store.ts';
 import type { PackEntry } from '../src/storage/mongodb/documents.mongodb.ts';
 import { closedCopy, newPack, packChange } from '../src/storage/mongodb/pack-entries.mongodb.ts';
@@ -222,7 +223,11 @@ function mongoSizes(): void {
   const copy = closedCopy({ ...open, entries: done }, packChange(done, 2, j.runAt), done);
   const kept = size(closed) + size(copy) + size(claim) + size(outcome);
   console.log('MongoDB, BSON document sizes (before WiredTiger compression; index keys not counted):');
-  console.log(`  member: ${kb(size(memberDoc))}, in 4 indexes (2 of them unique)`);
+  const [inboxDoc] = deliveryInboxDocsOf([memberDoc]);
+  console.log(
+    `  member: ${kb(size(memberDoc))}, in 4 indexes (2 of them unique); ` +
+      `and per distinct inbox of a group, ${kb(size(inboxDoc ?? {}))} in 2 indexes (delivery_inboxes)`,
+  );
   console.log(
     `  a job alone: ${kb(size(jobDoc))} in 4 indexes, plus 2 transitions (claim, outcome) of ${kb(size(transition))} each`,
   );

@@ -14,6 +14,7 @@ import { describeJobPacks } from './store-suite/job-packs.contract.ts';
 import { describeLinks } from './store-suite/links.contract.ts';
 import { describeLifecycle } from './store-suite/lifecycle.contract.ts';
 import { describeMembersAndActors } from './store-suite/members-actors.contract.ts';
+import { describeDeliveryInboxes } from './store-suite/delivery-inboxes.contract.ts';
 import { describeModeration } from './store-suite/moderation.contract.ts';
 import { describePeerSoftware } from './store-suite/peer-software.contract.ts';
 import { describePurges } from './store-suite/purges.contract.ts';
@@ -38,6 +39,7 @@ describe(`Store contract (${testStoreKind()})`, () => {
 
   describeGroupsAndKeys(store);
   describeMembersAndActors(store);
+  describeDeliveryInboxes(store);
   describeActivitiesAndPosts(store);
   describeWithdrawal(store);
   describeJobQueue(store);

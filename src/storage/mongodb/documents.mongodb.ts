@@ -12,6 +12,7 @@ import type {
   ReportResolutionDoc,
 } from './moderation-documents.mongodb.ts';
 import type { ClaimDoc, RateHitDoc, VoteDoc } from './brakes-documents.mongodb.ts';
+import type { DeliveryInboxDoc } from './delivery-inboxes.mongodb.ts';
 import type {
   DirectoryEntryDoc,
   GroupFollowDoc,
@@ -225,6 +226,7 @@ export interface MongoCollections {
   groups: Collection<GroupDoc>;
   keyPairs: Collection<KeyPairDoc>;
   members: Collection<MemberDoc>;
+  deliveryInboxes: Collection<DeliveryInboxDoc>;
   remoteActors: Collection<RemoteActorDoc>;
   activities: Collection<ActivityDoc>;
   posts: Collection<PostDoc>;
@@ -258,6 +260,7 @@ export function collectionsOf(db: Db): MongoCollections {
     groups: db.collection<GroupDoc>('groups'),
     keyPairs: db.collection<KeyPairDoc>('key_pairs'),
     members: db.collection<MemberDoc>('members'),
+    deliveryInboxes: db.collection<DeliveryInboxDoc>('delivery_inboxes'),
     remoteActors: db.collection<RemoteActorDoc>('remote_actors'),
     activities: db.collection<ActivityDoc>('activities'),
     posts: db.collection<PostDoc>('posts'),
@@ -296,11 +299,13 @@ const INDEXES: { [K in keyof MongoCollections]: IndexDescription[] } = {
     { key: { groupName: 1, actorId: 1 }, unique: true },
     // listMembers, countMembers
     { key: { groupName: 1, state: 1, actorId: 1 } },
-    // listDeliveryInboxes
+    // the releases of delivery inboxes (delivery-inboxes.mongodb.ts), listDeliveryInboxesExcept
     { key: { groupName: 1, state: 1, deliveryInbox: 1 } },
     // listGroupsOfActor
     { key: { actorId: 1, groupName: 1 } },
   ],
+  // listDeliveryInboxes
+  deliveryInboxes: [{ key: { groupName: 1, inbox: 1 } }],
   remoteActors: [
     // getRemoteActorByKeyId
     { key: { keyId: 1, fetchedAt: -1 } },

@@ -1,25 +1,26 @@
 /**
- * MongoDB adapter of the storage port: the delivery inboxes of a group's members, read as one stream per pass.
+ * MongoDB adapter of the storage port: the delivery inboxes of a group, read as one stream per pass.
  *
  * A fan-out asks for the inboxes of a group page after page, each page starting after the last inbox of the one
- * before (MemberRepository.listDeliveryInboxes). Read as one query per page, a pass over a group costs one sorted
- * read per page; on a server that sorts in memory rather than from the index (FerretDB 1.x reads every member of
- * the group and sorts them for each query, 0.57 s for 10,000 members on PostgreSQL), that is a full read of the
- * group per page. So a page is read from a cursor left open by the page before it when its `after` is the last
- * inbox that cursor gave: one query per pass, whatever the number of pages. A page asked for from anywhere else
- * opens a cursor of its own; cursors idle for READ_IDLE_MS, and the oldest beyond MAX_OPEN_READS, are closed.
+ * before (MemberRepository.listDeliveryInboxes); they are read from the group's list of distinct inboxes
+ * (delivery-inboxes.mongodb.ts). Read as one query per page, a pass over a group costs one sorted read per page;
+ * on a server that sorts in memory rather than from the index (FerretDB 1.x reads every inbox of the group and
+ * sorts them for each query), that is a full read of the group per page. So a page is read from a cursor left
+ * open by the page before it when its `after` is the last inbox that cursor gave: one query per pass, whatever
+ * the number of pages. A page asked for from anywhere else opens a cursor of its own; cursors idle for
+ * READ_IDLE_MS, and the oldest beyond MAX_OPEN_READS, are closed.
  */
 import type { Collection, FindCursor } from 'mongodb';
-import type { MemberDoc } from './documents.mongodb.ts';
+import type { DeliveryInboxDoc } from './delivery-inboxes.mongodb.ts';
 
 /** Cursors left open between pages at most. */
 const MAX_OPEN_READS = 16;
 /** A cursor not asked for its next page for this long is closed. */
 const READ_IDLE_MS = 60_000;
-/** Members read per round trip. */
+/** Inboxes read per round trip. */
 const READ_BATCH = 2_000;
 
-type InboxDoc = Pick<MemberDoc, 'deliveryInbox'>;
+type InboxDoc = Pick<DeliveryInboxDoc, 'inbox'>;
 
 /** An open read of a group's inboxes: the cursor, the last inbox it gave, and whether it has ended. */
 interface InboxRead {
@@ -31,16 +32,19 @@ interface InboxRead {
 }
 
 export class MongoInboxReads {
-  readonly #members: Collection<MemberDoc>;
+  readonly #inboxes: Collection<DeliveryInboxDoc>;
   readonly #open: InboxRead[] = [];
   readonly #clock: () => number;
+  readonly #batch: number;
 
-  constructor(members: Collection<MemberDoc>, clock: () => number = Date.now) {
-    this.#members = members;
-    this.#clock = clock;
+  /** `batch`: inboxes read per round trip (READ_BATCH). */
+  constructor(inboxes: Collection<DeliveryInboxDoc>, options: { clock?: () => number; batch?: number } = {}) {
+    this.#inboxes = inboxes;
+    this.#clock = options.clock ?? Date.now;
+    this.#batch = options.batch ?? READ_BATCH;
   }
 
-  /** Distinct inboxes of the group's accepted members after `after`, ascending, `limit` at most. */
+  /** Inboxes of the group's accepted members after `after`, ascending, `limit` at most. */
   async page(groupName: string, after: string | null, limit: number): Promise<string[]> {
     if (limit <= 0) return [];
     this.#closeIdle();
@@ -74,8 +78,7 @@ export class MongoInboxReads {
           read.ended = true;
           break;
         }
-        const inbox = doc.deliveryInbox;
-        // Members sharing an inbox come one after the other: each inbox is listed once.
+        const inbox = doc.inbox;
         if (typeof inbox !== 'string' || inbox === last) continue;
         inboxes.push(inbox);
         last = inbox;
@@ -92,14 +95,11 @@ export class MongoInboxReads {
   }
 
   #start(groupName: string, after: string | null): InboxRead {
-    const filter =
-      after === null
-        ? { groupName, state: 'accepted' as const }
-        : { groupName, state: 'accepted' as const, deliveryInbox: { $gt: after } };
-    const cursor = this.#members
-      .find(filter, { projection: { _id: 0, deliveryInbox: 1 } })
-      .sort({ deliveryInbox: 1 })
-      .batchSize(READ_BATCH) as FindCursor<InboxDoc>;
+    const filter = after === null ? { groupName } : { groupName, inbox: { $gt: after } };
+    const cursor = this.#inboxes
+      .find(filter, { projection: { _id: 0, inbox: 1 } })
+      .sort({ inbox: 1 })
+      .batchSize(this.#batch) as FindCursor<InboxDoc>;
     return { groupName, cursor, last: after, ended: false, usedAt: this.#clock() };
   }
 

@@ -4,6 +4,7 @@ import type { Member, MemberRepository, MemberState } from '../store.ts';
 import type { MemberDoc } from './documents.mongodb.ts';
 import { retryOnDuplicateKey } from './errors.mongodb.ts';
 import { MongoInboxReads } from './inbox-reads.mongodb.ts';
+import { MongoDeliveryInboxes, type DeliveryInboxDoc } from './delivery-inboxes.mongodb.ts';
 
 const MEMBER_FIELDS = {
   _id: 0,
@@ -35,33 +36,51 @@ function toMember(doc: MemberDoc): Member {
   };
 }
 
-/** Members and join requests in the `members` collection, unique on (groupName, actorId). */
+/** The document of a member. */
+export function memberDocOf(member: Member): MemberDoc {
+  return {
+    groupName: member.groupName,
+    actorId: member.actorId,
+    inbox: member.inbox,
+    sharedInbox: member.sharedInbox,
+    deliveryInbox: member.deliveryInbox,
+    state: member.state,
+    followId: member.followId,
+    createdAt: member.createdAt,
+    updatedAt: member.updatedAt,
+  };
+}
+
+/**
+ * Members and join requests in the `members` collection, unique on (groupName, actorId); the distinct inboxes of
+ * the accepted ones in `delivery_inboxes` (delivery-inboxes.mongodb.ts), kept by the writes here.
+ */
 export class MongoMemberRepository implements MemberRepository {
   readonly #members: Collection<MemberDoc>;
+  readonly #inboxes: MongoDeliveryInboxes;
   readonly #inboxReads: MongoInboxReads;
 
-  constructor(members: Collection<MemberDoc>) {
+  constructor(members: Collection<MemberDoc>, inboxes: Collection<DeliveryInboxDoc>) {
     this.#members = members;
-    this.#inboxReads = new MongoInboxReads(members);
+    this.#inboxes = new MongoDeliveryInboxes(inboxes, members);
+    this.#inboxReads = new MongoInboxReads(inboxes);
   }
 
   async upsertMember(member: Member): Promise<void> {
-    const doc: MemberDoc = {
-      groupName: member.groupName,
-      actorId: member.actorId,
-      inbox: member.inbox,
-      sharedInbox: member.sharedInbox,
-      deliveryInbox: member.deliveryInbox,
-      state: member.state,
-      followId: member.followId,
-      createdAt: member.createdAt,
-      updatedAt: member.updatedAt,
-    };
-    await retryOnDuplicateKey(() =>
-      this.#members.replaceOne({ groupName: member.groupName, actorId: member.actorId }, doc, {
-        upsert: true,
-      }),
+    const accepted = member.state === 'accepted';
+    // The inbox is listed before and after the write (delivery-inboxes.mongodb.ts).
+    if (accepted) await this.#inboxes.add(member.groupName, member.deliveryInbox);
+    const before = await retryOnDuplicateKey(() =>
+      this.#members.findOneAndReplace(
+        { groupName: member.groupName, actorId: member.actorId },
+        memberDocOf(member),
+        // No projection: FerretDB 1.24 has none for findAndModify.
+        { upsert: true, returnDocument: 'before' },
+      ),
     );
+    if (accepted) await this.#inboxes.add(member.groupName, member.deliveryInbox);
+    if (before?.state === 'accepted' && (!accepted || before.deliveryInbox !== member.deliveryInbox))
+      await this.#inboxes.release(member.groupName, before.deliveryInbox);
   }
 
   async listGroupsOfActor(actorId: string): Promise<string[]> {
@@ -79,8 +98,10 @@ export class MongoMemberRepository implements MemberRepository {
   }
 
   async removeMember(groupName: string, actorId: string): Promise<boolean> {
-    const result = await this.#members.deleteOne({ groupName, actorId });
-    return result.deletedCount === 1;
+    const before = await this.#members.findOneAndDelete({ groupName, actorId });
+    if (before === null) return false;
+    if (before.state === 'accepted') await this.#inboxes.release(groupName, before.deliveryInbox);
+    return true;
   }
 
   async countMembers(groupName: string, state: MemberState): Promise<number> {

@@ -10,6 +10,7 @@ import {
   MongoVoteRepository,
 } from './brakes.repository.mongodb.ts';
 import { collectionsOf, ensureIndexes } from './documents.mongodb.ts';
+import { listDeliveryInboxesOnce } from './delivery-inboxes.mongodb.ts';
 import { MongoDomainPolicyRepository } from './domain-policy.repository.mongodb.ts';
 import { MongoGroupRepository } from './group.repository.mongodb.ts';
 import { MongoHeldPostRepository } from './held-post.repository.mongodb.ts';
@@ -79,7 +80,7 @@ export class MongoStore implements Store {
     const collections = collectionsOf(db);
     this.groups = new MongoGroupRepository(collections.groups);
     this.keys = new MongoKeyRepository(collections.keyPairs);
-    this.members = new MongoMemberRepository(collections.members);
+    this.members = new MongoMemberRepository(collections.members, collections.deliveryInboxes);
     this.remoteActors = new MongoRemoteActorRepository(
       collections.remoteActors,
       collections.members,
@@ -188,7 +189,10 @@ export async function openMongoStore(
     const db = client.db(dbName ?? dbNameInUrl(url) ?? DEFAULT_MONGODB_DB_NAME);
     await db.command({ ping: 1 });
     const store = new MongoStore(client, db);
-    await ensureIndexes(collectionsOf(db));
+    const collections = collectionsOf(db);
+    // Before the list's index exists: its absence says the list may need to be built.
+    await listDeliveryInboxesOnce(collections.deliveryInboxes, collections.members);
+    await ensureIndexes(collections);
     await ensureSelfServiceIndexes(selfServiceCollectionsOf(db), db);
     return store;
   } catch (error) {
