@@ -14,6 +14,8 @@ export interface ServiceActorFields {
   domain: string;
   inbox: string;
   outbox: string;
+  /** Its pinned posts: none, but GoToSocial reads the collection of every actor it meets (see below). */
+  featured: string;
   sharedInbox: string;
   keyId: string;
   publicKeyPem: string;
@@ -31,6 +33,9 @@ export function toApServiceActor(f: ServiceActorFields): ApObject {
     summary: `<p>The groups server ${f.domain}: it speaks for the admin and the moderators' commands.</p>`,
     inbox: f.inbox,
     outbox: f.outbox,
+    // GoToSocial dereferences every actor's `featured` as a URL, and logs an error for an actor without one
+    // (superseriousbusiness/gotosocial internal/federation/dereferencing/account.go, dereferenceAccountFeatured).
+    featured: f.featured,
     url: f.url,
     endpoints: { sharedInbox: f.sharedInbox },
     manuallyApprovesFollowers: true,

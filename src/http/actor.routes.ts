@@ -54,6 +54,7 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
         domain: d.domain,
         inbox: d.urls.sharedInbox(),
         outbox: `${id}/outbox`,
+        featured: `${id}/featured`,
         sharedInbox: d.urls.sharedInbox(),
         keyId: d.urls.instanceKeyId(),
         publicKeyPem: pem,
@@ -63,16 +64,17 @@ export function actorRoutes(d: ActorRoutesDeps): Router {
     void req;
   });
 
-  r.get('/actor/outbox', (_req, res) => {
-    // What the Service actor does is announced by the groups: its own outbox stays empty.
-    sendActivityJson(res, {
-      '@context': GUILD_CONTEXT,
-      id: `${d.urls.instanceActor()}/outbox`,
-      type: 'OrderedCollection',
-      totalItems: 0,
-      orderedItems: [],
+  // What the Service actor does is announced by the groups: its own outbox stays empty, and it pins nothing.
+  for (const name of ['outbox', 'featured'])
+    r.get(`/actor/${name}`, (_req, res) => {
+      sendActivityJson(res, {
+        '@context': GUILD_CONTEXT,
+        id: `${d.urls.instanceActor()}/${name}`,
+        type: 'OrderedCollection',
+        totalItems: 0,
+        orderedItems: [],
+      });
     });
-  });
 
   /** A direct message of the Service actor: served only to a signed GET from its addressee or their server. */
   r.get('/actor/activities/:id', async (req, res) => {

@@ -36,6 +36,26 @@ describe('GoToSocial key documents', function () {
     expect(minimal['inbox']).to.equal(undefined);
   });
 
+  it('names a featured collection on the Service actor, which GoToSocial reads from every actor it meets', async function () {
+    // GoToSocial parses an actor's `featured` as a URL and fetches it, logging an error when there is none
+    // (internal/federation/dereferencing/account.go, dereferenceAccountFeatured); it meets Guild's Service actor
+    // as the signer of Guild's fetches.
+    const accept = { accept: 'application/activity+json' };
+    const actor = (await (await fetch(`${g.origin}/actor`, { headers: accept })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(actor['featured']).to.equal(`${g.origin}/actor/featured`);
+    const res = await fetch(`${g.origin}/actor/featured`, { headers: accept });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.include({
+      id: `${g.origin}/actor/featured`,
+      type: 'OrderedCollection',
+      totalItems: 0,
+      orderedItems: [],
+    });
+  });
+
   it('verifies a POST signed with a /main-key keyId, and the GoToSocial user joins', async function () {
     const follow = {
       '@context': ['https://gotosocial.org/ns', 'https://www.w3.org/ns/activitystreams'],
