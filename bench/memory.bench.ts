@@ -50,8 +50,9 @@ export async function runMemory(ctx: RowContext, sizes: MemorySizes): Promise<Ro
       row: 'memory',
       store: ctx.kind,
       result:
-        'n/a: FerretDB 1.24 sorts all of a group\u2019s members in memory for each page of a fan-out, so queuing ' +
-        `${int(2 * (sizes.members[0] ?? 0))} deliveries would take hours; set MONGODB_URL to measure on MongoDB`,
+        'n/a on FerretDB: its seeding alone runs at about 2,200 members a second (10,000 in 4.5 s in the fan-out ' +
+        `row), about ${int(Math.round(sizes.members.reduce((a, b) => a + b, 0) / 2_200))} s for this row's ` +
+        'groups before any delivery is queued; the row is measured on SQLite, and on MongoDB with MONGODB_URL',
       bound: `${mb(LIMIT_BYTES)} limit`,
       ratio: null,
       target: MEMORY_TARGET,
