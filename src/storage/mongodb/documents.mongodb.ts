@@ -124,6 +124,15 @@ export interface JobDoc {
   seq: number;
 }
 
+/** The state of a job or a pack entry as it is queued: never run, held by nobody. */
+export const QUEUED_FIELDS = {
+  state: 'queued',
+  attempts: 0,
+  leaseOwner: null,
+  leaseUntil: 0,
+  lastError: null,
+} as const satisfies Pick<JobDoc, 'state' | 'attempts' | 'leaseOwner' | 'leaseUntil' | 'lastError'>;
+
 /** One job of a pack: a job's fields but its queue, kept in the pack's document. */
 export interface PackEntry {
   id: string;

@@ -78,8 +78,9 @@ export class MongoInboxReads {
           read.ended = true;
           break;
         }
+        // The list holds each inbox of a group once.
         const inbox = doc.inbox;
-        if (typeof inbox !== 'string' || inbox === last) continue;
+        if (typeof inbox !== 'string') continue;
         inboxes.push(inbox);
         last = inbox;
       }

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection, Filter } from 'mongodb';
 import type { Job, JobOutcome, JobQueue, NewJob, QueueName, QueueStats } from '../store.ts';
-import type { JobDoc, JobTransitionDoc, PackChange, PackDoc } from './documents.mongodb.ts';
+import {
+  QUEUED_FIELDS,
+  type JobDoc,
+  type JobTransitionDoc,
+  type PackChange,
+  type PackDoc,
+} from './documents.mongodb.ts';
 import { InsertBatch } from './insert-batch.mongodb.ts';
 import { MongoJobPacks } from './job-packs.mongodb.ts';
 import { JOB_CHANGES, JobTransitions, type Step } from './job-transitions.mongodb.ts';
@@ -93,12 +99,8 @@ export class MongoJobQueue implements JobQueue {
       queue: job.queue,
       key: job.key,
       payload: JSON.stringify(job.payload),
-      state: 'queued',
+      ...QUEUED_FIELDS,
       runAt: job.runAt,
-      attempts: 0,
-      leaseOwner: null,
-      leaseUntil: 0,
-      lastError: null,
       createdAt: now,
       updatedAt: now,
       rev: randomUUID(),

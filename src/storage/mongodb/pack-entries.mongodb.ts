@@ -4,7 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Job, JobOutcome, NewJob, QueueName } from '../store.ts';
-import type { PackChange, PackDoc, PackEntry, PackSummary } from './documents.mongodb.ts';
+import {
+  QUEUED_FIELDS,
+  type PackChange,
+  type PackDoc,
+  type PackEntry,
+  type PackSummary,
+} from './documents.mongodb.ts';
 import type { ChangeRules } from './job-transitions.mongodb.ts';
 
 /** The document of a new pack `id` of `jobs`, queued at `now`. */
@@ -14,12 +20,8 @@ export function newPack(id: string, queue: QueueName, jobs: NewJob[], now: numbe
     id: job.id,
     key: job.key,
     payload: own[index] ?? '{}',
-    state: 'queued',
+    ...QUEUED_FIELDS,
     runAt: job.runAt,
-    attempts: 0,
-    leaseOwner: null,
-    leaseUntil: 0,
-    lastError: null,
     updatedAt: now,
   }));
   return {
